@@ -1,0 +1,38 @@
+//! Consistent copies of a database as a standalone SQLite file.
+
+use std::fs::File;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::CoreError;
+use crate::open::Conn;
+
+/// Copies the database that `source` reads into an unlinked temporary file and returns it opened
+/// at its start, with its length. One backup step copies every page inside one read transaction,
+/// so the copy is consistent; in WAL mode writers go on meanwhile.
+pub(crate) fn backup_to_temp_file(source: &Conn) -> Result<(File, u64), CoreError> {
+    let io = |context: &'static str| {
+        move |source: std::io::Error| CoreError::Io { context: context.into(), source }
+    };
+    let temp = tempfile::Builder::new()
+        .prefix("ha-backup-")
+        .suffix(".db")
+        .tempfile()
+        .map_err(io("creating the backup file"))?;
+    {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut target = Connection::open_with_flags(temp.path(), flags)
+            .map_err(CoreError::storage("opening the backup file"))?;
+        let backup = rusqlite::backup::Backup::new(&source.conn, &mut target)
+            .map_err(CoreError::storage("starting the backup"))?;
+        backup.step(-1).map_err(CoreError::storage("copying pages"))?;
+        drop(backup);
+        // A copy of a WAL database is itself in WAL mode; a download must be one plain file.
+        target
+            .query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
+            .map_err(CoreError::storage("finishing the backup file"))?;
+    }
+    let file = temp.reopen().map_err(io("reopening the backup file"))?;
+    let len = file.metadata().map_err(io("reading the backup file size"))?.len();
+    Ok((file, len))
+}

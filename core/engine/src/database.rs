@@ -1,0 +1,179 @@
+//! One database: its writer, its readers, and the slots that bound how many queries run at once.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ha_types::{Statement, StatementResult};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::info;
+
+use crate::exec::{self, Access, RunError};
+use crate::open::Opener;
+use crate::readers::{CancelOnDrop, Canceller, ReaderPool};
+use crate::writer::Writer;
+use crate::{CoreError, DatabaseSpec, Storage, backup};
+
+/// Limits of one database.
+#[derive(Debug, Clone)]
+pub struct DatabaseOptions {
+    /// Most queries running at once (`--concurrent-queries`).
+    pub concurrent_queries: usize,
+    /// How long a query waits for a free slot before the busy error.
+    pub queue_wait: Duration,
+}
+
+impl Default for DatabaseOptions {
+    fn default() -> Self {
+        DatabaseOptions { concurrent_queries: 50, queue_wait: Duration::from_secs(5) }
+    }
+}
+
+pub struct Database {
+    spec: DatabaseSpec,
+    writer: Writer,
+    readers: Arc<ReaderPool>,
+    slots: Arc<Semaphore>,
+    options: DatabaseOptions,
+}
+
+impl Database {
+    /// Opens (or creates) the database. Blocking: call it at start or from `spawn_blocking`.
+    pub fn open(spec: DatabaseSpec, options: DatabaseOptions) -> Result<Database, CoreError> {
+        let opener = Opener::new(&spec)?;
+        let writer = Writer::spawn(&spec.id, opener.open_writer()?)?;
+        info!(database = %spec.id, storage = ?spec.storage, "database opened");
+        Ok(Database {
+            writer,
+            readers: Arc::new(ReaderPool::new(opener)),
+            slots: Arc::new(Semaphore::new(options.concurrent_queries.max(1))),
+            spec,
+            options,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    pub fn spec(&self) -> &DatabaseSpec {
+        &self.spec
+    }
+
+    /// Runs a request: one statement, or several in one transaction. A single statement that
+    /// SQLite reports read-only runs on a reader; everything else goes to the writer.
+    pub async fn execute(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<Vec<StatementResult>, CoreError> {
+        if statements.is_empty() {
+            return Err(CoreError::BadRequest("no statements given".into()));
+        }
+        let permit = self.slot().await?;
+        if let [statement] = statements.as_slice()
+            && !exec::likely_writes(&statement.sql)
+        {
+            match self.read(statement.clone(), permit).await {
+                Ok(result) => return Ok(vec![result]),
+                Err(RunError::Failed(e)) => return Err(e),
+                Err(RunError::NeedsWriter) => {}
+            }
+            let permit = self.slot().await?;
+            return self.write(statements, permit).await;
+        }
+        self.write(statements, permit).await
+    }
+
+    /// A consistent copy of the database as an unlinked temporary file, and its length.
+    pub async fn backup(&self) -> Result<(File, u64), CoreError> {
+        let permit = self.slot().await?;
+        let readers = Arc::clone(&self.readers);
+        blocking(move || {
+            let _permit = permit;
+            let conn = readers.take()?;
+            let copy = backup::backup_to_temp_file(&conn);
+            readers.give_back(conn);
+            copy
+        })
+        .await
+    }
+
+    /// Finishes queued writes and closes every connection. Blocking.
+    pub fn close(&self) {
+        self.writer.stop();
+        self.readers.close();
+    }
+
+    /// The files that hold the database on disk (none for a memory database).
+    pub fn files(&self) -> Vec<PathBuf> {
+        match &self.spec.storage {
+            Storage::File { path, .. } => ["", "-wal", "-shm", "-journal"]
+                .iter()
+                .map(|suffix| {
+                    let mut name = path.clone().into_os_string();
+                    name.push(suffix);
+                    PathBuf::from(name)
+                })
+                .collect(),
+            Storage::Memory { .. } => Vec::new(),
+        }
+    }
+
+    async fn slot(&self) -> Result<OwnedSemaphorePermit, CoreError> {
+        let acquire = Arc::clone(&self.slots).acquire_owned();
+        match tokio::time::timeout(self.options.queue_wait, acquire).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(CoreError::Closed(self.spec.id.clone())),
+            Err(_) => Err(CoreError::Busy { database: self.spec.id.clone() }),
+        }
+    }
+
+    async fn read(
+        &self,
+        statement: Statement,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<StatementResult, RunError> {
+        let readers = Arc::clone(&self.readers);
+        let canceller = Canceller::default();
+        let guard = CancelOnDrop::new(canceller.clone());
+        let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let conn = readers.take()?;
+            canceller.arm(conn.conn.get_interrupt_handle());
+            let result = exec::run(&conn, &statement, Access::ReadOnly);
+            canceller.disarm();
+            readers.give_back(conn);
+            result
+        });
+        let result = task.await.map_err(|e| RunError::Failed(join_error(e)))?;
+        guard.finish();
+        result
+    }
+
+    async fn write(
+        &self,
+        statements: Vec<Statement>,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<Vec<StatementResult>, CoreError> {
+        let _permit = permit;
+        let answer = self.writer.submit(statements)?;
+        answer.await.map_err(|_| CoreError::Closed(self.spec.id.clone()))?
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        self.writer.stop();
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, CoreError> + Send + 'static,
+) -> Result<T, CoreError> {
+    tokio::task::spawn_blocking(work).await.map_err(join_error)?
+}
+
+fn join_error(e: tokio::task::JoinError) -> CoreError {
+    CoreError::Io { context: "a database task failed".into(), source: std::io::Error::other(e.to_string()) }
+}

@@ -1,0 +1,146 @@
+use ha_types::ErrorCode;
+use rusqlite::ffi;
+
+/// Every error the engine reports.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// SQLite rejected a statement; `code` is already classified for clients.
+    #[error("{message}")]
+    Sql { code: ErrorCode, message: String },
+    /// The request is malformed (parameters, forbidden statement kinds, empty batch).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("unknown database: {0}")]
+    UnknownDatabase(String),
+    #[error("database already exists: {0}")]
+    DatabaseExists(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many queries running on database {database}; retry later")]
+    Busy { database: String },
+    #[error("the query was cancelled")]
+    Cancelled,
+    /// A statement of a batch failed: the batch was rolled back.
+    #[error("statement {index}: {source}")]
+    InStatement {
+        index: usize,
+        #[source]
+        source: Box<CoreError>,
+    },
+    /// Opening, backing up or closing a database failed.
+    #[error("{context}: {source}")]
+    Storage {
+        context: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database's writer thread is gone (the database was dropped or the node is stopping).
+    #[error("database {0} is closed")]
+    Closed(String),
+}
+
+impl CoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CoreError::Sql { code, .. } => *code,
+            CoreError::BadRequest(_) => ErrorCode::BadRequest,
+            CoreError::UnknownDatabase(_) => ErrorCode::UnknownDatabase,
+            CoreError::DatabaseExists(_) => ErrorCode::DatabaseExists,
+            CoreError::Conflict(_) => ErrorCode::Conflict,
+            CoreError::Busy { .. } => ErrorCode::Busy,
+            CoreError::Cancelled => ErrorCode::Cancelled,
+            CoreError::InStatement { source, .. } => source.code(),
+            CoreError::Storage { .. } | CoreError::Io { .. } => ErrorCode::Internal,
+            CoreError::Closed(_) => ErrorCode::Busy,
+        }
+    }
+
+    /// The index of the failing statement of a batch, if known.
+    pub fn statement_index(&self) -> Option<usize> {
+        match self {
+            CoreError::InStatement { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+
+    /// The message without the statement prefix (front ends report the index separately).
+    pub fn root_message(&self) -> String {
+        match self {
+            CoreError::InStatement { source, .. } => source.root_message(),
+            other => other.to_string(),
+        }
+    }
+
+    pub(crate) fn in_statement(self, index: usize) -> CoreError {
+        match self {
+            already @ CoreError::InStatement { .. } => already,
+            other => CoreError::InStatement { index, source: Box::new(other) },
+        }
+    }
+
+    pub(crate) fn storage(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> CoreError {
+        let context = context.into();
+        move |source| CoreError::Storage { context, source }
+    }
+}
+
+impl From<rusqlite::Error> for CoreError {
+    /// Classifies an error SQLite reported for a user's statement.
+    fn from(err: rusqlite::Error) -> Self {
+        let message = sql_message(&err);
+        let code = match &err {
+            rusqlite::Error::SqliteFailure(e, _) => match e.code {
+                rusqlite::ErrorCode::ConstraintViolation => ErrorCode::SqlConstraint,
+                rusqlite::ErrorCode::OperationInterrupted => return CoreError::Cancelled,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                    ErrorCode::Busy
+                }
+                rusqlite::ErrorCode::ReadOnly => ErrorCode::ReadOnly,
+                _ if e.extended_code == ffi::SQLITE_ERROR => classify_message(&message),
+                _ => ErrorCode::SqlError,
+            },
+            rusqlite::Error::SqlInputError { .. } => classify_message(&message),
+            rusqlite::Error::InvalidParameterName(_)
+            | rusqlite::Error::InvalidParameterCount(_, _)
+            | rusqlite::Error::MultipleStatement => ErrorCode::BadRequest,
+            _ => ErrorCode::SqlError,
+        };
+        CoreError::Sql { code, message }
+    }
+}
+
+/// SQLite reports syntax errors and unknown objects with the same generic code: the message
+/// is the only place that tells them apart.
+fn classify_message(message: &str) -> ErrorCode {
+    if message.contains("syntax error")
+        || message.contains("incomplete input")
+        || message.contains("unrecognized token")
+    {
+        ErrorCode::SqlSyntax
+    } else if message.contains("no such table")
+        || message.contains("no such column")
+        || message.contains("no such index")
+        || message.contains("no such view")
+        || message.contains("no such trigger")
+        || message.contains("no such function")
+    {
+        ErrorCode::SqlUnknownObject
+    } else {
+        ErrorCode::SqlError
+    }
+}
+
+fn sql_message(err: &rusqlite::Error) -> String {
+    match err {
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
+        rusqlite::Error::SqliteFailure(e, None) => e.to_string(),
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
+        other => other.to_string(),
+    }
+}

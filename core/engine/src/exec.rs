@@ -1,0 +1,273 @@
+//! Running one request statement (an SQL text with its parameters) on a connection.
+
+use ha_types::{Params, Statement, StatementResult, Value};
+use rusqlite::fallible_iterator::FallibleIterator;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Batch, ToSql};
+
+use crate::CoreError;
+use crate::open::Conn;
+
+/// Where a statement is being run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// A read-only connection: a statement that would write stops the run with
+    /// [`RunError::NeedsWriter`] before it executes.
+    ReadOnly,
+    /// The writer, inside the engine's transaction.
+    ReadWrite,
+}
+
+#[derive(Debug)]
+pub(crate) enum RunError {
+    NeedsWriter,
+    Failed(CoreError),
+}
+
+impl From<CoreError> for RunError {
+    fn from(e: CoreError) -> Self {
+        RunError::Failed(e)
+    }
+}
+
+impl From<rusqlite::Error> for RunError {
+    fn from(e: rusqlite::Error) -> Self {
+        RunError::Failed(e.into())
+    }
+}
+
+/// A routing hint only: statements that begin with a writing keyword go straight to the writer,
+/// which runs anything correctly; the others try a reader first, where SQLite decides.
+pub(crate) fn likely_writes(sql: &str) -> bool {
+    let head: String = sql
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .take(8)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    matches!(
+        head.as_str(),
+        "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "CREATE" | "DROP" | "ALTER" | "UPSERT"
+    )
+}
+
+/// Runs every SQL statement of `statement.sql` in order and returns the last one's result.
+pub(crate) fn run(
+    conn: &Conn,
+    statement: &Statement,
+    access: Access,
+) -> Result<StatementResult, RunError> {
+    let mut batch = Batch::new(&conn.conn, &statement.sql);
+    let mut last = None;
+    let mut highest_position = 0;
+    loop {
+        conn.actions.reset();
+        let Some(mut stmt) = batch.next()? else { break };
+        let class = conn.actions.take();
+        if class.transaction_control {
+            return Err(CoreError::BadRequest(
+                "transaction control statements (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) \
+                 are managed by the server: send an array of statements to run them in one \
+                 transaction"
+                    .into(),
+            )
+            .into());
+        }
+        if class.attach {
+            return Err(CoreError::BadRequest("ATTACH and DETACH are not allowed".into()).into());
+        }
+        if access == Access::ReadOnly && !stmt.readonly() {
+            return Err(RunError::NeedsWriter);
+        }
+        highest_position = highest_position.max(bind(&mut stmt, &statement.params)?);
+        last = Some(step(conn, &mut stmt)?);
+    }
+    if let Params::Positional(values) = &statement.params {
+        if values.len() > highest_position {
+            return Err(CoreError::BadRequest(format!(
+                "{} parameters given, but the statement uses {highest_position}",
+                values.len()
+            ))
+            .into());
+        }
+    }
+    last.ok_or_else(|| RunError::Failed(CoreError::BadRequest("empty SQL statement".into())))
+}
+
+fn step(conn: &Conn, stmt: &mut rusqlite::Statement<'_>) -> Result<StatementResult, RunError> {
+    if stmt.column_count() > 0 {
+        let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_string).collect();
+        let width = columns.len();
+        let mut rows = Vec::new();
+        let mut cursor = stmt.raw_query();
+        while let Some(row) = cursor.next()? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(to_value(row.get_ref(i)?));
+            }
+            rows.push(values);
+        }
+        return Ok(StatementResult::Rows { columns, rows });
+    }
+    let before = conn.conn.total_changes();
+    stmt.raw_execute()?;
+    // sqlite3_changes() keeps the count of the last INSERT/UPDATE/DELETE even across DDL, so a
+    // statement that changed nothing reports 0 rather than an older count.
+    let rows_affected = if conn.conn.total_changes() != before { conn.conn.changes() } else { 0 };
+    Ok(StatementResult::Exec { rows_affected, last_insert_id: conn.conn.last_insert_rowid() })
+}
+
+/// Binds the request's parameters; returns the highest position used by a positional binding.
+fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<usize, CoreError> {
+    let count = stmt.parameter_count();
+    let mut highest = 0;
+    for index in 1..=count {
+        let name = stmt.parameter_name(index).map(str::to_string);
+        let value = match params {
+            Params::None => {
+                return Err(CoreError::BadRequest(format!(
+                    "the statement has {count} parameters but none were given"
+                )));
+            }
+            Params::Positional(values) => {
+                let position = name.as_deref().and_then(numbered_position).unwrap_or(index);
+                highest = highest.max(position);
+                values.get(position - 1).ok_or_else(|| {
+                    CoreError::BadRequest(format!(
+                        "parameter {} is missing: {} given",
+                        name.clone().unwrap_or_else(|| format!("?{index}")),
+                        values.len()
+                    ))
+                })?
+            }
+            Params::Named(pairs) => {
+                let Some(name) = name else {
+                    return Err(CoreError::BadRequest(
+                        "the statement uses positional parameters (?): send params as an array"
+                            .into(),
+                    ));
+                };
+                let key = &name[1..];
+                pairs
+                    .iter()
+                    .find(|(given, _)| given.trim_start_matches([':', '@', '$']) == key)
+                    .map(|(_, value)| value)
+                    .ok_or_else(|| CoreError::BadRequest(format!("parameter {name} is missing")))?
+            }
+        };
+        stmt.raw_bind_parameter(index, Bind(value))?;
+    }
+    Ok(highest)
+}
+
+/// `?3`, `$3`, `:3` and `@3` name position 3.
+fn numbered_position(name: &str) -> Option<usize> {
+    let digits = name.get(1..)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|&n| n >= 1)
+}
+
+struct Bind<'a>(&'a Value);
+
+impl ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Value::Null => ValueRef::Null,
+            Value::Integer(i) => ValueRef::Integer(*i),
+            Value::Real(f) => ValueRef::Real(*f),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+pub(crate) fn to_value(value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DatabaseSpec;
+    use crate::open::Opener;
+
+    fn conn() -> Conn {
+        let spec = DatabaseSpec { id: "t.db".into(), storage: crate::Storage::Memory { load_from: None } };
+        let conn = Opener::new(&spec).unwrap().open_writer().unwrap();
+        conn.conn.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT)").unwrap();
+        conn
+    }
+
+    fn exec(conn: &Conn, sql: &str, params: Params) -> Result<StatementResult, RunError> {
+        run(conn, &Statement::with_params(sql, params), Access::ReadWrite)
+    }
+
+    #[test]
+    fn named_parameters_with_any_prefix() {
+        let c = conn();
+        for (sql, key) in [
+            ("INSERT INTO t(name) VALUES(:name)", "name"),
+            ("INSERT INTO t(name) VALUES(@name)", "@name"),
+            ("INSERT INTO t(name) VALUES($name)", "$name"),
+        ] {
+            let r = exec(&c, sql, Params::Named(vec![(key.into(), Value::Text("x".into()))]));
+            assert!(matches!(r, Ok(StatementResult::Exec { rows_affected: 1, .. })), "{sql}");
+        }
+        assert!(matches!(
+            exec(&c, "INSERT INTO t(name) VALUES(:nope)", Params::Named(vec![])),
+            Err(RunError::Failed(CoreError::BadRequest(_)))
+        ));
+    }
+
+    #[test]
+    fn positional_parameters() {
+        let c = conn();
+        let two = Params::Positional(vec![Value::Integer(7), Value::Text("a".into())]);
+        assert!(exec(&c, "INSERT INTO t VALUES(?, ?)", two.clone()).is_ok());
+        assert!(exec(&c, "INSERT INTO t VALUES($2 + 1, $1)", Params::Positional(vec![Value::Text("b".into()), Value::Integer(8)])).is_ok());
+        let r = exec(&c, "SELECT name FROM t WHERE id = ?1 OR id = ?1", Params::Positional(vec![Value::Integer(9)])).unwrap();
+        assert_eq!(r, StatementResult::Rows { columns: vec!["name".into()], rows: vec![vec![Value::Text("b".into())]] });
+        assert!(exec(&c, "SELECT ?", Params::Positional(vec![])).is_err());
+        assert!(exec(&c, "SELECT ?", two).is_err(), "too many parameters");
+    }
+
+    #[test]
+    fn rows_come_from_any_statement_with_result_columns() {
+        let c = conn();
+        let r = exec(&c, "INSERT INTO t(name) VALUES('r') RETURNING id, name", Params::None).unwrap();
+        assert_eq!(r, StatementResult::Rows { columns: vec!["id".into(), "name".into()], rows: vec![vec![Value::Integer(1), Value::Text("r".into())]] });
+        assert!(matches!(exec(&c, "PRAGMA table_info(t)", Params::None), Ok(StatementResult::Rows { .. })));
+        assert!(matches!(exec(&c, "VALUES (1), (2)", Params::None), Ok(StatementResult::Rows { .. })));
+        assert!(matches!(exec(&c, "EXPLAIN SELECT 1", Params::None), Ok(StatementResult::Rows { .. })));
+        assert_eq!(
+            exec(&c, "CREATE TABLE u(x)", Params::None).unwrap(),
+            StatementResult::Exec { rows_affected: 0, last_insert_id: 1 }
+        );
+    }
+
+    #[test]
+    fn read_only_access_stops_before_a_write() {
+        let c = conn();
+        let r = run(&c, &Statement::new("SELECT 1; INSERT INTO t(name) VALUES('x')"), Access::ReadOnly);
+        assert!(matches!(r, Err(RunError::NeedsWriter)));
+        let n: i64 = c.conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn transaction_control_and_attach_are_refused() {
+        let c = conn();
+        for sql in ["BEGIN", "COMMIT", "SAVEPOINT x", "ATTACH ':memory:' AS y"] {
+            assert!(matches!(exec(&c, sql, Params::None), Err(RunError::Failed(CoreError::BadRequest(_)))), "{sql}");
+        }
+    }
+}

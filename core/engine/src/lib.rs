@@ -1,0 +1,29 @@
+//! The `ha` engine: SQLite databases behind one writer thread and a pool of read-only connections,
+//! the registry of a node's databases, and the special commands (`SHOW DATABASES`, `CREATE
+//! DATABASE`, ...) that every front end shares.
+//!
+//! Every write of a database goes through its [`writer`] thread, which owns the transaction
+//! boundaries: that is the one place where a transaction's change set is captured and written to
+//! the outbox in the same SQLite transaction (replication). Reads run on pooled read-only
+//! connections in `spawn_blocking`, never on an async worker thread.
+//!
+//! No sockets and no front-end code live here: front ends reach the engine through the node
+//! (crate `ha`), and the language bindings run this same engine in-process.
+
+mod backup;
+mod classify;
+mod database;
+mod dsn;
+mod error;
+mod exec;
+mod open;
+mod readers;
+mod registry;
+mod special;
+mod writer;
+
+pub use database::{Database, DatabaseOptions};
+pub use dsn::{DatabaseSpec, Storage};
+pub use error::CoreError;
+pub use registry::{Registry, RegistryOptions};
+pub use special::SpecialCommand;

@@ -1,0 +1,201 @@
+//! Opening a database's connections: one read-write connection for the writer and any number of
+//! read-only ones for readers, over the same file or the same named in-memory database.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::classify::ActionLog;
+use crate::{CoreError, DatabaseSpec, Storage};
+
+/// A connection with its action log (see [`crate::classify`]).
+pub(crate) struct Conn {
+    pub conn: Connection,
+    pub actions: Arc<ActionLog>,
+}
+
+/// SQLite URI query parameters; every other `--db-params` name is applied as a PRAGMA.
+const URI_PARAMETERS: &[&str] = &["vfs", "mode", "cache", "psow", "nolock", "immutable", "modeof"];
+
+/// Names of the Go driver's DSN options that users carry over, mapped to the PRAGMA they set.
+const PRAGMA_ALIASES: &[(&str, &str)] = &[
+    ("journal", "journal_mode"),
+    ("sync", "synchronous"),
+    ("fk", "foreign_keys"),
+    ("timeout", "busy_timeout"),
+];
+
+static MEMORY_DATABASES: AtomicU64 = AtomicU64::new(0);
+
+/// Everything needed to open more connections to one database.
+#[derive(Debug, Clone)]
+pub(crate) struct Opener {
+    uri: String,
+    pragmas: Vec<(String, String)>,
+    load_from: Option<std::path::PathBuf>,
+}
+
+impl Opener {
+    pub(crate) fn new(spec: &DatabaseSpec) -> Result<Opener, CoreError> {
+        match &spec.storage {
+            Storage::File { path, params } => {
+                let (uri_params, pragmas) = split_params(params)?;
+                let mut uri = format!("file:{}", encode_path(path));
+                if !uri_params.is_empty() {
+                    uri.push('?');
+                    uri.push_str(&uri_params.join("&"));
+                }
+                Ok(Opener { uri, pragmas, load_from: None })
+            }
+            Storage::Memory { load_from } => {
+                // memdb databases named with a leading '/' are shared by every connection of
+                // this process that opens the same name: the writer and the readers.
+                let n = MEMORY_DATABASES.fetch_add(1, Ordering::Relaxed);
+                let name: String = spec
+                    .id
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+                    .collect();
+                Ok(Opener {
+                    uri: format!("file:/ha-{n}-{name}?vfs=memdb"),
+                    pragmas: vec![("busy_timeout".into(), "5000".into())],
+                    load_from: load_from.clone(),
+                })
+            }
+        }
+    }
+
+    /// The writer's connection; for a memory database also copies in its source file.
+    pub(crate) fn open_writer(&self) -> Result<Conn, CoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(&self.uri, flags)
+            .map_err(CoreError::storage(format!("opening {}", self.uri)))?;
+        self.apply_pragmas(&conn)?;
+        if let Some(source) = &self.load_from {
+            load_file(&mut conn, source)?;
+        }
+        with_action_log(conn)
+    }
+
+    /// A reader's connection: read-only, so a statement routed to it can never write.
+    pub(crate) fn open_reader(&self) -> Result<Conn, CoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.uri, flags)
+            .map_err(CoreError::storage(format!("opening {} read-only", self.uri)))?;
+        let busy = self
+            .pragmas
+            .iter()
+            .find(|(name, _)| name == "busy_timeout")
+            .map_or("5000", |(_, value)| value.as_str());
+        conn.execute_batch(&format!("PRAGMA busy_timeout = {busy}"))
+            .map_err(CoreError::storage("setting busy_timeout"))?;
+        with_action_log(conn)
+    }
+
+    fn apply_pragmas(&self, conn: &Connection) -> Result<(), CoreError> {
+        for (name, value) in &self.pragmas {
+            // journal_mode answers with a row; query it rather than execute it.
+            conn.query_row(&format!("PRAGMA {name} = {value}"), [], |_| Ok(()))
+                .or_else(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(()),
+                    other => Err(other),
+                })
+                .map_err(CoreError::storage(format!("PRAGMA {name} = {value}")))?;
+        }
+        Ok(())
+    }
+}
+
+fn with_action_log(mut conn: Connection) -> Result<Conn, CoreError> {
+    let actions =
+        ActionLog::install(&mut conn).map_err(CoreError::storage("installing authorizer"))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(Conn { conn, actions })
+}
+
+fn load_file(conn: &mut Connection, source: &Path) -> Result<(), CoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let context = format!("loading {} into memory", source.display());
+    let from = Connection::open_with_flags(source, flags)
+        .map_err(CoreError::storage(context.clone()))?;
+    let backup =
+        rusqlite::backup::Backup::new(&from, conn).map_err(CoreError::storage(context.clone()))?;
+    backup.step(-1).map_err(CoreError::storage(context))?;
+    Ok(())
+}
+
+/// Splits `--db-params` into SQLite URI parameters and PRAGMAs, refusing anything that is not a
+/// plain name and value (the PRAGMAs are spliced into SQL text).
+fn split_params(params: &str) -> Result<(Vec<String>, Vec<(String, String)>), CoreError> {
+    let mut uri = Vec::new();
+    let mut pragmas = Vec::new();
+    for pair in params.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, "1"));
+        let bare = name.trim_start_matches('_');
+        let plain = |s: &str| {
+            !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        };
+        if !plain(bare) || !plain(value) {
+            return Err(CoreError::BadRequest(format!("invalid database parameter {pair:?}")));
+        }
+        if URI_PARAMETERS.contains(&bare) {
+            uri.push(format!("{bare}={value}"));
+        } else {
+            let pragma = PRAGMA_ALIASES
+                .iter()
+                .find(|(alias, _)| *alias == bare)
+                .map_or(bare, |(_, pragma)| pragma);
+            pragmas.push((pragma.to_string(), value.to_string()));
+        }
+    }
+    // journal_mode first: the other settings apply to the journal that results.
+    pragmas.sort_by_key(|(name, _)| name != "journal_mode");
+    Ok((uri, pragmas))
+}
+
+/// File names in URIs escape `%`, `?` and `#`.
+fn encode_path(path: &Path) -> String {
+    let mut out = String::new();
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_split_into_uri_and_pragmas() {
+        let (uri, pragmas) =
+            split_params("busy_timeout=5000&_journal_mode=WAL&cache=shared&_sync=NORMAL").unwrap();
+        assert_eq!(uri, vec!["cache=shared"]);
+        assert_eq!(
+            pragmas,
+            vec![
+                ("journal_mode".to_string(), "WAL".to_string()),
+                ("busy_timeout".to_string(), "5000".to_string()),
+                ("synchronous".to_string(), "NORMAL".to_string()),
+            ]
+        );
+        assert!(split_params("journal_mode=WAL;DROP TABLE x").is_err());
+    }
+
+    #[test]
+    fn paths_are_escaped() {
+        assert_eq!(encode_path(Path::new("/a b/c?d#e%f")), "/a b/c%3fd%23e%25f");
+    }
+}

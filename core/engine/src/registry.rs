@@ -1,0 +1,188 @@
+//! The databases a node serves, in the order they were given (the first is the default), and the
+//! special commands that act on them.
+
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use ha_types::{Statement, StatementResult, Value};
+use tracing::info;
+
+use crate::dsn::validate_new_database_name;
+use crate::{CoreError, Database, DatabaseOptions, DatabaseSpec, SpecialCommand, Storage};
+
+/// How the registry opens databases created at run time.
+#[derive(Debug, Clone)]
+pub struct RegistryOptions {
+    /// `-m`: databases live in memory.
+    pub memory: bool,
+    /// Where `CREATE DATABASE` puts new files (`--create-db-dir`, else the data directory).
+    pub data_dir: PathBuf,
+    /// `--db-params` for new file databases.
+    pub db_params: String,
+    pub database: DatabaseOptions,
+}
+
+pub struct Registry {
+    options: RegistryOptions,
+    databases: RwLock<Vec<Arc<Database>>>,
+}
+
+impl Registry {
+    /// Opens every database; two with the same id are an error. Blocking.
+    pub fn open(specs: Vec<DatabaseSpec>, options: RegistryOptions) -> Result<Registry, CoreError> {
+        let mut databases: Vec<Arc<Database>> = Vec::with_capacity(specs.len());
+        for spec in specs {
+            if databases.iter().any(|db| db.id() == spec.id) {
+                return Err(CoreError::DatabaseExists(format!(
+                    "{} (two databases have this id: each file's base name must be unique)",
+                    spec.id
+                )));
+            }
+            databases.push(Arc::new(Database::open(spec, options.database.clone())?));
+        }
+        Ok(Registry { options, databases: RwLock::new(databases) })
+    }
+
+    /// The database named `id`, or the default one when `id` is `None`.
+    pub fn get(&self, id: Option<&str>) -> Result<Arc<Database>, CoreError> {
+        let databases = self.databases.read().unwrap_or_else(PoisonError::into_inner);
+        match id {
+            Some(id) => databases.iter().find(|db| db.id() == id).cloned(),
+            None => databases.first().cloned(),
+        }
+        .ok_or_else(|| CoreError::UnknownDatabase(id.unwrap_or("(default)").to_string()))
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        let databases = self.databases.read().unwrap_or_else(PoisonError::into_inner);
+        databases.iter().map(|db| db.id().to_string()).collect()
+    }
+
+    /// Creates a database from a DSN naming a plain file name; returns its id.
+    pub async fn create(&self, dsn: &str) -> Result<String, CoreError> {
+        let without_scheme = dsn.strip_prefix("file:").unwrap_or(dsn);
+        let (name, params) = without_scheme
+            .split_once('?')
+            .map_or((without_scheme, None), |(n, p)| (n, Some(p.to_string())));
+        validate_new_database_name(name)?;
+        if self.ids().iter().any(|id| id == name) {
+            return Err(CoreError::DatabaseExists(name.to_string()));
+        }
+        let storage = if self.options.memory {
+            Storage::Memory { load_from: None }
+        } else {
+            let path = self.options.data_dir.join(name);
+            if path.exists() {
+                return Err(CoreError::DatabaseExists(format!(
+                    "{name} (a file with that name is already in {})",
+                    self.options.data_dir.display()
+                )));
+            }
+            Storage::File { path, params: params.unwrap_or_else(|| self.options.db_params.clone()) }
+        };
+        let spec = DatabaseSpec { id: name.to_string(), storage };
+        let options = self.options.database.clone();
+        let database = tokio::task::spawn_blocking(move || Database::open(spec, options))
+            .await
+            .map_err(|e| CoreError::Io { context: "creating a database".into(), source: std::io::Error::other(e.to_string()) })??;
+        let mut databases = self.databases.write().unwrap_or_else(PoisonError::into_inner);
+        if databases.iter().any(|db| db.id() == name) {
+            return Err(CoreError::DatabaseExists(name.to_string()));
+        }
+        databases.push(Arc::new(database));
+        info!(database = name, "database created");
+        Ok(name.to_string())
+    }
+
+    /// Closes a database and deletes its files. The default database can't be dropped.
+    pub async fn drop_database(&self, id: &str) -> Result<(), CoreError> {
+        let database = {
+            let mut databases = self.databases.write().unwrap_or_else(PoisonError::into_inner);
+            let position = databases
+                .iter()
+                .position(|db| db.id() == id)
+                .ok_or_else(|| CoreError::UnknownDatabase(id.to_string()))?;
+            if position == 0 {
+                return Err(CoreError::Conflict(format!(
+                    "{id} is the default database and can't be dropped"
+                )));
+            }
+            databases.remove(position)
+        };
+        tokio::task::spawn_blocking(move || {
+            database.close();
+            for file in database.files() {
+                match std::fs::remove_file(&file) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(source) => {
+                        return Err(CoreError::Io { context: format!("deleting {}", file.display()), source });
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| CoreError::Io { context: "dropping a database".into(), source: std::io::Error::other(e.to_string()) })??;
+        info!(database = id, "database dropped");
+        Ok(())
+    }
+
+    /// Runs a request for a session whose current database is `current` (`None`: the default):
+    /// special commands act on the registry or the session, everything else goes to SQLite.
+    pub async fn execute(
+        &self,
+        current: &mut Option<String>,
+        statements: Vec<Statement>,
+    ) -> Result<Vec<StatementResult>, CoreError> {
+        let special: Vec<Option<SpecialCommand>> =
+            statements.iter().map(|s| SpecialCommand::parse(&s.sql)).collect();
+        match special.as_slice() {
+            [Some(command)] => Ok(vec![self.run_special(current, command.clone()).await?]),
+            _ if special.iter().any(Option::is_some) => Err(CoreError::BadRequest(
+                "database commands (SHOW/CREATE/DROP/SET DATABASE) must be sent alone, not in a batch"
+                    .into(),
+            )),
+            _ => self.get(current.as_deref())?.execute(statements).await,
+        }
+    }
+
+    async fn run_special(
+        &self,
+        current: &mut Option<String>,
+        command: SpecialCommand,
+    ) -> Result<StatementResult, CoreError> {
+        let done = StatementResult::Exec { rows_affected: 0, last_insert_id: 0 };
+        match command {
+            SpecialCommand::ShowDatabases => Ok(StatementResult::Rows {
+                columns: vec!["database".into()],
+                rows: self.ids().into_iter().map(|id| vec![Value::Text(id)]).collect(),
+            }),
+            SpecialCommand::CreateDatabase(dsn) => self.create(&dsn).await.map(|_| done),
+            SpecialCommand::DropDatabase(id) => {
+                self.drop_database(&id).await?;
+                if current.as_deref() == Some(id.as_str()) {
+                    *current = None;
+                }
+                Ok(done)
+            }
+            SpecialCommand::SetDatabase(id) => {
+                self.get(Some(&id))?;
+                *current = Some(id);
+                Ok(done)
+            }
+            SpecialCommand::UnsetDatabase => {
+                *current = None;
+                Ok(done)
+            }
+        }
+    }
+
+    /// Closes every database (node shutdown). Blocking.
+    pub fn close_all(&self) {
+        let databases = self.databases.read().unwrap_or_else(PoisonError::into_inner);
+        for database in databases.iter() {
+            database.close();
+        }
+    }
+}

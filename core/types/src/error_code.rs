@@ -1,0 +1,72 @@
+use std::fmt;
+
+/// The stable, flat classification of every error `ha` reports to a client.
+///
+/// The string form ([`ErrorCode::as_str`]) is part of the public contract (HTTP `code` field, gRPC
+/// details, client exceptions): never rename a variant's string, only add new ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The request itself is malformed (bad JSON, missing field, wrong parameter type).
+    BadRequest,
+    /// SQL that SQLite could not parse.
+    SqlSyntax,
+    /// A constraint failed (unique, not null, check, foreign key, primary key).
+    SqlConstraint,
+    /// A table, column or other schema object that does not exist.
+    SqlUnknownObject,
+    /// Any other error SQLite reported for the statement.
+    SqlError,
+    /// No database with that id.
+    UnknownDatabase,
+    /// A database with that id already exists.
+    DatabaseExists,
+    /// Missing or wrong credentials.
+    Unauthorized,
+    /// No such route or resource.
+    NotFound,
+    /// The request conflicts with the current state.
+    Conflict,
+    /// The request body is larger than the server accepts.
+    PayloadTooLarge,
+    /// Too many queries at once; retry later.
+    Busy,
+    /// The statement was cancelled (client went away, or shutdown).
+    Cancelled,
+    /// The database is read-only on this node.
+    ReadOnly,
+    /// A feature that this build does not support yet.
+    NotSupported,
+    /// A fault inside the server; details are in its log, not in the message.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The stable string used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::SqlSyntax => "sql_syntax",
+            ErrorCode::SqlConstraint => "sql_constraint",
+            ErrorCode::SqlUnknownObject => "sql_unknown_object",
+            ErrorCode::SqlError => "sql_error",
+            ErrorCode::UnknownDatabase => "unknown_database",
+            ErrorCode::DatabaseExists => "database_exists",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Cancelled => "cancelled",
+            ErrorCode::ReadOnly => "read_only",
+            ErrorCode::NotSupported => "not_supported",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,15 @@
+//! Plain data shared by every part of `ha`: SQL values, statements with their parameters, statement
+//! results, and the stable [`ErrorCode`] that each protocol maps to its own error form.
+//!
+//! This crate knows nothing of SQLite, tokio or NATS, so clients, bindings and front ends can all
+//! depend on it cheaply.
+
+mod error_code;
+mod result;
+mod statement;
+mod value;
+
+pub use error_code::ErrorCode;
+pub use result::{StatementResult, EXEC_COLUMNS};
+pub use statement::{Params, Statement};
+pub use value::{Value, ValueError};
