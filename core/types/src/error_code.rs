@@ -25,6 +25,8 @@ pub enum ErrorCode {
     Unauthorized,
     /// No such route or resource.
     NotFound,
+    /// The route exists but not with this method.
+    MethodNotAllowed,
     /// The request conflicts with the current state.
     Conflict,
     /// The request body is larger than the server accepts.
@@ -54,6 +56,7 @@ impl ErrorCode {
             ErrorCode::DatabaseExists => "database_exists",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Busy => "busy",

@@ -1,0 +1,82 @@
+//! The contract between `ha`'s network front ends and the node.
+//!
+//! Front ends (HTTP, gRPC, PostgreSQL wire, MySQL wire) depend on this crate and `ha-types` only:
+//! they translate their protocol into calls on [`QueryService`] and map [`ApiError`]'s stable
+//! [`ErrorCode`] to their own error form. The `ha` crate implements the trait over the engine.
+
+use std::fs::File;
+
+use async_trait::async_trait;
+use ha_types::{ErrorCode, Statement, StatementResult};
+
+/// What a client's connection remembers between requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Session {
+    /// The database requests go to; `None` means the node's default database.
+    pub database: Option<String>,
+}
+
+impl Session {
+    pub fn for_database(database: Option<String>) -> Session {
+        Session { database }
+    }
+}
+
+/// An error for a client: a stable code, a message safe to show (no internals), and for a batch
+/// the index of the statement that failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub statement_index: Option<usize>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError { code, message: message.into(), statement_index: None }
+    }
+}
+
+/// A consistent copy of a database, ready to stream.
+#[derive(Debug)]
+pub struct Backup {
+    /// The database id, used as the download's file name.
+    pub database: String,
+    /// An unlinked temporary file positioned at its start.
+    pub file: File,
+    pub len: u64,
+}
+
+/// Whether the node can take traffic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    pub ready: bool,
+    /// Why not, when not ready.
+    pub reason: Option<String>,
+}
+
+/// What every front end asks of the node.
+#[async_trait]
+pub trait QueryService: Send + Sync + 'static {
+    /// Runs one statement, or several in one transaction, for `session` (special commands
+    /// included; `SET DATABASE` changes the session).
+    async fn execute(
+        &self,
+        session: &mut Session,
+        statements: Vec<Statement>,
+    ) -> Result<Vec<StatementResult>, ApiError>;
+
+    /// The ids of the databases, the default one first.
+    fn list_databases(&self) -> Vec<String>;
+
+    /// Creates a database from a DSN; returns its id.
+    async fn create_database(&self, dsn: &str) -> Result<String, ApiError>;
+
+    async fn drop_database(&self, id: &str) -> Result<(), ApiError>;
+
+    /// A consistent copy of a database (`None`: the default one).
+    async fn backup(&self, database: Option<&str>) -> Result<Backup, ApiError>;
+
+    fn readiness(&self) -> Readiness;
+}
