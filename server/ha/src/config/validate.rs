@@ -1,0 +1,151 @@
+//! Checks that need more than one flag, ranges, and the flags whose feature this build lacks.
+
+use super::{Config, ConfigError};
+
+/// A flag whose feature is not built yet. It is refused when set explicitly (any source), unless
+/// `off` is given and says the value set is the one that switches the feature off.
+pub struct Unbuilt {
+    pub flag: &'static str,
+    pub off: Option<OffValue>,
+}
+
+/// The value that switches an unbuilt feature off, so setting it is harmless.
+pub struct OffValue {
+    /// As users write it (for the help text).
+    pub text: &'static str,
+    pub is_off: fn(&Config) -> bool,
+}
+
+impl Unbuilt {
+    const fn always(flag: &'static str) -> Unbuilt {
+        Unbuilt { flag, off: None }
+    }
+
+    const fn unless_off(
+        flag: &'static str,
+        value: &'static str,
+        off: fn(&Config) -> bool,
+    ) -> Unbuilt {
+        Unbuilt {
+            flag,
+            off: Some(OffValue {
+                text: value,
+                is_off: off,
+            }),
+        }
+    }
+}
+
+/// Every flag this build refuses. Delete a line when its feature lands (and its
+/// "not supported yet" row in docs/configuration.md).
+pub const NOT_SUPPORTED_YET: &[Unbuilt] = &[
+    Unbuilt::always("from-latest-snapshot"),
+    Unbuilt::unless_off("snapshot-interval", "0s", |c| c.snapshot_interval.is_zero()),
+    Unbuilt::always("disable-ddl-sync"),
+    Unbuilt::always("nats-logs"),
+    Unbuilt::unless_off("nats-port", "0", |c| c.nats_port == 0),
+    Unbuilt::always("nats-store-dir"),
+    Unbuilt::always("nats-user"),
+    Unbuilt::always("nats-pass"),
+    Unbuilt::always("nats-config"),
+    Unbuilt::always("nats-bin"),
+    Unbuilt::always("leader-addr"),
+    Unbuilt::always("leader-static"),
+    Unbuilt::always("grpc-insecure"),
+    Unbuilt::always("grpc-port"),
+    Unbuilt::unless_off("mysql-port", "0", |c| c.mysql_port == 0),
+    Unbuilt::always("mysql-user"),
+    Unbuilt::always("mysql-pass"),
+    Unbuilt::unless_off("pg-port", "0", |c| c.pg_port == 0),
+    Unbuilt::always("pg-user"),
+    Unbuilt::always("pg-pass"),
+    Unbuilt::always("pg-cert"),
+    Unbuilt::always("pg-key"),
+    Unbuilt::always("pg-proxied"),
+    Unbuilt::always("pg-publication"),
+    Unbuilt::always("pg-slot"),
+    Unbuilt::always("mysql-proxied"),
+    Unbuilt::always("mysql-include"),
+    Unbuilt::always("mysql-exclude"),
+    Unbuilt::always("mysql-dump-bin"),
+    Unbuilt::always("mysql-dump-db"),
+    Unbuilt::always("mysql-dump-include"),
+    Unbuilt::always("mysql-proxy-id"),
+    Unbuilt::always("proxy-local"),
+    Unbuilt::always("proxy-use-schema"),
+    Unbuilt::always("proxy-disable-redirect"),
+    Unbuilt::always("proxy-read-your-writes"),
+    Unbuilt::always("debezium-brokers"),
+    Unbuilt::always("debezium-group"),
+    Unbuilt::always("debezium-topics"),
+    Unbuilt::always("debezium-source-dsn"),
+    Unbuilt::always("async-replication"),
+    Unbuilt::always("async-replication-store-dir"),
+    Unbuilt::always("replicas"),
+    Unbuilt::always("replication-timeout"),
+    Unbuilt::always("replication-stream"),
+    Unbuilt::always("replication-max-age"),
+    Unbuilt::always("replication-url"),
+    Unbuilt::always("replication-policy"),
+    Unbuilt::always("row-identify"),
+    Unbuilt::always("extensions"),
+    Unbuilt::always("interceptor"),
+    Unbuilt::always("remote"),
+];
+
+/// The help-text note for a flag in [`NOT_SUPPORTED_YET`], if it is there.
+pub(crate) fn not_supported_note(long: &str) -> Option<String> {
+    let unbuilt = NOT_SUPPORTED_YET.iter().find(|u| u.flag == long)?;
+    Some(match unbuilt.off {
+        Some(OffValue { text, .. }) => format!(" (not supported yet; only {text} is accepted)"),
+        None => " (not supported yet)".to_string(),
+    })
+}
+
+impl Config {
+    /// Checks ranges and cross-flag rules, then refuses every explicitly set flag whose feature
+    /// is not built (all of them named in one error).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |flag: &str, message: &str| {
+            Err(ConfigError::Invalid {
+                flag: format!("--{flag}"),
+                message: message.to_string(),
+            })
+        };
+        if self.name.trim().is_empty() {
+            return invalid("name", "must not be empty");
+        }
+        if self.concurrent_queries < 1 {
+            return invalid("concurrent-queries", "must be at least 1");
+        }
+        if self.max_body_size < 1 {
+            return invalid("max-body-size", "must be at least 1 byte");
+        }
+        if !(1..=5).contains(&self.replicas) {
+            return invalid(
+                "replicas",
+                &format!("must be between 1 and 5, got {}", self.replicas),
+            );
+        }
+        match (&self.pg_cert, &self.pg_key) {
+            (Some(_), None) => return invalid("pg-cert", "needs --pg-key too"),
+            (None, Some(_)) => return invalid("pg-key", "needs --pg-cert too"),
+            _ => {}
+        }
+        if self.leader_addr.is_some() && self.leader_static.is_some() {
+            return invalid("leader-static", "cannot be combined with --leader-addr");
+        }
+
+        let refused: Vec<String> = NOT_SUPPORTED_YET
+            .iter()
+            .filter(|u| self.explicit.contains(u.flag))
+            .filter(|u| !u.off.as_ref().is_some_and(|off| (off.is_off)(self)))
+            .map(|u| u.flag.to_string())
+            .collect();
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::NotSupportedYet(refused))
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The `ha` node: configuration, wiring of the engine into the front ends, and the process's
+//! life cycle. The binary (`main.rs`) and the tests call the same [`start`] / [`run`], so what is
+//! tested is what runs.
+
+pub mod config;
+mod databases;
+pub mod logging;
+mod node;
+mod service;
+
+pub use node::{RunningNode, run, start};

@@ -1,0 +1,89 @@
+//! Starting and stopping a node.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use ha_core::Registry;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tracing::info;
+
+use crate::config::Config;
+use crate::databases;
+use crate::service::NodeService;
+
+/// A started node.
+pub struct RunningNode {
+    http_addr: SocketAddr,
+    registry: Arc<Registry>,
+    stop_http: Option<oneshot::Sender<()>>,
+    http: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningNode {
+    /// Where the HTTP API listens (the real port when configured with port 0).
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// Stops accepting requests, finishes those in flight, and closes every database.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop_http.take() {
+            let _ = stop.send(());
+        }
+        let served = (&mut self.http).await;
+        let registry = Arc::clone(&self.registry);
+        tokio::task::spawn_blocking(move || registry.close_all())
+            .await
+            .context("closing the databases")?;
+        info!("node stopped");
+        served.context("the HTTP server task failed")?.context("serving HTTP")
+    }
+}
+
+/// Validates the configuration, opens the databases and starts serving.
+pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
+    config.validate()?;
+    let specs = databases::specs(&config)?;
+    let options = databases::registry_options(&config)?;
+    let registry = tokio::task::spawn_blocking(move || Registry::open(specs, options))
+        .await
+        .context("opening the databases")??;
+    let registry = Arc::new(registry);
+
+    let bind = SocketAddr::new(config.bind_address, config.port);
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("--port: cannot listen on {bind}"))?;
+    let http_addr = listener.local_addr().context("reading the bound address")?;
+    let service = Arc::new(NodeService::new(Arc::clone(&registry)));
+    let router = ha_http::router(
+        service,
+        ha_http::HttpOptions {
+            token: config.token.clone(),
+            max_body_size: config.max_body_size,
+        },
+    );
+    let (stop_http, stopped) = oneshot::channel::<()>();
+    let http = tokio::spawn(ha_http::serve(listener, router, async move {
+        let _ = stopped.await;
+    }));
+    info!(
+        node = %config.name,
+        http_addr = %http_addr,
+        databases = ?registry.ids(),
+        "listening"
+    );
+    Ok(RunningNode { http_addr, registry, stop_http: Some(stop_http), http })
+}
+
+/// Runs a node until `shutdown` resolves, then stops it gracefully.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let node = start(config).await?;
+    shutdown.await;
+    info!("shutting down");
+    node.stop().await
+}

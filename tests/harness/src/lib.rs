@@ -1,0 +1,242 @@
+//! Real `ha` processes for tests and benchmarks: each node runs the real binary on port 0 in its
+//! own temporary directory, with JSON logs, and is ready once it has logged the address it
+//! listens on. A node is killed when its handle is dropped, so a failing test leaves nothing
+//! running.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+
+/// How long a node may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the command line of one node.
+pub struct NodeBuilder {
+    bin: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    dir: Option<PathBuf>,
+}
+
+impl NodeBuilder {
+    /// A node of binary `bin` with the test defaults: HTTP on 127.0.0.1 port 0, no embedded
+    /// broker, JSON logs (the harness reads them).
+    pub fn new(bin: impl Into<PathBuf>) -> NodeBuilder {
+        NodeBuilder {
+            bin: bin.into(),
+            args: ["--port=0", "--bind-address=127.0.0.1", "--nats-port=0", "--log-format=json"]
+                .map(String::from)
+                .to_vec(),
+            env: Vec::new(),
+            dir: None,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// The working directory (default: a new temporary directory owned by the node).
+    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// Starts the node and waits until it listens.
+    pub async fn start(self) -> anyhow::Result<TestNode> {
+        let (temp, dir) = match &self.dir {
+            Some(dir) => (None, dir.clone()),
+            None => {
+                let temp = tempfile::tempdir().context("creating the node's directory")?;
+                let dir = temp.path().to_path_buf();
+                (Some(temp), dir)
+            }
+        };
+        let mut command = Command::new(&self.bin);
+        command
+            .args(&self.args)
+            .current_dir(&dir)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().with_context(|| format!("starting {}", self.bin.display()))?;
+        let stderr = child.stderr.take().context("no stderr pipe")?;
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (ready, listening) = oneshot::channel();
+        tokio::spawn(read_logs(stderr, Arc::clone(&logs), ready));
+        let addr = tokio::select! {
+            addr = listening => addr.ok(),
+            _ = tokio::time::sleep(START_TIMEOUT) => None,
+        };
+        let Some(addr) = addr else {
+            let status = child.try_wait().ok().flatten();
+            let _ = child.start_kill();
+            bail!(
+                "node did not start (exit: {status:?}); its log:\n{}",
+                logs.lock().unwrap_or_else(PoisonError::into_inner).join("\n")
+            );
+        };
+        Ok(TestNode { child, http_addr: addr, dir, _temp: temp, logs, client: reqwest::Client::new() })
+    }
+
+    /// Runs the binary to completion (for `--version`, `--help`, refused configurations).
+    pub async fn run_to_exit(self) -> anyhow::Result<Finished> {
+        let temp = tempfile::tempdir()?;
+        let dir = self.dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
+        let mut command = Command::new(&self.bin);
+        command.args(&self.args).current_dir(&dir).stdin(Stdio::null()).kill_on_drop(true);
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        let output = tokio::time::timeout(START_TIMEOUT, command.output())
+            .await
+            .context("the process did not exit")??;
+        Ok(Finished {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+}
+
+/// A process that ran to its end.
+#[derive(Debug)]
+pub struct Finished {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A running node.
+pub struct TestNode {
+    child: Child,
+    pub http_addr: std::net::SocketAddr,
+    dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    logs: Arc<Mutex<Vec<String>>>,
+    client: reqwest::Client,
+}
+
+impl TestNode {
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.http_addr, path)
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// The node's working directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Posts a JSON body to `path`; returns the status and the parsed JSON answer.
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<(u16, serde_json::Value)> {
+        let response = self.client.post(self.url(path)).json(body).send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        let json = serde_json::from_str(&text)
+            .with_context(|| format!("answer is not JSON (status {status}): {text}"))?;
+        Ok((status, json))
+    }
+
+    /// Runs one statement on the default database and returns the JSON answer; fails unless 200.
+    pub async fn sql(&self, sql: &str) -> anyhow::Result<serde_json::Value> {
+        let (status, json) = self.post("/query", &serde_json::json!({ "sql": sql })).await?;
+        if status != 200 {
+            bail!("{sql}: status {status}: {json}");
+        }
+        Ok(json)
+    }
+
+    /// Everything the node logged so far.
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// SIGTERM, then waits for a graceful exit; returns the exit code.
+    pub async fn stop(mut self) -> anyhow::Result<Option<i32>> {
+        if let Some(pid) = self.child.id() {
+            // SAFETY: kill(2) with a pid we own; no memory is touched.
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGTERM);
+            }
+        }
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .context("the node did not stop after SIGTERM")??;
+        Ok(status.code())
+    }
+
+    /// SIGKILL, as a crash.
+    pub async fn kill(mut self) -> anyhow::Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
+}
+
+async fn read_logs(
+    stderr: tokio::process::ChildStderr,
+    logs: Arc<Mutex<Vec<String>>>,
+    ready: oneshot::Sender<std::net::SocketAddr>,
+) {
+    let mut ready = Some(ready);
+    let mut lines = BufReader::new(stderr).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if ready.is_some() {
+            if let Some(addr) = listening_addr(&line) {
+                if let Some(ready) = ready.take() {
+                    let _ = ready.send(addr);
+                }
+            }
+        }
+        logs.lock().unwrap_or_else(PoisonError::into_inner).push(line);
+    }
+}
+
+/// The address in the node's `listening` log record.
+fn listening_addr(line: &str) -> Option<std::net::SocketAddr> {
+    let record: serde_json::Value = serde_json::from_str(line).ok()?;
+    let fields = record.get("fields")?;
+    if fields.get("message")?.as_str()? != "listening" {
+        return None;
+    }
+    fields.get("http_addr")?.as_str()?.parse().ok()
+}
