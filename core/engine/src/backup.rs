@@ -12,7 +12,10 @@ use crate::open::Conn;
 /// so the copy is consistent; in WAL mode writers go on meanwhile.
 pub(crate) fn backup_to_temp_file(source: &Conn) -> Result<(File, u64), CoreError> {
     let io = |context: &'static str| {
-        move |source: std::io::Error| CoreError::Io { context: context.into(), source }
+        move |source: std::io::Error| CoreError::Io {
+            context: context.into(),
+            source,
+        }
     };
     let temp = tempfile::Builder::new()
         .prefix("ha-backup-")
@@ -25,7 +28,9 @@ pub(crate) fn backup_to_temp_file(source: &Conn) -> Result<(File, u64), CoreErro
             .map_err(CoreError::storage("opening the backup file"))?;
         let backup = rusqlite::backup::Backup::new(&source.conn, &mut target)
             .map_err(CoreError::storage("starting the backup"))?;
-        backup.step(-1).map_err(CoreError::storage("copying pages"))?;
+        backup
+            .step(-1)
+            .map_err(CoreError::storage("copying pages"))?;
         drop(backup);
         // A copy of a WAL database is itself in WAL mode; a download must be one plain file.
         target
@@ -33,6 +38,9 @@ pub(crate) fn backup_to_temp_file(source: &Conn) -> Result<(File, u64), CoreErro
             .map_err(CoreError::storage("finishing the backup file"))?;
     }
     let file = temp.reopen().map_err(io("reopening the backup file"))?;
-    let len = file.metadata().map_err(io("reading the backup file size"))?.len();
+    let len = file
+        .metadata()
+        .map_err(io("reading the backup file size"))?
+        .len();
     Ok((file, len))
 }

@@ -93,7 +93,10 @@ mod tests {
     #[test]
     fn sqlite_tells_what_a_statement_does() {
         assert_eq!(classify("SELECT * FROM t"), StatementClass::default());
-        assert_eq!(classify("INSERT INTO t VALUES (1)"), StatementClass::default());
+        assert_eq!(
+            classify("INSERT INTO t VALUES (1)"),
+            StatementClass::default()
+        );
         assert!(classify("BEGIN").transaction_control);
         assert!(classify("SAVEPOINT a").transaction_control);
         assert!(classify("COMMIT").transaction_control);

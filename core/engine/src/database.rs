@@ -26,7 +26,10 @@ pub struct DatabaseOptions {
 
 impl Default for DatabaseOptions {
     fn default() -> Self {
-        DatabaseOptions { concurrent_queries: 50, queue_wait: Duration::from_secs(5) }
+        DatabaseOptions {
+            concurrent_queries: 50,
+            queue_wait: Duration::from_secs(5),
+        }
     }
 }
 
@@ -125,7 +128,9 @@ impl Database {
         match tokio::time::timeout(self.options.queue_wait, acquire).await {
             Ok(Ok(permit)) => Ok(permit),
             Ok(Err(_)) => Err(CoreError::Closed(self.spec.id.clone())),
-            Err(_) => Err(CoreError::Busy { database: self.spec.id.clone() }),
+            Err(_) => Err(CoreError::Busy {
+                database: self.spec.id.clone(),
+            }),
         }
     }
 
@@ -158,7 +163,9 @@ impl Database {
     ) -> Result<Vec<StatementResult>, CoreError> {
         let _permit = permit;
         let answer = self.writer.submit(statements)?;
-        answer.await.map_err(|_| CoreError::Closed(self.spec.id.clone()))?
+        answer
+            .await
+            .map_err(|_| CoreError::Closed(self.spec.id.clone()))?
     }
 }
 
@@ -171,9 +178,14 @@ impl Drop for Database {
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, CoreError> + Send + 'static,
 ) -> Result<T, CoreError> {
-    tokio::task::spawn_blocking(work).await.map_err(join_error)?
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(join_error)?
 }
 
 fn join_error(e: tokio::task::JoinError) -> CoreError {
-    CoreError::Io { context: "a database task failed".into(), source: std::io::Error::other(e.to_string()) }
+    CoreError::Io {
+        context: "a database task failed".into(),
+        source: std::io::Error::other(e.to_string()),
+    }
 }

@@ -42,7 +42,9 @@ impl DatabaseSpec {
         let id = database_id(&path)
             .ok_or_else(|| CoreError::BadRequest(format!("database DSN {dsn:?} names no file")))?;
         let storage = if memory {
-            Storage::Memory { load_from: path.exists().then_some(path) }
+            Storage::Memory {
+                load_from: path.exists().then_some(path),
+            }
         } else {
             Storage::File { path, params }
         };
@@ -52,7 +54,9 @@ impl DatabaseSpec {
 
 /// A database's id is its file's base name: `/data/users_1.db` → `users_1.db`.
 pub fn database_id(path: &Path) -> Option<String> {
-    path.file_name().and_then(|n| n.to_str()).map(str::to_string)
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
 }
 
 /// A name given to `CREATE DATABASE`: a plain file name, so a client cannot make the node write
@@ -83,14 +87,20 @@ mod tests {
         assert_eq!(spec.id, "app.db");
         assert_eq!(
             spec.storage,
-            Storage::File { path: "/base/app.db".into(), params: "journal_mode=WAL".into() }
+            Storage::File {
+                path: "/base/app.db".into(),
+                params: "journal_mode=WAL".into()
+            }
         );
-        let spec = DatabaseSpec::from_dsn("file:/data/users_1.db?cache=shared", false, "x", base)
-            .unwrap();
+        let spec =
+            DatabaseSpec::from_dsn("file:/data/users_1.db?cache=shared", false, "x", base).unwrap();
         assert_eq!(spec.id, "users_1.db");
         assert_eq!(
             spec.storage,
-            Storage::File { path: "/data/users_1.db".into(), params: "cache=shared".into() }
+            Storage::File {
+                path: "/data/users_1.db".into(),
+                params: "cache=shared".into()
+            }
         );
         let spec = DatabaseSpec::from_dsn("nope.db", true, "", base).unwrap();
         assert_eq!(spec.storage, Storage::Memory { load_from: None });

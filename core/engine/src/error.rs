@@ -80,7 +80,10 @@ impl CoreError {
     pub(crate) fn in_statement(self, index: usize) -> CoreError {
         match self {
             already @ CoreError::InStatement { .. } => already,
-            other => CoreError::InStatement { index, source: Box::new(other) },
+            other => CoreError::InStatement {
+                index,
+                source: Box::new(other),
+            },
         }
     }
 

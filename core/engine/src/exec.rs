@@ -83,21 +83,21 @@ pub(crate) fn run(
         highest_position = highest_position.max(bind(&mut stmt, &statement.params)?);
         last = Some(step(conn, &mut stmt)?);
     }
-    if let Params::Positional(values) = &statement.params {
-        if values.len() > highest_position {
-            return Err(CoreError::BadRequest(format!(
-                "{} parameters given, but the statement uses {highest_position}",
-                values.len()
-            ))
-            .into());
-        }
+    if let Params::Positional(values) = &statement.params
+        && values.len() > highest_position
+    {
+        return Err(CoreError::BadRequest(format!(
+            "{} parameters given, but the statement uses {highest_position}",
+            values.len()
+        ))
+        .into());
     }
     last.ok_or_else(|| RunError::Failed(CoreError::BadRequest("empty SQL statement".into())))
 }
 
 fn step(conn: &Conn, stmt: &mut rusqlite::Statement<'_>) -> Result<StatementResult, RunError> {
     if stmt.column_count() > 0 {
-        let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_string).collect();
+        let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
         let width = columns.len();
         let mut rows = Vec::new();
         let mut cursor = stmt.raw_query();
@@ -114,8 +114,15 @@ fn step(conn: &Conn, stmt: &mut rusqlite::Statement<'_>) -> Result<StatementResu
     stmt.raw_execute()?;
     // sqlite3_changes() keeps the count of the last INSERT/UPDATE/DELETE even across DDL, so a
     // statement that changed nothing reports 0 rather than an older count.
-    let rows_affected = if conn.conn.total_changes() != before { conn.conn.changes() } else { 0 };
-    Ok(StatementResult::Exec { rows_affected, last_insert_id: conn.conn.last_insert_rowid() })
+    let rows_affected = if conn.conn.total_changes() != before {
+        conn.conn.changes()
+    } else {
+        0
+    };
+    Ok(StatementResult::Exec {
+        rows_affected,
+        last_insert_id: conn.conn.last_insert_rowid(),
+    })
 }
 
 /// Binds the request's parameters; returns the highest position used by a positional binding.
@@ -201,14 +208,23 @@ mod tests {
     use crate::open::Opener;
 
     fn conn() -> Conn {
-        let spec = DatabaseSpec { id: "t.db".into(), storage: crate::Storage::Memory { load_from: None } };
+        let spec = DatabaseSpec {
+            id: "t.db".into(),
+            storage: crate::Storage::Memory { load_from: None },
+        };
         let conn = Opener::new(&spec).unwrap().open_writer().unwrap();
-        conn.conn.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT)").unwrap();
+        conn.conn
+            .execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT)")
+            .unwrap();
         conn
     }
 
     fn exec(conn: &Conn, sql: &str, params: Params) -> Result<StatementResult, RunError> {
-        run(conn, &Statement::with_params(sql, params), Access::ReadWrite)
+        run(
+            conn,
+            &Statement::with_params(sql, params),
+            Access::ReadWrite,
+        )
     }
 
     #[test]
@@ -219,11 +235,28 @@ mod tests {
             ("INSERT INTO t(name) VALUES(@name)", "@name"),
             ("INSERT INTO t(name) VALUES($name)", "$name"),
         ] {
-            let r = exec(&c, sql, Params::Named(vec![(key.into(), Value::Text("x".into()))]));
-            assert!(matches!(r, Ok(StatementResult::Exec { rows_affected: 1, .. })), "{sql}");
+            let r = exec(
+                &c,
+                sql,
+                Params::Named(vec![(key.into(), Value::Text("x".into()))]),
+            );
+            assert!(
+                matches!(
+                    r,
+                    Ok(StatementResult::Exec {
+                        rows_affected: 1,
+                        ..
+                    })
+                ),
+                "{sql}"
+            );
         }
         assert!(matches!(
-            exec(&c, "INSERT INTO t(name) VALUES(:nope)", Params::Named(vec![])),
+            exec(
+                &c,
+                "INSERT INTO t(name) VALUES(:nope)",
+                Params::Named(vec![])
+            ),
             Err(RunError::Failed(CoreError::BadRequest(_)))
         ));
     }
@@ -233,9 +266,27 @@ mod tests {
         let c = conn();
         let two = Params::Positional(vec![Value::Integer(7), Value::Text("a".into())]);
         assert!(exec(&c, "INSERT INTO t VALUES(?, ?)", two.clone()).is_ok());
-        assert!(exec(&c, "INSERT INTO t VALUES($2 + 1, $1)", Params::Positional(vec![Value::Text("b".into()), Value::Integer(8)])).is_ok());
-        let r = exec(&c, "SELECT name FROM t WHERE id = ?1 OR id = ?1", Params::Positional(vec![Value::Integer(9)])).unwrap();
-        assert_eq!(r, StatementResult::Rows { columns: vec!["name".into()], rows: vec![vec![Value::Text("b".into())]] });
+        assert!(
+            exec(
+                &c,
+                "INSERT INTO t VALUES($2 + 1, $1)",
+                Params::Positional(vec![Value::Text("b".into()), Value::Integer(8)])
+            )
+            .is_ok()
+        );
+        let r = exec(
+            &c,
+            "SELECT name FROM t WHERE id = ?1 OR id = ?1",
+            Params::Positional(vec![Value::Integer(9)]),
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            StatementResult::Rows {
+                columns: vec!["name".into()],
+                rows: vec![vec![Value::Text("b".into())]]
+            }
+        );
         assert!(exec(&c, "SELECT ?", Params::Positional(vec![])).is_err());
         assert!(exec(&c, "SELECT ?", two).is_err(), "too many parameters");
     }
@@ -243,23 +294,53 @@ mod tests {
     #[test]
     fn rows_come_from_any_statement_with_result_columns() {
         let c = conn();
-        let r = exec(&c, "INSERT INTO t(name) VALUES('r') RETURNING id, name", Params::None).unwrap();
-        assert_eq!(r, StatementResult::Rows { columns: vec!["id".into(), "name".into()], rows: vec![vec![Value::Integer(1), Value::Text("r".into())]] });
-        assert!(matches!(exec(&c, "PRAGMA table_info(t)", Params::None), Ok(StatementResult::Rows { .. })));
-        assert!(matches!(exec(&c, "VALUES (1), (2)", Params::None), Ok(StatementResult::Rows { .. })));
-        assert!(matches!(exec(&c, "EXPLAIN SELECT 1", Params::None), Ok(StatementResult::Rows { .. })));
+        let r = exec(
+            &c,
+            "INSERT INTO t(name) VALUES('r') RETURNING id, name",
+            Params::None,
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            StatementResult::Rows {
+                columns: vec!["id".into(), "name".into()],
+                rows: vec![vec![Value::Integer(1), Value::Text("r".into())]]
+            }
+        );
+        assert!(matches!(
+            exec(&c, "PRAGMA table_info(t)", Params::None),
+            Ok(StatementResult::Rows { .. })
+        ));
+        assert!(matches!(
+            exec(&c, "VALUES (1), (2)", Params::None),
+            Ok(StatementResult::Rows { .. })
+        ));
+        assert!(matches!(
+            exec(&c, "EXPLAIN SELECT 1", Params::None),
+            Ok(StatementResult::Rows { .. })
+        ));
         assert_eq!(
             exec(&c, "CREATE TABLE u(x)", Params::None).unwrap(),
-            StatementResult::Exec { rows_affected: 0, last_insert_id: 1 }
+            StatementResult::Exec {
+                rows_affected: 0,
+                last_insert_id: 1
+            }
         );
     }
 
     #[test]
     fn read_only_access_stops_before_a_write() {
         let c = conn();
-        let r = run(&c, &Statement::new("SELECT 1; INSERT INTO t(name) VALUES('x')"), Access::ReadOnly);
+        let r = run(
+            &c,
+            &Statement::new("SELECT 1; INSERT INTO t(name) VALUES('x')"),
+            Access::ReadOnly,
+        );
         assert!(matches!(r, Err(RunError::NeedsWriter)));
-        let n: i64 = c.conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
+        let n: i64 = c
+            .conn
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 0);
     }
 
@@ -267,7 +348,13 @@ mod tests {
     fn transaction_control_and_attach_are_refused() {
         let c = conn();
         for sql in ["BEGIN", "COMMIT", "SAVEPOINT x", "ATTACH ':memory:' AS y"] {
-            assert!(matches!(exec(&c, sql, Params::None), Err(RunError::Failed(CoreError::BadRequest(_)))), "{sql}");
+            assert!(
+                matches!(
+                    exec(&c, sql, Params::None),
+                    Err(RunError::Failed(CoreError::BadRequest(_)))
+                ),
+                "{sql}"
+            );
         }
     }
 }

@@ -17,7 +17,15 @@ pub(crate) struct Conn {
 }
 
 /// SQLite URI query parameters; every other `--db-params` name is applied as a PRAGMA.
-const URI_PARAMETERS: &[&str] = &["vfs", "mode", "cache", "psow", "nolock", "immutable", "modeof"];
+const URI_PARAMETERS: &[&str] = &[
+    "vfs",
+    "mode",
+    "cache",
+    "psow",
+    "nolock",
+    "immutable",
+    "modeof",
+];
 
 /// Names of the Go driver's DSN options that users carry over, mapped to the PRAGMA they set.
 const PRAGMA_ALIASES: &[(&str, &str)] = &[
@@ -47,7 +55,11 @@ impl Opener {
                     uri.push('?');
                     uri.push_str(&uri_params.join("&"));
                 }
-                Ok(Opener { uri, pragmas, load_from: None })
+                Ok(Opener {
+                    uri,
+                    pragmas,
+                    load_from: None,
+                })
             }
             Storage::Memory { load_from } => {
                 // memdb databases named with a leading '/' are shared by every connection of
@@ -56,7 +68,13 @@ impl Opener {
                 let name: String = spec
                     .id
                     .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '.' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
                     .collect();
                 Ok(Opener {
                     uri: format!("file:/ha-{n}-{name}?vfs=memdb"),
@@ -87,8 +105,9 @@ impl Opener {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.uri, flags)
-            .map_err(CoreError::storage(format!("opening {} read-only", self.uri)))?;
+        let conn = Connection::open_with_flags(&self.uri, flags).map_err(CoreError::storage(
+            format!("opening {} read-only", self.uri),
+        ))?;
         let busy = self
             .pragmas
             .iter()
@@ -123,8 +142,8 @@ fn with_action_log(mut conn: Connection) -> Result<Conn, CoreError> {
 fn load_file(conn: &mut Connection, source: &Path) -> Result<(), CoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let context = format!("loading {} into memory", source.display());
-    let from = Connection::open_with_flags(source, flags)
-        .map_err(CoreError::storage(context.clone()))?;
+    let from =
+        Connection::open_with_flags(source, flags).map_err(CoreError::storage(context.clone()))?;
     let backup =
         rusqlite::backup::Backup::new(&from, conn).map_err(CoreError::storage(context.clone()))?;
     backup.step(-1).map_err(CoreError::storage(context))?;
@@ -133,17 +152,24 @@ fn load_file(conn: &mut Connection, source: &Path) -> Result<(), CoreError> {
 
 /// Splits `--db-params` into SQLite URI parameters and PRAGMAs, refusing anything that is not a
 /// plain name and value (the PRAGMAs are spliced into SQL text).
-fn split_params(params: &str) -> Result<(Vec<String>, Vec<(String, String)>), CoreError> {
+/// `--db-params` split: URI parameters (`name=value`) and PRAGMAs (`(name, value)`).
+type SplitParams = (Vec<String>, Vec<(String, String)>);
+
+fn split_params(params: &str) -> Result<SplitParams, CoreError> {
     let mut uri = Vec::new();
     let mut pragmas = Vec::new();
     for pair in params.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, "1"));
         let bare = name.trim_start_matches('_');
         let plain = |s: &str| {
-            !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
         };
         if !plain(bare) || !plain(value) {
-            return Err(CoreError::BadRequest(format!("invalid database parameter {pair:?}")));
+            return Err(CoreError::BadRequest(format!(
+                "invalid database parameter {pair:?}"
+            )));
         }
         if URI_PARAMETERS.contains(&bare) {
             uri.push(format!("{bare}={value}"));

@@ -15,11 +15,18 @@ pub(crate) struct ReaderPool {
 
 impl ReaderPool {
     pub(crate) fn new(opener: Opener) -> ReaderPool {
-        ReaderPool { opener, idle: Mutex::new(Vec::new()) }
+        ReaderPool {
+            opener,
+            idle: Mutex::new(Vec::new()),
+        }
     }
 
     pub(crate) fn take(&self) -> Result<Conn, CoreError> {
-        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
         match idle {
             Some(conn) => Ok(conn),
             None => self.opener.open_reader(),
@@ -27,12 +34,18 @@ impl ReaderPool {
     }
 
     pub(crate) fn give_back(&self, conn: Conn) {
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(conn);
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(conn);
     }
 
     /// Closes the idle connections (the database is being dropped or the node stops).
     pub(crate) fn close(&self) {
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }
 
@@ -53,7 +66,12 @@ impl Canceller {
     }
 
     pub(crate) fn cancel(&self) {
-        if let Some(handle) = self.0.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        if let Some(handle) = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
             handle.interrupt();
         }
     }

@@ -40,12 +40,18 @@ impl Registry {
             }
             databases.push(Arc::new(Database::open(spec, options.database.clone())?));
         }
-        Ok(Registry { options, databases: RwLock::new(databases) })
+        Ok(Registry {
+            options,
+            databases: RwLock::new(databases),
+        })
     }
 
     /// The database named `id`, or the default one when `id` is `None`.
     pub fn get(&self, id: Option<&str>) -> Result<Arc<Database>, CoreError> {
-        let databases = self.databases.read().unwrap_or_else(PoisonError::into_inner);
+        let databases = self
+            .databases
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         match id {
             Some(id) => databases.iter().find(|db| db.id() == id).cloned(),
             None => databases.first().cloned(),
@@ -54,7 +60,10 @@ impl Registry {
     }
 
     pub fn ids(&self) -> Vec<String> {
-        let databases = self.databases.read().unwrap_or_else(PoisonError::into_inner);
+        let databases = self
+            .databases
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         databases.iter().map(|db| db.id().to_string()).collect()
     }
 
@@ -78,14 +87,26 @@ impl Registry {
                     self.options.data_dir.display()
                 )));
             }
-            Storage::File { path, params: params.unwrap_or_else(|| self.options.db_params.clone()) }
+            Storage::File {
+                path,
+                params: params.unwrap_or_else(|| self.options.db_params.clone()),
+            }
         };
-        let spec = DatabaseSpec { id: name.to_string(), storage };
+        let spec = DatabaseSpec {
+            id: name.to_string(),
+            storage,
+        };
         let options = self.options.database.clone();
         let database = tokio::task::spawn_blocking(move || Database::open(spec, options))
             .await
-            .map_err(|e| CoreError::Io { context: "creating a database".into(), source: std::io::Error::other(e.to_string()) })??;
-        let mut databases = self.databases.write().unwrap_or_else(PoisonError::into_inner);
+            .map_err(|e| CoreError::Io {
+                context: "creating a database".into(),
+                source: std::io::Error::other(e.to_string()),
+            })??;
+        let mut databases = self
+            .databases
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         if databases.iter().any(|db| db.id() == name) {
             return Err(CoreError::DatabaseExists(name.to_string()));
         }
@@ -97,7 +118,10 @@ impl Registry {
     /// Closes a database and deletes its files. The default database can't be dropped.
     pub async fn drop_database(&self, id: &str) -> Result<(), CoreError> {
         let database = {
-            let mut databases = self.databases.write().unwrap_or_else(PoisonError::into_inner);
+            let mut databases = self
+                .databases
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
             let position = databases
                 .iter()
                 .position(|db| db.id() == id)
@@ -116,14 +140,20 @@ impl Registry {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(source) => {
-                        return Err(CoreError::Io { context: format!("deleting {}", file.display()), source });
+                        return Err(CoreError::Io {
+                            context: format!("deleting {}", file.display()),
+                            source,
+                        });
                     }
                 }
             }
             Ok(())
         })
         .await
-        .map_err(|e| CoreError::Io { context: "dropping a database".into(), source: std::io::Error::other(e.to_string()) })??;
+        .map_err(|e| CoreError::Io {
+            context: "dropping a database".into(),
+            source: std::io::Error::other(e.to_string()),
+        })??;
         info!(database = id, "database dropped");
         Ok(())
     }
@@ -135,8 +165,10 @@ impl Registry {
         current: &mut Option<String>,
         statements: Vec<Statement>,
     ) -> Result<Vec<StatementResult>, CoreError> {
-        let special: Vec<Option<SpecialCommand>> =
-            statements.iter().map(|s| SpecialCommand::parse(&s.sql)).collect();
+        let special: Vec<Option<SpecialCommand>> = statements
+            .iter()
+            .map(|s| SpecialCommand::parse(&s.sql))
+            .collect();
         match special.as_slice() {
             [Some(command)] => Ok(vec![self.run_special(current, command.clone()).await?]),
             _ if special.iter().any(Option::is_some) => Err(CoreError::BadRequest(
@@ -152,11 +184,18 @@ impl Registry {
         current: &mut Option<String>,
         command: SpecialCommand,
     ) -> Result<StatementResult, CoreError> {
-        let done = StatementResult::Exec { rows_affected: 0, last_insert_id: 0 };
+        let done = StatementResult::Exec {
+            rows_affected: 0,
+            last_insert_id: 0,
+        };
         match command {
             SpecialCommand::ShowDatabases => Ok(StatementResult::Rows {
                 columns: vec!["database".into()],
-                rows: self.ids().into_iter().map(|id| vec![Value::Text(id)]).collect(),
+                rows: self
+                    .ids()
+                    .into_iter()
+                    .map(|id| vec![Value::Text(id)])
+                    .collect(),
             }),
             SpecialCommand::CreateDatabase(dsn) => self.create(&dsn).await.map(|_| done),
             SpecialCommand::DropDatabase(id) => {
@@ -180,7 +219,10 @@ impl Registry {
 
     /// Closes every database (node shutdown). Blocking.
     pub fn close_all(&self) {
-        let databases = self.databases.read().unwrap_or_else(PoisonError::into_inner);
+        let databases = self
+            .databases
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         for database in databases.iter() {
             database.close();
         }

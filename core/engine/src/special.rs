@@ -51,13 +51,34 @@ mod tests {
     #[test]
     fn recognises_every_form() {
         use SpecialCommand::*;
-        assert_eq!(SpecialCommand::parse("show databases;"), Some(ShowDatabases));
-        assert_eq!(SpecialCommand::parse("CREATE DATABASE 'a.db'"), Some(CreateDatabase("a.db".into())));
-        assert_eq!(SpecialCommand::parse("drop database `a.db`;"), Some(DropDatabase("a.db".into())));
-        assert_eq!(SpecialCommand::parse("SET DATABASE TO a.db"), Some(SetDatabase("a.db".into())));
-        assert_eq!(SpecialCommand::parse("SET DATABASE = \"a.db\""), Some(SetDatabase("a.db".into())));
-        assert_eq!(SpecialCommand::parse("set database =a.db"), Some(SetDatabase("a.db".into())));
-        assert_eq!(SpecialCommand::parse("USE a.db"), Some(SetDatabase("a.db".into())));
+        assert_eq!(
+            SpecialCommand::parse("show databases;"),
+            Some(ShowDatabases)
+        );
+        assert_eq!(
+            SpecialCommand::parse("CREATE DATABASE 'a.db'"),
+            Some(CreateDatabase("a.db".into()))
+        );
+        assert_eq!(
+            SpecialCommand::parse("drop database `a.db`;"),
+            Some(DropDatabase("a.db".into()))
+        );
+        assert_eq!(
+            SpecialCommand::parse("SET DATABASE TO a.db"),
+            Some(SetDatabase("a.db".into()))
+        );
+        assert_eq!(
+            SpecialCommand::parse("SET DATABASE = \"a.db\""),
+            Some(SetDatabase("a.db".into()))
+        );
+        assert_eq!(
+            SpecialCommand::parse("set database =a.db"),
+            Some(SetDatabase("a.db".into()))
+        );
+        assert_eq!(
+            SpecialCommand::parse("USE a.db"),
+            Some(SetDatabase("a.db".into()))
+        );
         assert_eq!(SpecialCommand::parse("UNSET DATABASE"), Some(UnsetDatabase));
         assert_eq!(SpecialCommand::parse("SELECT 1"), None);
         assert_eq!(SpecialCommand::parse("CREATE TABLE t(x)"), None);

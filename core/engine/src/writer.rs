@@ -47,7 +47,10 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name(name.chars().take(15).collect())
             .spawn(move || run_loop(&conn, &receiver))
-            .map_err(|source| CoreError::Io { context: "starting the writer thread".into(), source })?;
+            .map_err(|source| CoreError::Io {
+                context: "starting the writer thread".into(),
+                source,
+            })?;
         Ok(Writer {
             database: database.to_string(),
             sender,
@@ -70,11 +73,15 @@ impl Writer {
     /// Finishes the queued jobs, then stops the thread and closes the connection. Blocking.
     pub(crate) fn stop(&self) {
         let _ = self.sender.send(Message::Stop);
-        let thread = self.thread.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        if let Some(thread) = thread {
-            if thread.join().is_err() {
-                error!(database = %self.database, "writer thread panicked");
-            }
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread
+            && thread.join().is_err()
+        {
+            error!(database = %self.database, "writer thread panicked");
         }
     }
 }
@@ -108,7 +115,10 @@ fn commit_group(conn: &Conn, mut pending: VecDeque<WriteJob>) {
             let message = format!("starting a transaction failed: {e}");
             let code = CoreError::from(e).code();
             for job in pending.drain(..) {
-                let _ = job.reply.send(Err(CoreError::Sql { code, message: message.clone() }));
+                let _ = job.reply.send(Err(CoreError::Sql {
+                    code,
+                    message: message.clone(),
+                }));
             }
             return;
         }
@@ -167,12 +177,20 @@ fn run_in_savepoint(conn: &Conn, statements: &[Statement]) -> JobResult {
             Err(failure) => {
                 let error = match failure {
                     RunError::Failed(e) => e,
-                    RunError::NeedsWriter => CoreError::Conflict("unexpected read-only routing".into()),
+                    RunError::NeedsWriter => {
+                        CoreError::Conflict("unexpected read-only routing".into())
+                    }
                 };
                 if !conn.conn.is_autocommit() {
-                    let _ = conn.conn.execute_batch("ROLLBACK TO ha_job; RELEASE ha_job");
+                    let _ = conn
+                        .conn
+                        .execute_batch("ROLLBACK TO ha_job; RELEASE ha_job");
                 }
-                return Err(if statements.len() > 1 { error.in_statement(index) } else { error });
+                return Err(if statements.len() > 1 {
+                    error.in_statement(index)
+                } else {
+                    error
+                });
             }
         }
     }

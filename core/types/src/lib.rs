@@ -10,6 +10,6 @@ mod statement;
 mod value;
 
 pub use error_code::ErrorCode;
-pub use result::{StatementResult, EXEC_COLUMNS};
+pub use result::{EXEC_COLUMNS, StatementResult};
 pub use statement::{Params, Statement};
 pub use value::{Value, ValueError};

@@ -7,9 +7,15 @@ pub const EXEC_COLUMNS: [&str; 2] = ["rows_affected", "last_insert_id"];
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatementResult {
     /// A statement with result columns (SELECT, VALUES, PRAGMA, EXPLAIN, ... RETURNING).
-    Rows { columns: Vec<String>, rows: Vec<Vec<Value>> },
+    Rows {
+        columns: Vec<String>,
+        rows: Vec<Vec<Value>>,
+    },
     /// A statement without result columns.
-    Exec { rows_affected: u64, last_insert_id: i64 },
+    Exec {
+        rows_affected: u64,
+        last_insert_id: i64,
+    },
 }
 
 impl StatementResult {

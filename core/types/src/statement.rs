@@ -20,10 +20,16 @@ pub struct Statement {
 
 impl Statement {
     pub fn new(sql: impl Into<String>) -> Self {
-        Statement { sql: sql.into(), params: Params::None }
+        Statement {
+            sql: sql.into(),
+            params: Params::None,
+        }
     }
 
     pub fn with_params(sql: impl Into<String>, params: Params) -> Self {
-        Statement { sql: sql.into(), params }
+        Statement {
+            sql: sql.into(),
+            params,
+        }
     }
 }

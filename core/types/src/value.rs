@@ -20,7 +20,9 @@ pub enum ValueError {
     IntegerOutOfRange(String),
     #[error("invalid base64 in BLOB parameter: {0}")]
     InvalidBase64(String),
-    #[error("unsupported parameter value {0}: use a number, string, boolean, null or {{\"base64\": \"...\"}}")]
+    #[error(
+        "unsupported parameter value {0}: use a number, string, boolean, null or {{\"base64\": \"...\"}}"
+    )]
     Unsupported(String),
 }
 
@@ -120,10 +122,22 @@ mod tests {
 
     #[test]
     fn numbers_strings_booleans_and_null() {
-        assert_eq!(Value::from_json_param(&json!(1.5)).unwrap(), Value::Real(1.5));
-        assert_eq!(Value::from_json_param(&json!("x")).unwrap(), Value::Text("x".into()));
-        assert_eq!(Value::from_json_param(&json!(true)).unwrap(), Value::Integer(1));
-        assert_eq!(Value::from_json_param(&json!(false)).unwrap(), Value::Integer(0));
+        assert_eq!(
+            Value::from_json_param(&json!(1.5)).unwrap(),
+            Value::Real(1.5)
+        );
+        assert_eq!(
+            Value::from_json_param(&json!("x")).unwrap(),
+            Value::Text("x".into())
+        );
+        assert_eq!(
+            Value::from_json_param(&json!(true)).unwrap(),
+            Value::Integer(1)
+        );
+        assert_eq!(
+            Value::from_json_param(&json!(false)).unwrap(),
+            Value::Integer(0)
+        );
         assert_eq!(Value::from_json_param(&json!(null)).unwrap(), Value::Null);
     }
 

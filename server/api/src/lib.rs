@@ -34,7 +34,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { code, message: message.into(), statement_index: None }
+        ApiError {
+            code,
+            message: message.into(),
+            statement_index: None,
+        }
     }
 }
 

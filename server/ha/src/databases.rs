@@ -49,7 +49,12 @@ pub(crate) fn specs(config: &Config) -> anyhow::Result<Vec<DatabaseSpec>> {
         }
     }
     if dsns.is_empty() {
-        dsns.push(data_dir(config)?.join("ha.db").to_string_lossy().into_owned());
+        dsns.push(
+            data_dir(config)?
+                .join("ha.db")
+                .to_string_lossy()
+                .into_owned(),
+        );
     }
     dsns.iter()
         .map(|dsn| {
@@ -83,7 +88,9 @@ fn sqlite_files_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir)
         .with_context(|| format!("--create-db-dir: reading {}", dir.display()))?;
     for entry in entries {
-        let path = entry.with_context(|| format!("reading {}", dir.display()))?.path();
+        let path = entry
+            .with_context(|| format!("reading {}", dir.display()))?
+            .path();
         if path.is_file() && has_sqlite_header(&path) {
             files.push(path);
         }
@@ -95,7 +102,9 @@ fn sqlite_files_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 fn has_sqlite_header(path: &Path) -> bool {
     use std::io::Read;
     let mut header = [0u8; 16];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header)).is_ok()
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok()
         && &header == SQLITE_HEADER
 }
 

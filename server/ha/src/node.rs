@@ -40,7 +40,9 @@ impl RunningNode {
             .await
             .context("closing the databases")?;
         info!("node stopped");
-        served.context("the HTTP server task failed")?.context("serving HTTP")
+        served
+            .context("the HTTP server task failed")?
+            .context("serving HTTP")
     }
 }
 
@@ -77,7 +79,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         databases = ?registry.ids(),
         "listening"
     );
-    Ok(RunningNode { http_addr, registry, stop_http: Some(stop_http), http })
+    Ok(RunningNode {
+        http_addr,
+        registry,
+        stop_http: Some(stop_http),
+        http,
+    })
 }
 
 /// Runs a node until `shutdown` resolves, then stops it gracefully.

@@ -25,7 +25,10 @@ impl QueryService for NodeService {
         session: &mut Session,
         statements: Vec<Statement>,
     ) -> Result<Vec<StatementResult>, ApiError> {
-        self.registry.execute(&mut session.database, statements).await.map_err(to_api)
+        self.registry
+            .execute(&mut session.database, statements)
+            .await
+            .map_err(to_api)
     }
 
     fn list_databases(&self) -> Vec<String> {
@@ -43,11 +46,18 @@ impl QueryService for NodeService {
     async fn backup(&self, database: Option<&str>) -> Result<Backup, ApiError> {
         let db = self.registry.get(database).map_err(to_api)?;
         let (file, len) = db.backup().await.map_err(to_api)?;
-        Ok(Backup { database: db.id().to_string(), file, len })
+        Ok(Backup {
+            database: db.id().to_string(),
+            file,
+            len,
+        })
     }
 
     fn readiness(&self) -> Readiness {
-        Readiness { ready: true, reason: None }
+        Readiness {
+            ready: true,
+            reason: None,
+        }
     }
 }
 
@@ -59,5 +69,9 @@ fn to_api(error: CoreError) -> ApiError {
     } else {
         error.root_message()
     };
-    ApiError { code, message, statement_index: error.statement_index() }
+    ApiError {
+        code,
+        message,
+        statement_index: error.statement_index(),
+    }
 }

@@ -22,7 +22,10 @@ pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, H
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             HttpError::new(ErrorCode::PayloadTooLarge, "request body too large")
         } else {
-            HttpError::new(ErrorCode::BadRequest, format!("could not read the request body: {rejection}"))
+            HttpError::new(
+                ErrorCode::BadRequest,
+                format!("could not read the request body: {rejection}"),
+            )
         }
     })
 }
@@ -49,11 +52,15 @@ pub(crate) fn parse_query(bytes: &[u8]) -> Result<QueryRequest, HttpError> {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(QueryRequest { statements, batch: true })
+            Ok(QueryRequest {
+                statements,
+                batch: true,
+            })
         }
-        object @ Json::Object(_) => {
-            Ok(QueryRequest { statements: vec![parse_statement(&object)?], batch: false })
-        }
+        object @ Json::Object(_) => Ok(QueryRequest {
+            statements: vec![parse_statement(&object)?],
+            batch: false,
+        }),
         _ => Err(HttpError::new(
             ErrorCode::BadRequest,
             "expected a statement object {\"sql\": ..., \"params\": ...} or an array of them",
@@ -64,7 +71,9 @@ pub(crate) fn parse_query(bytes: &[u8]) -> Result<QueryRequest, HttpError> {
 fn parse_statement(item: &Json) -> Result<Statement, ApiError> {
     let bad = |message: String| ApiError::new(ErrorCode::BadRequest, message);
     let Json::Object(fields) = item else {
-        return Err(bad("each statement must be an object {\"sql\": ..., \"params\": ...}".into()));
+        return Err(bad(
+            "each statement must be an object {\"sql\": ..., \"params\": ...}".into(),
+        ));
     };
     let sql = match fields.get("sql") {
         Some(Json::String(sql)) => sql.clone(),
@@ -88,7 +97,11 @@ fn parse_statement(item: &Json) -> Result<Statement, ApiError> {
                 .map(|(name, json)| Ok((name.clone(), value(json, name)?)))
                 .collect::<Result<_, ApiError>>()?,
         ),
-        Some(_) => return Err(bad("\"params\" must be an object (by name) or an array (by position)".into())),
+        Some(_) => {
+            return Err(bad(
+                "\"params\" must be an object (by name) or an array (by position)".into(),
+            ));
+        }
     };
     Ok(Statement { sql, params })
 }
@@ -108,10 +121,17 @@ mod tests {
     fn shapes() {
         let one = parse_query(br#"{"sql": "SELECT :a", "params": {"a": 1}}"#).unwrap();
         assert!(!one.batch);
-        assert_eq!(one.statements[0].params, Params::Named(vec![("a".into(), Value::Integer(1))]));
-        let many = parse_query(br#"[{"sql": "SELECT ?", "params": [1.5]}, {"sql": "SELECT 2"}]"#).unwrap();
+        assert_eq!(
+            one.statements[0].params,
+            Params::Named(vec![("a".into(), Value::Integer(1))])
+        );
+        let many =
+            parse_query(br#"[{"sql": "SELECT ?", "params": [1.5]}, {"sql": "SELECT 2"}]"#).unwrap();
         assert!(many.batch);
-        assert_eq!(many.statements[0].params, Params::Positional(vec![Value::Real(1.5)]));
+        assert_eq!(
+            many.statements[0].params,
+            Params::Positional(vec![Value::Real(1.5)])
+        );
         assert_eq!(many.statements[1].params, Params::None);
     }
 
@@ -120,9 +140,20 @@ mod tests {
         assert!(error_of("{").message.starts_with("malformed JSON"));
         assert!(error_of("[]").message.starts_with("empty array"));
         assert_eq!(error_of(r#"{"params": []}"#).message, "missing \"sql\"");
-        assert_eq!(error_of(r#"[{"sql": "x"}, {"sql": 1}]"#).statement_index, Some(1));
-        assert!(error_of(r#"{"sql": "x", "params": [[1]]}"#).message.contains("parameter 1"));
-        assert!(error_of(r#"{"sql": "x", "params": 3}"#).message.contains("params"));
+        assert_eq!(
+            error_of(r#"[{"sql": "x"}, {"sql": 1}]"#).statement_index,
+            Some(1)
+        );
+        assert!(
+            error_of(r#"{"sql": "x", "params": [[1]]}"#)
+                .message
+                .contains("parameter 1")
+        );
+        assert!(
+            error_of(r#"{"sql": "x", "params": 3}"#)
+                .message
+                .contains("params")
+        );
         assert!(error_of("42").message.starts_with("expected"));
     }
 }

@@ -44,7 +44,11 @@ impl From<ApiError> for HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let ApiError { code, message, statement_index } = self.0;
+        let ApiError {
+            code,
+            message,
+            statement_index,
+        } = self.0;
         let mut body = serde_json::json!({ "error": message, "code": code.as_str() });
         if let Some(index) = statement_index {
             body["statement"] = index.into();
@@ -52,7 +56,9 @@ impl IntoResponse for HttpError {
         let status = status_for(code);
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

@@ -23,7 +23,10 @@ impl Serialize for ResultBody<'_> {
                 map.serialize_entry("columns", columns)?;
                 map.serialize_entry("rows", &RowsOf(rows))?;
             }
-            StatementResult::Exec { rows_affected, last_insert_id } => {
+            StatementResult::Exec {
+                rows_affected,
+                last_insert_id,
+            } => {
                 map.serialize_entry("columns", &EXEC_COLUMNS)?;
                 map.serialize_entry("rows", &[[*rows_affected as i64, *last_insert_id]])?;
             }
@@ -80,7 +83,10 @@ mod tests {
 
     #[test]
     fn exact_shapes() {
-        let exec = StatementResult::Exec { rows_affected: 1, last_insert_id: 3 };
+        let exec = StatementResult::Exec {
+            rows_affected: 1,
+            last_insert_id: 3,
+        };
         assert_eq!(
             serde_json::to_string(&ResultBody(&exec)).unwrap(),
             r#"{"columns":["rows_affected","last_insert_id"],"rows":[[1,3]]}"#

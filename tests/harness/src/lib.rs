@@ -30,9 +30,14 @@ impl NodeBuilder {
     pub fn new(bin: impl Into<PathBuf>) -> NodeBuilder {
         NodeBuilder {
             bin: bin.into(),
-            args: ["--port=0", "--bind-address=127.0.0.1", "--nats-port=0", "--log-format=json"]
-                .map(String::from)
-                .to_vec(),
+            args: [
+                "--port=0",
+                "--bind-address=127.0.0.1",
+                "--nats-port=0",
+                "--log-format=json",
+            ]
+            .map(String::from)
+            .to_vec(),
             env: Vec::new(),
             dir: None,
         }
@@ -81,7 +86,9 @@ impl NodeBuilder {
         for (name, value) in &self.env {
             command.env(name, value);
         }
-        let mut child = command.spawn().with_context(|| format!("starting {}", self.bin.display()))?;
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("starting {}", self.bin.display()))?;
         let stderr = child.stderr.take().context("no stderr pipe")?;
         let logs = Arc::new(Mutex::new(Vec::new()));
         let (ready, listening) = oneshot::channel();
@@ -95,18 +102,34 @@ impl NodeBuilder {
             let _ = child.start_kill();
             bail!(
                 "node did not start (exit: {status:?}); its log:\n{}",
-                logs.lock().unwrap_or_else(PoisonError::into_inner).join("\n")
+                logs.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .join("\n")
             );
         };
-        Ok(TestNode { child, http_addr: addr, dir, _temp: temp, logs, client: reqwest::Client::new() })
+        Ok(TestNode {
+            child,
+            http_addr: addr,
+            dir,
+            _temp: temp,
+            logs,
+            client: reqwest::Client::new(),
+        })
     }
 
     /// Runs the binary to completion (for `--version`, `--help`, refused configurations).
     pub async fn run_to_exit(self) -> anyhow::Result<Finished> {
         let temp = tempfile::tempdir()?;
-        let dir = self.dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
+        let dir = self
+            .dir
+            .clone()
+            .unwrap_or_else(|| temp.path().to_path_buf());
         let mut command = Command::new(&self.bin);
-        command.args(&self.args).current_dir(&dir).stdin(Stdio::null()).kill_on_drop(true);
+        command
+            .args(&self.args)
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
         for (name, value) in &self.env {
             command.env(name, value);
         }
@@ -170,7 +193,9 @@ impl TestNode {
 
     /// Runs one statement on the default database and returns the JSON answer; fails unless 200.
     pub async fn sql(&self, sql: &str) -> anyhow::Result<serde_json::Value> {
-        let (status, json) = self.post("/query", &serde_json::json!({ "sql": sql })).await?;
+        let (status, json) = self
+            .post("/query", &serde_json::json!({ "sql": sql }))
+            .await?;
         if status != 200 {
             bail!("{sql}: status {status}: {json}");
         }
@@ -179,7 +204,10 @@ impl TestNode {
 
     /// Everything the node logged so far.
     pub fn logs(&self) -> Vec<String> {
-        self.logs.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.logs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Whether the process is still running.
@@ -220,14 +248,15 @@ async fn read_logs(
     let mut ready = Some(ready);
     let mut lines = BufReader::new(stderr).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        if ready.is_some() {
-            if let Some(addr) = listening_addr(&line) {
-                if let Some(ready) = ready.take() {
-                    let _ = ready.send(addr);
-                }
-            }
+        if ready.is_some()
+            && let Some(addr) = listening_addr(&line)
+            && let Some(ready) = ready.take()
+        {
+            let _ = ready.send(addr);
         }
-        logs.lock().unwrap_or_else(PoisonError::into_inner).push(line);
+        logs.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(line);
     }
 }
 

@@ -22,9 +22,10 @@ pub(crate) async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
     let request = parse_json(&body_bytes(body)?)?;
-    let dsn = request.get("dsn").and_then(|d| d.as_str()).ok_or_else(|| {
-        HttpError::new(ErrorCode::BadRequest, "expected {\"dsn\": \"name.db\"}")
-    })?;
+    let dsn = request
+        .get("dsn")
+        .and_then(|d| d.as_str())
+        .ok_or_else(|| HttpError::new(ErrorCode::BadRequest, "expected {\"dsn\": \"name.db\"}"))?;
     let id = state.service.create_database(dsn).await?;
     Ok((StatusCode::CREATED, Json(json!({ "database": id }))).into_response())
 }

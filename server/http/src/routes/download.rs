@@ -25,14 +25,23 @@ async fn download(state: AppState, database: Option<String>) -> Result<Response,
     let filename: String = backup
         .database
         .chars()
-        .map(|c| if c == '"' || c == '\\' || c.is_control() { '_' } else { c })
+        .map(|c| {
+            if c == '"' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let stream = ReaderStream::new(tokio::fs::File::from_std(backup.file));
     Ok((
         [
             (header::CONTENT_TYPE, "application/vnd.sqlite3".to_string()),
             (header::CONTENT_LENGTH, backup.len.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
         ],
         Body::from_stream(stream),
     )

@@ -37,9 +37,17 @@ fn table() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
         ("/databases", Method::POST, post(databases::create)),
         ("/databases/{id}", Method::POST, post(query::named_database)),
         ("/databases/{id}", Method::DELETE, delete(databases::drop)),
-        ("/databases/{id}/query", Method::POST, post(query::named_database)),
+        (
+            "/databases/{id}/query",
+            Method::POST,
+            post(query::named_database),
+        ),
         ("/download", Method::GET, get(download::default_database)),
-        ("/databases/{id}/download", Method::GET, get(download::named_database)),
+        (
+            "/databases/{id}/download",
+            Method::GET,
+            get(download::named_database),
+        ),
         ("/healthz", Method::GET, get(probes::healthz)),
         ("/readyz", Method::GET, get(probes::readyz)),
         ("/openapi.yaml", Method::GET, get(probes::openapi)),
@@ -48,7 +56,10 @@ fn table() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
 
 /// Every served `(method, path)`, paths in OpenAPI form.
 pub fn route_list() -> Vec<(String, &'static str)> {
-    table().into_iter().map(|(path, method, _)| (method.to_string(), path)).collect()
+    table()
+        .into_iter()
+        .map(|(path, method, _)| (method.to_string(), path))
+        .collect()
 }
 
 pub(crate) fn build(service: Arc<dyn QueryService>, options: HttpOptions) -> Router {
@@ -84,7 +95,11 @@ async fn not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    HttpError::new(ErrorCode::MethodNotAllowed, "method not allowed on this route").into_response()
+    HttpError::new(
+        ErrorCode::MethodNotAllowed,
+        "method not allowed on this route",
+    )
+    .into_response()
 }
 
 #[cfg(test)]
@@ -104,8 +119,10 @@ mod tests {
                 }
             }
         }
-        let served: BTreeSet<(String, String)> =
-            super::route_list().into_iter().map(|(m, p)| (m, p.to_string())).collect();
+        let served: BTreeSet<(String, String)> = super::route_list()
+            .into_iter()
+            .map(|(m, p)| (m, p.to_string()))
+            .collect();
         assert_eq!(documented, served);
     }
 }

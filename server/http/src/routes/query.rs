@@ -34,7 +34,10 @@ async fn run(
 ) -> Result<Response, HttpError> {
     let request = parse_query(&body_bytes(body)?)?;
     let mut session = Session::for_database(database);
-    let results = state.service.execute(&mut session, request.statements).await?;
+    let results = state
+        .service
+        .execute(&mut session, request.statements)
+        .await?;
     let json = match (request.batch, results.first()) {
         (false, Some(result)) => serde_json::to_vec(&ResultBody(result)),
         _ => serde_json::to_vec(&BatchBody(&results)),
