@@ -169,6 +169,14 @@ impl Database {
     }
 }
 
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for Database {
     fn drop(&mut self) {
         self.writer.stop();
