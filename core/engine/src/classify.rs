@@ -27,6 +27,16 @@ pub(crate) struct StatementClass {
     pub schema_change: bool,
 }
 
+impl StatementClass {
+    pub(crate) fn union(self, other: StatementClass) -> StatementClass {
+        StatementClass {
+            transaction_control: self.transaction_control || other.transaction_control,
+            attach: self.attach || other.attach,
+            schema_change: self.schema_change || other.schema_change,
+        }
+    }
+}
+
 impl ActionLog {
     /// Installs the recording authorizer on `conn`; every statement is still allowed.
     pub(crate) fn install(conn: &mut Connection) -> rusqlite::Result<Arc<ActionLog>> {

@@ -12,16 +12,19 @@ use tracing::info;
 use crate::exec::{self, Access, RunError};
 use crate::open::Opener;
 use crate::readers::{CancelOnDrop, Canceller, ReaderPool};
-use crate::writer::Writer;
+use crate::replication::{LogEntry, ReplicationOptions};
+use crate::writer::{ReplicationState, Writer};
 use crate::{CoreError, DatabaseSpec, Storage, backup};
 
-/// Limits of one database.
+/// Limits of one database, and its replication.
 #[derive(Debug, Clone)]
 pub struct DatabaseOptions {
     /// Most queries running at once (`--concurrent-queries`).
     pub concurrent_queries: usize,
     /// How long a query waits for a free slot before the busy error.
     pub queue_wait: Duration,
+    /// `None`: a standalone database (nothing captured, no `_ha_*` tables).
+    pub replication: Option<ReplicationOptions>,
 }
 
 impl Default for DatabaseOptions {
@@ -29,8 +32,17 @@ impl Default for DatabaseOptions {
         DatabaseOptions {
             concurrent_queries: 50,
             queue_wait: Duration::from_secs(5),
+            replication: None,
         }
     }
+}
+
+/// The results of a request, and the log sequence of its change set when it changed something
+/// (replication only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Executed {
+    pub results: Vec<StatementResult>,
+    pub seq: Option<u64>,
 }
 
 pub struct Database {
@@ -45,7 +57,17 @@ impl Database {
     /// Opens (or creates) the database. Blocking: call it at start or from `spawn_blocking`.
     pub fn open(spec: DatabaseSpec, options: DatabaseOptions) -> Result<Database, CoreError> {
         let opener = Opener::new(&spec)?;
-        let writer = Writer::spawn(&spec.id, opener.open_writer()?)?;
+        let conn = opener.open_writer()?;
+        let replication = match &options.replication {
+            Some(replication) => Some(ReplicationState::new(
+                &conn,
+                &spec.id,
+                replication.clone(),
+                &replication.runtime,
+            )?),
+            None => None,
+        };
+        let writer = Writer::spawn(&spec.id, conn, replication)?;
         info!(database = %spec.id, storage = ?spec.storage, "database opened");
         Ok(Database {
             writer,
@@ -66,10 +88,7 @@ impl Database {
 
     /// Runs a request: one statement, or several in one transaction. A single statement that
     /// SQLite reports read-only runs on a reader; everything else goes to the writer.
-    pub async fn execute(
-        &self,
-        statements: Vec<Statement>,
-    ) -> Result<Vec<StatementResult>, CoreError> {
+    pub async fn execute(&self, statements: Vec<Statement>) -> Result<Executed, CoreError> {
         if statements.is_empty() {
             return Err(CoreError::BadRequest("no statements given".into()));
         }
@@ -78,7 +97,12 @@ impl Database {
             && !exec::likely_writes(&statement.sql)
         {
             match self.read(statement.clone(), permit).await {
-                Ok(result) => return Ok(vec![result]),
+                Ok(result) => {
+                    return Ok(Executed {
+                        results: vec![result],
+                        seq: None,
+                    });
+                }
                 Err(RunError::Failed(e)) => return Err(e),
                 Err(RunError::NeedsWriter) => {}
             }
@@ -124,6 +148,9 @@ impl Database {
     }
 
     async fn slot(&self) -> Result<OwnedSemaphorePermit, CoreError> {
+        if let Ok(permit) = Arc::clone(&self.slots).try_acquire_owned() {
+            return Ok(permit);
+        }
         let acquire = Arc::clone(&self.slots).acquire_owned();
         match tokio::time::timeout(self.options.queue_wait, acquire).await {
             Ok(Ok(permit)) => Ok(permit),
@@ -160,12 +187,56 @@ impl Database {
         &self,
         statements: Vec<Statement>,
         permit: OwnedSemaphorePermit,
-    ) -> Result<Vec<StatementResult>, CoreError> {
+    ) -> Result<Executed, CoreError> {
         let _permit = permit;
         let answer = self.writer.submit(statements)?;
+        let output = answer
+            .await
+            .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
+        let (Some(published), Some(replication)) = (output.published, &self.options.replication)
+        else {
+            return Ok(Executed {
+                results: output.results,
+                seq: None,
+            });
+        };
+        if replication.async_ack {
+            return Ok(Executed {
+                results: output.results,
+                seq: None,
+            });
+        }
+        match tokio::time::timeout(replication.timeout, published).await {
+            Ok(Ok(Ok(seq))) => Ok(Executed {
+                results: output.results,
+                seq: Some(seq),
+            }),
+            _ => Err(CoreError::ReplicationPending {
+                timeout_ms: replication.timeout.as_millis(),
+            }),
+        }
+    }
+
+    /// Applies entries of the log (another node's change sets, or this node's own coming back)
+    /// in one transaction that also records `consumer`'s position; returns that position.
+    pub async fn apply(&self, consumer: &str, entries: Vec<LogEntry>) -> Result<u64, CoreError> {
+        let answer = self.writer.apply(consumer.to_string(), entries)?;
         answer
             .await
             .map_err(|_| CoreError::Closed(self.spec.id.clone()))?
+    }
+
+    /// The last log sequence applied for `consumer` (0: none).
+    pub async fn applied_seq(&self, consumer: &str) -> Result<u64, CoreError> {
+        let consumer = consumer.to_string();
+        let readers = Arc::clone(&self.readers);
+        blocking(move || {
+            let conn = readers.take()?;
+            let seq = crate::replication::Outbox::applied_seq(&conn.conn, &consumer);
+            readers.give_back(conn);
+            seq.map_err(CoreError::from)
+        })
+        .await
     }
 }
 

@@ -40,6 +40,15 @@ pub enum CoreError {
         #[source]
         source: std::io::Error,
     },
+    /// Another node's change set could not be applied.
+    #[error("applying log entry {seq} failed: {message}")]
+    Apply { seq: u64, message: String },
+    /// The write is committed on this node but the log has not confirmed it in time.
+    #[error(
+        "the write is committed locally and pending replication: the broker did not confirm it \
+         within {timeout_ms} ms; it stays in the outbox and will be published (it is not lost)"
+    )]
+    ReplicationPending { timeout_ms: u128 },
     /// The database's writer thread is gone (the database was dropped or the node is stopping).
     #[error("database {0} is closed")]
     Closed(String),
@@ -58,6 +67,8 @@ impl CoreError {
             CoreError::InStatement { source, .. } => source.code(),
             CoreError::Storage { .. } | CoreError::Io { .. } => ErrorCode::Internal,
             CoreError::Closed(_) => ErrorCode::Busy,
+            CoreError::Apply { .. } => ErrorCode::SqlError,
+            CoreError::ReplicationPending { .. } => ErrorCode::ReplicationPending,
         }
     }
 

@@ -6,6 +6,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Batch, ToSql};
 
 use crate::CoreError;
+use crate::classify::StatementClass;
 use crate::open::Conn;
 
 /// Where a statement is being run.
@@ -58,41 +59,65 @@ pub(crate) fn run(
     statement: &Statement,
     access: Access,
 ) -> Result<StatementResult, RunError> {
+    // Most texts are one statement: run it from the connection's statement cache.
+    if let Some((mut stmt, class)) = conn.prepare_cached(&statement.sql) {
+        check(conn, class, &stmt, access)?;
+        let highest_position = bind(&mut stmt, &statement.params)?;
+        check_positional_count(&statement.params, highest_position)?;
+        return step(conn, &mut stmt);
+    }
     let mut batch = Batch::new(&conn.conn, &statement.sql);
     let mut last = None;
     let mut highest_position = 0;
     loop {
         conn.actions.reset();
         let Some(mut stmt) = batch.next()? else { break };
-        let class = conn.actions.take();
-        if class.transaction_control {
-            return Err(CoreError::BadRequest(
-                "transaction control statements (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) \
-                 are managed by the server: send an array of statements to run them in one \
-                 transaction"
-                    .into(),
-            )
-            .into());
-        }
-        if class.attach {
-            return Err(CoreError::BadRequest("ATTACH and DETACH are not allowed".into()).into());
-        }
-        if access == Access::ReadOnly && !stmt.readonly() {
-            return Err(RunError::NeedsWriter);
-        }
+        check(conn, conn.actions.take(), &stmt, access)?;
         highest_position = highest_position.max(bind(&mut stmt, &statement.params)?);
         last = Some(step(conn, &mut stmt)?);
     }
-    if let Params::Positional(values) = &statement.params
-        && values.len() > highest_position
-    {
-        return Err(CoreError::BadRequest(format!(
-            "{} parameters given, but the statement uses {highest_position}",
-            values.len()
-        ))
+    check_positional_count(&statement.params, highest_position)?;
+    last.ok_or_else(|| RunError::Failed(CoreError::BadRequest("empty SQL statement".into())))
+}
+
+/// Refuses what the engine owns or forbids, and stops a read-only run before a write.
+fn check(
+    conn: &Conn,
+    class: StatementClass,
+    stmt: &rusqlite::Statement<'_>,
+    access: Access,
+) -> Result<(), RunError> {
+    if class.transaction_control {
+        return Err(CoreError::BadRequest(
+            "transaction control statements (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) \
+             are managed by the server: send an array of statements to run them in one \
+             transaction"
+                .into(),
+        )
         .into());
     }
-    last.ok_or_else(|| RunError::Failed(CoreError::BadRequest("empty SQL statement".into())))
+    if class.attach {
+        return Err(CoreError::BadRequest("ATTACH and DETACH are not allowed".into()).into());
+    }
+    if access == Access::ReadOnly && !stmt.readonly() {
+        return Err(RunError::NeedsWriter);
+    }
+    if class.schema_change && access == Access::ReadWrite {
+        conn.record_schema_change(stmt);
+    }
+    Ok(())
+}
+
+fn check_positional_count(params: &Params, highest_position: usize) -> Result<(), CoreError> {
+    match params {
+        Params::Positional(values) if values.len() > highest_position => {
+            Err(CoreError::BadRequest(format!(
+                "{} parameters given, but the statement uses {highest_position}",
+                values.len()
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn step(conn: &Conn, stmt: &mut rusqlite::Statement<'_>) -> Result<StatementResult, RunError> {

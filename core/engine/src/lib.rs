@@ -11,6 +11,7 @@
 //! (crate `ha`), and the language bindings run this same engine in-process.
 
 mod backup;
+mod capture;
 mod classify;
 mod database;
 mod dsn;
@@ -19,11 +20,13 @@ mod exec;
 mod open;
 mod readers;
 mod registry;
+mod replication;
 mod special;
 mod writer;
 
-pub use database::{Database, DatabaseOptions};
+pub use database::{Database, DatabaseOptions, Executed};
 pub use dsn::{DatabaseSpec, Storage};
 pub use error::CoreError;
 pub use registry::{Registry, RegistryOptions};
+pub use replication::{ChangeLog, LogEntry, PublishFuture, ReplicationOptions, RowIdentify};
 pub use special::SpecialCommand;

@@ -1,19 +1,68 @@
 //! Opening a database's connections: one read-write connection for the writer and any number of
 //! read-only ones for readers, over the same file or the same named in-memory database.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::classify::ActionLog;
+use crate::capture::Capture;
+use crate::classify::{ActionLog, StatementClass};
 use crate::{CoreError, DatabaseSpec, Storage};
 
 /// A connection with its action log (see [`crate::classify`]).
 pub(crate) struct Conn {
     pub conn: Connection,
     pub actions: Arc<ActionLog>,
+    /// The class of each SQL text in the connection's statement cache: a cached statement is not
+    /// prepared again, so the authorizer does not report it again.
+    classes: RefCell<HashMap<String, StatementClass>>,
+    /// Where the writer records schema statements for replication.
+    schema_recorder: RefCell<Option<Capture>>,
+}
+
+/// Statements kept prepared per connection.
+const STATEMENT_CACHE: usize = 64;
+
+impl Conn {
+    pub(crate) fn set_schema_recorder(&self, recorder: Option<Capture>) {
+        *self.schema_recorder.borrow_mut() = recorder;
+    }
+
+    /// Records a schema statement about to run (made idempotent) for replication.
+    pub(crate) fn record_schema_change(&self, stmt: &rusqlite::Statement<'_>) {
+        if let Some(recorder) = self.schema_recorder.borrow().as_ref()
+            && let Some(sql) = stmt.expanded_sql()
+        {
+            recorder.push_sql(crate::replication::idempotent_ddl(&sql));
+        }
+    }
+
+    /// A cached prepared statement for a single-statement text and its class, or `None` when the
+    /// text is not exactly one statement that prepares (the caller then takes the slow path,
+    /// which reports the precise error).
+    pub(crate) fn prepare_cached(
+        &self,
+        sql: &str,
+    ) -> Option<(rusqlite::CachedStatement<'_>, StatementClass)> {
+        self.actions.reset();
+        let stmt = self.conn.prepare_cached(sql).ok()?;
+        let fresh = self.actions.take();
+        let mut classes = self.classes.borrow_mut();
+        if classes.len() >= 4 * STATEMENT_CACHE {
+            // Forget classes only together with the statements they describe.
+            classes.clear();
+            drop(stmt);
+            self.conn.flush_prepared_statement_cache();
+            return None;
+        }
+        let class = classes.entry(sql.to_string()).or_default();
+        *class = class.union(fresh);
+        Some((stmt, *class))
+    }
 }
 
 /// SQLite URI query parameters; every other `--db-params` name is applied as a PRAGMA.
@@ -135,8 +184,13 @@ impl Opener {
 fn with_action_log(mut conn: Connection) -> Result<Conn, CoreError> {
     let actions =
         ActionLog::install(&mut conn).map_err(CoreError::storage("installing authorizer"))?;
-    conn.set_prepared_statement_cache_capacity(64);
-    Ok(Conn { conn, actions })
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(Conn {
+        conn,
+        actions,
+        classes: RefCell::new(HashMap::new()),
+        schema_recorder: RefCell::new(None),
+    })
 }
 
 fn load_file(conn: &mut Connection, source: &Path) -> Result<(), CoreError> {

@@ -8,7 +8,9 @@ use ha_types::{Statement, StatementResult, Value};
 use tracing::info;
 
 use crate::dsn::validate_new_database_name;
-use crate::{CoreError, Database, DatabaseOptions, DatabaseSpec, SpecialCommand, Storage};
+use crate::{
+    CoreError, Database, DatabaseOptions, DatabaseSpec, Executed, SpecialCommand, Storage,
+};
 
 /// How the registry opens databases created at run time.
 #[derive(Debug, Clone)]
@@ -164,13 +166,16 @@ impl Registry {
         &self,
         current: &mut Option<String>,
         statements: Vec<Statement>,
-    ) -> Result<Vec<StatementResult>, CoreError> {
+    ) -> Result<Executed, CoreError> {
         let special: Vec<Option<SpecialCommand>> = statements
             .iter()
             .map(|s| SpecialCommand::parse(&s.sql))
             .collect();
         match special.as_slice() {
-            [Some(command)] => Ok(vec![self.run_special(current, command.clone()).await?]),
+            [Some(command)] => Ok(Executed {
+                results: vec![self.run_special(current, command.clone()).await?],
+                seq: None,
+            }),
             _ if special.iter().any(Option::is_some) => Err(CoreError::BadRequest(
                 "database commands (SHOW/CREATE/DROP/SET DATABASE) must be sent alone, not in a batch"
                     .into(),

@@ -1,5 +1,7 @@
 //! The engine through its public API: transactions, group commit, routing, storage modes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +30,7 @@ fn file(path: &std::path::Path) -> DatabaseSpec {
 async fn one(db: &Database, sql: &str) -> Result<StatementResult, CoreError> {
     db.execute(vec![Statement::new(sql)])
         .await
-        .map(|mut r| r.remove(0))
+        .map(|mut r| r.results.remove(0))
 }
 
 async fn count(db: &Database, table: &str) -> i64 {
@@ -189,6 +191,7 @@ async fn a_full_database_answers_busy() {
     let options = DatabaseOptions {
         concurrent_queries: 1,
         queue_wait: Duration::from_millis(100),
+        replication: None,
     };
     let db = Arc::new(Database::open(memory("busy.db"), options).unwrap());
     let slow = {
@@ -249,7 +252,7 @@ async fn registry_creates_switches_and_drops() {
         .await
         .unwrap();
     assert_eq!(
-        shown[0],
+        shown.results[0],
         StatementResult::Rows {
             columns: vec!["database".into()],
             rows: vec![

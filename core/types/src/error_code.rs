@@ -33,6 +33,9 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// Too many queries at once; retry later.
     Busy,
+    /// The write is committed on this node, but the log did not confirm it in time; it will be
+    /// published later and is not lost.
+    ReplicationPending,
     /// The statement was cancelled (client went away, or shutdown).
     Cancelled,
     /// The database is read-only on this node.
@@ -61,6 +64,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Busy => "busy",
             ErrorCode::Cancelled => "cancelled",
+            ErrorCode::ReplicationPending => "replication_pending",
             ErrorCode::ReadOnly => "read_only",
             ErrorCode::NotSupported => "not_supported",
             ErrorCode::Internal => "internal",

@@ -4,11 +4,13 @@
 //! This crate knows nothing of SQLite, tokio or NATS, so clients, bindings and front ends can all
 //! depend on it cheaply.
 
+mod change;
 mod error_code;
 mod result;
 mod statement;
 mod value;
 
+pub use change::{CHANGE_SET_VERSION, Change, ChangeSet, RowChange, RowOperation};
 pub use error_code::ErrorCode;
 pub use result::{EXEC_COLUMNS, StatementResult};
 pub use statement::{Params, Statement};

@@ -42,6 +42,15 @@ impl Value {
         }
     }
 
+    /// Reads the lossless change-set form (the inverse of [`Value::to_tagged_json`]): a JSON
+    /// integer is an INTEGER and any other number a REAL.
+    pub fn from_tagged_json(json: &Json) -> Result<Value, ValueError> {
+        match json {
+            Json::Bool(_) | Json::Array(_) => Err(ValueError::Unsupported(short(json))),
+            other => Value::from_json_param(other),
+        }
+    }
+
     /// The form used in query results: a BLOB is a plain base64 string.
     pub fn to_result_json(&self) -> Json {
         match self {

@@ -60,6 +60,14 @@ pub struct Readiness {
     pub reason: Option<String>,
 }
 
+/// The results of a request, and the log sequence of its change set when it changed something
+/// on a replicated database (clients send it back to read their writes on other nodes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryOutcome {
+    pub results: Vec<StatementResult>,
+    pub seq: Option<u64>,
+}
+
 /// What every front end asks of the node.
 #[async_trait]
 pub trait QueryService: Send + Sync + 'static {
@@ -69,7 +77,7 @@ pub trait QueryService: Send + Sync + 'static {
         &self,
         session: &mut Session,
         statements: Vec<Statement>,
-    ) -> Result<Vec<StatementResult>, ApiError>;
+    ) -> Result<QueryOutcome, ApiError>;
 
     /// The ids of the databases, the default one first.
     fn list_databases(&self) -> Vec<String>;

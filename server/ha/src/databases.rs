@@ -28,6 +28,7 @@ pub(crate) fn registry_options(config: &Config) -> anyhow::Result<RegistryOption
         database: ha_core::DatabaseOptions {
             concurrent_queries: config.concurrent_queries,
             queue_wait: config.concurrent_queries_wait,
+            replication: None,
         },
     })
 }

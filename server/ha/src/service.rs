@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ha_core::{CoreError, Registry};
-use ha_server_api::{ApiError, Backup, QueryService, Readiness, Session};
-use ha_types::{ErrorCode, Statement, StatementResult};
+use ha_server_api::{ApiError, Backup, QueryOutcome, QueryService, Readiness, Session};
+use ha_types::{ErrorCode, Statement};
 
 pub(crate) struct NodeService {
     registry: Arc<Registry>,
@@ -24,11 +24,16 @@ impl QueryService for NodeService {
         &self,
         session: &mut Session,
         statements: Vec<Statement>,
-    ) -> Result<Vec<StatementResult>, ApiError> {
-        self.registry
+    ) -> Result<QueryOutcome, ApiError> {
+        let executed = self
+            .registry
             .execute(&mut session.database, statements)
             .await
-            .map_err(to_api)
+            .map_err(to_api)?;
+        Ok(QueryOutcome {
+            results: executed.results,
+            seq: executed.seq,
+        })
     }
 
     fn list_databases(&self) -> Vec<String> {

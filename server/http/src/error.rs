@@ -20,7 +20,9 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         }
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::Busy | ErrorCode::Cancelled => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Busy | ErrorCode::Cancelled | ErrorCode::ReplicationPending => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         ErrorCode::NotSupported => StatusCode::NOT_IMPLEMENTED,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -1,0 +1,200 @@
+//! Writing another node's change set (SPEC §6.5). Runs on the writer's connection inside the
+//! writer's transaction, with capture, triggers and foreign-key actions off (their effects were
+//! captured at the origin and arrive as rows of their own).
+
+use ha_types::{Change, ChangeSet, RowChange, RowOperation, Value};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ToSql, params_from_iter};
+use tracing::debug;
+
+use super::schema::quote;
+use super::{PendingRows, RowIdentify};
+
+/// Generated statements carry this prefix so they never share a cached statement with a
+/// client's identical text (they are prepared with triggers off).
+const TAG: &str = "/*ha-apply*/ ";
+
+pub(crate) fn apply_change_set(
+    conn: &Connection,
+    set: &ChangeSet,
+    pending: &PendingRows,
+    identify: RowIdentify,
+) -> rusqlite::Result<()> {
+    for change in &set.changes {
+        match change {
+            Change::Sql { command } => apply_sql(conn, command)?,
+            Change::Row(row) if pending.touches(row) => {
+                debug!(table = %row.table, "skipping a change to a row with a newer local change");
+            }
+            Change::Row(row) => apply_row(conn, row, identify)?,
+        }
+    }
+    Ok(())
+}
+
+fn apply_sql(conn: &Connection, command: &str) -> rusqlite::Result<()> {
+    match conn.execute_batch(command) {
+        Ok(()) => Ok(()),
+        // A schema statement applied twice (redelivery, or DDL both nodes ran) is done already.
+        Err(e) if is_repeat_error(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn is_repeat_error(e: &rusqlite::Error) -> bool {
+    let text = e.to_string();
+    text.contains("duplicate column name")
+        || text.contains("already exists")
+        || text.contains("no such column")
+}
+
+fn apply_row(conn: &Connection, row: &RowChange, identify: RowIdentify) -> rusqlite::Result<()> {
+    match row.operation {
+        RowOperation::Insert => upsert(conn, row),
+        RowOperation::Update => {
+            let Some(new_values) = &row.new_values else {
+                return Ok(());
+            };
+            let (condition, mut params) = locate(row, identify)?;
+            let assignments: Vec<String> = row
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{} = ?{}", quote(c), i + 1))
+                .collect();
+            let offset = row.columns.len();
+            let condition = renumber(&condition, offset);
+            let sql = format!(
+                "{TAG}UPDATE OR REPLACE {} SET {} WHERE {condition}",
+                quote(&row.table),
+                assignments.join(", ")
+            );
+            let mut all: Vec<Arg<'_>> = new_values.iter().map(Arg::Value).collect();
+            all.append(&mut params);
+            let changed = conn.prepare_cached(&sql)?.execute(params_from_iter(all))?;
+            if changed == 0 {
+                // The row is not here (deleted by a change that lost, or never inserted): the
+                // new image is the truth.
+                upsert(conn, row)?;
+            } else if row.pk_columns.is_empty()
+                && let (Some(old), Some(new)) = (row.old_rowid, row.new_rowid)
+                && old != new
+            {
+                let sql = format!(
+                    "{TAG}UPDATE {} SET rowid = ?2 WHERE rowid = ?1",
+                    quote(&row.table)
+                );
+                conn.prepare_cached(&sql)?.execute([old, new])?;
+            }
+            Ok(())
+        }
+        RowOperation::Delete => {
+            let (condition, params) = locate(row, identify)?;
+            let sql = format!("{TAG}DELETE FROM {} WHERE {condition}", quote(&row.table));
+            conn.prepare_cached(&sql)?
+                .execute(params_from_iter(params))?;
+            Ok(())
+        }
+    }
+}
+
+/// INSERT OR REPLACE of the new image; a table without a declared key keeps the origin's rowid.
+fn upsert(conn: &Connection, row: &RowChange) -> rusqlite::Result<()> {
+    let Some(values) = &row.new_values else {
+        return Ok(());
+    };
+    let mut columns: Vec<String> = row.columns.iter().map(|c| quote(c)).collect();
+    let mut params: Vec<Arg<'_>> = values.iter().map(Arg::Value).collect();
+    if row.pk_columns.is_empty()
+        && let Some(rowid) = row.new_rowid
+    {
+        columns.insert(0, "rowid".into());
+        params.insert(0, Arg::Int(rowid));
+    }
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+    let sql = format!(
+        "{TAG}INSERT OR REPLACE INTO {}({}) VALUES ({})",
+        quote(&row.table),
+        columns.join(", "),
+        placeholders.join(", ")
+    );
+    conn.prepare_cached(&sql)?
+        .execute(params_from_iter(params))?;
+    Ok(())
+}
+
+/// The WHERE clause (numbered from ?1) and its parameters that find the old row.
+fn locate(row: &RowChange, identify: RowIdentify) -> rusqlite::Result<(String, Vec<Arg<'_>>)> {
+    let Some(old) = &row.old_values else {
+        return Err(rusqlite::Error::InvalidParameterName(
+            "change without old values".into(),
+        ));
+    };
+    let by_rowid = identify == RowIdentify::Rowid
+        || (row.pk_columns.is_empty() && identify == RowIdentify::PrimaryKey);
+    if by_rowid && let Some(rowid) = row.old_rowid {
+        return Ok(("rowid = ?1".into(), vec![Arg::Int(rowid)]));
+    }
+    let (names, values): (Vec<&String>, Vec<&Value>) =
+        if identify == RowIdentify::Full || row.pk_columns.is_empty() {
+            row.columns.iter().zip(old.iter()).unzip()
+        } else {
+            row.pk_columns
+                .iter()
+                .filter_map(|pk| {
+                    row.columns
+                        .iter()
+                        .position(|c| c == pk)
+                        .map(|i| (pk, &old[i]))
+                })
+                .unzip()
+        };
+    let condition: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{} IS ?{}", quote(c), i + 1))
+        .collect();
+    Ok((
+        condition.join(" AND "),
+        values.into_iter().map(Arg::Value).collect(),
+    ))
+}
+
+/// Shifts `?N` placeholders by `offset` (the WHERE clause follows the SET parameters).
+fn renumber(condition: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(condition.len() + 8);
+    let mut chars = condition.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' {
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(*d);
+                chars.next();
+            }
+            let n: usize = digits.parse().unwrap_or(0);
+            out.push_str(&format!("?{}", n + offset));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A bound parameter of generated SQL.
+enum Arg<'a> {
+    Value(&'a Value),
+    Int(i64),
+}
+
+impl ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Arg::Int(i) => ValueRef::Integer(*i),
+            Arg::Value(Value::Null) => ValueRef::Null,
+            Arg::Value(Value::Integer(i)) => ValueRef::Integer(*i),
+            Arg::Value(Value::Real(f)) => ValueRef::Real(*f),
+            Arg::Value(Value::Text(t)) => ValueRef::Text(t.as_bytes()),
+            Arg::Value(Value::Blob(b)) => ValueRef::Blob(b),
+        }))
+    }
+}

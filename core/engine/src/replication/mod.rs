@@ -1,0 +1,75 @@
+//! Replication inside the engine: what the writer captures and stores in the outbox with each
+//! transaction, the publisher that drains the outbox into the log, and the applier that writes
+//! other nodes' change sets. The log itself (NATS JetStream) implements [`ChangeLog`] in `ha-nats`.
+
+mod apply;
+mod changeset;
+mod outbox;
+mod pending;
+mod publisher;
+mod schema;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) use apply::apply_change_set;
+pub(crate) use changeset::{build_change_set, idempotent_ddl};
+pub(crate) use outbox::Outbox;
+pub(crate) use pending::PendingRows;
+pub(crate) use publisher::{Published, Publisher, publisher_outgoing};
+pub(crate) use schema::SchemaCache;
+
+/// How rows are found when a change is applied (`--row-identify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RowIdentify {
+    #[default]
+    PrimaryKey,
+    Rowid,
+    Full,
+}
+
+/// A database's replication settings.
+#[derive(Clone)]
+pub struct ReplicationOptions {
+    /// This node's name, written into every change set.
+    pub node: String,
+    /// Answer writes after the local commit instead of after the log stored them.
+    pub async_ack: bool,
+    /// How long a write waits for the log before the "pending replication" error.
+    pub timeout: Duration,
+    /// Do not publish schema statements.
+    pub disable_ddl_sync: bool,
+    pub row_identify: RowIdentify,
+    pub log: Arc<dyn ChangeLog>,
+    /// Where the publisher task runs.
+    pub runtime: tokio::runtime::Handle,
+}
+
+impl std::fmt::Debug for ReplicationOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplicationOptions")
+            .field("node", &self.node)
+            .field("async_ack", &self.async_ack)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A boxed publish future: resolves with the log's sequence number for the message.
+pub type PublishFuture = Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>;
+
+/// The replicated log, as the engine needs it.
+pub trait ChangeLog: Send + Sync + 'static {
+    /// Stores `payload` for `database` under `msg_id` (a retried publish with the same id is
+    /// stored once). Many publishes may be in flight; they are stored in the order of the calls.
+    fn publish(&self, database: &str, msg_id: &str, payload: bytes::Bytes) -> PublishFuture;
+}
+
+/// One message of the log, to apply.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub seq: u64,
+    pub change_set: ha_types::ChangeSet,
+}

@@ -1,0 +1,79 @@
+//! The `_ha_*` tables: the outbox of change sets not yet stored in the log (written in the same
+//! transaction as the data they describe) and the position up to which the log was applied
+//! (written in the same transaction as the applied changes).
+
+use rusqlite::{Connection, OptionalExtension};
+
+pub(crate) struct Outbox;
+
+/// A change set waiting in the outbox.
+#[derive(Debug, Clone)]
+pub(crate) struct OutboxRow {
+    pub id: i64,
+    pub msg_id: String,
+    pub payload: Vec<u8>,
+}
+
+impl Outbox {
+    pub(crate) fn create_tables(conn: &Connection) -> rusqlite::Result<()> {
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS _ha_outbox(
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 msg_id TEXT NOT NULL,
+                 payload BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS _ha_replication(
+                 consumer TEXT PRIMARY KEY,
+                 seq INTEGER NOT NULL);",
+        )
+    }
+
+    /// Adds a change set; returns its row id. `msg_id` makes a republished message a duplicate
+    /// the log drops, also after a restart.
+    pub(crate) fn append(conn: &Connection, msg_id: &str, payload: &[u8]) -> rusqlite::Result<i64> {
+        conn.prepare_cached("INSERT INTO _ha_outbox(msg_id, payload) VALUES (?1, ?2)")?
+            .execute(rusqlite::params![msg_id, payload])?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    pub(crate) fn unpublished(conn: &Connection) -> rusqlite::Result<Vec<OutboxRow>> {
+        let mut stmt = conn.prepare("SELECT id, msg_id, payload FROM _ha_outbox ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(OutboxRow {
+                id: r.get(0)?,
+                msg_id: r.get(1)?,
+                payload: r.get(2)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    pub(crate) fn delete_through(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+        conn.prepare_cached("DELETE FROM _ha_outbox WHERE id <= ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    pub(crate) fn applied_seq(conn: &Connection, consumer: &str) -> rusqlite::Result<u64> {
+        let seq: Option<i64> = conn
+            .query_row(
+                "SELECT seq FROM _ha_replication WHERE consumer = ?1",
+                [consumer],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(seq.unwrap_or(0).max(0) as u64)
+    }
+
+    pub(crate) fn set_applied_seq(
+        conn: &Connection,
+        consumer: &str,
+        seq: u64,
+    ) -> rusqlite::Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO _ha_replication(consumer, seq) VALUES (?1, ?2)
+             ON CONFLICT(consumer) DO UPDATE SET seq = excluded.seq",
+        )?
+        .execute(rusqlite::params![consumer, seq as i64])?;
+        Ok(())
+    }
+}

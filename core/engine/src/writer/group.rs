@@ -1,0 +1,152 @@
+//! Group commit: every queued job in one transaction, each in its own savepoint.
+
+use std::collections::VecDeque;
+
+use ha_types::{ErrorCode, Statement};
+use tracing::error;
+
+use super::replicated::{Prepared, ReplicationState};
+use super::{JobOutput, WriteJob};
+use crate::CoreError;
+use crate::exec::{self, Access, RunError};
+use crate::open::Conn;
+
+pub(super) fn commit_group(
+    conn: &Conn,
+    mut replication: Option<&mut ReplicationState>,
+    mut pending: VecDeque<WriteJob>,
+) {
+    while !pending.is_empty() {
+        if let Err(e) = conn.conn.execute_batch("BEGIN IMMEDIATE") {
+            error!(error = %e, "BEGIN failed");
+            let message = format!("starting a transaction failed: {e}");
+            let code = CoreError::from(e).code();
+            for job in pending.drain(..) {
+                let _ = job.reply.send(Err(CoreError::Sql {
+                    code,
+                    message: message.clone(),
+                }));
+            }
+            return;
+        }
+        if let Some(state) = replication.as_deref_mut() {
+            state.begin_group(conn);
+        }
+        let mut succeeded = Vec::new();
+        let mut transaction_lost = false;
+        while let Some(job) = pending.pop_front() {
+            match run_in_savepoint(conn, replication.as_deref_mut(), &job.statements) {
+                Ok(done) => succeeded.push((job, done)),
+                Err(e) if conn.conn.is_autocommit() => {
+                    // SQLite rolled back the whole transaction (e.g. INSERT OR ROLLBACK): the
+                    // jobs that had succeeded lost their work, so they run again.
+                    let _ = job.reply.send(Err(e));
+                    transaction_lost = true;
+                    break;
+                }
+                Err(e) => {
+                    let _ = job.reply.send(Err(e));
+                }
+            }
+        }
+        if transaction_lost {
+            if let Some(state) = replication.as_deref_mut() {
+                state.transaction_lost();
+            }
+            for (job, _) in succeeded.into_iter().rev() {
+                pending.push_front(job);
+            }
+            continue;
+        }
+        match conn.conn.execute_batch("COMMIT") {
+            Ok(()) => {
+                for (job, (results, prepared)) in succeeded {
+                    let published = match (replication.as_deref_mut(), prepared) {
+                        (Some(state), Some(prepared)) => Some(state.committed(prepared)),
+                        _ => None,
+                    };
+                    let _ = job.reply.send(Ok(JobOutput { results, published }));
+                }
+            }
+            Err(source) => {
+                error!(error = %source, "COMMIT failed; the group is rolled back");
+                let _ = conn.conn.execute_batch("ROLLBACK");
+                if let Some(state) = replication.as_deref_mut() {
+                    state.transaction_lost();
+                }
+                let message = source.to_string();
+                for (job, _) in succeeded {
+                    let _ = job.reply.send(Err(CoreError::Sql {
+                        code: ErrorCode::Internal,
+                        message: format!("commit failed: {message}"),
+                    }));
+                }
+            }
+        }
+    }
+}
+
+type Done = (Vec<ha_types::StatementResult>, Option<Prepared>);
+
+fn run_in_savepoint(
+    conn: &Conn,
+    mut replication: Option<&mut ReplicationState>,
+    statements: &[Statement],
+) -> Result<Done, CoreError> {
+    conn.conn
+        .execute_batch("SAVEPOINT ha_job")
+        .map_err(CoreError::storage("SAVEPOINT"))?;
+    let mark = replication.as_deref().map(ReplicationState::mark);
+    let outcome = run_statements(conn, statements).and_then(|results| {
+        let prepared = match replication.as_deref_mut() {
+            Some(state) => state.prepare(conn, mark.unwrap_or(0))?,
+            None => None,
+        };
+        Ok((results, prepared))
+    });
+    match outcome {
+        Ok(done) => {
+            conn.conn
+                .execute_batch("RELEASE ha_job")
+                .map_err(CoreError::storage("RELEASE"))?;
+            Ok(done)
+        }
+        Err(error) => {
+            if let (Some(state), Some(mark)) = (replication.as_deref(), mark) {
+                state.forget_since(mark);
+            }
+            if !conn.conn.is_autocommit() {
+                let _ = conn
+                    .conn
+                    .execute_batch("ROLLBACK TO ha_job; RELEASE ha_job");
+            }
+            Err(error)
+        }
+    }
+}
+
+fn run_statements(
+    conn: &Conn,
+    statements: &[Statement],
+) -> Result<Vec<ha_types::StatementResult>, CoreError> {
+    let mut results = Vec::with_capacity(statements.len());
+    for (index, statement) in statements.iter().enumerate() {
+        match exec::run(conn, statement, Access::ReadWrite) {
+            Ok(result) => results.push(result),
+            Err(failure) => {
+                let error = match failure {
+                    RunError::Failed(e) => e,
+                    RunError::NeedsWriter => {
+                        CoreError::Conflict("unexpected read-only routing".into())
+                    }
+                };
+                return Err(if statements.len() > 1 {
+                    error.in_statement(index)
+                } else {
+                    error
+                });
+            }
+        }
+    }
+    Ok(results)
+}

@@ -1,0 +1,190 @@
+//! The writer thread of one database: the only place that writes, and the owner of transaction
+//! boundaries.
+//!
+//! Jobs that arrive while a transaction is being written are committed together (group commit,
+//! `group.rs`): each job runs inside its own SAVEPOINT, so a failing job rolls back alone and the
+//! others still commit, and every job's answer is sent only after the shared COMMIT. With
+//! replication (`replicated.rs`), a job's captured change set is written to the outbox inside its
+//! savepoint, and other nodes' change sets are applied here too, so local writes and applied
+//! changes are serialized by this one thread.
+
+mod group;
+mod replicated;
+
+use std::collections::VecDeque;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ha_types::{Statement, StatementResult};
+use tokio::sync::oneshot;
+use tracing::{debug, error};
+
+pub(crate) use replicated::ReplicationState;
+
+use crate::CoreError;
+use crate::open::Conn;
+use crate::replication::{LogEntry, Published};
+
+/// Most jobs committed in one transaction: bounds the latency a job can add to the others.
+const MAX_GROUP: usize = 256;
+
+/// How often an idle writer does its housekeeping (clearing published outbox rows).
+const IDLE_TICK: Duration = Duration::from_millis(200);
+
+/// What a committed job produced.
+pub(crate) struct JobOutput {
+    pub results: Vec<StatementResult>,
+    /// Resolves when the job's change set is stored in the log (replication only, and only
+    /// when the job changed something).
+    pub published: Option<Published>,
+}
+
+pub(crate) type JobResult = Result<JobOutput, CoreError>;
+
+pub(crate) struct WriteJob {
+    pub statements: Vec<Statement>,
+    pub reply: oneshot::Sender<JobResult>,
+}
+
+/// A batch of log entries for one consumer, applied in one transaction.
+pub(crate) struct ApplyJob {
+    pub consumer: String,
+    pub entries: Vec<LogEntry>,
+    /// The highest sequence applied (or already applied before).
+    pub reply: oneshot::Sender<Result<u64, CoreError>>,
+}
+
+pub(crate) enum Message {
+    Job(WriteJob),
+    Apply(ApplyJob),
+    Stop,
+}
+
+pub(crate) struct Writer {
+    database: String,
+    sender: mpsc::Sender<Message>,
+    thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    pub(crate) fn spawn(
+        database: &str,
+        conn: Conn,
+        replication: Option<ReplicationState>,
+    ) -> Result<Writer, CoreError> {
+        let (sender, receiver) = mpsc::channel();
+        let name: String = format!("ha-w-{database}").chars().take(15).collect();
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || run_loop(&conn, replication, &receiver))
+            .map_err(|source| CoreError::Io {
+                context: "starting the writer thread".into(),
+                source,
+            })?;
+        Ok(Writer {
+            database: database.to_string(),
+            sender,
+            thread: std::sync::Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Queues a job; the answer arrives on the returned channel after the commit.
+    pub(crate) fn submit(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<oneshot::Receiver<JobResult>, CoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Message::Job(WriteJob { statements, reply }))?;
+        Ok(answer)
+    }
+
+    /// Queues log entries to apply.
+    pub(crate) fn apply(
+        &self,
+        consumer: String,
+        entries: Vec<LogEntry>,
+    ) -> Result<oneshot::Receiver<Result<u64, CoreError>>, CoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Message::Apply(ApplyJob {
+            consumer,
+            entries,
+            reply,
+        }))?;
+        Ok(answer)
+    }
+
+    fn send(&self, message: Message) -> Result<(), CoreError> {
+        self.sender
+            .send(message)
+            .map_err(|_| CoreError::Closed(self.database.clone()))
+    }
+
+    /// Finishes the queued work, then stops the thread and closes the connection. Blocking.
+    pub(crate) fn stop(&self) {
+        let _ = self.sender.send(Message::Stop);
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread
+            && thread.join().is_err()
+        {
+            error!(database = %self.database, "writer thread panicked");
+        }
+    }
+}
+
+fn run_loop(
+    conn: &Conn,
+    mut replication: Option<ReplicationState>,
+    receiver: &mpsc::Receiver<Message>,
+) {
+    let mut backlog: VecDeque<Message> = VecDeque::new();
+    loop {
+        let message = match backlog.pop_front() {
+            Some(message) => message,
+            None => match receiver.recv_timeout(IDLE_TICK) {
+                Ok(message) => message,
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Some(state) = replication.as_mut() {
+                        state.clear_published_outbox(conn, true);
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            },
+        };
+        match message {
+            Message::Job(first) => {
+                let mut group = VecDeque::from([first]);
+                while group.len() < MAX_GROUP {
+                    match receiver.try_recv() {
+                        Ok(Message::Job(job)) => group.push_back(job),
+                        Ok(other) => {
+                            backlog.push_back(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                group::commit_group(conn, replication.as_mut(), group);
+            }
+            Message::Apply(job) => match replication.as_mut() {
+                Some(state) => state.apply(conn, job),
+                None => {
+                    let _ = job.reply.send(Err(CoreError::BadRequest(
+                        "replication is not enabled for this database".into(),
+                    )));
+                }
+            },
+            Message::Stop => break,
+        }
+    }
+    if let Some(state) = replication.as_mut() {
+        state.clear_published_outbox(conn, true);
+        state.uninstall(conn);
+    }
+    debug!("writer stopped");
+}

@@ -1,0 +1,294 @@
+//! The writer's replication duties: capture each job's changes into the outbox inside its
+//! savepoint, hand committed change sets to the publisher, clear the outbox rows the log has
+//! stored, and apply other nodes' change sets.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use bytes::Bytes;
+use ha_types::{Change, ChangeSet};
+use rusqlite::config::DbConfig;
+use tokio::sync::oneshot;
+use tracing::{debug, warn};
+
+use super::ApplyJob;
+use crate::CoreError;
+use crate::capture::Capture;
+use crate::open::Conn;
+use crate::replication::publisher_outgoing;
+use crate::replication::{
+    Outbox, PendingRows, Published, Publisher, ReplicationOptions, SchemaCache, apply_change_set,
+    build_change_set,
+};
+
+/// A job's change set, written to the outbox, waiting for the group's COMMIT.
+pub(crate) struct Prepared {
+    outbox_id: i64,
+    msg_id: String,
+    payload: Bytes,
+    change_set: ChangeSet,
+}
+
+pub(crate) struct ReplicationState {
+    options: ReplicationOptions,
+    database: String,
+    capture: Capture,
+    schema: SchemaCache,
+    pending: PendingRows,
+    publisher: Publisher,
+    /// Highest outbox id the log has stored (set by the publisher).
+    stored_through: Arc<AtomicI64>,
+    cleared_through: i64,
+    /// Makes message ids unique across restarts: ids are `<node>.<database>.<epoch>.<n>`.
+    epoch: String,
+    counter: u64,
+}
+
+impl ReplicationState {
+    /// Prepares `conn` (the writer's) for replication: the `_ha_*` tables, the capture hook, the
+    /// publisher, and the change sets a previous run left unpublished.
+    pub(crate) fn new(
+        conn: &Conn,
+        database: &str,
+        options: ReplicationOptions,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<ReplicationState, CoreError> {
+        Outbox::create_tables(&conn.conn)
+            .map_err(CoreError::storage("creating the _ha_ tables"))?;
+        let capture = Capture::default();
+        capture.install(&conn.conn);
+        capture.set_enabled(true);
+        conn.set_schema_recorder(Some(capture.clone()));
+        let stored_through = Arc::new(AtomicI64::new(0));
+        let stored = Arc::clone(&stored_through);
+        let publisher = Publisher::spawn(
+            runtime,
+            database.to_string(),
+            Arc::clone(&options.log),
+            move |id| {
+                stored.fetch_max(id, Ordering::Relaxed);
+            },
+        );
+        let mut pending = PendingRows::default();
+        let leftovers =
+            Outbox::unpublished(&conn.conn).map_err(CoreError::storage("reading the outbox"))?;
+        if !leftovers.is_empty() {
+            warn!(
+                database,
+                count = leftovers.len(),
+                "publishing change sets left in the outbox"
+            );
+        }
+        for row in leftovers {
+            if let Ok(set) = ChangeSet::from_json(&row.payload) {
+                pending.add(&set);
+            }
+            publisher.send(publisher_outgoing(
+                row.id,
+                row.msg_id,
+                Bytes::from(row.payload),
+                None,
+            ));
+        }
+        let epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        Ok(ReplicationState {
+            epoch: format!("{}.{}.{epoch:x}", options.node, database),
+            options,
+            database: database.to_string(),
+            capture,
+            schema: SchemaCache::default(),
+            pending,
+            publisher,
+            stored_through,
+            cleared_through: 0,
+            counter: 0,
+        })
+    }
+
+    pub(crate) fn mark(&self) -> usize {
+        self.capture.mark()
+    }
+
+    pub(crate) fn forget_since(&self, mark: usize) {
+        self.capture.truncate(mark);
+    }
+
+    /// At the start of a group's transaction.
+    pub(crate) fn begin_group(&mut self, conn: &Conn) {
+        self.capture.truncate(0);
+        self.clear_published_outbox(conn, false);
+    }
+
+    pub(crate) fn transaction_lost(&mut self) {
+        self.capture.truncate(0);
+        // Rows deleted inside the lost transaction are back.
+        self.cleared_through = 0;
+    }
+
+    /// After a job's statements succeeded, inside its savepoint: writes its change set (if it
+    /// changed anything) to the outbox.
+    pub(crate) fn prepare(
+        &mut self,
+        conn: &Conn,
+        mark: usize,
+    ) -> Result<Option<Prepared>, CoreError> {
+        let mut captured = self.capture.take_since(mark);
+        if captured
+            .iter()
+            .any(|c| matches!(c, crate::capture::Captured::Sql(_)))
+        {
+            self.schema.invalidate();
+            if self.options.disable_ddl_sync {
+                captured.retain(|c| !matches!(c, crate::capture::Captured::Sql(_)));
+            }
+        }
+        if captured.is_empty() {
+            return Ok(None);
+        }
+        let change_set = build_change_set(
+            &conn.conn,
+            &mut self.schema,
+            &self.options.node,
+            &self.database,
+            captured,
+        )
+        .map_err(CoreError::storage("describing the change set"))?;
+        let payload = change_set.to_json().map_err(|e| CoreError::Io {
+            context: "encoding a change set".into(),
+            source: std::io::Error::other(e),
+        })?;
+        self.counter += 1;
+        let msg_id = format!("{}.{}", self.epoch, self.counter);
+        let outbox_id = Outbox::append(&conn.conn, &msg_id, &payload).map_err(CoreError::from)?;
+        Ok(Some(Prepared {
+            outbox_id,
+            msg_id,
+            payload: Bytes::from(payload),
+            change_set,
+        }))
+    }
+
+    /// After the group's COMMIT: the change set is pending until consumed back, and published.
+    pub(crate) fn committed(&mut self, prepared: Prepared) -> Published {
+        self.pending.add(&prepared.change_set);
+        let (done, published) = oneshot::channel();
+        let outgoing = publisher_outgoing(
+            prepared.outbox_id,
+            prepared.msg_id,
+            prepared.payload,
+            Some(done),
+        );
+        if !self.publisher.send(outgoing) {
+            warn!(database = %self.database, "the publisher is gone; the change set stays in the outbox");
+        }
+        published
+    }
+
+    /// Deletes the outbox rows the log has stored. Outside a transaction when `own_transaction`.
+    pub(crate) fn clear_published_outbox(&mut self, conn: &Conn, own_transaction: bool) {
+        let stored = self.stored_through.load(Ordering::Relaxed);
+        if stored <= self.cleared_through {
+            return;
+        }
+        let result = if own_transaction {
+            conn.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .and_then(|()| Outbox::delete_through(&conn.conn, stored))
+                .and_then(|()| conn.conn.execute_batch("COMMIT"))
+        } else {
+            Outbox::delete_through(&conn.conn, stored)
+        };
+        match result {
+            Ok(()) => self.cleared_through = stored,
+            Err(e) => {
+                if own_transaction && !conn.conn.is_autocommit() {
+                    let _ = conn.conn.execute_batch("ROLLBACK");
+                }
+                debug!(error = %e, "clearing the outbox failed; retrying later");
+            }
+        }
+    }
+
+    /// Applies a batch of log entries in one transaction that also records the position.
+    pub(crate) fn apply(&mut self, conn: &Conn, job: ApplyJob) {
+        let result = self.apply_batch(conn, &job);
+        let _ = job.reply.send(result);
+    }
+
+    fn apply_batch(&mut self, conn: &Conn, job: &ApplyJob) -> Result<u64, CoreError> {
+        let db = &conn.conn;
+        let foreign_keys: bool = db
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap_or(false);
+        self.capture.set_enabled(false);
+        if foreign_keys {
+            let _ = db.execute_batch("PRAGMA foreign_keys = OFF");
+        }
+        let _ = db.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false);
+        let outcome = self.apply_in_transaction(conn, job);
+        let _ = db.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, true);
+        if foreign_keys {
+            let _ = db.execute_batch("PRAGMA foreign_keys = ON");
+        }
+        self.capture.set_enabled(true);
+        outcome
+    }
+
+    /// Own change sets coming back stop being pending as they are met in log order, so a later
+    /// change of another node in the same batch applies; if the batch fails, they are pending
+    /// again.
+    fn apply_in_transaction(&mut self, conn: &Conn, job: &ApplyJob) -> Result<u64, CoreError> {
+        let db = &conn.conn;
+        db.execute_batch("BEGIN IMMEDIATE")
+            .map_err(CoreError::from)?;
+        let mut own = Vec::new();
+        let mut run = || -> Result<u64, CoreError> {
+            let mut applied = Outbox::applied_seq(db, &job.consumer).map_err(CoreError::from)?;
+            for entry in &job.entries {
+                if entry.seq <= applied {
+                    continue;
+                }
+                let set = &entry.change_set;
+                if set.node == self.options.node {
+                    self.pending.consumed(set);
+                    own.push(set);
+                } else {
+                    if set.changes.iter().any(|c| matches!(c, Change::Sql { .. })) {
+                        self.schema.invalidate();
+                    }
+                    apply_change_set(db, set, &self.pending, self.options.row_identify).map_err(
+                        |e| CoreError::Apply {
+                            seq: entry.seq,
+                            message: e.to_string(),
+                        },
+                    )?;
+                }
+                applied = entry.seq;
+            }
+            Outbox::set_applied_seq(db, &job.consumer, applied).map_err(CoreError::from)?;
+            Ok(applied)
+        };
+        match run() {
+            Ok(seq) => match db.execute_batch("COMMIT") {
+                Ok(()) => Ok(seq),
+                Err(e) => {
+                    let _ = db.execute_batch("ROLLBACK");
+                    own.iter().for_each(|set| self.pending.add(set));
+                    Err(CoreError::from(e))
+                }
+            },
+            Err(e) => {
+                let _ = db.execute_batch("ROLLBACK");
+                own.iter().for_each(|set| self.pending.add(set));
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn uninstall(&self, conn: &Conn) {
+        conn.set_schema_recorder(None);
+        self.capture.uninstall(&conn.conn);
+    }
+}

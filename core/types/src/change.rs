@@ -1,0 +1,217 @@
+//! The change-data-capture format (SPEC §6.2): one [`ChangeSet`] per committed transaction, in the
+//! JSON shape of the system `ha` replaces, plus a version field. Values are lossless: integers
+//! keep 64 bits, a BLOB is `{"base64": "..."}`. Unknown fields are ignored when reading.
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::Value;
+
+/// The format version written by this build.
+pub const CHANGE_SET_VERSION: u32 = 1;
+
+/// Everything one committed transaction changed in one database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeSet {
+    /// Format version (absent in the seed's messages: read as 0).
+    #[serde(default)]
+    pub v: u32,
+    /// The node that committed the transaction.
+    pub node: String,
+    /// The database id (an extra field; the subject names the database too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_id: Option<String>,
+    pub changes: Vec<Change>,
+    pub timestamp_ns: i64,
+}
+
+/// One row change or one schema statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Row(RowChange),
+    /// DDL as idempotent SQL text.
+    Sql {
+        command: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum RowOperation {
+    Insert,
+    Update,
+    Delete,
+}
+
+/// A row's old and/or new image, with every column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowChange {
+    /// The SQLite schema name (`main`).
+    pub database: String,
+    pub table: String,
+    pub columns: Vec<String>,
+    /// Columns of the primary key (empty for a table without a declared key: rows are found
+    /// by rowid).
+    #[serde(default)]
+    pub pk_columns: Vec<String>,
+    pub operation: RowOperation,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_rowid: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_rowid: Option<i64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "tagged_values"
+    )]
+    pub old_values: Option<Vec<Value>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "tagged_values"
+    )]
+    pub new_values: Option<Vec<Value>>,
+}
+
+impl ChangeSet {
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<ChangeSet, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// The wire form of [`Change`]: row changes carry `operation` INSERT/UPDATE/DELETE, statements
+/// carry `operation: "SQL"` and `command`.
+#[derive(Serialize, Deserialize)]
+struct SqlChange {
+    operation: String,
+    command: String,
+}
+
+impl Serialize for Change {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Change::Row(row) => row.serialize(s),
+            Change::Sql { command } => SqlChange {
+                operation: "SQL".into(),
+                command: command.clone(),
+            }
+            .serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Change {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Change, D::Error> {
+        let json = serde_json::Value::deserialize(d)?;
+        if json.get("operation").and_then(|o| o.as_str()) == Some("SQL") {
+            let sql: SqlChange = serde_json::from_value(json).map_err(D::Error::custom)?;
+            Ok(Change::Sql {
+                command: sql.command,
+            })
+        } else {
+            serde_json::from_value(json)
+                .map(Change::Row)
+                .map_err(D::Error::custom)
+        }
+    }
+}
+
+mod tagged_values {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::Value;
+
+    pub fn serialize<S: Serializer>(values: &Option<Vec<Value>>, s: S) -> Result<S::Ok, S::Error> {
+        match values {
+            Some(values) => s.collect_seq(values.iter().map(Value::to_tagged_json)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Value>>, D::Error> {
+        let json: Option<Vec<serde_json::Value>> = Option::deserialize(d)?;
+        json.map(|items| {
+            items
+                .iter()
+                .map(|j| Value::from_tagged_json(j).map_err(D::Error::custom))
+                .collect()
+        })
+        .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The seed's example message reads, and writes back with the same meaning.
+    #[test]
+    fn reads_the_seed_format() {
+        let seed = r#"{"node": "node1", "changes": [
+           {"database": "main", "table": "users", "columns": ["id", "name"], "pk_columns": ["id"],
+            "operation": "INSERT", "new_rowid": 2, "new_values": [2, "new HA user"]},
+           {"database": "main", "table": "users", "columns": ["id", "name"], "pk_columns": ["id"],
+            "operation": "DELETE", "old_rowid": 2, "old_values": [2, "new HA user"]},
+           {"operation": "SQL", "command": "CREATE TABLE IF NOT EXISTS t(x)"}],
+         "timestamp_ns": 1758574275504509677}"#;
+        let set = ChangeSet::from_json(seed.as_bytes()).unwrap();
+        assert_eq!(set.v, 0);
+        assert_eq!(set.changes.len(), 3);
+        let Change::Row(insert) = &set.changes[0] else {
+            panic!()
+        };
+        assert_eq!(insert.operation, RowOperation::Insert);
+        assert_eq!(
+            insert.new_values,
+            Some(vec![Value::Integer(2), Value::Text("new HA user".into())])
+        );
+        assert_eq!(
+            set.changes[2],
+            Change::Sql {
+                command: "CREATE TABLE IF NOT EXISTS t(x)".into()
+            }
+        );
+        let again = ChangeSet::from_json(&set.to_json().unwrap()).unwrap();
+        assert_eq!(again, set);
+    }
+
+    #[test]
+    fn values_are_lossless() {
+        let set = ChangeSet {
+            v: CHANGE_SET_VERSION,
+            node: "n".into(),
+            database_id: Some("a.db".into()),
+            changes: vec![Change::Row(RowChange {
+                database: "main".into(),
+                table: "t".into(),
+                columns: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+                pk_columns: vec![],
+                operation: RowOperation::Update,
+                old_rowid: Some(1),
+                new_rowid: Some(1),
+                old_values: Some(vec![
+                    Value::Integer(i64::MAX),
+                    Value::Real(1.0),
+                    Value::Null,
+                    Value::Blob(vec![0, 255]),
+                ]),
+                new_values: Some(vec![
+                    Value::Integer(i64::MIN),
+                    Value::Real(-0.5),
+                    Value::Text("x".into()),
+                    Value::Blob(vec![]),
+                ]),
+            })],
+            timestamp_ns: 1,
+        };
+        let json = String::from_utf8(set.to_json().unwrap()).unwrap();
+        assert!(json.contains("9223372036854775807"), "{json}");
+        assert!(json.contains(r#"{"base64":"AP8="}"#), "{json}");
+        assert_eq!(ChangeSet::from_json(json.as_bytes()).unwrap(), set);
+    }
+}
