@@ -11,10 +11,37 @@ use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 const TRANSACTION_CONTROL: u32 = 1;
 const ATTACH: u32 = 1 << 1;
 const SCHEMA_CHANGE: u32 = 1 << 2;
+const CONNECTION_SETTING: u32 = 1 << 3;
+const TEMP_SCHEMA: u32 = 1 << 4;
+
+/// PRAGMAs that may take an argument: they query, or change the database file itself (and so
+/// go to the writer). Any other PRAGMA with a value changes one pooled connection's settings,
+/// which would leak into other clients' requests: those are refused (use `--db-params`).
+const PRAGMAS_WITH_ARGUMENTS: &[&str] = &[
+    "application_id",
+    "foreign_key_check",
+    "foreign_key_list",
+    "incremental_vacuum",
+    "index_info",
+    "index_list",
+    "index_xinfo",
+    "integrity_check",
+    "optimize",
+    "quick_check",
+    "table_info",
+    "table_list",
+    "table_xinfo",
+    "user_version",
+    "wal_checkpoint",
+];
 
 /// The actions SQLite reported for the statements prepared since the last [`ActionLog::take`].
 #[derive(Debug, Default)]
-pub(crate) struct ActionLog(AtomicU32);
+pub(crate) struct ActionLog {
+    bits: AtomicU32,
+    /// The engine's own statements may change connection settings.
+    internal: std::sync::atomic::AtomicBool,
+}
 
 /// The summary of one prepared statement's actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -25,6 +52,10 @@ pub(crate) struct StatementClass {
     pub attach: bool,
     /// CREATE, DROP or ALTER of a schema object.
     pub schema_change: bool,
+    /// A PRAGMA that changes a connection's settings.
+    pub connection_setting: bool,
+    /// CREATE or DROP of a TEMP object (it would live in one pooled connection only).
+    pub temp_schema: bool,
 }
 
 impl StatementClass {
@@ -33,6 +64,8 @@ impl StatementClass {
             transaction_control: self.transaction_control || other.transaction_control,
             attach: self.attach || other.attach,
             schema_change: self.schema_change || other.schema_change,
+            connection_setting: self.connection_setting || other.connection_setting,
+            temp_schema: self.temp_schema || other.temp_schema,
         }
     }
 }
@@ -43,13 +76,25 @@ impl ActionLog {
         let log = Arc::new(ActionLog::default());
         let recorder = Arc::clone(&log);
         conn.authorizer(Some(move |ctx: AuthContext<'_>| {
-            recorder.record(&ctx.action);
-            Authorization::Allow
+            // Some PRAGMAs take effect while they are prepared, so refusing them after
+            // preparing would be too late: they are denied here, and reported by the executor.
+            if recorder.record(&ctx.action) == CONNECTION_SETTING
+                && !recorder.internal.load(Ordering::Relaxed)
+            {
+                Authorization::Deny
+            } else {
+                Authorization::Allow
+            }
         }))?;
         Ok(log)
     }
 
-    fn record(&self, action: &AuthAction<'_>) {
+    /// Lets the engine's own statements through (e.g. `PRAGMA foreign_keys` around an apply).
+    pub(crate) fn set_internal(&self, internal: bool) {
+        self.internal.store(internal, Ordering::Relaxed);
+    }
+
+    fn record(&self, action: &AuthAction<'_>) -> u32 {
         let bit = match action {
             AuthAction::Transaction { .. } | AuthAction::Savepoint { .. } => TRANSACTION_CONTROL,
             AuthAction::Attach { .. } | AuthAction::Detach { .. } => ATTACH,
@@ -64,25 +109,42 @@ impl ActionLog {
             | AuthAction::DropView { .. }
             | AuthAction::DropVtable { .. }
             | AuthAction::AlterTable { .. } => SCHEMA_CHANGE,
+            AuthAction::CreateTempIndex { .. }
+            | AuthAction::CreateTempTable { .. }
+            | AuthAction::CreateTempTrigger { .. }
+            | AuthAction::CreateTempView { .. }
+            | AuthAction::DropTempIndex { .. }
+            | AuthAction::DropTempTable { .. }
+            | AuthAction::DropTempTrigger { .. }
+            | AuthAction::DropTempView { .. } => TEMP_SCHEMA,
+            AuthAction::Pragma {
+                pragma_name,
+                pragma_value: Some(_),
+            } if !PRAGMAS_WITH_ARGUMENTS.contains(&pragma_name.to_ascii_lowercase().as_str()) => {
+                CONNECTION_SETTING
+            }
             _ => 0,
         };
         if bit != 0 {
-            self.0.fetch_or(bit, Ordering::Relaxed);
+            self.bits.fetch_or(bit, Ordering::Relaxed);
         }
+        bit
     }
 
     /// Forgets what was recorded; call before preparing the statement to classify.
     pub(crate) fn reset(&self) {
-        self.0.store(0, Ordering::Relaxed);
+        self.bits.store(0, Ordering::Relaxed);
     }
 
     /// What was recorded since the last reset.
     pub(crate) fn take(&self) -> StatementClass {
-        let bits = self.0.swap(0, Ordering::Relaxed);
+        let bits = self.bits.swap(0, Ordering::Relaxed);
         StatementClass {
             transaction_control: bits & TRANSACTION_CONTROL != 0,
             attach: bits & ATTACH != 0,
             schema_change: bits & SCHEMA_CHANGE != 0,
+            connection_setting: bits & CONNECTION_SETTING != 0,
+            temp_schema: bits & TEMP_SCHEMA != 0,
         }
     }
 }
@@ -96,7 +158,7 @@ mod tests {
         conn.execute_batch("CREATE TABLE t(x)").unwrap();
         let log = ActionLog::install(&mut conn).unwrap();
         log.reset();
-        let _stmt = conn.prepare(sql).unwrap();
+        let _ = conn.prepare(sql);
         log.take()
     }
 
@@ -115,5 +177,25 @@ mod tests {
         assert!(classify("ALTER TABLE t ADD COLUMN y").schema_change);
         assert!(classify("DROP TABLE t").schema_change);
         assert!(classify("CREATE INDEX i ON t(x)").schema_change);
+        assert!(classify("PRAGMA query_only = 1").connection_setting);
+        let conn = Connection::open_in_memory().unwrap();
+        let mut conn = conn;
+        let log = ActionLog::install(&mut conn).unwrap();
+        assert!(
+            conn.execute_batch("PRAGMA case_sensitive_like = 1")
+                .is_err(),
+            "denied"
+        );
+        let like: i64 = conn
+            .query_row("SELECT 'a' LIKE 'A'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(like, 1, "a denied PRAGMA has no effect");
+        log.set_internal(true);
+        assert!(conn.execute_batch("PRAGMA foreign_keys = ON").is_ok());
+        assert!(classify("PRAGMA locking_mode = EXCLUSIVE").connection_setting);
+        assert!(!classify("PRAGMA table_info(t)").connection_setting);
+        assert!(!classify("PRAGMA user_version = 3").connection_setting);
+        assert!(!classify("PRAGMA journal_mode").connection_setting);
+        assert!(classify("CREATE TEMP TABLE x(y)").temp_schema);
     }
 }

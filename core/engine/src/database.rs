@@ -92,6 +92,15 @@ impl Database {
         if statements.is_empty() {
             return Err(CoreError::BadRequest("no statements given".into()));
         }
+        // SQLite stops reading SQL text at a NUL: what follows would be dropped silently.
+        if let Some(index) = statements.iter().position(|s| s.sql.contains('\0')) {
+            let error = CoreError::BadRequest("SQL text must not contain a NUL character".into());
+            return Err(if statements.len() > 1 {
+                error.in_statement(index)
+            } else {
+                error
+            });
+        }
         let permit = self.slot().await?;
         if let [statement] = statements.as_slice()
             && !exec::likely_writes(&statement.sql)
@@ -128,8 +137,10 @@ impl Database {
 
     /// Finishes queued writes and closes every connection. Blocking.
     pub fn close(&self) {
-        self.writer.stop();
+        // Readers first: the writer, closing last, checkpoints the WAL into the database file,
+        // so the file alone holds every committed row.
         self.readers.close();
+        self.writer.stop();
     }
 
     /// The files that hold the database on disk (none for a memory database).

@@ -71,7 +71,19 @@ pub(crate) fn run(
     let mut highest_position = 0;
     loop {
         conn.actions.reset();
-        let Some(mut stmt) = batch.next()? else { break };
+        let next = batch.next();
+        let mut stmt = match next {
+            Ok(Some(stmt)) => stmt,
+            Ok(None) => break,
+            Err(e) => {
+                // A denied statement fails to prepare: say why in our words.
+                let class = conn.actions.take();
+                if class.connection_setting {
+                    return Err(connection_setting_error().into());
+                }
+                return Err(e.into());
+            }
+        };
         check(conn, conn.actions.take(), &stmt, access)?;
         highest_position = highest_position.max(bind(&mut stmt, &statement.params)?);
         last = Some(step(conn, &mut stmt)?);
@@ -99,6 +111,17 @@ fn check(
     if class.attach {
         return Err(CoreError::BadRequest("ATTACH and DETACH are not allowed".into()).into());
     }
+    if class.connection_setting {
+        return Err(connection_setting_error().into());
+    }
+    if class.temp_schema {
+        return Err(CoreError::BadRequest(
+            "TEMP tables, views, indexes and triggers are not supported: each would live in one \
+             pooled connection only"
+                .into(),
+        )
+        .into());
+    }
     if access == Access::ReadOnly && !stmt.readonly() {
         return Err(RunError::NeedsWriter);
     }
@@ -106,6 +129,14 @@ fn check(
         conn.record_schema_change(stmt);
     }
     Ok(())
+}
+
+fn connection_setting_error() -> CoreError {
+    CoreError::BadRequest(
+        "this PRAGMA changes a connection setting, which would leak into other clients' requests \
+         on the pooled connections: set it for every connection with --db-params"
+            .into(),
+    )
 }
 
 fn check_positional_count(params: &Params, highest_position: usize) -> Result<(), CoreError> {

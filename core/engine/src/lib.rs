@@ -28,5 +28,7 @@ pub use database::{Database, DatabaseOptions, Executed};
 pub use dsn::{DatabaseSpec, Storage};
 pub use error::CoreError;
 pub use registry::{Registry, RegistryOptions};
-pub use replication::{ChangeLog, LogEntry, PublishFuture, ReplicationOptions, RowIdentify};
+pub use replication::{
+    AckFuture, ChangeLog, LogEntry, PublishFuture, ReplicationOptions, RowIdentify,
+};
 pub use special::SpecialCommand;

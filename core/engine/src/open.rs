@@ -175,7 +175,10 @@ impl Opener {
                     rusqlite::Error::QueryReturnedNoRows => Ok(()),
                     other => Err(other),
                 })
-                .map_err(CoreError::storage(format!("PRAGMA {name} = {value}")))?;
+                .map_err(CoreError::storage(format!(
+                    "{}: PRAGMA {name} = {value}",
+                    self.uri
+                )))?;
         }
         Ok(())
     }
@@ -193,19 +196,35 @@ fn with_action_log(mut conn: Connection) -> Result<Conn, CoreError> {
     })
 }
 
+/// Copies `source` into the memory database. The file (with its WAL, if any) is copied to a
+/// temporary directory first and read from there: opening a WAL database, even read-only,
+/// creates `-wal` and `-shm` files beside it, and the source must stay untouched.
 fn load_file(conn: &mut Connection, source: &Path) -> Result<(), CoreError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let context = format!("loading {} into memory", source.display());
-    let from =
-        Connection::open_with_flags(source, flags).map_err(CoreError::storage(context.clone()))?;
+    let io = |source: std::io::Error| CoreError::Io {
+        context: context.clone(),
+        source,
+    };
+    let temp = tempfile::tempdir().map_err(io)?;
+    let copy = temp.path().join("source.db");
+    std::fs::copy(source, &copy).map_err(io)?;
+    let mut wal = source.as_os_str().to_owned();
+    wal.push("-wal");
+    if Path::new(&wal).exists() {
+        let mut copy_wal = copy.as_os_str().to_owned();
+        copy_wal.push("-wal");
+        std::fs::copy(&wal, &copy_wal).map_err(io)?;
+    }
+    let from = Connection::open(&copy).map_err(CoreError::storage(context.clone()))?;
+    // A WAL file's header says WAL; the memory database must not inherit that.
+    from.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
+        .map_err(CoreError::storage(context.clone()))?;
     let backup =
         rusqlite::backup::Backup::new(&from, conn).map_err(CoreError::storage(context.clone()))?;
     backup.step(-1).map_err(CoreError::storage(context))?;
     Ok(())
 }
 
-/// Splits `--db-params` into SQLite URI parameters and PRAGMAs, refusing anything that is not a
-/// plain name and value (the PRAGMAs are spliced into SQL text).
 /// `--db-params` split: URI parameters (`name=value`) and PRAGMAs (`(name, value)`).
 type SplitParams = (Vec<String>, Vec<(String, String)>);
 

@@ -17,7 +17,12 @@ use ha_types::{ChangeSet, Statement, StatementResult, Value};
 struct MemoryLog(Mutex<Vec<(String, String, Vec<u8>)>>);
 
 impl ChangeLog for MemoryLog {
-    fn publish(&self, database: &str, msg_id: &str, payload: bytes::Bytes) -> PublishFuture {
+    fn publish<'a>(
+        &'a self,
+        database: &'a str,
+        msg_id: &'a str,
+        payload: bytes::Bytes,
+    ) -> PublishFuture<'a> {
         let mut log = self.0.lock().unwrap();
         let seq = if let Some(i) = log.iter().position(|(_, id, _)| id == msg_id) {
             i as u64 + 1
@@ -25,7 +30,7 @@ impl ChangeLog for MemoryLog {
             log.push((database.to_string(), msg_id.to_string(), payload.to_vec()));
             log.len() as u64
         };
-        Box::pin(async move { Ok(seq) })
+        Box::pin(async move { Ok(Box::pin(async move { Ok(seq) }) as ha_core::AckFuture) })
     }
 }
 

@@ -81,12 +81,16 @@ fn number_to_value(n: &Number) -> Result<Value, ValueError> {
     if let Some(i) = n.as_i64() {
         return Ok(Value::Integer(i));
     }
-    if n.is_u64() {
-        return Err(ValueError::IntegerOutOfRange(n.to_string()));
+    // serde_json keeps the literal (feature `arbitrary_precision`): an integer literal that does
+    // not fit must be refused, not rounded into a REAL.
+    let literal = n.to_string();
+    if !literal.contains(['.', 'e', 'E']) {
+        return Err(ValueError::IntegerOutOfRange(literal));
     }
     n.as_f64()
+        .filter(|f| f.is_finite())
         .map(Value::Real)
-        .ok_or_else(|| ValueError::Unsupported(n.to_string()))
+        .ok_or(ValueError::Unsupported(literal))
 }
 
 fn blob_from_object(map: &Map<String, Json>) -> Option<Result<Vec<u8>, ValueError>> {
@@ -127,6 +131,16 @@ mod tests {
         assert_eq!(v, Value::Integer(i64::MAX));
         assert_eq!(v.to_result_json().to_string(), "9223372036854775807");
         assert!(Value::from_json_param(&json!(9_223_372_036_854_775_808_u64)).is_err());
+        for literal in [
+            "18446744073709551616",
+            "-9223372036854775809",
+            "100000000000000000000000",
+        ] {
+            let parsed: Json = serde_json::from_str(literal).unwrap();
+            assert!(Value::from_json_param(&parsed).is_err(), "{literal}");
+        }
+        let real: Json = serde_json::from_str("1e23").unwrap();
+        assert_eq!(Value::from_json_param(&real).unwrap(), Value::Real(1e23));
     }
 
     #[test]

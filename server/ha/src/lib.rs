@@ -6,6 +6,7 @@ pub mod config;
 mod databases;
 pub mod logging;
 mod node;
+mod replication;
 mod service;
 
 pub use node::{RunningNode, run, start};

@@ -13,12 +13,14 @@ use tracing::info;
 
 use crate::config::Config;
 use crate::databases;
+use crate::replication::{self, Replication};
 use crate::service::NodeService;
 
 /// A started node.
 pub struct RunningNode {
     http_addr: SocketAddr,
     registry: Arc<Registry>,
+    replication: Option<Replication>,
     stop_http: Option<oneshot::Sender<()>>,
     http: JoinHandle<std::io::Result<()>>,
 }
@@ -35,10 +37,16 @@ impl RunningNode {
             let _ = stop.send(());
         }
         let served = (&mut self.http).await;
+        if let Some(replication) = self.replication.as_mut() {
+            replication.stop_consumers().await;
+        }
         let registry = Arc::clone(&self.registry);
         tokio::task::spawn_blocking(move || registry.close_all())
             .await
             .context("closing the databases")?;
+        if let Some(replication) = self.replication.take() {
+            replication.stop_broker().await;
+        }
         info!("node stopped");
         served
             .context("the HTTP server task failed")?
@@ -50,11 +58,20 @@ impl RunningNode {
 pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     config.validate()?;
     let specs = databases::specs(&config)?;
-    let options = databases::registry_options(&config)?;
+    let mut options = databases::registry_options(&config)?;
+    let mut replication = if replication::enabled(&config) {
+        Some(Replication::start(&config, databases::data_dir(&config)?).await?)
+    } else {
+        None
+    };
+    options.database.replication = replication.as_ref().map(|r| r.options.clone());
     let registry = tokio::task::spawn_blocking(move || Registry::open(specs, options))
         .await
         .context("opening the databases")??;
     let registry = Arc::new(registry);
+    if let Some(replication) = replication.as_mut() {
+        replication.start_consumers(&registry)?;
+    }
 
     let bind = SocketAddr::new(config.bind_address, config.port);
     let listener = TcpListener::bind(bind)
@@ -82,6 +99,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     Ok(RunningNode {
         http_addr,
         registry,
+        replication,
         stop_http: Some(stop_http),
         http,
     })

@@ -57,14 +57,24 @@ impl std::fmt::Debug for ReplicationOptions {
     }
 }
 
-/// A boxed publish future: resolves with the log's sequence number for the message.
-pub type PublishFuture = Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>;
+/// Resolves with the log's sequence number once the log has stored the message.
+pub type AckFuture = Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>;
+
+/// Resolves once the message is on its way (queued on the connection, in call order), with the
+/// future of its acknowledgement.
+pub type PublishFuture<'a> = Pin<Box<dyn Future<Output = Result<AckFuture, String>> + Send + 'a>>;
 
 /// The replicated log, as the engine needs it.
 pub trait ChangeLog: Send + Sync + 'static {
-    /// Stores `payload` for `database` under `msg_id` (a retried publish with the same id is
-    /// stored once). Many publishes may be in flight; they are stored in the order of the calls.
-    fn publish(&self, database: &str, msg_id: &str, payload: bytes::Bytes) -> PublishFuture;
+    /// Sends `payload` for `database` under `msg_id` (a retried publish with the same id is
+    /// stored once). Messages are stored in the order their sends complete; many
+    /// acknowledgements may be awaited at once.
+    fn publish<'a>(
+        &'a self,
+        database: &'a str,
+        msg_id: &'a str,
+        payload: bytes::Bytes,
+    ) -> PublishFuture<'a>;
 }
 
 /// One message of the log, to apply.

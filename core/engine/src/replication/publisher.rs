@@ -69,17 +69,34 @@ impl Publisher {
     }
 }
 
-fn attempt(log: &Arc<dyn ChangeLog>, database: &str, outgoing: Outgoing, tries: u32) -> Attempt {
+/// Sends now (so messages leave in commit order) and returns the wait for the acknowledgement.
+async fn first_attempt(log: &Arc<dyn ChangeLog>, database: &str, outgoing: Outgoing) -> Attempt {
+    let sent = log
+        .publish(database, &outgoing.msg_id, outgoing.payload.clone())
+        .await;
+    Box::pin(async move {
+        let result = match sent {
+            Ok(ack) => ack.await,
+            Err(e) => Err(e),
+        };
+        (outgoing, 0, result)
+    })
+}
+
+/// A retry after a failure, after a backoff: sent and acknowledged inside the future.
+fn retry(log: &Arc<dyn ChangeLog>, database: &str, outgoing: Outgoing, tries: u32) -> Attempt {
     let log = Arc::clone(log);
     let database = database.to_string();
     Box::pin(async move {
-        if tries > 0 {
-            let backoff = Duration::from_millis(50u64 << tries.min(7)).min(Duration::from_secs(5));
-            tokio::time::sleep(backoff).await;
-        }
-        let result = log
+        let backoff = Duration::from_millis(50u64 << tries.min(7)).min(Duration::from_secs(5));
+        tokio::time::sleep(backoff).await;
+        let sent = log
             .publish(&database, &outgoing.msg_id, outgoing.payload.clone())
             .await;
+        let result = match sent {
+            Ok(ack) => ack.await,
+            Err(e) => Err(e),
+        };
         (outgoing, tries, result)
     })
 }
@@ -95,7 +112,7 @@ async fn run(
     loop {
         tokio::select! {
             next = receiver.recv(), if open && in_flight.len() < MAX_IN_FLIGHT => match next {
-                Some(outgoing) => in_flight.push_back(attempt(&log, &database, outgoing, 0)),
+                Some(outgoing) => in_flight.push_back(first_attempt(&log, &database, outgoing).await),
                 None => open = false,
             },
             Some((mut outgoing, tries, result)) = in_flight.next(), if !in_flight.is_empty() => {
@@ -111,7 +128,7 @@ async fn run(
                             warn!(database = %database, %error, "publishing a change set failed; retrying");
                         }
                         // The writer's client keeps waiting, up to its replication timeout.
-                        in_flight.push_front(attempt(&log, &database, outgoing, tries + 1));
+                        in_flight.push_front(retry(&log, &database, outgoing, tries + 1));
                     }
                 }
             },

@@ -186,5 +186,12 @@ fn run_loop(
         state.clear_published_outbox(conn, true);
         state.uninstall(conn);
     }
+    // A no-op outside WAL mode.
+    if let Err(e) = conn
+        .conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    {
+        debug!(error = %e, "final checkpoint failed");
+    }
     debug!("writer stopped");
 }

@@ -1,0 +1,171 @@
+//! Wiring replication into a node (SPEC §3, §6): the embedded `nats-server` (unless
+//! `--nats-port 0` or `--replication-url`), the connection, the stream, each database's
+//! replication settings, and one consumer per database.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use async_nats::jetstream;
+use ha_core::{Registry, ReplicationOptions};
+use ha_nats::log::{ConsumerStart, JetStreamLog, StreamSettings, ensure_stream, run_consumer};
+use ha_nats::{EmbeddedNats, EmbeddedNatsOptions};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::info;
+
+use crate::config::{Config, ReplicationPolicy, RowIdentify};
+
+/// How long the node waits for its broker at start.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) struct Replication {
+    embedded: Option<EmbeddedNats>,
+    context: jetstream::Context,
+    stream: String,
+    node: String,
+    start: ConsumerStart,
+    stop: watch::Sender<bool>,
+    consumers: Vec<JoinHandle<()>>,
+    pub(crate) options: ReplicationOptions,
+}
+
+/// Whether this configuration replicates: an embedded broker or an external one.
+pub(crate) fn enabled(config: &Config) -> bool {
+    config.replication_url.is_some() || config.nats_port != 0 || config.nats_config.is_some()
+}
+
+impl Replication {
+    pub(crate) async fn start(config: &Config, data_dir: PathBuf) -> anyhow::Result<Replication> {
+        let embedded = match &config.replication_url {
+            Some(_) => None,
+            None => Some(start_embedded(config, data_dir).await?),
+        };
+        let url = match (&config.replication_url, &embedded) {
+            (Some(url), _) => url.clone(),
+            (None, Some(embedded)) => embedded.client_url(),
+            (None, None) => bail!("no NATS to replicate through"),
+        };
+        let client = connect(&url).await?;
+        let context = jetstream::new(client);
+        let settings = StreamSettings {
+            name: config.replication_stream.clone(),
+            replicas: usize::from(config.replicas),
+            max_age: config.replication_max_age,
+        };
+        ensure_stream(&context, &settings).await?;
+        let log = Arc::new(JetStreamLog::new(
+            context.clone(),
+            config.replication_stream.clone(),
+        ));
+        let options = ReplicationOptions {
+            node: config.name.clone(),
+            async_ack: config.async_replication,
+            timeout: config.replication_timeout,
+            disable_ddl_sync: config.disable_ddl_sync,
+            row_identify: match config.row_identify {
+                RowIdentify::Pk => ha_core::RowIdentify::PrimaryKey,
+                RowIdentify::Rowid => ha_core::RowIdentify::Rowid,
+                RowIdentify::Full => ha_core::RowIdentify::Full,
+            },
+            log,
+            runtime: tokio::runtime::Handle::current(),
+        };
+        let start = match &config.replication_policy {
+            None | Some(ReplicationPolicy::All) => ConsumerStart::All,
+            Some(ReplicationPolicy::Last) => ConsumerStart::Last,
+            Some(ReplicationPolicy::New) => ConsumerStart::New,
+            Some(ReplicationPolicy::ByStartSequence(n)) => ConsumerStart::Sequence(*n),
+            Some(ReplicationPolicy::ByStartTime(t)) => ConsumerStart::Time(t.clone()),
+        };
+        let (stop, _) = watch::channel(false);
+        info!(url = %redact(&url), stream = %config.replication_stream, "replication ready");
+        Ok(Replication {
+            embedded,
+            context,
+            stream: config.replication_stream.clone(),
+            node: config.name.clone(),
+            start,
+            stop,
+            consumers: Vec::new(),
+            options,
+        })
+    }
+
+    /// Starts one consumer per database of the registry.
+    pub(crate) fn start_consumers(&mut self, registry: &Registry) -> anyhow::Result<()> {
+        for id in registry.ids() {
+            let database = registry.get(Some(&id))?;
+            self.consumers.push(tokio::spawn(run_consumer(
+                self.context.clone(),
+                self.stream.clone(),
+                self.node.clone(),
+                database,
+                self.start.clone(),
+                self.stop.subscribe(),
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stops the consumers (before the databases close).
+    pub(crate) async fn stop_consumers(&mut self) {
+        let _ = self.stop.send(true);
+        for consumer in self.consumers.drain(..) {
+            let _ = consumer.await;
+        }
+    }
+
+    /// Stops the embedded broker (after the databases closed).
+    pub(crate) async fn stop_broker(self) {
+        if let Some(embedded) = self.embedded {
+            embedded.stop().await;
+        }
+    }
+}
+
+async fn start_embedded(config: &Config, data_dir: PathBuf) -> anyhow::Result<EmbeddedNats> {
+    let store_dir = match (&config.nats_store_dir, config.memory) {
+        (Some(dir), _) => dir.clone(),
+        // With -m nothing of the node is kept: the broker's store is temporary too.
+        (None, true) => {
+            std::env::temp_dir().join(format!("ha-nats-{}-{}", config.name, std::process::id()))
+        }
+        (None, false) => data_dir.join("nats"),
+    };
+    let mut options = EmbeddedNatsOptions::new(store_dir, config.name.clone());
+    options.port = config.nats_port;
+    options.user = config.nats_user.clone();
+    options.pass = config.nats_pass.clone();
+    options.config_file = config.nats_config.clone();
+    options.show_logs = config.nats_logs;
+    options.program = config.nats_bin.clone();
+    EmbeddedNats::start(options)
+        .await
+        .context("--nats-port: starting the embedded nats-server")
+}
+
+async fn connect(url: &str) -> anyhow::Result<async_nats::Client> {
+    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+    loop {
+        match async_nats::connect(url).await {
+            Ok(client) => return Ok(client),
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::debug!(error = %e, "NATS not reachable yet");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => bail!("--replication-url: cannot connect to {}: {e}", redact(url)),
+        }
+    }
+}
+
+/// A URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}

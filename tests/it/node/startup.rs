@@ -1,0 +1,176 @@
+//! `ha` with no database, `-m`, and `file:` DSNs: what is served and what lands on disk.
+
+use serde_json::{Value, json};
+
+use crate::support::{
+    assert_no_panic, builder, exec_result, files_in, get, names_in_file, scalar, start_in,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_node_serves_ha_db_and_writes_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_in(dir.path(), &["-n", "node1", "-m"]).await;
+    let shown = node.sql("SHOW DATABASES").await.unwrap();
+    assert_eq!(
+        shown,
+        json!({ "columns": ["database"], "rows": [["ha.db"]] })
+    );
+    assert_eq!(
+        get(&node, "/databases").await,
+        (200, json!({ "databases": ["ha.db"] }))
+    );
+
+    node.sql("CREATE TABLE t(x INTEGER)").await.unwrap();
+    assert_eq!(
+        node.sql("INSERT INTO t VALUES (7)").await.unwrap(),
+        exec_result(1, 1)
+    );
+    assert_eq!(scalar(&node, "SELECT x FROM t").await, json!(7));
+
+    // The node name given with -n is the one it reports.
+    let listening: Value = node
+        .logs()
+        .iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|record| record["fields"]["message"] == "listening")
+        .expect("a listening record");
+    assert_eq!(listening["fields"]["node"], "node1");
+
+    assert_eq!(
+        files_in(dir.path()),
+        Vec::<String>::new(),
+        "a memory node wrote files"
+    );
+    assert_no_panic(&node);
+    assert_eq!(node.stop().await.unwrap(), Some(0));
+    assert_eq!(
+        files_in(dir.path()),
+        Vec::<String>::new(),
+        "a memory node wrote files"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_ha_db_is_a_wal_file_that_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_in(dir.path(), &[]).await;
+    assert_eq!(
+        get(&node, "/databases").await,
+        (200, json!({ "databases": ["ha.db"] }))
+    );
+    assert_eq!(scalar(&node, "PRAGMA journal_mode").await, json!("wal"));
+    assert!(
+        dir.path().join("ha.db").is_file(),
+        "ha.db not created in the working directory"
+    );
+
+    node.sql("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT)")
+        .await
+        .unwrap();
+    node.sql("INSERT INTO t(name) VALUES ('kept'), ('also kept')")
+        .await
+        .unwrap();
+    assert_eq!(node.stop().await.unwrap(), Some(0));
+
+    // The rows are in the files the node left.
+    assert_eq!(
+        names_in_file(&dir.path().join("ha.db")),
+        ["kept", "also kept"]
+    );
+
+    let node = start_in(dir.path(), &[]).await;
+    let rows = node
+        .sql("SELECT id, name FROM t ORDER BY id")
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        json!({ "columns": ["id", "name"], "rows": [[1, "kept"], [2, "also kept"]] })
+    );
+    assert_eq!(scalar(&node, "PRAGMA journal_mode").await, json!("wal"));
+    assert_no_panic(&node);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_dsn_is_on_disk_in_wal_mode_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_in(dir.path(), &["file:mydatabase.db"]).await;
+    assert_eq!(
+        get(&node, "/databases").await,
+        (200, json!({ "databases": ["mydatabase.db"] }))
+    );
+    assert_eq!(scalar(&node, "PRAGMA journal_mode").await, json!("wal"));
+    node.sql("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT)")
+        .await
+        .unwrap();
+    node.sql("INSERT INTO t(name) VALUES ('one')")
+        .await
+        .unwrap();
+    assert_eq!(node.stop().await.unwrap(), Some(0));
+    assert!(dir.path().join("mydatabase.db").is_file());
+    assert!(
+        !dir.path().join("ha.db").exists(),
+        "ha.db created although a database was given"
+    );
+
+    let node = start_in(dir.path(), &["file:mydatabase.db"]).await;
+    assert_eq!(scalar(&node, "SELECT name FROM t").await, json!("one"));
+    assert_no_panic(&node);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_dsn_parameters_are_accepted_and_replace_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = builder()
+        .args([
+            "file:x.db?cache=shared",
+            "file:y.db?journal_mode=WAL&busy_timeout=1234",
+        ])
+        .dir(dir.path())
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&node, "/databases").await,
+        (200, json!({ "databases": ["x.db", "y.db"] }))
+    );
+    // SPEC §1: parameters in the DSN replace --db-params, so x.db keeps SQLite's default journal.
+    assert_eq!(scalar(&node, "PRAGMA journal_mode").await, json!("delete"));
+    let (status, answer) = node
+        .post("/databases/y.db", &json!({ "sql": "PRAGMA journal_mode" }))
+        .await
+        .unwrap();
+    assert_eq!((status, answer["rows"].clone()), (200, json!([["wal"]])));
+    node.sql("CREATE TABLE t(x)").await.unwrap();
+    node.sql("INSERT INTO t VALUES (1)").await.unwrap();
+    assert_eq!(node.stop().await.unwrap(), Some(0));
+    assert!(dir.path().join("x.db").is_file() && dir.path().join("y.db").is_file());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_stop_leaves_the_database_file_complete() {
+    // After SIGTERM the node has closed its databases: ha.db alone holds every committed row, so
+    // an operator can copy or move it (SQLite checkpoints and removes the WAL on a clean close).
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_in(dir.path(), &[]).await;
+    node.sql("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT)")
+        .await
+        .unwrap();
+    assert_eq!(scalar(&node, "SELECT count(*) FROM t").await, json!(0));
+    node.sql("INSERT INTO t(name) VALUES ('committed before the stop')")
+        .await
+        .unwrap();
+    assert_eq!(scalar(&node, "SELECT count(*) FROM t").await, json!(1));
+    assert_eq!(node.stop().await.unwrap(), Some(0));
+
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.path().join("ha.db"), copy.path().join("ha.db")).unwrap();
+    let conn = rusqlite::Connection::open(copy.path().join("ha.db")).unwrap();
+    let rows: Result<i64, _> = conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0));
+    let left: Vec<String> = files_in(dir.path());
+    assert_eq!(
+        rows.ok(),
+        Some(1),
+        "ha.db alone lacks the committed rows after a clean stop (files left: {left:?})"
+    );
+}
