@@ -43,6 +43,22 @@ impl NodeBuilder {
         }
     }
 
+    /// Runs the node's embedded `nats-server` on `port` (the program from `HA_NATS_BIN` when
+    /// set, else the node's own lookup).
+    pub fn embedded_nats(mut self, port: u16) -> Self {
+        self.args.push(format!("--nats-port={port}"));
+        if let Ok(bin) = std::env::var("HA_NATS_BIN") {
+            self.args.push(format!("--nats-bin={bin}"));
+        }
+        self
+    }
+
+    /// Replicates through the NATS at `url` (no embedded server).
+    pub fn replication_url(mut self, url: impl Into<String>) -> Self {
+        self.args.push(format!("--replication-url={}", url.into()));
+        self
+    }
+
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
         self.args.push(arg.into());
         self
@@ -142,6 +158,12 @@ impl NodeBuilder {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         })
     }
+}
+
+/// A TCP port that was free a moment ago (for programs that cannot report the port they bound).
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
 }
 
 /// A process that ran to its end.

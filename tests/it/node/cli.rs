@@ -72,9 +72,9 @@ async fn flags_of_features_not_built_are_refused_at_start() {
             "not supported yet: --pg-port",
         ),
         (
-            &["--replication-url", "nats://x"],
+            &["--interceptor", "x.rhai"],
             &[],
-            "not supported yet: --replication-url",
+            "not supported yet: --interceptor",
         ),
         (
             &["--mysql-port=3306"],
@@ -82,9 +82,9 @@ async fn flags_of_features_not_built_are_refused_at_start() {
             "not supported yet: --mysql-port",
         ),
         (
-            &["--nats-port", "4222"],
+            &["--grpc-port", "9090"],
             &[],
-            "not supported yet: --nats-port",
+            "not supported yet: --grpc-port",
         ),
         (
             &[],

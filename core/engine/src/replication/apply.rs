@@ -7,6 +7,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql, params_from_iter};
 use tracing::debug;
 
+use super::pending::RowKey;
 use super::schema::quote;
 use super::{PendingRows, RowIdentify};
 
@@ -26,10 +27,97 @@ pub(crate) fn apply_change_set(
             Change::Row(row) if pending.touches(row) => {
                 debug!(table = %row.table, "skipping a change to a row with a newer local change");
             }
+            Change::Row(row) if displaces_pending_row(conn, row, pending)? => {
+                debug!(table = %row.table, "skipping a change that conflicts with a newer local row");
+            }
             Change::Row(row) => apply_row(conn, row, identify)?,
         }
     }
     Ok(())
+}
+
+/// Whether the new image would replace, through a UNIQUE constraint, another row that has a
+/// newer local change: that local row comes later in the log and must win (SPEC §6.5).
+fn displaces_pending_row(
+    conn: &Connection,
+    row: &RowChange,
+    pending: &PendingRows,
+) -> rusqlite::Result<bool> {
+    let Some(values) = &row.new_values else {
+        return Ok(false);
+    };
+    if !pending.has_table(&row.table) {
+        return Ok(false);
+    }
+    let table = quote(&row.table);
+    let key_columns: Vec<String> = if row.pk_columns.is_empty() {
+        vec!["rowid".into()]
+    } else {
+        row.pk_columns.iter().map(|c| quote(c)).collect()
+    };
+    for index in unique_indexes(conn, &row.table)? {
+        let mut bound = Vec::with_capacity(index.len());
+        for column in &index {
+            match row
+                .columns
+                .iter()
+                .position(|c| c == column)
+                .and_then(|i| values.get(i))
+            {
+                // NULLs never conflict in a UNIQUE index.
+                Some(Value::Null) | None => {
+                    bound.clear();
+                    break;
+                }
+                Some(value) => bound.push(Arg::Value(value)),
+            }
+        }
+        if bound.is_empty() {
+            continue;
+        }
+        let condition: Vec<String> = index
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} = ?{}", quote(c), i + 1))
+            .collect();
+        let sql = format!(
+            "{TAG}SELECT {} FROM {table} WHERE {}",
+            key_columns.join(", "),
+            condition.join(" AND ")
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut found = stmt.query(params_from_iter(bound))?;
+        while let Some(existing) = found.next()? {
+            let owned: Vec<Value> = (0..key_columns.len())
+                .map(|i| existing.get_ref(i).map(crate::exec::to_value))
+                .collect::<rusqlite::Result<_>>()?;
+            let key = match (row.pk_columns.is_empty(), owned.first()) {
+                (true, Some(Value::Integer(rowid))) => RowKey::Rowid(*rowid),
+                _ => RowKey::Primary(owned.iter().collect()),
+            };
+            if pending.contains(&row.table, &key) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// The column lists of the table's UNIQUE indexes (primary key included).
+fn unique_indexes(conn: &Connection, table: &str) -> rusqlite::Result<Vec<Vec<String>>> {
+    let mut names = conn.prepare_cached(&format!(
+        "{TAG}SELECT name FROM pragma_index_list(?1) WHERE \"unique\" = 1"
+    ))?;
+    let names: Vec<String> = names
+        .query_map([table], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut columns = conn.prepare_cached(&format!(
+        "{TAG}SELECT name FROM pragma_index_info(?1) ORDER BY seqno"
+    ))?;
+    names
+        .iter()
+        .map(|index| columns.query_map([index], |r| r.get(0))?.collect())
+        .collect()
 }
 
 fn apply_sql(conn: &Connection, command: &str) -> rusqlite::Result<()> {

@@ -17,22 +17,36 @@ pub(crate) struct OutboxRow {
 impl Outbox {
     pub(crate) fn create_tables(conn: &Connection) -> rusqlite::Result<()> {
         conn.execute_batch(
+            // No AUTOINCREMENT (it would add sqlite_sequence to the user's schema): ids come
+            // from the writer's counter, which starts above every id in the table.
             "CREATE TABLE IF NOT EXISTS _ha_outbox(
-                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 id INTEGER PRIMARY KEY,
                  msg_id TEXT NOT NULL,
                  payload BLOB NOT NULL);
              CREATE TABLE IF NOT EXISTS _ha_replication(
                  consumer TEXT PRIMARY KEY,
-                 seq INTEGER NOT NULL);",
+                 seq INTEGER NOT NULL) WITHOUT ROWID;",
         )
     }
 
-    /// Adds a change set; returns its row id. `msg_id` makes a republished message a duplicate
-    /// the log drops, also after a restart.
-    pub(crate) fn append(conn: &Connection, msg_id: &str, payload: &[u8]) -> rusqlite::Result<i64> {
-        conn.prepare_cached("INSERT INTO _ha_outbox(msg_id, payload) VALUES (?1, ?2)")?
-            .execute(rusqlite::params![msg_id, payload])?;
-        Ok(conn.last_insert_rowid())
+    /// Adds a change set as row `id`. `msg_id` makes a republished message a duplicate the log
+    /// drops, also after a restart.
+    pub(crate) fn append(
+        conn: &Connection,
+        id: i64,
+        msg_id: &str,
+        payload: &[u8],
+    ) -> rusqlite::Result<()> {
+        conn.prepare_cached("INSERT INTO _ha_outbox(id, msg_id, payload) VALUES (?1, ?2, ?3)")?
+            .execute(rusqlite::params![id, msg_id, payload])?;
+        Ok(())
+    }
+
+    /// The highest id in the outbox (0 when empty).
+    pub(crate) fn last_id(conn: &Connection) -> rusqlite::Result<i64> {
+        conn.query_row("SELECT coalesce(max(id), 0) FROM _ha_outbox", [], |r| {
+            r.get(0)
+        })
     }
 
     pub(crate) fn unpublished(conn: &Connection) -> rusqlite::Result<Vec<OutboxRow>> {

@@ -38,6 +38,18 @@ impl PendingRows {
                 .iter()
                 .any(|key| self.rows.contains_key(key))
     }
+
+    /// Whether `table` has pending rows at all (the cheap test before a closer look).
+    pub(crate) fn has_table(&self, table: &str) -> bool {
+        !self.rows.is_empty() && self.rows.keys().any(|(t, _)| t == table)
+    }
+
+    /// Whether the row of `table` with this key (primary-key values in key order, or the rowid
+    /// when the table has no declared key) is pending.
+    pub(crate) fn contains(&self, table: &str, key: &RowKey<'_>) -> bool {
+        self.rows
+            .contains_key(&(table.to_string(), render_key(key)))
+    }
 }
 
 fn keys_of_set(set: &ChangeSet) -> Vec<(String, String)> {
@@ -65,21 +77,38 @@ fn keys_of_row(row: &RowChange) -> Vec<(String, String)> {
     ] {
         let Some(values) = values else { continue };
         let key = if row.pk_columns.is_empty() {
-            format!("rowid:{}", rowid.unwrap_or_default())
+            RowKey::Rowid(rowid.unwrap_or_default())
         } else {
-            let parts: Vec<String> = row
-                .pk_columns
-                .iter()
-                .filter_map(|pk| row.columns.iter().position(|c| c == pk))
-                .filter_map(|i| values.get(i))
-                .map(render)
-                .collect();
-            parts.join("\u{1f}")
+            RowKey::Primary(
+                row.pk_columns
+                    .iter()
+                    .filter_map(|pk| row.columns.iter().position(|c| c == pk))
+                    .filter_map(|i| values.get(i))
+                    .collect(),
+            )
         };
+        let key = render_key(&key);
         keys.push((row.table.clone(), key));
     }
     keys.dedup();
     keys
+}
+
+/// A row's identity.
+pub(crate) enum RowKey<'a> {
+    Rowid(i64),
+    Primary(Vec<&'a Value>),
+}
+
+fn render_key(key: &RowKey<'_>) -> String {
+    match key {
+        RowKey::Rowid(rowid) => format!("rowid:{rowid}"),
+        RowKey::Primary(values) => values
+            .iter()
+            .map(|v| render(v))
+            .collect::<Vec<_>>()
+            .join("\u{1f}"),
+    }
 }
 
 fn render(value: &Value) -> String {

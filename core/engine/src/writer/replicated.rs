@@ -41,7 +41,8 @@ pub(crate) struct ReplicationState {
     cleared_through: i64,
     /// Makes message ids unique across restarts: ids are `<node>.<database>.<epoch>.<n>`.
     epoch: String,
-    counter: u64,
+    /// The last outbox id given out; only grows while the writer runs.
+    last_outbox_id: i64,
 }
 
 impl ReplicationState {
@@ -90,6 +91,8 @@ impl ReplicationState {
                 None,
             ));
         }
+        let last_outbox_id =
+            Outbox::last_id(&conn.conn).map_err(CoreError::storage("reading the outbox"))?;
         let epoch = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -103,7 +106,7 @@ impl ReplicationState {
             publisher,
             stored_through,
             cleared_through: 0,
-            counter: 0,
+            last_outbox_id,
         })
     }
 
@@ -159,9 +162,10 @@ impl ReplicationState {
             context: "encoding a change set".into(),
             source: std::io::Error::other(e),
         })?;
-        self.counter += 1;
-        let msg_id = format!("{}.{}", self.epoch, self.counter);
-        let outbox_id = Outbox::append(&conn.conn, &msg_id, &payload).map_err(CoreError::from)?;
+        self.last_outbox_id += 1;
+        let outbox_id = self.last_outbox_id;
+        let msg_id = format!("{}.{}", self.epoch, outbox_id);
+        Outbox::append(&conn.conn, outbox_id, &msg_id, &payload).map_err(CoreError::from)?;
         Ok(Some(Prepared {
             outbox_id,
             msg_id,

@@ -97,7 +97,9 @@ fn help_and_version_are_not_failures() {
     };
     let help = help.to_string();
     assert!(
-        help.contains("[env: HA_NATS_PORT]") && help.contains("(not supported yet)"),
+        help.contains("[env: HA_NATS_PORT]")
+            && help.contains("(not supported yet)")
+            && help.contains("[env: HA_PG_PORT]"),
         "{help}"
     );
     let ConfigError::Cli(version) = load(&["--version"], &[]).unwrap_err() else {
@@ -112,14 +114,14 @@ fn help_and_version_are_not_failures() {
 
 #[test]
 fn not_supported_yet_only_when_explicit() {
-    // Defaults of unbuilt features (nats-port 4222, replicas 1, ...) are fine when not given.
+    // Defaults of unbuilt features (pg-user, mysql-user, ...) are fine when not given.
     assert!(ok(&[], &[]).validate().is_ok());
-    let e = ok(&["--replicas", "1"], &[]).validate().unwrap_err();
-    assert_eq!(e.to_string(), "not supported yet: --replicas");
-    let e = ok(&["--pg-port", "5432"], &[("HA_NATS_LOGS", "true")])
+    let e = ok(&["--pg-user", "x"], &[]).validate().unwrap_err();
+    assert_eq!(e.to_string(), "not supported yet: --pg-user");
+    let e = ok(&["--pg-port", "5432"], &[("HA_LEADER_ADDR", "x:1")])
         .validate()
         .unwrap_err();
-    assert_eq!(e.to_string(), "not supported yet: --nats-logs, --pg-port");
+    assert_eq!(e.to_string(), "not supported yet: --leader-addr, --pg-port");
     let file = TempFile::new("grpc-insecure\n");
     let e = ok(&["-c", file.path()], &[]).validate().unwrap_err();
     assert_eq!(e.to_string(), "not supported yet: --grpc-insecure");
@@ -135,12 +137,12 @@ fn off_values_of_unbuilt_features_are_allowed() {
     );
     assert!(c.is_explicit("nats-port") && c.is_explicit("snapshot-interval"));
     assert!(c.validate().is_ok());
-    let e = ok(&["--snapshot-interval", "1m", "--nats-port", "4222"], &[])
+    let e = ok(&["--snapshot-interval", "1m", "--pg-port", "5432"], &[])
         .validate()
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "not supported yet: --snapshot-interval, --nats-port"
+        "not supported yet: --snapshot-interval, --pg-port"
     );
 }
 

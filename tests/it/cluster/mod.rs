@@ -1,0 +1,60 @@
+//! Several real nodes replicating through a real `nats-server` (the first node's embedded one).
+
+mod converge;
+mod replicate;
+
+use std::time::{Duration, Instant};
+
+use ha_test_harness::{NodeBuilder, TestNode, free_port};
+use serde_json::{Value, json};
+
+use crate::support::BIN;
+
+/// Node 1 with its embedded broker, then `others` nodes replicating through it.
+pub async fn cluster(others: usize, extra: &[&str]) -> Vec<TestNode> {
+    let port = free_port().unwrap();
+    let first = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m"])
+        .args(extra.iter().copied())
+        .embedded_nats(port)
+        .start()
+        .await
+        .expect("node1 with its embedded nats-server starts (is nats-server installed? scripts/nats.sh)");
+    let mut nodes = vec![first];
+    for i in 0..others {
+        let node = NodeBuilder::new(BIN)
+            .args(["-n".to_string(), format!("node{}", i + 2), "-m".to_string()])
+            .args(extra.iter().copied())
+            .replication_url(format!("nats://127.0.0.1:{port}"))
+            .start()
+            .await
+            .expect("a node joining through --replication-url starts");
+        nodes.push(node);
+    }
+    nodes
+}
+
+/// The rows of `sql` on `node`.
+pub async fn rows(node: &TestNode, sql: &str) -> Value {
+    node.sql(sql).await.unwrap()["rows"].clone()
+}
+
+/// Polls (bounded) until `sql` answers the same rows on every node; returns them.
+pub async fn converged(nodes: &[TestNode], sql: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut answers = Vec::new();
+        for node in nodes {
+            answers
+                .push(node.post("/query", &json!({ "sql": sql })).await.unwrap().1["rows"].clone());
+        }
+        if answers.windows(2).all(|w| w[0] == w[1]) && !answers[0].is_null() {
+            return answers.remove(0);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nodes did not converge on {sql}: {answers:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,109 @@
+use serde_json::json;
+
+use super::{cluster, converged, rows};
+
+/// The seed's quick start over HTTP: node1 with its embedded broker, node2 joining through
+/// `--replication-url`; writes on either node are visible on both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_on_either_node_are_visible_on_both() {
+    let nodes = cluster(1, &[]).await;
+    let response = nodes[0]
+        .client()
+        .post(nodes[0].url("/query"))
+        .json(&json!({"sql": "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT)"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let seq: u64 = response.headers()["x-ha-seq"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(seq >= 1);
+    converged(
+        &nodes,
+        "SELECT name FROM sqlite_master WHERE name = 'users'",
+    )
+    .await;
+    nodes[0]
+        .post(
+            "/query",
+            &json!({"sql": "INSERT INTO users(name) VALUES(:name)", "params": {"name": "HA user"}}),
+        )
+        .await
+        .unwrap();
+    nodes[1]
+        .post(
+            "/query",
+            &json!({"sql": "INSERT INTO users(id, name) VALUES(100, 'from node2')"}),
+        )
+        .await
+        .unwrap();
+    let all = converged(&nodes, "SELECT id, name FROM users ORDER BY id").await;
+    assert_eq!(all, json!([[1, "HA user"], [100, "from node2"]]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_round_trip_exactly() {
+    let nodes = cluster(1, &[]).await;
+    nodes[0]
+        .sql("CREATE TABLE v(id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, n)")
+        .await
+        .unwrap();
+    let (status, answer) = nodes[0]
+        .post(
+            "/query",
+            &json!([
+                {"sql": "INSERT INTO v VALUES (1, ?, ?, ?, ?, NULL)",
+                 "params": [9223372036854775807_i64, 0.1, "héllo \u{1F600}", {"base64": "AAEC/w=="}]},
+                {"sql": "INSERT INTO v VALUES (2, ?, ?, '', x'', NULL)", "params": [-9223372036854775808_i64, -1.5e300]},
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{answer}");
+    let want = rows(
+        &nodes[0],
+        "SELECT id, i, r, t, b, n, typeof(b), hex(b) FROM v ORDER BY id",
+    )
+    .await;
+    assert_eq!(want[0][1], json!(9223372036854775807_i64));
+    let got = converged(
+        &nodes,
+        "SELECT id, i, r, t, b, n, typeof(b), hex(b) FROM v ORDER BY id",
+    )
+    .await;
+    assert_eq!(got, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_changes_replicate_and_redelivery_is_harmless() {
+    let nodes = cluster(1, &[]).await;
+    for sql in [
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT)",
+        "CREATE INDEX t_a ON t(a)",
+        "ALTER TABLE t ADD COLUMN b INTEGER",
+        "INSERT INTO t VALUES (1, 'x', 2)",
+        "CREATE TABLE gone(x)",
+        "DROP TABLE gone",
+        "CREATE TABLE nokey(v)",
+        "INSERT INTO nokey(rowid, v) VALUES (42, 'answer')",
+    ] {
+        nodes[0].sql(sql).await.unwrap();
+    }
+    let schema = "SELECT type, name FROM sqlite_master WHERE name NOT LIKE '\\_ha\\_%' ESCAPE '\\' ORDER BY name";
+    let got = converged(&nodes, schema).await;
+    assert_eq!(
+        got,
+        json!([["table", "nokey"], ["table", "t"], ["index", "t_a"]])
+    );
+    assert_eq!(
+        converged(&nodes, "SELECT * FROM t").await,
+        json!([[1, "x", 2]])
+    );
+    assert_eq!(
+        converged(&nodes, "SELECT rowid, v FROM nokey").await,
+        json!([[42, "answer"]])
+    );
+}
