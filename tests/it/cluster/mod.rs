@@ -1,6 +1,7 @@
 //! Several real nodes replicating through a real `nats-server` (the first node's embedded one).
 
 mod converge;
+mod faults;
 mod replicate;
 
 use std::time::{Duration, Instant};

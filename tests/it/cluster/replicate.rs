@@ -107,3 +107,33 @@ async fn schema_changes_replicate_and_redelivery_is_harmless() {
         json!([[42, "answer"]])
     );
 }
+
+/// A 5 MB transaction replicates whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_five_megabyte_transaction_replicates() {
+    use base64::Engine as _;
+    let nodes = cluster(1, &[]).await;
+    nodes[0]
+        .sql("CREATE TABLE big(id INTEGER PRIMARY KEY, b BLOB)")
+        .await
+        .unwrap();
+    let blob: Vec<u8> = (0..5 * 1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&blob);
+    let (status, answer) = nodes[0]
+        .post(
+            "/query",
+            &json!([
+                {"sql": "INSERT INTO big VALUES (1, ?)", "params": [{"base64": encoded}]},
+                {"sql": "INSERT INTO big VALUES (2, zeroblob(10))"},
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{answer}");
+    let got = converged(
+        &nodes,
+        "SELECT id, length(b), hex(substr(b, 1000, 4)) FROM big ORDER BY id",
+    )
+    .await;
+    assert_eq!(got, json!([[1, 5 * 1024 * 1024, "F6F7F8F9"], [2, 10, ""]]));
+}
