@@ -81,7 +81,7 @@ async fn stop(node: Arc<TestNode>) {
     }
 }
 
-async fn drive(
+pub async fn drive(
     node: &Arc<TestNode>,
     clients: usize,
     duration: Duration,

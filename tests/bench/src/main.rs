@@ -6,6 +6,7 @@
 
 mod http_load;
 mod raw_sqlite;
+mod replication;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,6 +29,12 @@ struct Args {
     /// Rows preloaded for the point reads
     #[arg(long, default_value_t = 10_000)]
     rows: i64,
+    /// Which figures: http (HTTP vs raw SQLite), replication, or all
+    #[arg(long, default_value = "all")]
+    suite: String,
+    /// Rows of the bulk catch-up
+    #[arg(long, default_value_t = 100_000)]
+    catch_up_rows: i64,
 }
 
 /// The figures of one case.
@@ -74,22 +81,48 @@ fn main() -> anyhow::Result<()> {
     println!("binary: {}", ha_bin.display());
     println!();
     println!(
-        "{:<28} {:>8} {:>12} {:>10} {:>10} {:>9}",
-        "case", "clients", "ops/s", "p50 µs", "p99 µs", "vs raw"
+        "{:<34} {:>8} {:>12} {:>10} {:>10} {:>9}",
+        "case", "clients", "ops/s", "p50 µs", "p99 µs", "vs base"
     );
-    for &clients in &args.clients {
-        let raw_writes = raw_sqlite::writes(clients, duration)?;
-        let http_writes = runtime.block_on(http_load::writes(&ha_bin, clients, duration))?;
-        let raw_reads = raw_sqlite::point_reads(clients, duration, args.rows)?;
-        let http_reads = runtime.block_on(http_load::point_reads(
-            &ha_bin, clients, duration, args.rows,
-        ))?;
-        let http_floor = runtime.block_on(http_load::health_checks(&ha_bin, clients, duration))?;
-        print_row("HTTP GET /healthz (floor)", clients, &http_floor, None);
-        print_row("raw SQLite insert tx", clients, &raw_writes, None);
-        print_row("HTTP insert tx", clients, &http_writes, Some(&raw_writes));
-        print_row("raw SQLite point select", clients, &raw_reads, None);
-        print_row("HTTP point select", clients, &http_reads, Some(&raw_reads));
+    if args.suite == "all" || args.suite == "http" {
+        for &clients in &args.clients {
+            let raw_writes = raw_sqlite::writes(clients, duration)?;
+            let http_writes = runtime.block_on(http_load::writes(&ha_bin, clients, duration))?;
+            let raw_reads = raw_sqlite::point_reads(clients, duration, args.rows)?;
+            let http_reads = runtime
+                .block_on(http_load::point_reads(&ha_bin, clients, duration, args.rows))?;
+            let floor = runtime.block_on(http_load::health_checks(&ha_bin, clients, duration))?;
+            print_row("HTTP GET /healthz (floor)", clients, &floor, None);
+            print_row("raw SQLite insert tx", clients, &raw_writes, None);
+            print_row("HTTP insert tx", clients, &http_writes, Some(&raw_writes));
+            print_row("raw SQLite point select", clients, &raw_reads, None);
+            print_row("HTTP point select", clients, &http_reads, Some(&raw_reads));
+        }
+    }
+    if args.suite == "all" || args.suite == "replication" {
+        for &clients in &args.clients {
+            let standalone = runtime.block_on(http_load::writes(&ha_bin, clients, duration))?;
+            print_row("no replication insert tx (base)", clients, &standalone, None);
+            for (followers, name) in [(0, "1 node"), (2, "3 nodes")] {
+                for (async_ack, mode) in [(false, "sync"), (true, "async")] {
+                    let figure = runtime.block_on(replication::writes(
+                        &ha_bin, followers, async_ack, clients, duration,
+                    ))?;
+                    let case = format!("replicated {mode} insert tx, {name}");
+                    print_row(&case, clients, &figure, Some(&standalone));
+                }
+            }
+        }
+        let lag = runtime.block_on(replication::lag(&ha_bin, 500))?;
+        print_row("lag: ack on A -> visible on B", 1, &lag, None);
+        let catch_up =
+            runtime.block_on(replication::catch_up(&ha_bin, args.catch_up_rows, 10_000))?;
+        println!(
+            "bulk catch-up: {} row changes applied in {:.2} s = {:.0} row changes/s",
+            catch_up.ops,
+            catch_up.elapsed.as_secs_f64(),
+            catch_up.per_second()
+        );
     }
     Ok(())
 }
@@ -100,7 +133,7 @@ fn print_row(case: &str, clients: usize, figure: &Figure, baseline: Option<&Figu
         |b| format!("{:.1}%", 100.0 * figure.per_second() / b.per_second()),
     );
     println!(
-        "{:<28} {:>8} {:>12.0} {:>10} {:>10} {:>9}",
+        "{:<34} {:>8} {:>12.0} {:>10} {:>10} {:>9}",
         case,
         clients,
         figure.per_second(),
