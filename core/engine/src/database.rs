@@ -45,8 +45,18 @@ pub struct Executed {
     pub seq: Option<u64>,
 }
 
+/// Where this node's consumer of the database stands (SPEC §6.5: apply errors are visible).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyStatus {
+    /// The last log sequence applied.
+    pub applied_seq: u64,
+    /// The entry that fails to apply, and why (retried with backoff until it applies).
+    pub failing: Option<(u64, String)>,
+}
+
 pub struct Database {
     spec: DatabaseSpec,
+    apply_status: std::sync::Mutex<ApplyStatus>,
     writer: Writer,
     readers: Arc<ReaderPool>,
     slots: Arc<Semaphore>,
@@ -70,6 +80,7 @@ impl Database {
         let writer = Writer::spawn(&spec.id, conn, replication)?;
         info!(database = %spec.id, storage = ?spec.storage, "database opened");
         Ok(Database {
+            apply_status: std::sync::Mutex::new(ApplyStatus::default()),
             writer,
             readers: Arc::new(ReaderPool::new(opener)),
             slots: Arc::new(Semaphore::new(options.concurrent_queries.max(1))),
@@ -235,6 +246,22 @@ impl Database {
         answer
             .await
             .map_err(|_| CoreError::Closed(self.spec.id.clone()))?
+    }
+
+    /// What this node's consumer reported last.
+    pub fn apply_status(&self) -> ApplyStatus {
+        self.apply_status
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Called by the consumer after each attempt.
+    pub fn set_apply_status(&self, status: ApplyStatus) {
+        *self
+            .apply_status
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = status;
     }
 
     /// The last log sequence applied for `consumer` (0: none).

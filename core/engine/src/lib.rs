@@ -24,7 +24,7 @@ mod replication;
 mod special;
 mod writer;
 
-pub use database::{Database, DatabaseOptions, Executed};
+pub use database::{ApplyStatus, Database, DatabaseOptions, Executed};
 pub use dsn::{DatabaseSpec, Storage};
 pub use error::CoreError;
 pub use registry::{Registry, RegistryOptions};

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     SqlError,
     /// No database with that id.
     UnknownDatabase,
+    /// No consumer of a database's changes with that name.
+    UnknownReplication,
     /// A database with that id already exists.
     DatabaseExists,
     /// Missing or wrong credentials.
@@ -56,6 +58,7 @@ impl ErrorCode {
             ErrorCode::SqlUnknownObject => "sql_unknown_object",
             ErrorCode::SqlError => "sql_error",
             ErrorCode::UnknownDatabase => "unknown_database",
+            ErrorCode::UnknownReplication => "unknown_replication",
             ErrorCode::DatabaseExists => "database_exists",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::NotFound => "not_found",

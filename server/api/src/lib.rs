@@ -68,6 +68,23 @@ pub struct QueryOutcome {
     pub seq: Option<u64>,
 }
 
+/// One consumer of a database's changes (one per node), as `GET /replications` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicationInfo {
+    /// `<node>_<database>`.
+    pub name: String,
+    /// The last log sequence delivered to it.
+    pub delivered_seq: u64,
+    /// Log entries of the database not delivered to it yet (its lag, in entries).
+    pub pending: u64,
+    pub last_active: Option<String>,
+    /// This node's own consumer only: the last sequence applied, and the entry that fails to
+    /// apply (retried with backoff) with the error.
+    pub applied_seq: Option<u64>,
+    pub failing_seq: Option<u64>,
+    pub error: Option<String>,
+}
+
 /// What every front end asks of the node.
 #[async_trait]
 pub trait QueryService: Send + Sync + 'static {
@@ -91,4 +108,10 @@ pub trait QueryService: Send + Sync + 'static {
     async fn backup(&self, database: Option<&str>) -> Result<Backup, ApiError>;
 
     fn readiness(&self) -> Readiness;
+
+    /// The consumers of a database's changes (empty when replication is off).
+    async fn replications(&self, database: Option<&str>) -> Result<Vec<ReplicationInfo>, ApiError>;
+
+    /// Removes a consumer of a database's changes.
+    async fn delete_replication(&self, database: Option<&str>, name: &str) -> Result<(), ApiError>;
 }

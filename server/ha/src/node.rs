@@ -78,7 +78,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         .await
         .with_context(|| format!("--port: cannot listen on {bind}"))?;
     let http_addr = listener.local_addr().context("reading the bound address")?;
-    let service = Arc::new(NodeService::new(Arc::clone(&registry)));
+    let service = Arc::new(NodeService::new(
+        Arc::clone(&registry),
+        replication.as_ref().map(Replication::handle),
+    ));
     let router = ha_http::router(
         service,
         ha_http::HttpOptions {

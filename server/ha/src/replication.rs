@@ -20,8 +20,18 @@ use crate::config::{Config, ReplicationPolicy, RowIdentify};
 /// How long the node waits for its broker at start.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What the node's service needs of replication to answer `/replications` and `/readyz`.
+#[derive(Clone)]
+pub(crate) struct ReplicationHandle {
+    pub client: async_nats::Client,
+    pub context: jetstream::Context,
+    pub stream: String,
+    pub node: String,
+}
+
 pub(crate) struct Replication {
     embedded: Option<EmbeddedNats>,
+    client: async_nats::Client,
     context: jetstream::Context,
     stream: String,
     node: String,
@@ -48,7 +58,7 @@ impl Replication {
             (None, None) => bail!("no NATS to replicate through"),
         };
         let client = connect(&url).await?;
-        let context = jetstream::new(client);
+        let context = jetstream::new(client.clone());
         let settings = StreamSettings {
             name: config.replication_stream.clone(),
             replicas: usize::from(config.replicas),
@@ -83,6 +93,7 @@ impl Replication {
         info!(url = %redact(&url), stream = %config.replication_stream, "replication ready");
         Ok(Replication {
             embedded,
+            client,
             context,
             stream: config.replication_stream.clone(),
             node: config.name.clone(),
@@ -91,6 +102,15 @@ impl Replication {
             consumers: Vec::new(),
             options,
         })
+    }
+
+    pub(crate) fn handle(&self) -> ReplicationHandle {
+        ReplicationHandle {
+            client: self.client.clone(),
+            context: self.context.clone(),
+            stream: self.stream.clone(),
+            node: self.node.clone(),
+        }
     }
 
     /// Starts one consumer per database of the registry.

@@ -5,16 +5,26 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ha_core::{CoreError, Registry};
-use ha_server_api::{ApiError, Backup, QueryOutcome, QueryService, Readiness, Session};
+use ha_nats::log::admin;
+use ha_nats::log::consumer_name;
+use ha_server_api::{
+    ApiError, Backup, QueryOutcome, QueryService, Readiness, ReplicationInfo, Session,
+};
+
+use crate::replication::ReplicationHandle;
 use ha_types::{ErrorCode, Statement};
 
 pub(crate) struct NodeService {
     registry: Arc<Registry>,
+    replication: Option<ReplicationHandle>,
 }
 
 impl NodeService {
-    pub(crate) fn new(registry: Arc<Registry>) -> NodeService {
-        NodeService { registry }
+    pub(crate) fn new(registry: Arc<Registry>, replication: Option<ReplicationHandle>) -> Self {
+        NodeService {
+            registry,
+            replication,
+        }
     }
 }
 
@@ -59,11 +69,88 @@ impl QueryService for NodeService {
     }
 
     fn readiness(&self) -> Readiness {
+        let not_ready = |reason: String| Readiness {
+            ready: false,
+            reason: Some(reason),
+        };
+        if let Some(replication) = &self.replication {
+            let state = replication.client.connection_state();
+            if state != async_nats::connection::State::Connected {
+                return not_ready(format!("the broker is not connected ({state})"));
+            }
+            for id in self.registry.ids() {
+                let Ok(database) = self.registry.get(Some(&id)) else {
+                    continue;
+                };
+                if let Some((seq, error)) = database.apply_status().failing {
+                    return not_ready(format!(
+                        "database {id}: log entry {seq} fails to apply (retrying): {error}"
+                    ));
+                }
+            }
+        }
         Readiness {
             ready: true,
             reason: None,
         }
     }
+
+    async fn replications(&self, database: Option<&str>) -> Result<Vec<ReplicationInfo>, ApiError> {
+        let db = self.registry.get(database).map_err(to_api)?;
+        let Some(replication) = &self.replication else {
+            return Ok(Vec::new());
+        };
+        let reports = admin::consumers(&replication.context, &replication.stream, db.id())
+            .await
+            .map_err(internal)?;
+        let own = consumer_name(&replication.node, db.id());
+        let status = db.apply_status();
+        Ok(reports
+            .into_iter()
+            .map(|report| {
+                let mine = report.name == own;
+                let failing = if mine { status.failing.clone() } else { None };
+                ReplicationInfo {
+                    applied_seq: mine.then_some(status.applied_seq),
+                    failing_seq: failing.as_ref().map(|(seq, _)| *seq),
+                    error: failing.map(|(_, e)| e),
+                    name: report.name,
+                    delivered_seq: report.delivered_seq,
+                    pending: report.pending,
+                    last_active: report.last_active,
+                }
+            })
+            .collect())
+    }
+
+    async fn delete_replication(&self, database: Option<&str>, name: &str) -> Result<(), ApiError> {
+        let db = self.registry.get(database).map_err(to_api)?;
+        let not_found = || {
+            ApiError::new(
+                ErrorCode::UnknownReplication,
+                format!("no replication named {name}"),
+            )
+        };
+        let Some(replication) = &self.replication else {
+            return Err(not_found());
+        };
+        let listed = admin::consumers(&replication.context, &replication.stream, db.id())
+            .await
+            .map_err(internal)?;
+        if !listed.iter().any(|r| r.name == name) {
+            return Err(not_found());
+        }
+        match admin::delete_consumer(&replication.context, &replication.stream, name).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(not_found()),
+            Err(e) => Err(internal(e)),
+        }
+    }
+}
+
+fn internal(error: ha_nats::NatsError) -> ApiError {
+    tracing::error!(error = %error, "replication request failed");
+    ApiError::new(ErrorCode::Internal, "internal error; see the node's log")
 }
 
 fn to_api(error: CoreError) -> ApiError {

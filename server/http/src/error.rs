@@ -14,7 +14,9 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | ErrorCode::SqlUnknownObject
         | ErrorCode::SqlError => StatusCode::BAD_REQUEST,
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-        ErrorCode::UnknownDatabase | ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::UnknownDatabase | ErrorCode::UnknownReplication | ErrorCode::NotFound => {
+            StatusCode::NOT_FOUND
+        }
         ErrorCode::DatabaseExists | ErrorCode::Conflict | ErrorCode::ReadOnly => {
             StatusCode::CONFLICT
         }

@@ -89,8 +89,9 @@ fn main() -> anyhow::Result<()> {
             let raw_writes = raw_sqlite::writes(clients, duration)?;
             let http_writes = runtime.block_on(http_load::writes(&ha_bin, clients, duration))?;
             let raw_reads = raw_sqlite::point_reads(clients, duration, args.rows)?;
-            let http_reads = runtime
-                .block_on(http_load::point_reads(&ha_bin, clients, duration, args.rows))?;
+            let http_reads = runtime.block_on(http_load::point_reads(
+                &ha_bin, clients, duration, args.rows,
+            ))?;
             let floor = runtime.block_on(http_load::health_checks(&ha_bin, clients, duration))?;
             print_row("HTTP GET /healthz (floor)", clients, &floor, None);
             print_row("raw SQLite insert tx", clients, &raw_writes, None);
@@ -102,7 +103,12 @@ fn main() -> anyhow::Result<()> {
     if args.suite == "all" || args.suite == "replication" {
         for &clients in &args.clients {
             let standalone = runtime.block_on(http_load::writes(&ha_bin, clients, duration))?;
-            print_row("no replication insert tx (base)", clients, &standalone, None);
+            print_row(
+                "no replication insert tx (base)",
+                clients,
+                &standalone,
+                None,
+            );
             for (followers, name) in [(0, "1 node"), (2, "3 nodes")] {
                 for (async_ack, mode) in [(false, "sync"), (true, "async")] {
                     let figure = runtime.block_on(replication::writes(

@@ -30,7 +30,11 @@ async fn cluster(bin: &Path, followers: usize, extra: &[&str]) -> anyhow::Result
     for i in 0..followers {
         nodes.push(
             NodeBuilder::new(bin)
-                .args(["-n".to_string(), format!("node{}", i + 2), "file:bench.db".into()])
+                .args([
+                    "-n".to_string(),
+                    format!("node{}", i + 2),
+                    "file:bench.db".into(),
+                ])
                 .replication_url(format!("nats://127.0.0.1:{port}"))
                 .start()
                 .await?,
@@ -38,7 +42,12 @@ async fn cluster(bin: &Path, followers: usize, extra: &[&str]) -> anyhow::Result
     }
     nodes[0].sql(TABLE).await?;
     for node in &nodes[1..] {
-        wait_for(node, "SELECT count(*) FROM sqlite_master WHERE name = 'bench'", 1).await?;
+        wait_for(
+            node,
+            "SELECT count(*) FROM sqlite_master WHERE name = 'bench'",
+            1,
+        )
+        .await?;
     }
     Ok(nodes)
 }
@@ -72,12 +81,24 @@ pub async fn writes(
     clients: usize,
     duration: Duration,
 ) -> anyhow::Result<Figure> {
-    let extra: &[&str] = if async_ack { &["--async-replication"] } else { &[] };
+    let extra: &[&str] = if async_ack {
+        &["--async-replication"]
+    } else {
+        &[]
+    };
     let nodes = cluster(bin, followers, extra).await?;
-    let leader = Arc::new(nodes.into_iter().next().ok_or_else(|| anyhow::anyhow!("no node"))?);
-    let figure = drive(&leader, clients, duration, |i| {
-        json!({"sql": "INSERT INTO bench(name, n) VALUES (?, ?)", "params": ["client", i]})
-    })
+    let leader = Arc::new(
+        nodes
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("no node"))?,
+    );
+    let figure = drive(
+        &leader,
+        clients,
+        duration,
+        |i| json!({"sql": "INSERT INTO bench(name, n) VALUES (?, ?)", "params": ["client", i]}),
+    )
     .await;
     if let Ok(node) = Arc::try_unwrap(leader) {
         let _ = node.stop().await;
@@ -98,10 +119,19 @@ pub async fn lag(bin: &Path, samples: usize) -> anyhow::Result<Figure> {
             bail!("write failed: {answer}");
         }
         let acked = Instant::now();
-        wait_for(&nodes[1], &format!("SELECT count(*) FROM bench WHERE id = {id}"), 1).await?;
+        wait_for(
+            &nodes[1],
+            &format!("SELECT count(*) FROM bench WHERE id = {id}"),
+            1,
+        )
+        .await?;
         latencies_us.push(acked.elapsed().as_micros() as u64);
     }
-    let figure = Figure { ops: samples as u64, elapsed: start.elapsed(), latencies_us };
+    let figure = Figure {
+        ops: samples as u64,
+        elapsed: start.elapsed(),
+        latencies_us,
+    };
     stop_all(nodes).await;
     Ok(figure)
 }
@@ -139,7 +169,11 @@ pub async fn catch_up(bin: &Path, rows: i64, batch: i64) -> anyhow::Result<Figur
         .start()
         .await?;
     wait_for(&second, "SELECT count(*) FROM bench", rows).await?;
-    let figure = Figure { ops: rows as u64, elapsed: start.elapsed(), latencies_us: Vec::new() };
+    let figure = Figure {
+        ops: rows as u64,
+        elapsed: start.elapsed(),
+        latencies_us: Vec::new(),
+    };
     stop_all(vec![first, second]).await;
     Ok(figure)
 }

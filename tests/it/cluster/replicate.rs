@@ -137,3 +137,125 @@ async fn a_five_megabyte_transaction_replicates() {
     .await;
     assert_eq!(got, json!([[1, 5 * 1024 * 1024, "F6F7F8F9"], [2, 10, ""]]));
 }
+
+/// `GET /replications` lists every node's consumer of the database with its position and lag;
+/// `DELETE /replications/{name}` removes one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replications_are_listed_and_removable() {
+    let nodes = cluster(1, &[]).await;
+    nodes[0].sql("CREATE TABLE t(x)").await.unwrap();
+    nodes[0].sql("INSERT INTO t VALUES (1)").await.unwrap();
+    converged(&nodes, "SELECT count(*) FROM t").await;
+    let list = nodes[0]
+        .client()
+        .get(nodes[0].url("/replications"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200);
+    let list: serde_json::Value = list.json().await.unwrap();
+    let names: Vec<&str> = list["replications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["node1_ha_db", "node2_ha_db"], "{list}");
+    let own = &list["replications"][0];
+    assert!(own["applied_seq"].as_u64().unwrap() >= 2, "{own}");
+    assert!(own["error"].is_null());
+    let other = nodes[0]
+        .client()
+        .get(nodes[0].url("/databases/ha.db/replications/node2_ha_db"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+    let other: serde_json::Value = other.json().await.unwrap();
+    assert!(other["delivered_seq"].as_u64().unwrap() >= 2, "{other}");
+    assert!(
+        other["applied_seq"].is_null(),
+        "another node's applied position is its own business"
+    );
+    let missing = nodes[0]
+        .client()
+        .delete(nodes[0].url("/replications/nobody_ha_db"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let removed = nodes[0]
+        .client()
+        .delete(nodes[0].url("/replications/node2_ha_db"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 200);
+    let list: serde_json::Value = nodes[0]
+        .client()
+        .get(nodes[0].url("/replications"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["replications"].as_array().unwrap().len(), 1, "{list}");
+}
+
+/// A change set that cannot be applied never stalls silently: `/readyz` and `/replications`
+/// name the failing entry and the error, and the node keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_error_is_visible() {
+    let nodes = cluster(1, &["--disable-ddl-sync"]).await;
+    // Each node creates its own, different table t (schema changes are not published).
+    nodes[1].sql("CREATE TABLE t(a)").await.unwrap();
+    nodes[0].sql("CREATE TABLE t(a, b)").await.unwrap();
+    nodes[0].sql("INSERT INTO t VALUES (1, 2)").await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let reason = loop {
+        let ready = nodes[1]
+            .client()
+            .get(nodes[1].url("/readyz"))
+            .send()
+            .await
+            .unwrap();
+        if ready.status() == 503 {
+            let body: serde_json::Value = ready.json().await.unwrap();
+            break body["reason"].as_str().unwrap().to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node2 never reported the apply error"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(
+        reason.contains("fails to apply") && reason.contains("b"),
+        "{reason}"
+    );
+    let own: serde_json::Value = nodes[1]
+        .client()
+        .get(nodes[1].url("/replications/node2_ha_db"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        own["failing_seq"].as_u64().is_some() && own["error"].is_string(),
+        "{own}"
+    );
+    assert_eq!(
+        nodes[1].sql("SELECT count(*) FROM t").await.unwrap()["rows"],
+        json!([[0]])
+    );
+    let ready = nodes[0]
+        .client()
+        .get(nodes[0].url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200, "node1 applies nothing and is fine");
+}

@@ -55,7 +55,7 @@ async fn every_documented_operation_is_served() {
             }
             operations += 1;
             let method: Method = method.to_uppercase().parse().unwrap();
-            let id = if method == Method::DELETE {
+            let id = if method == Method::DELETE && path == "/databases/{id}" {
                 "doomed.db"
             } else {
                 "ha.db"
@@ -95,7 +95,15 @@ async fn every_documented_operation_is_served() {
                 documented,
                 "{method} {path} answered {status}, which is not documented: {text}"
             );
-            assert!(status < 300, "{method} {path} failed with {status}: {text}");
+            // This node runs without replication, so it has no consumer to name: those routes
+            // answer their own 404 (the cluster tests cover them working).
+            let no_such_consumer = path.contains("{name}")
+                && status == 404
+                && code == Some(json!("unknown_replication"));
+            assert!(
+                status < 300 || no_such_consumer,
+                "{method} {path} failed with {status}: {text}"
+            );
         }
     }
     assert!(operations >= 12, "only {operations} operations documented");

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull};
 use futures::{FutureExt, StreamExt};
-use ha_core::{Database, LogEntry};
+use ha_core::{ApplyStatus, CoreError, Database, LogEntry};
 use ha_types::ChangeSet;
 use tokio::sync::watch;
 use tracing::{error, info, warn};
@@ -103,6 +103,11 @@ async fn consume(
         .await
         .map_err(|e| log(&e))?;
     info!(consumer = %name, from = applied + 1, "replication consumer started");
+    let failing = database.apply_status().failing;
+    database.set_apply_status(ApplyStatus {
+        applied_seq: applied,
+        failing,
+    });
     let mut messages = consumer.messages().await.map_err(|e| log(&e))?;
     while let Some(first) = messages.next().await {
         let mut batch = vec![first.map_err(|e| log(&e))?];
@@ -133,9 +138,24 @@ async fn apply_with_retry(database: &Database, name: &str, entries: Vec<LogEntry
     let mut backoff = Duration::from_millis(50);
     loop {
         match database.apply(name, entries.clone()).await {
-            Ok(_) => return,
+            Ok(applied_seq) => {
+                database.set_apply_status(ApplyStatus {
+                    applied_seq,
+                    failing: None,
+                });
+                return;
+            }
             Err(e) => {
-                error!(consumer = %name, error = %e, "applying change sets failed; retrying");
+                let failing_seq = match &e {
+                    CoreError::Apply { seq, .. } => *seq,
+                    _ => entries.first().map_or(0, |entry| entry.seq),
+                };
+                error!(consumer = %name, seq = failing_seq, error = %e, "applying change sets failed; retrying");
+                let applied_seq = database.apply_status().applied_seq;
+                database.set_apply_status(ApplyStatus {
+                    applied_seq,
+                    failing: Some((failing_seq, e.to_string())),
+                });
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }

@@ -2,6 +2,7 @@
 //! sets published with a message id (a retried publish is stored once), and one durable consumer
 //! per node and database that applies the stream in order.
 
+pub mod admin;
 mod consumer;
 mod publish;
 
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 
-pub use consumer::{ConsumerStart, run_consumer};
+pub use consumer::{ConsumerStart, consumer_name, run_consumer};
 pub use publish::JetStreamLog;
 
 use crate::NatsError;

@@ -5,6 +5,7 @@ mod databases;
 mod download;
 mod probes;
 mod query;
+mod replications;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -47,6 +48,36 @@ fn table() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
             "/databases/{id}/download",
             Method::GET,
             get(download::named_database),
+        ),
+        (
+            "/replications",
+            Method::GET,
+            get(replications::list_default),
+        ),
+        (
+            "/replications/{name}",
+            Method::GET,
+            get(replications::one_default),
+        ),
+        (
+            "/replications/{name}",
+            Method::DELETE,
+            delete(replications::remove_default),
+        ),
+        (
+            "/databases/{id}/replications",
+            Method::GET,
+            get(replications::list_named),
+        ),
+        (
+            "/databases/{id}/replications/{name}",
+            Method::GET,
+            get(replications::one_named),
+        ),
+        (
+            "/databases/{id}/replications/{name}",
+            Method::DELETE,
+            delete(replications::remove_named),
         ),
         ("/healthz", Method::GET, get(probes::healthz)),
         ("/readyz", Method::GET, get(probes::readyz)),
