@@ -57,6 +57,7 @@ pub struct ApplyStatus {
 pub struct Database {
     spec: DatabaseSpec,
     apply_status: std::sync::Mutex<ApplyStatus>,
+    skip: std::sync::Mutex<Option<(u64, String)>>,
     writer: Writer,
     readers: Arc<ReaderPool>,
     slots: Arc<Semaphore>,
@@ -81,6 +82,7 @@ impl Database {
         info!(database = %spec.id, storage = ?spec.storage, "database opened");
         Ok(Database {
             apply_status: std::sync::Mutex::new(ApplyStatus::default()),
+            skip: std::sync::Mutex::new(None),
             writer,
             readers: Arc::new(ReaderPool::new(opener)),
             slots: Arc::new(Semaphore::new(options.concurrent_queries.max(1))),
@@ -242,7 +244,8 @@ impl Database {
     /// Applies entries of the log (another node's change sets, or this node's own coming back)
     /// in one transaction that also records `consumer`'s position; returns that position.
     pub async fn apply(&self, consumer: &str, entries: Vec<LogEntry>) -> Result<u64, CoreError> {
-        let answer = self.writer.apply(consumer.to_string(), entries)?;
+        let skip = self.take_skip();
+        let answer = self.writer.apply(consumer.to_string(), entries, skip)?;
         answer
             .await
             .map_err(|_| CoreError::Closed(self.spec.id.clone()))?
@@ -254,6 +257,25 @@ impl Database {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    /// The operator's request to skip the entry that fails to apply: it goes to
+    /// `_ha_dead_letters` at the next attempt. Returns its sequence, or `None` when nothing
+    /// fails.
+    pub fn skip_failing(&self) -> Option<u64> {
+        let failing = self.apply_status().failing?;
+        *self
+            .skip
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(failing.clone());
+        Some(failing.0)
+    }
+
+    fn take_skip(&self) -> Option<(u64, String)> {
+        self.skip
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 
     /// Called by the consumer after each attempt.

@@ -112,6 +112,10 @@ pub trait QueryService: Send + Sync + 'static {
     /// The consumers of a database's changes (empty when replication is off).
     async fn replications(&self, database: Option<&str>) -> Result<Vec<ReplicationInfo>, ApiError>;
 
+    /// Skips the log entry that this node's consumer `name` fails to apply: it is kept in
+    /// `_ha_dead_letters` and the consumer goes on. Returns the entry's sequence.
+    async fn skip_failing(&self, database: Option<&str>, name: &str) -> Result<u64, ApiError>;
+
     /// Removes a consumer of a database's changes.
     async fn delete_replication(&self, database: Option<&str>, name: &str) -> Result<(), ApiError>;
 }

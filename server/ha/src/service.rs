@@ -123,6 +123,29 @@ impl QueryService for NodeService {
             .collect())
     }
 
+    async fn skip_failing(&self, database: Option<&str>, name: &str) -> Result<u64, ApiError> {
+        let db = self.registry.get(database).map_err(to_api)?;
+        let Some(replication) = &self.replication else {
+            return Err(ApiError::new(
+                ErrorCode::UnknownReplication,
+                format!("no replication named {name}"),
+            ));
+        };
+        let own = consumer_name(&replication.node, db.id());
+        if name != own {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("{name} is not this node's consumer ({own}): ask the node it belongs to"),
+            ));
+        }
+        db.skip_failing().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Conflict,
+                format!("{name} has no failing log entry to skip"),
+            )
+        })
+    }
+
     async fn delete_replication(&self, database: Option<&str>, name: &str) -> Result<(), ApiError> {
         let db = self.registry.get(database).map_err(to_api)?;
         let not_found = || {

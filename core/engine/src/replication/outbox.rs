@@ -25,7 +25,13 @@ impl Outbox {
                  payload BLOB NOT NULL);
              CREATE TABLE IF NOT EXISTS _ha_replication(
                  consumer TEXT PRIMARY KEY,
-                 seq INTEGER NOT NULL) WITHOUT ROWID;",
+                 seq INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS _ha_dead_letters(
+                 seq INTEGER PRIMARY KEY,
+                 consumer TEXT NOT NULL,
+                 change_set TEXT NOT NULL,
+                 error TEXT NOT NULL,
+                 skipped_at_ns INTEGER NOT NULL);",
         )
     }
 
@@ -64,6 +70,25 @@ impl Outbox {
     pub(crate) fn delete_through(conn: &Connection, id: i64) -> rusqlite::Result<()> {
         conn.prepare_cached("DELETE FROM _ha_outbox WHERE id <= ?1")?
             .execute([id])?;
+        Ok(())
+    }
+
+    /// Keeps a log entry the operator chose to skip, with the error it failed with.
+    pub(crate) fn dead_letter(
+        conn: &Connection,
+        consumer: &str,
+        seq: u64,
+        change_set: &str,
+        error: &str,
+    ) -> rusqlite::Result<()> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        conn.execute(
+            "INSERT OR REPLACE INTO _ha_dead_letters(seq, consumer, change_set, error, skipped_at_ns)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![seq as i64, consumer, change_set, error, now],
+        )?;
         Ok(())
     }
 

@@ -51,6 +51,9 @@ pub(crate) struct WriteJob {
 pub(crate) struct ApplyJob {
     pub consumer: String,
     pub entries: Vec<LogEntry>,
+    /// An entry the operator chose to skip (its sequence and the error it failed with): it goes
+    /// to `_ha_dead_letters` instead of being applied.
+    pub skip: Option<(u64, String)>,
     /// The highest sequence applied (or already applied before).
     pub reply: oneshot::Sender<Result<u64, CoreError>>,
 }
@@ -104,11 +107,13 @@ impl Writer {
         &self,
         consumer: String,
         entries: Vec<LogEntry>,
+        skip: Option<(u64, String)>,
     ) -> Result<oneshot::Receiver<Result<u64, CoreError>>, CoreError> {
         let (reply, answer) = oneshot::channel();
         self.send(Message::Apply(ApplyJob {
             consumer,
             entries,
+            skip,
             reply,
         }))?;
         Ok(answer)

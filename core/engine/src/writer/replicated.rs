@@ -250,6 +250,7 @@ impl ReplicationState {
         db.execute_batch("BEGIN IMMEDIATE")
             .map_err(CoreError::from)?;
         let mut own = Vec::new();
+        let mut failure = None;
         let mut run = || -> Result<u64, CoreError> {
             let mut applied = Outbox::applied_seq(db, &job.consumer).map_err(CoreError::from)?;
             for entry in &job.entries {
@@ -257,28 +258,45 @@ impl ReplicationState {
                     continue;
                 }
                 let set = &entry.change_set;
-                if set.node == self.options.node {
+                if let Some((_, error)) = job.skip.as_ref().filter(|(seq, _)| *seq == entry.seq) {
+                    let text =
+                        String::from_utf8(set.to_json().unwrap_or_default()).unwrap_or_default();
+                    Outbox::dead_letter(db, &job.consumer, entry.seq, &text, error)
+                        .map_err(CoreError::from)?;
+                    warn!(consumer = %job.consumer, seq = entry.seq, "log entry skipped into _ha_dead_letters");
+                } else if set.node == self.options.node {
                     self.pending.consumed(set);
                     own.push(set);
                 } else {
                     if set.changes.iter().any(|c| matches!(c, Change::Sql { .. })) {
                         self.schema.invalidate();
                     }
-                    apply_change_set(db, set, &self.pending, self.options.row_identify).map_err(
-                        |e| CoreError::Apply {
+                    // Each entry in its own savepoint: the entries before a failing one are
+                    // kept, so the position is exact and the failing entry is the one reported.
+                    db.execute_batch("SAVEPOINT ha_apply")
+                        .map_err(CoreError::from)?;
+                    if let Err(e) =
+                        apply_change_set(db, set, &self.pending, self.options.row_identify)
+                    {
+                        let _ = db.execute_batch("ROLLBACK TO ha_apply; RELEASE ha_apply");
+                        failure = Some(CoreError::Apply {
                             seq: entry.seq,
                             message: e.to_string(),
-                        },
-                    )?;
+                        });
+                        break;
+                    }
+                    db.execute_batch("RELEASE ha_apply")
+                        .map_err(CoreError::from)?;
                 }
                 applied = entry.seq;
             }
             Outbox::set_applied_seq(db, &job.consumer, applied).map_err(CoreError::from)?;
             Ok(applied)
         };
-        match run() {
+        let outcome = run();
+        match outcome {
             Ok(seq) => match db.execute_batch("COMMIT") {
-                Ok(()) => Ok(seq),
+                Ok(()) => failure.map_or(Ok(seq), Err),
                 Err(e) => {
                     let _ = db.execute_batch("ROLLBACK");
                     own.iter().for_each(|set| self.pending.add(set));

@@ -65,9 +65,19 @@ fn table() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
             delete(replications::remove_default),
         ),
         (
+            "/replications/{name}/pending",
+            Method::DELETE,
+            delete(replications::skip_default),
+        ),
+        (
             "/databases/{id}/replications",
             Method::GET,
             get(replications::list_named),
+        ),
+        (
+            "/databases/{id}/replications/{name}/pending",
+            Method::DELETE,
+            delete(replications::skip_named),
         ),
         (
             "/databases/{id}/replications/{name}",

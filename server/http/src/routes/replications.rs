@@ -97,3 +97,35 @@ pub(crate) async fn remove_named(
 ) -> Result<Response, HttpError> {
     remove(state, Some(id), name).await
 }
+
+async fn skip(
+    state: AppState,
+    database: Option<String>,
+    name: String,
+) -> Result<Response, HttpError> {
+    let seq = state
+        .service
+        .skip_failing(database.as_deref(), &name)
+        .await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(json!({ "skipping": seq })),
+    )
+        .into_response())
+}
+
+/// `DELETE /replications/{name}/pending`: skip the failing entry into `_ha_dead_letters`.
+pub(crate) async fn skip_default(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, HttpError> {
+    skip(state, None, name).await
+}
+
+/// `DELETE /databases/{id}/replications/{name}/pending`.
+pub(crate) async fn skip_named(
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Response, HttpError> {
+    skip(state, Some(id), name).await
+}
