@@ -13,6 +13,13 @@ const ATTACH: u32 = 1 << 1;
 const SCHEMA_CHANGE: u32 = 1 << 2;
 const CONNECTION_SETTING: u32 = 1 << 3;
 const TEMP_SCHEMA: u32 = 1 << 4;
+const INTERNAL_WRITE: u32 = 1 << 5;
+
+/// Tables of the engine itself (outbox, positions, dead letters): clients may read them, never
+/// change them.
+fn is_internal(table: &str) -> bool {
+    table.starts_with("_ha_")
+}
 
 /// PRAGMAs that may take an argument: they query, or change the database file itself (and so
 /// go to the writer). Any other PRAGMA with a value changes one pooled connection's settings,
@@ -56,6 +63,20 @@ pub(crate) struct StatementClass {
     pub connection_setting: bool,
     /// CREATE or DROP of a TEMP object (it would live in one pooled connection only).
     pub temp_schema: bool,
+    /// A change to one of the engine's `_ha_*` tables.
+    pub internal_write: bool,
+}
+
+/// Restores the connection's internal mode when a client's statement is prepared.
+pub(crate) struct ClientStatement<'a> {
+    log: &'a ActionLog,
+    previous: bool,
+}
+
+impl Drop for ClientStatement<'_> {
+    fn drop(&mut self) {
+        self.log.internal.store(self.previous, Ordering::Relaxed);
+    }
 }
 
 impl StatementClass {
@@ -66,6 +87,7 @@ impl StatementClass {
             schema_change: self.schema_change || other.schema_change,
             connection_setting: self.connection_setting || other.connection_setting,
             temp_schema: self.temp_schema || other.temp_schema,
+            internal_write: self.internal_write || other.internal_write,
         }
     }
 }
@@ -78,7 +100,8 @@ impl ActionLog {
         conn.authorizer(Some(move |ctx: AuthContext<'_>| {
             // Some PRAGMAs take effect while they are prepared, so refusing them after
             // preparing would be too late: they are denied here, and reported by the executor.
-            if recorder.record(&ctx.action) == CONNECTION_SETTING
+            let bit = recorder.record(&ctx.action);
+            if (bit == CONNECTION_SETTING || bit == INTERNAL_WRITE)
                 && !recorder.internal.load(Ordering::Relaxed)
             {
                 Authorization::Deny
@@ -89,13 +112,36 @@ impl ActionLog {
         Ok(log)
     }
 
-    /// Lets the engine's own statements through (e.g. `PRAGMA foreign_keys` around an apply).
+    /// Lets the engine's own statements through (`PRAGMA foreign_keys` around an apply, the
+    /// `_ha_*` tables). The writer's connection is internal except while a client's statement
+    /// is prepared (see [`ActionLog::client_statement`]).
     pub(crate) fn set_internal(&self, internal: bool) {
         self.internal.store(internal, Ordering::Relaxed);
     }
 
+    /// Treats what is prepared until the guard drops as a client's statement.
+    pub(crate) fn client_statement(&self) -> ClientStatement<'_> {
+        let previous = self.internal.swap(false, Ordering::Relaxed);
+        ClientStatement {
+            log: self,
+            previous,
+        }
+    }
+
     fn record(&self, action: &AuthAction<'_>) -> u32 {
         let bit = match action {
+            AuthAction::Insert { table_name }
+            | AuthAction::Update { table_name, .. }
+            | AuthAction::Delete { table_name }
+            | AuthAction::DropTable { table_name }
+            | AuthAction::AlterTable { table_name, .. }
+            | AuthAction::CreateIndex { table_name, .. }
+            | AuthAction::DropIndex { table_name, .. }
+            | AuthAction::CreateTrigger { table_name, .. }
+                if is_internal(table_name) =>
+            {
+                INTERNAL_WRITE
+            }
             AuthAction::Transaction { .. } | AuthAction::Savepoint { .. } => TRANSACTION_CONTROL,
             AuthAction::Attach { .. } | AuthAction::Detach { .. } => ATTACH,
             AuthAction::CreateIndex { .. }
@@ -145,6 +191,7 @@ impl ActionLog {
             schema_change: bits & SCHEMA_CHANGE != 0,
             connection_setting: bits & CONNECTION_SETTING != 0,
             temp_schema: bits & TEMP_SCHEMA != 0,
+            internal_write: bits & INTERNAL_WRITE != 0,
         }
     }
 }
@@ -155,7 +202,8 @@ mod tests {
 
     fn classify(sql: &str) -> StatementClass {
         let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t(x)").unwrap();
+        conn.execute_batch("CREATE TABLE t(x); CREATE TABLE _ha_outbox(x);")
+            .unwrap();
         let log = ActionLog::install(&mut conn).unwrap();
         log.reset();
         let _ = conn.prepare(sql);
@@ -197,5 +245,7 @@ mod tests {
         assert!(!classify("PRAGMA user_version = 3").connection_setting);
         assert!(!classify("PRAGMA journal_mode").connection_setting);
         assert!(classify("CREATE TEMP TABLE x(y)").temp_schema);
+        assert!(classify("INSERT INTO _ha_outbox VALUES (1)").internal_write);
+        assert!(!classify("SELECT * FROM _ha_outbox").internal_write);
     }
 }

@@ -59,6 +59,9 @@ pub(crate) fn run(
     statement: &Statement,
     access: Access,
 ) -> Result<StatementResult, RunError> {
+    // What is prepared here is a client's: the engine's tables and connection settings are
+    // off limits (the authorizer denies them).
+    let _client = conn.actions.client_statement();
     // Most texts are one statement: run it from the connection's statement cache.
     if let Some((mut stmt, class)) = conn.prepare_cached(&statement.sql) {
         check(conn, class, &stmt, access)?;
@@ -80,6 +83,13 @@ pub(crate) fn run(
                 let class = conn.actions.take();
                 if class.connection_setting {
                     return Err(connection_setting_error().into());
+                }
+                if class.internal_write {
+                    return Err(CoreError::BadRequest(
+                        "the _ha_* tables belong to the server: they can be read, not changed"
+                            .into(),
+                    )
+                    .into());
                 }
                 return Err(e.into());
             }

@@ -146,7 +146,11 @@ impl Opener {
         if let Some(source) = &self.load_from {
             load_file(&mut conn, source)?;
         }
-        with_action_log(conn)
+        let conn = with_action_log(conn)?;
+        // The writer's own statements (outbox, positions, applies) are internal; a client's
+        // statement is prepared under `ActionLog::client_statement`.
+        conn.actions.set_internal(true);
+        Ok(conn)
     }
 
     /// A reader's connection: read-only, so a statement routed to it can never write.

@@ -74,6 +74,20 @@ impl NodeBuilder {
         self
     }
 
+    /// A node run with exactly the given command line (no test defaults: the ports are the
+    /// program's own); the harness only sets `HA_LOG_FORMAT=json` to read its readiness.
+    pub fn exact<I: IntoIterator<Item = S>, S: Into<String>>(
+        bin: impl Into<PathBuf>,
+        args: I,
+    ) -> Self {
+        NodeBuilder {
+            bin: bin.into(),
+            args: args.into_iter().map(Into::into).collect(),
+            env: vec![("HA_LOG_FORMAT".into(), "json".into())],
+            dir: None,
+        }
+    }
+
     /// The working directory (default: a new temporary directory owned by the node).
     pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dir = Some(dir.into());

@@ -2,6 +2,7 @@
 
 mod converge;
 mod faults;
+mod quick_start;
 mod replicate;
 
 use std::time::{Duration, Instant};

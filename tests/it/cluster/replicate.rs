@@ -259,3 +259,46 @@ async fn an_apply_error_is_visible() {
         .unwrap();
     assert_eq!(ready.status(), 200, "node1 applies nothing and is fine");
 }
+
+/// Rows written by triggers are captured where the trigger ran and arrive elsewhere as rows:
+/// the trigger does not run a second time on apply. The `_ha_*` tables can't be changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triggers_run_once_and_internal_tables_are_read_only() {
+    let nodes = cluster(1, &[]).await;
+    for sql in [
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)",
+        "CREATE TABLE audit(id INTEGER PRIMARY KEY, t_id INTEGER, what TEXT)",
+        "CREATE TRIGGER t_ins AFTER INSERT ON t BEGIN INSERT INTO audit(t_id, what) VALUES (new.id, 'insert'); END",
+        "INSERT INTO t VALUES (1, 'a'), (2, 'b')",
+    ] {
+        nodes[0].sql(sql).await.unwrap();
+    }
+    let audit = "SELECT t_id, what FROM audit ORDER BY t_id";
+    assert_eq!(
+        converged(&nodes, audit).await,
+        json!([[1, "insert"], [2, "insert"]])
+    );
+    nodes[1].sql("INSERT INTO t VALUES (3, 'c')").await.unwrap();
+    converged(&nodes, "SELECT count(*) FROM t WHERE id = 3").await;
+    assert_eq!(
+        converged(&nodes, audit).await,
+        json!([[1, "insert"], [2, "insert"], [3, "insert"]])
+    );
+    let (status, answer) = nodes[0]
+        .post("/query", &json!({"sql": "DELETE FROM _ha_outbox"}))
+        .await
+        .unwrap();
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("_ha_"),
+        "{answer}"
+    );
+    let (status, _) = nodes[0]
+        .post(
+            "/query",
+            &json!({"sql": "SELECT count(*) FROM _ha_replication"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "reading them is fine");
+}

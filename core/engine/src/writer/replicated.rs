@@ -227,7 +227,6 @@ impl ReplicationState {
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap_or(false);
         self.capture.set_enabled(false);
-        conn.actions.set_internal(true);
         if foreign_keys {
             let _ = db.execute_batch("PRAGMA foreign_keys = OFF");
         }
@@ -237,7 +236,6 @@ impl ReplicationState {
         if foreign_keys {
             let _ = db.execute_batch("PRAGMA foreign_keys = ON");
         }
-        conn.actions.set_internal(false);
         self.capture.set_enabled(true);
         outcome
     }
