@@ -28,6 +28,20 @@ pub(crate) struct Conn {
 const STATEMENT_CACHE: usize = 64;
 
 impl Conn {
+    /// Runs one of the engine's own statements (BEGIN, COMMIT, SAVEPOINT, ...) from the
+    /// statement cache: they run for every job, and preparing them each time costs more than
+    /// running them.
+    ///
+    /// It goes through [`Conn::prepare_cached`] so that its class is remembered with the cached
+    /// statement: a client sending the same text later gets the cached statement *and* its
+    /// class (transaction control), and is refused.
+    pub(crate) fn control(&self, sql: &str) -> rusqlite::Result<()> {
+        match self.prepare_cached(sql) {
+            Some((mut stmt, _)) => stmt.execute([]).map(|_| ()),
+            None => self.conn.execute_batch(sql),
+        }
+    }
+
     pub(crate) fn set_schema_recorder(&self, recorder: Option<Capture>) {
         *self.schema_recorder.borrow_mut() = recorder;
     }

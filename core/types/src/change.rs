@@ -104,19 +104,64 @@ impl Serialize for Change {
     }
 }
 
+/// Every field either form of a change may carry; read in one pass (no intermediate JSON tree:
+/// change sets of large transactions are megabytes).
+#[derive(Deserialize)]
+struct WireChange {
+    operation: String,
+    #[serde(default)]
+    command: Option<String>,
+    #[serde(default)]
+    database: Option<String>,
+    #[serde(default)]
+    table: Option<String>,
+    #[serde(default)]
+    columns: Option<Vec<String>>,
+    #[serde(default)]
+    pk_columns: Vec<String>,
+    #[serde(default)]
+    old_rowid: Option<i64>,
+    #[serde(default)]
+    new_rowid: Option<i64>,
+    #[serde(default, with = "tagged_values")]
+    old_values: Option<Vec<Value>>,
+    #[serde(default, with = "tagged_values")]
+    new_values: Option<Vec<Value>>,
+}
+
 impl<'de> Deserialize<'de> for Change {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Change, D::Error> {
-        let json = serde_json::Value::deserialize(d)?;
-        if json.get("operation").and_then(|o| o.as_str()) == Some("SQL") {
-            let sql: SqlChange = serde_json::from_value(json).map_err(D::Error::custom)?;
-            Ok(Change::Sql {
-                command: sql.command,
-            })
-        } else {
-            serde_json::from_value(json)
-                .map(Change::Row)
-                .map_err(D::Error::custom)
-        }
+        let wire = WireChange::deserialize(d)?;
+        let operation = match wire.operation.as_str() {
+            "SQL" => {
+                let command = wire
+                    .command
+                    .ok_or_else(|| D::Error::missing_field("command"))?;
+                return Ok(Change::Sql { command });
+            }
+            "INSERT" => RowOperation::Insert,
+            "UPDATE" => RowOperation::Update,
+            "DELETE" => RowOperation::Delete,
+            other => {
+                return Err(D::Error::unknown_variant(
+                    other,
+                    &["INSERT", "UPDATE", "DELETE", "SQL"],
+                ));
+            }
+        };
+        Ok(Change::Row(RowChange {
+            database: wire.database.unwrap_or_else(|| "main".into()),
+            table: wire.table.ok_or_else(|| D::Error::missing_field("table"))?,
+            columns: wire
+                .columns
+                .ok_or_else(|| D::Error::missing_field("columns"))?,
+            pk_columns: wire.pk_columns,
+            operation,
+            old_rowid: wire.old_rowid,
+            new_rowid: wire.new_rowid,
+            old_values: wire.old_values,
+            new_values: wire.new_values,
+        }))
     }
 }
 

@@ -168,12 +168,17 @@ pub async fn catch_up(bin: &Path, rows: i64, batch: i64) -> anyhow::Result<Figur
         .replication_url(format!("nats://127.0.0.1:{port}"))
         .start()
         .await?;
+    let listening = start.elapsed();
     wait_for(&second, "SELECT count(*) FROM bench", rows).await?;
     let figure = Figure {
         ops: rows as u64,
         elapsed: start.elapsed(),
         latencies_us: Vec::new(),
     };
+    println!(
+        "  (of which {} ms until node 2 listened: process start, open, connect, consumer)",
+        listening.as_millis()
+    );
     stop_all(vec![first, second]).await;
     Ok(figure)
 }

@@ -17,7 +17,7 @@ pub(super) fn commit_group(
     mut pending: VecDeque<WriteJob>,
 ) {
     while !pending.is_empty() {
-        if let Err(e) = conn.conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = conn.control("BEGIN IMMEDIATE") {
             error!(error = %e, "BEGIN failed");
             let message = format!("starting a transaction failed: {e}");
             let code = CoreError::from(e).code();
@@ -58,7 +58,7 @@ pub(super) fn commit_group(
             }
             continue;
         }
-        match conn.conn.execute_batch("COMMIT") {
+        match conn.control("COMMIT") {
             Ok(()) => {
                 for (job, (results, prepared)) in succeeded {
                     let published = match (replication.as_deref_mut(), prepared) {
@@ -93,8 +93,7 @@ fn run_in_savepoint(
     mut replication: Option<&mut ReplicationState>,
     statements: &[Statement],
 ) -> Result<Done, CoreError> {
-    conn.conn
-        .execute_batch("SAVEPOINT ha_job")
+    conn.control("SAVEPOINT ha_job")
         .map_err(CoreError::storage("SAVEPOINT"))?;
     let mark = replication.as_deref().map(ReplicationState::mark);
     let outcome = run_statements(conn, statements).and_then(|results| {
@@ -106,8 +105,7 @@ fn run_in_savepoint(
     });
     match outcome {
         Ok(done) => {
-            conn.conn
-                .execute_batch("RELEASE ha_job")
+            conn.control("RELEASE ha_job")
                 .map_err(CoreError::storage("RELEASE"))?;
             Ok(done)
         }

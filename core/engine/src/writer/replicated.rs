@@ -43,6 +43,11 @@ pub(crate) struct ReplicationState {
     epoch: String,
     /// The last outbox id given out; only grows while the writer runs.
     last_outbox_id: i64,
+    /// Consumers' positions, ahead of `_ha_replication` after batches of own change sets.
+    positions: std::collections::HashMap<String, u64>,
+    /// `PRAGMA foreign_keys` of the connection (clients cannot change it: connection settings
+    /// are denied), switched off while applying.
+    foreign_keys: bool,
 }
 
 impl ReplicationState {
@@ -91,6 +96,10 @@ impl ReplicationState {
                 None,
             ));
         }
+        let foreign_keys: bool = conn
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap_or(false);
         let last_outbox_id =
             Outbox::last_id(&conn.conn).map_err(CoreError::storage("reading the outbox"))?;
         let epoch = std::time::SystemTime::now()
@@ -107,6 +116,8 @@ impl ReplicationState {
             stored_through,
             cleared_through: 0,
             last_outbox_id,
+            positions: std::collections::HashMap::new(),
+            foreign_keys,
         })
     }
 
@@ -197,10 +208,9 @@ impl ReplicationState {
             return;
         }
         let result = if own_transaction {
-            conn.conn
-                .execute_batch("BEGIN IMMEDIATE")
+            conn.control("BEGIN IMMEDIATE")
                 .and_then(|()| Outbox::delete_through(&conn.conn, stored))
-                .and_then(|()| conn.conn.execute_batch("COMMIT"))
+                .and_then(|()| conn.control("COMMIT"))
         } else {
             Outbox::delete_through(&conn.conn, stored)
         };
@@ -222,35 +232,83 @@ impl ReplicationState {
     }
 
     fn apply_batch(&mut self, conn: &Conn, job: &ApplyJob) -> Result<u64, CoreError> {
+        if let Some(seq) = self.consume_own_only(conn, job)? {
+            return Ok(seq);
+        }
         let db = &conn.conn;
-        let foreign_keys: bool = db
-            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-            .unwrap_or(false);
         self.capture.set_enabled(false);
-        if foreign_keys {
+        if self.foreign_keys {
             let _ = db.execute_batch("PRAGMA foreign_keys = OFF");
         }
         let _ = db.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false);
         let outcome = self.apply_in_transaction(conn, job);
         let _ = db.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, true);
-        if foreign_keys {
+        if self.foreign_keys {
             let _ = db.execute_batch("PRAGMA foreign_keys = ON");
         }
         self.capture.set_enabled(true);
+        if let Ok(seq) = outcome {
+            self.positions.insert(job.consumer.clone(), seq);
+        }
         outcome
+    }
+
+    /// The position of `consumer`: the recorded one, or a later one not written yet.
+    fn position(&mut self, conn: &Conn, consumer: &str) -> Result<u64, CoreError> {
+        if let Some(seq) = self.positions.get(consumer) {
+            return Ok(*seq);
+        }
+        let seq = Outbox::applied_seq(&conn.conn, consumer).map_err(CoreError::from)?;
+        self.positions.insert(consumer.to_string(), seq);
+        Ok(seq)
+    }
+
+    /// Most batches on a busy node are its own change sets coming back: they change no row
+    /// here, so they only end the rows' pending state and move the position in memory. The
+    /// position is written with the next transaction that applies something (or at stop);
+    /// after a crash the node reads those entries again, which is harmless.
+    fn consume_own_only(&mut self, conn: &Conn, job: &ApplyJob) -> Result<Option<u64>, CoreError> {
+        let applied = self.position(conn, &job.consumer)?;
+        let fresh = || job.entries.iter().filter(|e| e.seq > applied);
+        if job.skip.is_some() || fresh().any(|e| e.change_set.node != self.options.node) {
+            return Ok(None);
+        }
+        let mut seq = applied;
+        for entry in fresh() {
+            self.pending.consumed(&entry.change_set);
+            seq = entry.seq;
+        }
+        self.positions.insert(job.consumer.clone(), seq);
+        Ok(Some(seq))
+    }
+
+    /// Writes the positions kept in memory (at stop).
+    pub(crate) fn record_positions(&mut self, conn: &Conn) {
+        let positions: Vec<(String, u64)> = self
+            .positions
+            .iter()
+            .map(|(c, s)| (c.clone(), *s))
+            .collect();
+        for (consumer, seq) in positions {
+            if let Err(e) = Outbox::set_applied_seq(&conn.conn, &consumer, seq) {
+                debug!(error = %e, "recording the replication position failed");
+            }
+        }
     }
 
     /// Own change sets coming back stop being pending as they are met in log order, so a later
     /// change of another node in the same batch applies; if the batch fails, they are pending
     /// again.
     fn apply_in_transaction(&mut self, conn: &Conn, job: &ApplyJob) -> Result<u64, CoreError> {
+        let known_position = self.position(conn, &job.consumer)?;
         let db = &conn.conn;
-        db.execute_batch("BEGIN IMMEDIATE")
-            .map_err(CoreError::from)?;
+        conn.control("BEGIN IMMEDIATE").map_err(CoreError::from)?;
         let mut own = Vec::new();
         let mut failure = None;
         let mut run = || -> Result<u64, CoreError> {
-            let mut applied = Outbox::applied_seq(db, &job.consumer).map_err(CoreError::from)?;
+            let mut applied = Outbox::applied_seq(db, &job.consumer)
+                .map_err(CoreError::from)?
+                .max(known_position);
             for entry in &job.entries {
                 if entry.seq <= applied {
                     continue;
@@ -271,7 +329,7 @@ impl ReplicationState {
                     }
                     // Each entry in its own savepoint: the entries before a failing one are
                     // kept, so the position is exact and the failing entry is the one reported.
-                    db.execute_batch("SAVEPOINT ha_apply")
+                    conn.control("SAVEPOINT ha_apply")
                         .map_err(CoreError::from)?;
                     if let Err(e) =
                         apply_change_set(db, set, &self.pending, self.options.row_identify)
@@ -283,8 +341,7 @@ impl ReplicationState {
                         });
                         break;
                     }
-                    db.execute_batch("RELEASE ha_apply")
-                        .map_err(CoreError::from)?;
+                    conn.control("RELEASE ha_apply").map_err(CoreError::from)?;
                 }
                 applied = entry.seq;
             }
@@ -293,7 +350,7 @@ impl ReplicationState {
         };
         let outcome = run();
         match outcome {
-            Ok(seq) => match db.execute_batch("COMMIT") {
+            Ok(seq) => match conn.control("COMMIT") {
                 Ok(()) => failure.map_or(Ok(seq), Err),
                 Err(e) => {
                     let _ = db.execute_batch("ROLLBACK");
@@ -309,7 +366,8 @@ impl ReplicationState {
         }
     }
 
-    pub(crate) fn uninstall(&self, conn: &Conn) {
+    pub(crate) fn uninstall(&mut self, conn: &Conn) {
+        self.record_positions(conn);
         conn.set_schema_recorder(None);
         self.capture.uninstall(&conn.conn);
     }
