@@ -58,6 +58,8 @@ pub struct Database {
     spec: DatabaseSpec,
     apply_status: std::sync::Mutex<ApplyStatus>,
     skip: std::sync::Mutex<Option<(u64, String)>>,
+    /// Turns true when the database is closed (dropped, or the node stops).
+    closed: tokio::sync::watch::Sender<bool>,
     writer: Writer,
     readers: Arc<ReaderPool>,
     slots: Arc<Semaphore>,
@@ -83,6 +85,7 @@ impl Database {
         Ok(Database {
             apply_status: std::sync::Mutex::new(ApplyStatus::default()),
             skip: std::sync::Mutex::new(None),
+            closed: tokio::sync::watch::Sender::new(false),
             writer,
             readers: Arc::new(ReaderPool::new(opener)),
             slots: Arc::new(Semaphore::new(options.concurrent_queries.max(1))),
@@ -148,8 +151,15 @@ impl Database {
         .await
     }
 
+    /// Resolves once the database is closed.
+    pub async fn wait_closed(&self) {
+        let mut closed = self.closed.subscribe();
+        let _ = closed.wait_for(|closed| *closed).await;
+    }
+
     /// Finishes queued writes and closes every connection. Blocking.
     pub fn close(&self) {
+        self.closed.send_replace(true);
         // Readers first: the writer, closing last, checkpoints the WAL into the database file,
         // so the file alone holds every committed row.
         self.readers.close();

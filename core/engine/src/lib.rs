@@ -27,7 +27,7 @@ mod writer;
 pub use database::{ApplyStatus, Database, DatabaseOptions, Executed};
 pub use dsn::{DatabaseSpec, Storage};
 pub use error::CoreError;
-pub use registry::{Registry, RegistryOptions};
+pub use registry::{OnCreated, Registry, RegistryOptions};
 pub use replication::{
     AckFuture, ChangeLog, LogEntry, PublishFuture, ReplicationOptions, RowIdentify,
 };

@@ -24,9 +24,13 @@ pub struct RegistryOptions {
     pub database: DatabaseOptions,
 }
 
+/// Called with each database created while the node runs (the node starts its consumer).
+pub type OnCreated = Box<dyn Fn(Arc<Database>) + Send + Sync>;
+
 pub struct Registry {
     options: RegistryOptions,
     databases: RwLock<Vec<Arc<Database>>>,
+    on_created: RwLock<Option<OnCreated>>,
 }
 
 impl Registry {
@@ -45,7 +49,16 @@ impl Registry {
         Ok(Registry {
             options,
             databases: RwLock::new(databases),
+            on_created: RwLock::new(None),
         })
+    }
+
+    /// Sets what happens to each database created from now on.
+    pub fn on_created(&self, hook: OnCreated) {
+        *self
+            .on_created
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(hook);
     }
 
     /// The database named `id`, or the default one when `id` is `None`.
@@ -112,7 +125,17 @@ impl Registry {
         if databases.iter().any(|db| db.id() == name) {
             return Err(CoreError::DatabaseExists(name.to_string()));
         }
-        databases.push(Arc::new(database));
+        let database = Arc::new(database);
+        databases.push(Arc::clone(&database));
+        drop(databases);
+        if let Some(hook) = self
+            .on_created
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            hook(database);
+        }
         info!(database = name, "database created");
         Ok(name.to_string())
     }

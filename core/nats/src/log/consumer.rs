@@ -47,7 +47,12 @@ pub async fn run_consumer(
         let result = tokio::select! {
             result = consume(&context, &stream_name, &name, &database, &start) => result,
             _ = stop.changed() => break,
+            () = database.wait_closed() => Err(NatsError::DatabaseClosed),
         };
+        if let Err(NatsError::DatabaseClosed) = result {
+            info!(consumer = %name, "database closed; consumer stopped");
+            break;
+        }
         if let Err(e) = result {
             warn!(consumer = %name, error = %e, "replication consumer failed; restarting");
             tokio::select! {
@@ -128,13 +133,18 @@ async fn consume(
                 }
             }
         }
-        apply_with_retry(database, name, entries).await;
+        apply_with_retry(database, name, entries).await?;
     }
     Err(NatsError::Log("the message stream ended".into()))
 }
 
-/// An apply error never stalls silently: it is logged and retried with backoff.
-async fn apply_with_retry(database: &Database, name: &str, entries: Vec<LogEntry>) {
+/// An apply error never stalls silently: it is logged and retried with backoff. Ends only when
+/// the database is closed (dropped, or the node stops).
+async fn apply_with_retry(
+    database: &Database,
+    name: &str,
+    entries: Vec<LogEntry>,
+) -> Result<(), NatsError> {
     let mut backoff = Duration::from_millis(50);
     loop {
         match database.apply(name, entries.clone()).await {
@@ -143,8 +153,9 @@ async fn apply_with_retry(database: &Database, name: &str, entries: Vec<LogEntry
                     applied_seq,
                     failing: None,
                 });
-                return;
+                return Ok(());
             }
+            Err(CoreError::Closed(_)) => return Err(NatsError::DatabaseClosed),
             Err(e) => {
                 let failing_seq = match &e {
                     CoreError::Apply { seq, .. } => *seq,
