@@ -48,6 +48,18 @@ async fn three_nodes_with_conflicting_writers_converge() {
             writer.await.unwrap();
         }
     }
+    if std::env::var("IT_NODE_LOG").is_ok() {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        for (i, node) in nodes.iter().enumerate() {
+            for line in node
+                .logs()
+                .iter()
+                .filter(|l| l.contains("ha_core::replication"))
+            {
+                eprintln!("node{} {line}", i + 1);
+            }
+        }
+    }
     let final_rows = converged(&nodes, "SELECT k, v, u FROM kv ORDER BY k").await;
     assert!(final_rows.is_array());
 }

@@ -15,7 +15,10 @@ use crate::support::BIN;
 /// Node 1 with its embedded broker, then `others` nodes replicating through it.
 pub async fn cluster(others: usize, extra: &[&str]) -> Vec<TestNode> {
     let port = free_port().unwrap();
+    // IT_NODE_LOG=<filter> passes a RUST_LOG filter to the nodes (their logs are in `logs()`).
+    let log = std::env::var("IT_NODE_LOG").unwrap_or_else(|_| "info".into());
     let first = NodeBuilder::new(BIN)
+        .env("RUST_LOG", log.clone())
         .args(["-n", "node1", "-m"])
         .args(extra.iter().copied())
         .embedded_nats(port)
@@ -25,6 +28,7 @@ pub async fn cluster(others: usize, extra: &[&str]) -> Vec<TestNode> {
     let mut nodes = vec![first];
     for i in 0..others {
         let node = NodeBuilder::new(BIN)
+            .env("RUST_LOG", log.clone())
             .args(["-n".to_string(), format!("node{}", i + 2), "-m".to_string()])
             .args(extra.iter().copied())
             .replication_url(format!("nats://127.0.0.1:{port}"))

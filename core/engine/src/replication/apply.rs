@@ -24,37 +24,93 @@ pub(crate) fn apply_change_set(
     for change in &set.changes {
         match change {
             Change::Sql { command } => apply_sql(conn, command)?,
-            Change::Row(row) if pending.touches(row) => {
-                debug!(table = %row.table, "skipping a change to a row with a newer local change");
+            Change::Row(row) if pending.has_table(&row.table) => {
+                apply_near_pending(conn, set, row, pending, identify)?;
             }
-            Change::Row(row) if displaces_pending_row(conn, row, pending)? => {
-                debug!(table = %row.table, "skipping a change that conflicts with a newer local row");
+            Change::Row(row) => {
+                debug!(origin = %set.node, table = %row.table, op = ?row.operation, "applying");
+                apply_row(conn, row, identify)?;
             }
-            Change::Row(row) => apply_row(conn, row, identify)?,
         }
     }
     Ok(())
 }
 
-/// Whether the new image would replace, through a UNIQUE constraint, another row that has a
-/// newer local change: that local row comes later in the log and must win (SPEC §6.5).
-fn displaces_pending_row(
+/// A change to a table with pending local rows (SPEC §6.5). If it touches a pending row, or its
+/// new image would displace one through a UNIQUE index, it is older in the log than that local
+/// change and is skipped. The other rows its new image displaces still go, as they go on every
+/// node that applies it (INSERT/UPDATE OR REPLACE), so the nodes stay identical.
+fn apply_near_pending(
     conn: &Connection,
+    set: &ChangeSet,
     row: &RowChange,
     pending: &PendingRows,
-) -> rusqlite::Result<bool> {
-    let Some(values) = &row.new_values else {
-        return Ok(false);
-    };
-    if !pending.has_table(&row.table) {
-        return Ok(false);
+    identify: RowIdentify,
+) -> rusqlite::Result<()> {
+    let displaced = displaced_rows(conn, row)?;
+    let is_pending = |key: &[Value]| pending.contains(&row.table, &row_key(row, key));
+    if !pending.touches(row) && !displaced.iter().any(|key| is_pending(key)) {
+        debug!(origin = %set.node, table = %row.table, op = ?row.operation, "applying");
+        return apply_row(conn, row, identify);
     }
-    let table = quote(&row.table);
-    let key_columns: Vec<String> = if row.pk_columns.is_empty() {
+    debug!(origin = %set.node, table = %row.table, op = ?row.operation, old = ?row.old_values,
+        new = ?row.new_values, "skipping a change older than a local one");
+    for key in displaced.iter().filter(|key| !is_pending(key)) {
+        delete_by_key(conn, row, key)?;
+    }
+    Ok(())
+}
+
+fn row_key<'k>(row: &RowChange, key: &'k [Value]) -> RowKey<'k> {
+    match (row.pk_columns.is_empty(), key.first()) {
+        (true, Some(Value::Integer(rowid))) => RowKey::Rowid(*rowid),
+        _ => RowKey::Primary(key.iter().collect()),
+    }
+}
+
+/// The columns that identify a row: the primary key, or the rowid.
+fn key_columns(row: &RowChange) -> Vec<String> {
+    if row.pk_columns.is_empty() {
         vec!["rowid".into()]
     } else {
         row.pk_columns.iter().map(|c| quote(c)).collect()
+    }
+}
+
+fn delete_by_key(conn: &Connection, row: &RowChange, key: &[Value]) -> rusqlite::Result<()> {
+    let condition: Vec<String> = key_columns(row)
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} IS ?{}", i + 1))
+        .collect();
+    let sql = format!(
+        "{TAG}DELETE FROM {} WHERE {}",
+        quote(&row.table),
+        condition.join(" AND ")
+    );
+    conn.prepare_cached(&sql)?
+        .execute(params_from_iter(key.iter().map(Arg::Value)))?;
+    Ok(())
+}
+
+/// The keys of the rows, other than its own, that the new image would replace through a UNIQUE
+/// index.
+fn displaced_rows(conn: &Connection, row: &RowChange) -> rusqlite::Result<Vec<Vec<Value>>> {
+    let Some(values) = &row.new_values else {
+        return Ok(Vec::new());
     };
+    let table = quote(&row.table);
+    let key_columns = key_columns(row);
+    let own_key: Vec<Value> = if row.pk_columns.is_empty() {
+        vec![Value::Integer(row.new_rowid.unwrap_or_default())]
+    } else {
+        row.pk_columns
+            .iter()
+            .filter_map(|pk| row.columns.iter().position(|c| c == pk))
+            .filter_map(|i| values.get(i).cloned())
+            .collect()
+    };
+    let mut displaced = Vec::new();
     for index in unique_indexes(conn, &row.table)? {
         let mut bound = Vec::with_capacity(index.len());
         for column in &index {
@@ -88,19 +144,15 @@ fn displaces_pending_row(
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut found = stmt.query(params_from_iter(bound))?;
         while let Some(existing) = found.next()? {
-            let owned: Vec<Value> = (0..key_columns.len())
+            let key: Vec<Value> = (0..key_columns.len())
                 .map(|i| existing.get_ref(i).map(crate::exec::to_value))
                 .collect::<rusqlite::Result<_>>()?;
-            let key = match (row.pk_columns.is_empty(), owned.first()) {
-                (true, Some(Value::Integer(rowid))) => RowKey::Rowid(*rowid),
-                _ => RowKey::Primary(owned.iter().collect()),
-            };
-            if pending.contains(&row.table, &key) {
-                return Ok(true);
+            if key != own_key && !displaced.contains(&key) {
+                displaced.push(key);
             }
         }
     }
-    Ok(false)
+    Ok(displaced)
 }
 
 /// The column lists of the table's UNIQUE indexes (primary key included).
