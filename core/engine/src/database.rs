@@ -60,6 +60,8 @@ pub struct Database {
     skip: std::sync::Mutex<Option<(u64, String)>>,
     /// Turns true when the database is closed (dropped, or the node stops).
     closed: tokio::sync::watch::Sender<bool>,
+    /// The last log sequence this node has applied (read-your-writes waits on it).
+    applied: tokio::sync::watch::Sender<u64>,
     writer: Writer,
     readers: Arc<ReaderPool>,
     slots: Arc<Semaphore>,
@@ -86,6 +88,7 @@ impl Database {
             apply_status: std::sync::Mutex::new(ApplyStatus::default()),
             skip: std::sync::Mutex::new(None),
             closed: tokio::sync::watch::Sender::new(false),
+            applied: tokio::sync::watch::Sender::new(0),
             writer,
             readers: Arc::new(ReaderPool::new(opener)),
             slots: Arc::new(Semaphore::new(options.concurrent_queries.max(1))),
@@ -288,8 +291,28 @@ impl Database {
             .take()
     }
 
+    /// Waits (at most `timeout`) until this node has applied log sequence `seq`: a client that
+    /// wrote on another node reads its write here (SPEC §4.2 `X-Ha-Min-Seq`, §7).
+    pub async fn wait_applied(&self, seq: u64, timeout: Duration) -> Result<(), CoreError> {
+        let mut applied = self.applied.subscribe();
+        let reached = tokio::time::timeout(timeout, applied.wait_for(|applied| *applied >= seq));
+        match reached.await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err(CoreError::Closed(self.spec.id.clone())),
+            Err(_) => Err(CoreError::NotCaughtUp {
+                seq,
+                applied: *self.applied.borrow(),
+            }),
+        }
+    }
+
     /// Called by the consumer after each attempt.
     pub fn set_apply_status(&self, status: ApplyStatus) {
+        self.applied.send_if_modified(|applied| {
+            let moved = status.applied_seq > *applied;
+            *applied = (*applied).max(status.applied_seq);
+            moved
+        });
         *self
             .apply_status
             .lock()

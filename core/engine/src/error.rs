@@ -49,6 +49,11 @@ pub enum CoreError {
          within {timeout_ms} ms; it stays in the outbox and will be published (it is not lost)"
     )]
     ReplicationPending { timeout_ms: u128 },
+    /// A read asked for a log position this node has not applied yet.
+    #[error(
+        "this node has not applied log sequence {seq} yet (it is at {applied}); retry, or read from the node that took the write"
+    )]
+    NotCaughtUp { seq: u64, applied: u64 },
     /// The database's writer thread is gone (the database was dropped or the node is stopping).
     #[error("database {0} is closed")]
     Closed(String),
@@ -68,6 +73,7 @@ impl CoreError {
             CoreError::Storage { .. } | CoreError::Io { .. } => ErrorCode::Internal,
             CoreError::Closed(_) => ErrorCode::Busy,
             CoreError::Apply { .. } => ErrorCode::SqlError,
+            CoreError::NotCaughtUp { .. } => ErrorCode::Busy,
             CoreError::ReplicationPending { .. } => ErrorCode::ReplicationPending,
         }
     }

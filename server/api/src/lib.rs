@@ -14,11 +14,16 @@ use ha_types::{ErrorCode, Statement, StatementResult};
 pub struct Session {
     /// The database requests go to; `None` means the node's default database.
     pub database: Option<String>,
+    /// Read-your-writes: statements wait until this node has applied this log sequence.
+    pub min_seq: Option<u64>,
 }
 
 impl Session {
     pub fn for_database(database: Option<String>) -> Session {
-        Session { database }
+        Session {
+            database,
+            min_seq: None,
+        }
     }
 }
 

@@ -83,6 +83,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     let service = Arc::new(NodeService::new(
         Arc::clone(&registry),
         replication.as_ref().map(Replication::handle),
+        config.replication_timeout,
     ));
     let router = ha_http::router(
         service,

@@ -17,13 +17,20 @@ use ha_types::{ErrorCode, Statement};
 pub(crate) struct NodeService {
     registry: Arc<Registry>,
     replication: Option<ReplicationHandle>,
+    /// How long a read waits for `X-Ha-Min-Seq` (`--replication-timeout`).
+    min_seq_wait: std::time::Duration,
 }
 
 impl NodeService {
-    pub(crate) fn new(registry: Arc<Registry>, replication: Option<ReplicationHandle>) -> Self {
+    pub(crate) fn new(
+        registry: Arc<Registry>,
+        replication: Option<ReplicationHandle>,
+        min_seq_wait: std::time::Duration,
+    ) -> Self {
         NodeService {
             registry,
             replication,
+            min_seq_wait,
         }
     }
 }
@@ -35,6 +42,15 @@ impl QueryService for NodeService {
         session: &mut Session,
         statements: Vec<Statement>,
     ) -> Result<QueryOutcome, ApiError> {
+        if let Some(seq) = session.min_seq {
+            let db = self
+                .registry
+                .get(session.database.as_deref())
+                .map_err(to_api)?;
+            db.wait_applied(seq, self.min_seq_wait)
+                .await
+                .map_err(to_api)?;
+        }
         let executed = self
             .registry
             .execute(&mut session.database, statements)

@@ -388,3 +388,55 @@ async fn a_created_database_is_consumed_and_a_dropped_one_stops() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Read-your-writes: a write's `X-Ha-Seq` sent as `X-Ha-Min-Seq` to another node makes the
+/// read wait until that node has applied it; a position never reached answers 503 busy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_wait_for_a_minimum_sequence() {
+    let nodes = cluster(1, &["--replication-timeout=2s"]).await;
+    nodes[0].sql("CREATE TABLE t(x)").await.unwrap();
+    for i in 0..20 {
+        let written = nodes[0]
+            .client()
+            .post(nodes[0].url("/query"))
+            .json(&json!({"sql": "INSERT INTO t VALUES (?)", "params": [i]}))
+            .send()
+            .await
+            .unwrap();
+        let seq = written.headers()["x-ha-seq"].to_str().unwrap().to_string();
+        let read: serde_json::Value = nodes[1]
+            .client()
+            .post(nodes[1].url("/query"))
+            .header("X-Ha-Min-Seq", &seq)
+            .json(&json!({"sql": "SELECT count(*) FROM t WHERE x = ?", "params": [i]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            read["rows"],
+            json!([[1]]),
+            "write {i} (seq {seq}) not visible: {read}"
+        );
+    }
+    let future = nodes[1]
+        .client()
+        .post(nodes[1].url("/query"))
+        .header("X-Ha-Min-Seq", "999999")
+        .json(&json!({"sql": "SELECT 1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(future.status(), 503);
+    let bad = nodes[1]
+        .client()
+        .post(nodes[1].url("/query"))
+        .header("X-Ha-Min-Seq", "soon")
+        .json(&json!({"sql": "SELECT 1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}

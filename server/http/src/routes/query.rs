@@ -1,7 +1,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use ha_server_api::Session;
 
@@ -13,30 +13,54 @@ use crate::json::{BatchBody, ResultBody};
 /// The log sequence of a write's change set (SPEC §4.2).
 const SEQ_HEADER: HeaderName = HeaderName::from_static("x-ha-seq");
 
+/// Read-your-writes across nodes: wait until this node has applied that log sequence.
+const MIN_SEQ_HEADER: &str = "x-ha-min-seq";
+
+fn min_seq(headers: &HeaderMap) -> Result<Option<u64>, HttpError> {
+    let Some(value) = headers.get(MIN_SEQ_HEADER) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            HttpError::new(
+                ha_types::ErrorCode::BadRequest,
+                "X-Ha-Min-Seq must be a log sequence number",
+            )
+        })
+}
+
 /// `POST /` and `POST /query`.
 pub(crate) async fn default_database(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
-    run(state, None, body).await
+    run(state, None, headers, body).await
 }
 
 /// `POST /databases/{id}` and `POST /databases/{id}/query`.
 pub(crate) async fn named_database(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
-    run(state, Some(id), body).await
+    run(state, Some(id), headers, body).await
 }
 
 async fn run(
     state: AppState,
     database: Option<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
     let request = parse_query(&body_bytes(body)?)?;
     let mut session = Session::for_database(database);
+    session.min_seq = min_seq(&headers)?;
     let outcome = state
         .service
         .execute(&mut session, request.statements)
