@@ -440,3 +440,35 @@ async fn reads_wait_for_a_minimum_sequence() {
         .unwrap();
     assert_eq!(bad.status(), 400);
 }
+
+/// `--replication-policy new`: a node joining later starts at the end of the log (it has no
+/// recorded position), so it gets only what is written after it joined.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_node_with_policy_new_starts_at_the_end_of_the_log() {
+    let port = ha_test_harness::free_port().unwrap();
+    let node1 = ha_test_harness::NodeBuilder::new(crate::support::BIN)
+        .args(["-n", "node1", "-m"])
+        .embedded_nats(port)
+        .start()
+        .await
+        .unwrap();
+    node1.sql("CREATE TABLE t(x)").await.unwrap();
+    node1.sql("INSERT INTO t VALUES ('before')").await.unwrap();
+    let node2 = ha_test_harness::NodeBuilder::new(crate::support::BIN)
+        .args(["-n", "node2", "-m", "--replication-policy", "new"])
+        .replication_url(format!("nats://127.0.0.1:{port}"))
+        .start()
+        .await
+        .unwrap();
+    node2.sql("CREATE TABLE t(x)").await.unwrap();
+    node1.sql("INSERT INTO t VALUES ('after')").await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let rows = node2.sql("SELECT x FROM t ORDER BY x").await.unwrap()["rows"].clone();
+        if rows == json!([["after"]]) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "node2 has {rows}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
