@@ -40,6 +40,21 @@ pub async fn cluster(others: usize, extra: &[&str]) -> Vec<TestNode> {
     nodes
 }
 
+/// Sends a request without a body to `path`.
+pub async fn send(node: &TestNode, method: reqwest::Method, path: &str) -> reqwest::Response {
+    node.client()
+        .request(method, node.url(path))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `GET path`: the status and the JSON answer.
+pub async fn get_json(node: &TestNode, path: &str) -> (u16, Value) {
+    let response = send(node, reqwest::Method::GET, path).await;
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
 /// The rows of `sql` on `node`.
 pub async fn rows(node: &TestNode, sql: &str) -> Value {
     node.sql(sql).await.unwrap()["rows"].clone()

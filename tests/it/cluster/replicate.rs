@@ -1,6 +1,8 @@
 use serde_json::json;
 
-use super::{cluster, converged, rows};
+use reqwest::Method;
+
+use super::{cluster, converged, get_json, rows, send};
 
 /// The seed's quick start over HTTP: node1 with its embedded broker, node2 joining through
 /// `--replication-url`; writes on either node are visible on both.
@@ -149,12 +151,7 @@ async fn replications_are_listed_and_removable() {
     // Node 1 reads its own two change sets back (that ends their rows' pending state).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let list = loop {
-        let response = nodes[0]
-            .client()
-            .get(nodes[0].url("/replications"))
-            .send()
-            .await
-            .unwrap();
+        let response = send(&nodes[0], Method::GET, "/replications").await;
         assert_eq!(response.status(), 200);
         let list: serde_json::Value = response.json().await.unwrap();
         if list["replications"][0]["applied_seq"].as_u64().unwrap_or(0) >= 2 {
@@ -175,12 +172,12 @@ async fn replications_are_listed_and_removable() {
     assert_eq!(names, ["node1_ha_db", "node2_ha_db"], "{list}");
     let own = &list["replications"][0];
     assert!(own["error"].is_null());
-    let other = nodes[0]
-        .client()
-        .get(nodes[0].url("/databases/ha.db/replications/node2_ha_db"))
-        .send()
-        .await
-        .unwrap();
+    let other = send(
+        &nodes[0],
+        Method::GET,
+        "/databases/ha.db/replications/node2_ha_db",
+    )
+    .await;
     assert_eq!(other.status(), 200);
     let other: serde_json::Value = other.json().await.unwrap();
     assert!(other["delivered_seq"].as_u64().unwrap() >= 2, "{other}");
@@ -188,29 +185,11 @@ async fn replications_are_listed_and_removable() {
         other["applied_seq"].is_null(),
         "another node's applied position is its own business"
     );
-    let missing = nodes[0]
-        .client()
-        .delete(nodes[0].url("/replications/nobody_ha_db"))
-        .send()
-        .await
-        .unwrap();
+    let missing = send(&nodes[0], Method::DELETE, "/replications/nobody_ha_db").await;
     assert_eq!(missing.status(), 404);
-    let removed = nodes[0]
-        .client()
-        .delete(nodes[0].url("/replications/node2_ha_db"))
-        .send()
-        .await
-        .unwrap();
+    let removed = send(&nodes[0], Method::DELETE, "/replications/node2_ha_db").await;
     assert_eq!(removed.status(), 200);
-    let list: serde_json::Value = nodes[0]
-        .client()
-        .get(nodes[0].url("/replications"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = get_json(&nodes[0], "/replications").await.1;
     assert_eq!(list["replications"].as_array().unwrap().len(), 1, "{list}");
 }
 
@@ -225,12 +204,7 @@ async fn an_apply_error_is_visible() {
     nodes[0].sql("INSERT INTO t VALUES (1, 2)").await.unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let reason = loop {
-        let ready = nodes[1]
-            .client()
-            .get(nodes[1].url("/readyz"))
-            .send()
-            .await
-            .unwrap();
+        let ready = send(&nodes[1], Method::GET, "/readyz").await;
         if ready.status() == 503 {
             let body: serde_json::Value = ready.json().await.unwrap();
             break body["reason"].as_str().unwrap().to_string();
@@ -245,15 +219,7 @@ async fn an_apply_error_is_visible() {
         reason.contains("fails to apply") && reason.contains("b"),
         "{reason}"
     );
-    let own: serde_json::Value = nodes[1]
-        .client()
-        .get(nodes[1].url("/replications/node2_ha_db"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let own: serde_json::Value = get_json(&nodes[1], "/replications/node2_ha_db").await.1;
     assert!(
         own["failing_seq"].as_u64().is_some() && own["error"].is_string(),
         "{own}"
@@ -262,12 +228,7 @@ async fn an_apply_error_is_visible() {
         nodes[1].sql("SELECT count(*) FROM t").await.unwrap()["rows"],
         json!([[0]])
     );
-    let ready = nodes[0]
-        .client()
-        .get(nodes[0].url("/readyz"))
-        .send()
-        .await
-        .unwrap();
+    let ready = send(&nodes[0], Method::GET, "/readyz").await;
     assert_eq!(ready.status(), 200, "node1 applies nothing and is fine");
 }
 
@@ -355,15 +316,9 @@ async fn a_created_database_is_consumed_and_a_dropped_one_stops() {
     assert_eq!(status, 200, "{answer}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let list: serde_json::Value = nodes[0]
-            .client()
-            .get(nodes[0].url("/databases/extra.db/replications"))
-            .send()
+        let list: serde_json::Value = get_json(&nodes[0], "/databases/extra.db/replications")
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .1;
         let own = &list["replications"][0];
         if own["name"] == "node1_extra_db" && own["applied_seq"].as_u64().unwrap_or(0) >= 1 {
             break;
