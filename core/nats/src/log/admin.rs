@@ -41,7 +41,10 @@ pub async fn consumers(
             name: info.name.clone(),
             delivered_seq: info.delivered.stream_sequence,
             pending: info.num_pending,
-            last_active: info.delivered.last_active.map(|t| t.to_string()),
+            last_active: info.delivered.last_active.and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            }),
         });
     }
     reports.sort_by(|a, b| a.name.cmp(&b.name));
