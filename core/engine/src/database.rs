@@ -347,7 +347,8 @@ impl Drop for Database {
     }
 }
 
-async fn blocking<T: Send + 'static>(
+/// Runs SQLite work (or other blocking work) off the async workers (ARCHITECTURE rule 3).
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, CoreError> + Send + 'static,
 ) -> Result<T, CoreError> {
     tokio::task::spawn_blocking(work)

@@ -7,6 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use ha_types::{Statement, StatementResult, Value};
 use tracing::info;
 
+use crate::database::blocking;
 use crate::dsn::validate_new_database_name;
 use crate::{
     CoreError, Database, DatabaseOptions, DatabaseSpec, Executed, SpecialCommand, Storage,
@@ -112,12 +113,7 @@ impl Registry {
             storage,
         };
         let options = self.options.database.clone();
-        let database = tokio::task::spawn_blocking(move || Database::open(spec, options))
-            .await
-            .map_err(|e| CoreError::Io {
-                context: "creating a database".into(),
-                source: std::io::Error::other(e.to_string()),
-            })??;
+        let database = blocking(move || Database::open(spec, options)).await?;
         let mut databases = self
             .databases
             .write()
@@ -158,7 +154,7 @@ impl Registry {
             }
             databases.remove(position)
         };
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             database.close();
             for file in database.files() {
                 match std::fs::remove_file(&file) {
@@ -174,11 +170,7 @@ impl Registry {
             }
             Ok(())
         })
-        .await
-        .map_err(|e| CoreError::Io {
-            context: "dropping a database".into(),
-            source: std::io::Error::other(e.to_string()),
-        })??;
+        .await?;
         info!(database = id, "database dropped");
         Ok(())
     }

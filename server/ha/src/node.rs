@@ -72,7 +72,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     if let Some(replication) = replication.as_mut() {
         replication.start_consumers(&registry)?;
         let handle = replication.handle();
-        registry.on_created(Box::new(move |database| handle.start_consumer(database)));
+        registry.on_created(Box::new(move |database| {
+            // Such a consumer ends when its database is dropped or the node stops.
+            handle.start_consumer(database);
+        }));
     }
 
     let bind = SocketAddr::new(config.bind_address, config.port);

@@ -34,7 +34,7 @@ pub(crate) struct ReplicationHandle {
 impl ReplicationHandle {
     /// Starts the consumer of a database created while the node runs; it ends when the
     /// database is dropped or the node stops.
-    pub(crate) fn start_consumer(&self, database: Arc<ha_core::Database>) {
+    pub(crate) fn start_consumer(&self, database: Arc<ha_core::Database>) -> JoinHandle<()> {
         tokio::spawn(run_consumer(
             self.context.clone(),
             self.stream.clone(),
@@ -42,7 +42,7 @@ impl ReplicationHandle {
             database,
             self.start.clone(),
             self.stop.clone(),
-        ));
+        ))
     }
 }
 
@@ -134,16 +134,10 @@ impl Replication {
 
     /// Starts one consumer per database of the registry.
     pub(crate) fn start_consumers(&mut self, registry: &Registry) -> anyhow::Result<()> {
+        let handle = self.handle();
         for id in registry.ids() {
-            let database = registry.get(Some(&id))?;
-            self.consumers.push(tokio::spawn(run_consumer(
-                self.context.clone(),
-                self.stream.clone(),
-                self.node.clone(),
-                database,
-                self.start.clone(),
-                self.stop.subscribe(),
-            )));
+            self.consumers
+                .push(handle.start_consumer(registry.get(Some(&id))?));
         }
         Ok(())
     }
