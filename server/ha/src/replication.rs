@@ -48,6 +48,10 @@ impl ReplicationHandle {
 
 pub(crate) struct Replication {
     embedded: Option<EmbeddedNats>,
+    /// The broker's store under `-m`: a fresh directory of its own, removed after the broker
+    /// stops. (A name derived from the node and pid was once used; pids get reused, and a
+    /// later node replayed a stale stream left behind by an earlier one.)
+    _temporary_store: Option<tempfile::TempDir>,
     client: async_nats::Client,
     context: jetstream::Context,
     stream: String,
@@ -65,9 +69,12 @@ pub(crate) fn enabled(config: &Config) -> bool {
 
 impl Replication {
     pub(crate) async fn start(config: &Config, data_dir: PathBuf) -> anyhow::Result<Replication> {
-        let embedded = match &config.replication_url {
-            Some(_) => None,
-            None => Some(start_embedded(config, data_dir).await?),
+        let (embedded, temporary_store) = match &config.replication_url {
+            Some(_) => (None, None),
+            None => {
+                let (embedded, temporary) = start_embedded(config, data_dir).await?;
+                (Some(embedded), temporary)
+            }
         };
         let url = match (&config.replication_url, &embedded) {
             (Some(url), _) => url.clone(),
@@ -110,6 +117,7 @@ impl Replication {
         info!(url = %redact(&url), stream = %config.replication_stream, "replication ready");
         Ok(Replication {
             embedded,
+            _temporary_store: temporary_store,
             client,
             context,
             stream: config.replication_stream.clone(),
@@ -155,17 +163,27 @@ impl Replication {
         if let Some(embedded) = self.embedded {
             embedded.stop().await;
         }
+        // `_temporary_store`, if any, is removed as `self` drops here, after the broker.
     }
 }
 
-async fn start_embedded(config: &Config, data_dir: PathBuf) -> anyhow::Result<EmbeddedNats> {
-    let store_dir = match (&config.nats_store_dir, config.memory) {
-        (Some(dir), _) => dir.clone(),
+/// Starts the embedded broker; with `-m` and no `--nats-store-dir` its store is a temporary
+/// directory, returned so that it lives as long as the broker.
+async fn start_embedded(
+    config: &Config,
+    data_dir: PathBuf,
+) -> anyhow::Result<(EmbeddedNats, Option<tempfile::TempDir>)> {
+    let (store_dir, temporary) = match (&config.nats_store_dir, config.memory) {
+        (Some(dir), _) => (dir.clone(), None),
         // With -m nothing of the node is kept: the broker's store is temporary too.
         (None, true) => {
-            std::env::temp_dir().join(format!("ha-nats-{}-{}", config.name, std::process::id()))
+            let temporary = tempfile::Builder::new()
+                .prefix(&format!("ha-nats-{}-", config.name))
+                .tempdir()
+                .context("creating the embedded broker's temporary store")?;
+            (temporary.path().to_path_buf(), Some(temporary))
         }
-        (None, false) => data_dir.join("nats"),
+        (None, false) => (data_dir.join("nats"), None),
     };
     let mut options = EmbeddedNatsOptions::new(store_dir, config.name.clone());
     options.port = config.nats_port;
@@ -174,9 +192,10 @@ async fn start_embedded(config: &Config, data_dir: PathBuf) -> anyhow::Result<Em
     options.config_file = config.nats_config.clone();
     options.show_logs = config.nats_logs;
     options.program = config.nats_bin.clone();
-    EmbeddedNats::start(options)
+    let embedded = EmbeddedNats::start(options)
         .await
-        .context("--nats-port: starting the embedded nats-server")
+        .context("--nats-port: starting the embedded nats-server")?;
+    Ok((embedded, temporary))
 }
 
 async fn connect(url: &str) -> anyhow::Result<async_nats::Client> {

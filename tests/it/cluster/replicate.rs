@@ -427,3 +427,34 @@ async fn a_late_node_with_policy_new_starts_at_the_end_of_the_log() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Under `-m` the embedded broker's store is temporary: a directory of its own while the node
+/// runs, gone after it stops. (A stale store left by an earlier node was once replayed by a
+/// later one whose pid matched.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_node_removes_its_broker_store_when_it_stops() {
+    let tmp = tempfile::tempdir().unwrap();
+    let listing = || -> Vec<String> {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let node = ha_test_harness::NodeBuilder::new(crate::support::BIN)
+        .env("TMPDIR", tmp.path().to_string_lossy())
+        .args(["-n", "node1", "-m"])
+        .embedded_nats(ha_test_harness::free_port().unwrap())
+        .start()
+        .await
+        .unwrap();
+    node.sql("CREATE TABLE t(x)").await.unwrap();
+    let running = listing();
+    assert!(
+        running
+            .iter()
+            .any(|name| name.starts_with("ha-nats-node1-")),
+        "no broker store in TMPDIR while running: {running:?}"
+    );
+    assert_eq!(node.stop().await.unwrap(), Some(0));
+    assert_eq!(listing(), Vec::<String>::new());
+}
