@@ -1,10 +1,11 @@
 //! End-to-end tests of the `ha` binary: every test starts the real program through the harness
-//! (port 0, its own directory) and talks to it as a user would, over HTTP (reqwest, curl) or its
-//! command line.
+//! (port 0, its own directory) and talks to it as a user would, over HTTP (reqwest, curl), the PostgreSQL
+//! wire protocol (psql, tokio-postgres) or its command line.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cluster;
 mod frontends;
 mod node;
+mod pg;
 mod support;

@@ -13,7 +13,8 @@ use crate::exec::{self, Access, RunError};
 use crate::open::Opener;
 use crate::readers::{CancelOnDrop, Canceller, ReaderPool};
 use crate::replication::{LogEntry, ReplicationOptions};
-use crate::writer::{ReplicationState, Writer};
+use crate::transaction::WriteTransaction;
+use crate::writer::{JobOutput, ReplicationState, Writer};
 use crate::{CoreError, DatabaseSpec, Storage, backup};
 
 /// Limits of one database, and its replication.
@@ -25,6 +26,9 @@ pub struct DatabaseOptions {
     pub queue_wait: Duration,
     /// `None`: a standalone database (nothing captured, no `_ha_*` tables).
     pub replication: Option<ReplicationOptions>,
+    /// An interactive transaction idle longer than this is rolled back: while it is open it
+    /// holds the database's one writer.
+    pub transaction_idle_timeout: Duration,
 }
 
 impl Default for DatabaseOptions {
@@ -33,6 +37,7 @@ impl Default for DatabaseOptions {
             concurrent_queries: 50,
             queue_wait: Duration::from_secs(5),
             replication: None,
+            transaction_idle_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -140,6 +145,20 @@ impl Database {
         self.write(statements, permit).await
     }
 
+    /// What `sql` takes and returns, without running it.
+    pub async fn describe(&self, sql: String) -> Result<ha_types::StatementDescription, CoreError> {
+        let permit = self.slot().await?;
+        let readers = Arc::clone(&self.readers);
+        blocking(move || {
+            let _permit = permit;
+            let conn = readers.take()?;
+            let description = crate::describe::describe(&conn, &sql);
+            readers.give_back(conn);
+            description
+        })
+        .await
+    }
+
     /// A consistent copy of the database as an unlinked temporary file, and its length.
     pub async fn backup(&self) -> Result<(File, u64), CoreError> {
         let permit = self.slot().await?;
@@ -230,6 +249,47 @@ impl Database {
         let output = answer
             .await
             .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
+        self.acknowledged(output).await
+    }
+
+    /// Runs one statement on a reader for a session's transaction that has not written yet;
+    /// `Ok(None)` when the statement writes (the transaction must take the writer first).
+    pub(crate) async fn read_in_transaction(
+        &self,
+        statement: Statement,
+    ) -> Result<Option<StatementResult>, CoreError> {
+        let permit = self.slot().await?;
+        match self.read(statement, permit).await {
+            Ok(result) => Ok(Some(result)),
+            Err(RunError::NeedsWriter) => Ok(None),
+            Err(RunError::Failed(e)) => Err(e),
+        }
+    }
+
+    /// Takes the writer for an interactive transaction; waits while another one holds it.
+    pub(crate) async fn begin_write(&self) -> Result<WriteTransaction, CoreError> {
+        let (commands, started) = self.writer.begin(self.options.transaction_idle_timeout)?;
+        started
+            .await
+            .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
+        Ok(WriteTransaction::new(
+            commands,
+            self.options.transaction_idle_timeout,
+        ))
+    }
+
+    /// Commits an interactive transaction and waits for its change set like any write.
+    pub(crate) async fn commit(
+        &self,
+        transaction: WriteTransaction,
+    ) -> Result<Executed, CoreError> {
+        let output = transaction.commit().await?;
+        self.acknowledged(output).await
+    }
+
+    /// What a committed write answers: at once without replication (or with async
+    /// acknowledgement), else once the log stored its change set.
+    async fn acknowledged(&self, output: JobOutput) -> Result<Executed, CoreError> {
         let (Some(published), Some(replication)) = (output.published, &self.options.replication)
         else {
             return Ok(Executed {

@@ -164,6 +164,10 @@ fn check_positional_count(params: &Params, highest_position: usize) -> Result<()
 fn step(conn: &Conn, stmt: &mut rusqlite::Statement<'_>) -> Result<StatementResult, RunError> {
     if stmt.column_count() > 0 {
         let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
+        let declared_types: Vec<Option<String>> = stmt
+            .columns()
+            .map(|c| c.decl_type().map(str::to_string))
+            .collect();
         let width = columns.len();
         let mut rows = Vec::new();
         let mut cursor = stmt.raw_query();
@@ -174,7 +178,11 @@ fn step(conn: &Conn, stmt: &mut rusqlite::Statement<'_>) -> Result<StatementResu
             }
             rows.push(values);
         }
-        return Ok(StatementResult::Rows { columns, rows });
+        return Ok(StatementResult::Rows {
+            columns,
+            rows,
+            declared_types,
+        });
     }
     let before = conn.conn.total_changes();
     stmt.raw_execute()?;
@@ -350,7 +358,8 @@ mod tests {
             r,
             StatementResult::Rows {
                 columns: vec!["name".into()],
-                rows: vec![vec![Value::Text("b".into())]]
+                rows: vec![vec![Value::Text("b".into())]],
+                declared_types: vec![Some("TEXT".into())],
             }
         );
         assert!(exec(&c, "SELECT ?", Params::Positional(vec![])).is_err());
@@ -370,7 +379,8 @@ mod tests {
             r,
             StatementResult::Rows {
                 columns: vec!["id".into(), "name".into()],
-                rows: vec![vec![Value::Integer(1), Value::Text("r".into())]]
+                rows: vec![vec![Value::Integer(1), Value::Text("r".into())]],
+                declared_types: vec![Some("INTEGER".into()), Some("TEXT".into())],
             }
         );
         assert!(matches!(

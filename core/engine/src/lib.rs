@@ -14,6 +14,7 @@ mod backup;
 mod capture;
 mod classify;
 mod database;
+mod describe;
 mod dsn;
 mod error;
 mod exec;
@@ -21,7 +22,9 @@ mod open;
 mod readers;
 mod registry;
 mod replication;
+mod session;
 mod special;
+mod transaction;
 mod writer;
 
 pub use database::{ApplyStatus, Database, DatabaseOptions, Executed};
@@ -31,4 +34,5 @@ pub use registry::{OnCreated, Registry, RegistryOptions};
 pub use replication::{
     AckFuture, ChangeLog, LogEntry, PublishFuture, ReplicationOptions, RowIdentify,
 };
+pub use session::{Session, TransactionStatus};
 pub use special::SpecialCommand;

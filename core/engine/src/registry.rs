@@ -7,8 +7,11 @@ use std::sync::{Arc, PoisonError, RwLock};
 use ha_types::{Statement, StatementResult, Value};
 use tracing::info;
 
+use ha_types::sql_text::TransactionCommand;
+
 use crate::database::blocking;
 use crate::dsn::validate_new_database_name;
+use crate::session::Session;
 use crate::{
     CoreError, Database, DatabaseOptions, DatabaseSpec, Executed, SpecialCommand, Storage,
 };
@@ -199,6 +202,78 @@ impl Registry {
         }
     }
 
+    /// Runs statements for a wire-protocol session. One statement may be a transaction
+    /// command, a special command, or SQL (inside the session's transaction when one is open).
+    /// Several statements run as one implicit transaction (a batch), which is refused while
+    /// the session has a transaction open or when one of them is a transaction command: send
+    /// those one at a time.
+    pub async fn execute_in(
+        &self,
+        session: &mut Session,
+        mut statements: Vec<Statement>,
+    ) -> Result<Executed, CoreError> {
+        if statements.len() == 1 {
+            let statement = statements.remove(0);
+            if let Some(command) = TransactionCommand::parse(&statement.sql) {
+                let current = session.database.clone();
+                return session
+                    .transaction_command(|| self.get(current.as_deref()), command)
+                    .await;
+            }
+            if let Some(special) = SpecialCommand::parse(&statement.sql) {
+                if session.in_transaction()
+                    && matches!(
+                        special,
+                        SpecialCommand::SetDatabase(_) | SpecialCommand::UnsetDatabase
+                    )
+                {
+                    return Err(CoreError::Sql {
+                        code: ha_types::ErrorCode::TransactionState,
+                        message: "the database can't be changed inside a transaction".into(),
+                    });
+                }
+                return Ok(Executed {
+                    results: vec![self.run_special(&mut session.database, special).await?],
+                    seq: None,
+                });
+            }
+            if session.in_transaction() {
+                return Ok(Executed {
+                    results: vec![session.run_in_transaction(statement).await?],
+                    seq: None,
+                });
+            }
+            statements.push(statement);
+        } else if session.in_transaction()
+            || statements
+                .iter()
+                .any(|s| TransactionCommand::parse(&s.sql).is_some())
+        {
+            return Err(CoreError::BadRequest(
+                "inside a transaction, or with transaction commands, send statements one at a time"
+                    .into(),
+            ));
+        }
+        self.execute(&mut session.database, statements).await
+    }
+
+    /// Describes a statement for a session (on its current database).
+    pub async fn describe(
+        &self,
+        session: &Session,
+        sql: &str,
+    ) -> Result<ha_types::StatementDescription, CoreError> {
+        if TransactionCommand::parse(sql).is_some() || SpecialCommand::parse(sql).is_some() {
+            return Ok(ha_types::StatementDescription {
+                read_only: true,
+                ..Default::default()
+            });
+        }
+        self.get(session.database.as_deref())?
+            .describe(sql.to_string())
+            .await
+    }
+
     async fn run_special(
         &self,
         current: &mut Option<String>,
@@ -216,6 +291,7 @@ impl Registry {
                     .into_iter()
                     .map(|id| vec![Value::Text(id)])
                     .collect(),
+                declared_types: vec![Some("TEXT".into())],
             }),
             SpecialCommand::CreateDatabase(dsn) => self.create(&dsn).await.map(|_| done),
             SpecialCommand::DropDatabase(id) => {

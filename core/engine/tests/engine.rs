@@ -191,7 +191,7 @@ async fn a_full_database_answers_busy() {
     let options = DatabaseOptions {
         concurrent_queries: 1,
         queue_wait: Duration::from_millis(100),
-        replication: None,
+        ..DatabaseOptions::default()
     };
     let db = Arc::new(Database::open(memory("busy.db"), options).unwrap());
     let slow = {
@@ -259,6 +259,7 @@ async fn registry_creates_switches_and_drops() {
                 vec![Value::Text("main.db".into())],
                 vec![Value::Text("other.db".into())]
             ],
+            declared_types: vec![Some("TEXT".into())],
         }
     );
     let err = registry.drop_database("main.db").await.unwrap_err();

@@ -44,6 +44,12 @@ pub enum ErrorCode {
     ReadOnly,
     /// A feature that this build does not support yet.
     NotSupported,
+    /// An earlier statement of the session's transaction failed: only ROLLBACK (or ROLLBACK TO
+    /// a savepoint) is accepted until the transaction ends.
+    TransactionAborted,
+    /// A transaction command that does not fit the session's state (no such savepoint, a
+    /// transaction ended by the server after it stayed idle too long).
+    TransactionState,
     /// A fault inside the server; details are in its log, not in the message.
     Internal,
 }
@@ -70,6 +76,8 @@ impl ErrorCode {
             ErrorCode::ReplicationPending => "replication_pending",
             ErrorCode::ReadOnly => "read_only",
             ErrorCode::NotSupported => "not_supported",
+            ErrorCode::TransactionAborted => "transaction_aborted",
+            ErrorCode::TransactionState => "transaction_state",
             ErrorCode::Internal => "internal",
         }
     }

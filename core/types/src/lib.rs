@@ -1,16 +1,19 @@
 //! Plain data shared by every part of `ha`: SQL values, statements with their parameters, statement
-//! results, and the stable [`ErrorCode`] that each protocol maps to its own error form.
+//! results, the lexing every front end shares ([`sql_text`]), and the stable [`ErrorCode`] that each protocol maps to its own error form.
 //!
 //! This crate knows nothing of SQLite, tokio or NATS, so clients, bindings and front ends can all
 //! depend on it cheaply.
 
 mod change;
+mod description;
 mod error_code;
 mod result;
+pub mod sql_text;
 mod statement;
 mod value;
 
 pub use change::{CHANGE_SET_VERSION, Change, ChangeSet, RowChange, RowOperation};
+pub use description::{ColumnDescription, ParameterDescription, StatementDescription};
 pub use error_code::ErrorCode;
 pub use result::{EXEC_COLUMNS, StatementResult};
 pub use statement::{Params, Statement};

@@ -10,6 +10,9 @@ pub enum StatementResult {
     Rows {
         columns: Vec<String>,
         rows: Vec<Vec<Value>>,
+        /// Each column's declared type in its table (`None` for expressions); empty when not
+        /// known. Typed protocols (PostgreSQL wire) describe columns with it.
+        declared_types: Vec<Option<String>>,
     },
     /// A statement without result columns.
     Exec {

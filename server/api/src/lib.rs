@@ -7,7 +7,7 @@
 use std::fs::File;
 
 use async_trait::async_trait;
-use ha_types::{ErrorCode, Statement, StatementResult};
+use ha_types::{ErrorCode, Statement, StatementDescription, StatementResult};
 
 /// What a client's connection remembers between requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,6 +90,46 @@ pub struct ReplicationInfo {
     pub error: Option<String>,
 }
 
+/// Where a connection's transaction stands (PostgreSQL's ReadyForQuery status byte).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionStatus {
+    Idle,
+    Open,
+    /// A statement failed inside the transaction: it must be rolled back.
+    Failed,
+}
+
+/// How a wire-protocol connection's session behaves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// The database the connection starts on (`None`: the node's default).
+    pub database: Option<String>,
+    /// PostgreSQL: a failed statement aborts the open transaction. MySQL: it does not.
+    pub abort_on_error: bool,
+}
+
+/// One client connection of a stateful protocol (PostgreSQL, MySQL wire): its current
+/// database, its transaction, its read-your-writes position. Dropping it rolls back an open
+/// transaction.
+#[async_trait]
+pub trait ClientSession: Send {
+    /// Runs one statement: SQL, a transaction command (`BEGIN`, `COMMIT`, `SAVEPOINT`...), or a
+    /// special command. Several statements run as one implicit transaction; that is refused
+    /// inside an open transaction or when one of them is a transaction command.
+    async fn execute(&mut self, statements: Vec<Statement>) -> Result<QueryOutcome, ApiError>;
+
+    /// What a statement takes and returns, without running it.
+    async fn describe(&mut self, sql: &str) -> Result<StatementDescription, ApiError>;
+
+    fn transaction_status(&self) -> TransactionStatus;
+
+    /// The id of the database statements go to (`None` only when the node has none).
+    fn database(&self) -> Option<String>;
+
+    /// Read-your-writes: from now on statements wait until this node applied `seq`.
+    fn set_min_seq(&mut self, seq: Option<u64>);
+}
+
 /// What every front end asks of the node.
 #[async_trait]
 pub trait QueryService: Send + Sync + 'static {
@@ -100,6 +140,9 @@ pub trait QueryService: Send + Sync + 'static {
         session: &mut Session,
         statements: Vec<Statement>,
     ) -> Result<QueryOutcome, ApiError>;
+
+    /// Opens a session for one connection of a stateful protocol.
+    fn open_session(&self, options: SessionOptions) -> Result<Box<dyn ClientSession>, ApiError>;
 
     /// The ids of the databases, the default one first.
     fn list_databases(&self) -> Vec<String>;

@@ -29,6 +29,7 @@ pub(crate) fn registry_options(config: &Config) -> anyhow::Result<RegistryOption
             concurrent_queries: config.concurrent_queries,
             queue_wait: config.concurrent_queries_wait,
             replication: None,
+            transaction_idle_timeout: config.transaction_idle_timeout,
         },
     })
 }

@@ -23,6 +23,9 @@ pub struct RunningNode {
     replication: Option<Replication>,
     stop_http: Option<oneshot::Sender<()>>,
     http: JoinHandle<std::io::Result<()>>,
+    pg_addr: Option<SocketAddr>,
+    stop_pg: Option<oneshot::Sender<()>>,
+    pg: Option<JoinHandle<()>>,
 }
 
 impl RunningNode {
@@ -31,10 +34,21 @@ impl RunningNode {
         self.http_addr
     }
 
+    /// Where the PostgreSQL wire server listens, when `--pg-port` is set.
+    pub fn pg_addr(&self) -> Option<SocketAddr> {
+        self.pg_addr
+    }
+
     /// Stops accepting requests, finishes those in flight, and closes every database.
     pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop_pg.take() {
+            let _ = stop.send(());
+        }
         if let Some(stop) = self.stop_http.take() {
             let _ = stop.send(());
+        }
+        if let Some(pg) = self.pg.take() {
+            let _ = pg.await;
         }
         let served = (&mut self.http).await;
         if let Some(replication) = self.replication.as_mut() {
@@ -88,6 +102,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         replication.as_ref().map(Replication::handle),
         config.replication_timeout,
     ));
+    let (pg_addr, stop_pg, pg) = if config.pg_port != 0 {
+        let (addr, stop, task) = start_pg(&config, Arc::clone(&service) as _).await?;
+        (Some(addr), Some(stop), Some(task))
+    } else {
+        (None, None, None)
+    };
     let router = ha_http::router(
         service,
         ha_http::HttpOptions {
@@ -102,6 +122,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     info!(
         node = %config.name,
         http_addr = %http_addr,
+        pg_addr = pg_addr.map(|a| a.to_string()),
         databases = ?registry.ids(),
         "listening"
     );
@@ -111,7 +132,36 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         replication,
         stop_http: Some(stop_http),
         http,
+        pg_addr,
+        stop_pg,
+        pg,
     })
+}
+
+/// Binds the PostgreSQL wire server and starts serving it.
+async fn start_pg(
+    config: &Config,
+    service: Arc<dyn ha_server_api::QueryService>,
+) -> anyhow::Result<(SocketAddr, oneshot::Sender<()>, JoinHandle<()>)> {
+    let bind = SocketAddr::new(config.bind_address, config.pg_port);
+    let pg_config = ha_pgwire::PgConfig {
+        user: config.pg_user.clone(),
+        password: config.pg_pass.clone(),
+        auth: match config.pg_auth {
+            crate::config::PgAuth::ScramSha256 => ha_pgwire::AuthMethod::ScramSha256,
+            crate::config::PgAuth::Password => ha_pgwire::AuthMethod::Password,
+        },
+        tls: config.pg_cert.clone().zip(config.pg_key.clone()),
+    };
+    let server = ha_pgwire::PgServer::bind(bind, service, pg_config)
+        .await
+        .with_context(|| format!("--pg-port: cannot serve PostgreSQL on {bind}"))?;
+    let addr = server.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve(async move {
+        let _ = stopped.await;
+    }));
+    Ok((addr, stop, task))
 }
 
 /// Runs a node until `shutdown` resolves, then stops it gracefully.

@@ -8,11 +8,12 @@ use ha_core::{CoreError, Registry};
 use ha_nats::log::admin;
 use ha_nats::log::consumer_name;
 use ha_server_api::{
-    ApiError, Backup, QueryOutcome, QueryService, Readiness, ReplicationInfo, Session,
+    ApiError, Backup, ClientSession, QueryOutcome, QueryService, Readiness, ReplicationInfo,
+    Session, SessionOptions, TransactionStatus,
 };
 
 use crate::replication::ReplicationHandle;
-use ha_types::{ErrorCode, Statement};
+use ha_types::{ErrorCode, Statement, StatementDescription};
 
 pub(crate) struct NodeService {
     registry: Arc<Registry>,
@@ -60,6 +61,18 @@ impl QueryService for NodeService {
             results: executed.results,
             seq: executed.seq,
         })
+    }
+
+    fn open_session(&self, options: SessionOptions) -> Result<Box<dyn ClientSession>, ApiError> {
+        if let Some(database) = &options.database {
+            self.registry.get(Some(database)).map_err(to_api)?;
+        }
+        Ok(Box::new(NodeSession {
+            registry: Arc::clone(&self.registry),
+            session: ha_core::Session::new(options.database, options.abort_on_error),
+            min_seq: None,
+            min_seq_wait: self.min_seq_wait,
+        }))
     }
 
     fn list_databases(&self) -> Vec<String> {
@@ -204,5 +217,63 @@ fn to_api(error: CoreError) -> ApiError {
         code,
         message,
         statement_index: error.statement_index(),
+    }
+}
+
+/// A wire-protocol connection's session over the engine's.
+struct NodeSession {
+    registry: Arc<Registry>,
+    session: ha_core::Session,
+    min_seq: Option<u64>,
+    min_seq_wait: std::time::Duration,
+}
+
+#[async_trait]
+impl ClientSession for NodeSession {
+    async fn execute(&mut self, statements: Vec<Statement>) -> Result<QueryOutcome, ApiError> {
+        if let Some(seq) = self.min_seq {
+            let db = self
+                .registry
+                .get(self.session.database.as_deref())
+                .map_err(to_api)?;
+            db.wait_applied(seq, self.min_seq_wait)
+                .await
+                .map_err(to_api)?;
+        }
+        let executed = self
+            .registry
+            .execute_in(&mut self.session, statements)
+            .await
+            .map_err(to_api)?;
+        Ok(QueryOutcome {
+            results: executed.results,
+            seq: executed.seq,
+        })
+    }
+
+    async fn describe(&mut self, sql: &str) -> Result<StatementDescription, ApiError> {
+        self.registry
+            .describe(&self.session, sql)
+            .await
+            .map_err(to_api)
+    }
+
+    fn transaction_status(&self) -> TransactionStatus {
+        match self.session.transaction_status() {
+            ha_core::TransactionStatus::Idle => TransactionStatus::Idle,
+            ha_core::TransactionStatus::Open => TransactionStatus::Open,
+            ha_core::TransactionStatus::Failed => TransactionStatus::Failed,
+        }
+    }
+
+    fn database(&self) -> Option<String> {
+        self.session
+            .database
+            .clone()
+            .or_else(|| self.registry.ids().into_iter().next())
+    }
+
+    fn set_min_seq(&mut self, seq: Option<u64>) {
+        self.min_seq = seq;
     }
 }

@@ -26,6 +26,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
             StatusCode::SERVICE_UNAVAILABLE
         }
         ErrorCode::NotSupported => StatusCode::NOT_IMPLEMENTED,
+        ErrorCode::TransactionAborted | ErrorCode::TransactionState => StatusCode::CONFLICT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

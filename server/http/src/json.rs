@@ -19,7 +19,7 @@ impl Serialize for ResultBody<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(2))?;
         match self.0 {
-            StatementResult::Rows { columns, rows } => {
+            StatementResult::Rows { columns, rows, .. } => {
                 map.serialize_entry("columns", columns)?;
                 map.serialize_entry("rows", &RowsOf(rows))?;
             }
@@ -100,6 +100,7 @@ mod tests {
                 Value::Null,
                 Value::Blob(vec![1, 2]),
             ]],
+            declared_types: vec![],
         };
         assert_eq!(
             serde_json::to_string(&BatchBody(&[rows])).unwrap(),

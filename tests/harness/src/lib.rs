@@ -139,7 +139,8 @@ impl NodeBuilder {
         };
         Ok(TestNode {
             child,
-            http_addr: addr,
+            http_addr: addr.http,
+            pg_addr: addr.pg,
             dir,
             _temp: temp,
             logs,
@@ -192,6 +193,8 @@ pub struct Finished {
 pub struct TestNode {
     child: Child,
     pub http_addr: std::net::SocketAddr,
+    /// The PostgreSQL wire address, when the node serves it (`--pg-port`).
+    pub pg_addr: Option<std::net::SocketAddr>,
     dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     logs: Arc<Mutex<Vec<String>>>,
@@ -279,7 +282,7 @@ impl TestNode {
 async fn read_logs(
     stderr: tokio::process::ChildStderr,
     logs: Arc<Mutex<Vec<String>>>,
-    ready: oneshot::Sender<std::net::SocketAddr>,
+    ready: oneshot::Sender<Listening>,
 ) {
     let mut ready = Some(ready);
     let mut lines = BufReader::new(stderr).lines();
@@ -296,12 +299,23 @@ async fn read_logs(
     }
 }
 
-/// The address in the node's `listening` log record.
-fn listening_addr(line: &str) -> Option<std::net::SocketAddr> {
+/// Where the node listens, from its `listening` log record.
+struct Listening {
+    http: std::net::SocketAddr,
+    pg: Option<std::net::SocketAddr>,
+}
+
+fn listening_addr(line: &str) -> Option<Listening> {
     let record: serde_json::Value = serde_json::from_str(line).ok()?;
     let fields = record.get("fields")?;
     if fields.get("message")?.as_str()? != "listening" {
         return None;
     }
-    fields.get("http_addr")?.as_str()?.parse().ok()
+    Some(Listening {
+        http: fields.get("http_addr")?.as_str()?.parse().ok()?,
+        pg: fields
+            .get("pg_addr")
+            .and_then(|a| a.as_str())
+            .and_then(|a| a.parse().ok()),
+    })
 }

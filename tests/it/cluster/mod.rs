@@ -2,6 +2,7 @@
 
 mod converge;
 mod faults;
+mod pg;
 mod quick_start;
 mod replicate;
 

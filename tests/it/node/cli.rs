@@ -68,8 +68,8 @@ async fn flags_of_features_not_built_are_refused_at_start() {
         ),
         (
             &[],
-            &[("HA_PG_PORT", "5432")],
-            "not supported yet: --pg-port",
+            &[("HA_MYSQL_USER", "x")],
+            "not supported yet: --mysql-user",
         ),
         (
             &["--interceptor", "x.rhai"],

@@ -9,6 +9,7 @@
 //! changes are serialized by this one thread.
 
 mod group;
+mod interactive;
 mod replicated;
 
 use std::collections::VecDeque;
@@ -20,6 +21,7 @@ use ha_types::{Statement, StatementResult};
 use tokio::sync::oneshot;
 use tracing::{debug, error};
 
+pub(crate) use interactive::TransactionCommand;
 pub(crate) use replicated::ReplicationState;
 
 use crate::CoreError;
@@ -42,6 +44,9 @@ pub(crate) struct JobOutput {
 
 pub(crate) type JobResult = Result<JobOutput, CoreError>;
 
+/// Answers when an interactive transaction holds the writer (or could not begin).
+pub(crate) type Started = oneshot::Receiver<Result<(), CoreError>>;
+
 pub(crate) struct WriteJob {
     pub statements: Vec<Statement>,
     pub reply: oneshot::Sender<JobResult>,
@@ -61,6 +66,7 @@ pub(crate) struct ApplyJob {
 pub(crate) enum Message {
     Job(WriteJob),
     Apply(ApplyJob),
+    Interactive(interactive::InteractiveJob),
     Stop,
 }
 
@@ -100,6 +106,23 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         self.send(Message::Job(WriteJob { statements, reply }))?;
         Ok(answer)
+    }
+
+    /// Queues an interactive transaction: once the writer takes it, it runs only the commands
+    /// sent on the returned channel until COMMIT, ROLLBACK, the channel's end, or
+    /// `idle_timeout` without a command. The receiver answers when the writer took it.
+    pub(crate) fn begin(
+        &self,
+        idle_timeout: Duration,
+    ) -> Result<(mpsc::Sender<TransactionCommand>, Started), CoreError> {
+        let (commands, receiver) = mpsc::channel();
+        let (started, answer) = oneshot::channel();
+        self.send(Message::Interactive(interactive::InteractiveJob {
+            commands: receiver,
+            started,
+            idle_timeout,
+        }))?;
+        Ok((commands, answer))
     }
 
     /// Queues log entries to apply.
@@ -175,6 +198,9 @@ fn run_loop(
                     }
                 }
                 group::commit_group(conn, replication.as_mut(), group);
+            }
+            Message::Interactive(job) => {
+                interactive::run(conn, replication.as_mut(), job, receiver, &mut backlog);
             }
             Message::Apply(job) => match replication.as_mut() {
                 Some(state) => state.apply(conn, job),

@@ -14,7 +14,7 @@ use clap::Parser;
 
 use super::duration::parse_duration;
 use super::size::parse_byte_size;
-use super::values::{LogFormat, LogLevel, ReplicationPolicy, RowIdentify};
+use super::values::{LogFormat, LogLevel, PgAuth, ReplicationPolicy, RowIdentify};
 
 /// `--db-params` when none is given: the engine reads these three names as pragmas.
 pub const DEFAULT_DB_PARAMS: &str = "journal_mode=WAL&busy_timeout=5000&synchronous=NORMAL";
@@ -53,6 +53,10 @@ pub struct Config {
     /// How long a query waits for a free slot before the "busy" error
     #[arg(long, env = "HA_CONCURRENT_QUERIES_WAIT", default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
     pub concurrent_queries_wait: Duration,
+    /// An interactive transaction (BEGIN over a wire protocol) idle longer than this is rolled
+    /// back: while it is open it holds its database's one writer
+    #[arg(long, env = "HA_TRANSACTION_IDLE_TIMEOUT", default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    pub transaction_idle_timeout: Duration,
     /// Largest HTTP request body in bytes (or with KiB/MiB/GiB); larger ones get 413
     #[arg(long, env = "HA_MAX_BODY_SIZE", default_value = "32MiB", value_name = "SIZE", value_parser = parse_byte_size)]
     pub max_body_size: usize,
@@ -194,6 +198,9 @@ pub struct Config {
     /// TLS key (PEM) of the PostgreSQL wire server
     #[arg(long, env = "HA_PG_KEY")]
     pub pg_key: Option<PathBuf>,
+    /// How PostgreSQL wire clients prove the password: scram-sha-256 or password (cleartext)
+    #[arg(long, env = "HA_PG_AUTH", value_enum, default_value_t = PgAuth::ScramSha256)]
+    pub pg_auth: PgAuth,
     /// PostgreSQL source DSN to mirror through logical replication
     #[arg(long, env = "HA_PG_PROXIED")]
     pub pg_proxied: Option<String>,

@@ -6,6 +6,17 @@ use std::str::FromStr;
 
 use clap::ValueEnum;
 
+/// How PostgreSQL wire clients authenticate (`--pg-auth`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum PgAuth {
+    /// SCRAM-SHA-256: the password never crosses the wire.
+    #[default]
+    #[value(name = "scram-sha-256")]
+    ScramSha256,
+    /// The password in clear text (use with TLS).
+    Password,
+}
+
 /// How an applied change finds its row on another node (§6.5).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum RowIdentify {

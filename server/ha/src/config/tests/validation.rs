@@ -99,7 +99,7 @@ fn help_and_version_are_not_failures() {
     assert!(
         help.contains("[env: HA_NATS_PORT]")
             && help.contains("(not supported yet)")
-            && help.contains("[env: HA_PG_PORT]"),
+            && help.contains("[env: HA_MYSQL_PORT]"),
         "{help}"
     );
     let ConfigError::Cli(version) = load(&["--version"], &[]).unwrap_err() else {
@@ -114,14 +114,23 @@ fn help_and_version_are_not_failures() {
 
 #[test]
 fn not_supported_yet_only_when_explicit() {
-    // Defaults of unbuilt features (pg-user, mysql-user, ...) are fine when not given.
+    // Defaults of unbuilt features (mysql-user, ...) are fine when not given.
     assert!(ok(&[], &[]).validate().is_ok());
-    let e = ok(&["--pg-user", "x"], &[]).validate().unwrap_err();
-    assert_eq!(e.to_string(), "not supported yet: --pg-user");
-    let e = ok(&["--pg-port", "5432"], &[("HA_LEADER_ADDR", "x:1")])
+    let e = ok(&["--mysql-user", "x"], &[]).validate().unwrap_err();
+    assert_eq!(e.to_string(), "not supported yet: --mysql-user");
+    let e = ok(&["--mysql-port", "3306"], &[("HA_LEADER_ADDR", "x:1")])
         .validate()
         .unwrap_err();
-    assert_eq!(e.to_string(), "not supported yet: --leader-addr, --pg-port");
+    assert_eq!(
+        e.to_string(),
+        "not supported yet: --leader-addr, --mysql-port"
+    );
+    // Built features validate.
+    assert!(
+        ok(&["--pg-port", "5432", "--pg-user", "x"], &[])
+            .validate()
+            .is_ok()
+    );
     let file = TempFile::new("grpc-insecure\n");
     let e = ok(&["-c", file.path()], &[]).validate().unwrap_err();
     assert_eq!(e.to_string(), "not supported yet: --grpc-insecure");
@@ -137,12 +146,12 @@ fn off_values_of_unbuilt_features_are_allowed() {
     );
     assert!(c.is_explicit("nats-port") && c.is_explicit("snapshot-interval"));
     assert!(c.validate().is_ok());
-    let e = ok(&["--snapshot-interval", "1m", "--pg-port", "5432"], &[])
+    let e = ok(&["--snapshot-interval", "1m", "--mysql-port", "3306"], &[])
         .validate()
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "not supported yet: --snapshot-interval, --pg-port"
+        "not supported yet: --snapshot-interval, --mysql-port"
     );
 }
 

@@ -1,0 +1,456 @@
+//! What front ends and the engine need to know of an SQL text before SQLite sees it: where one
+//! statement ends and the next begins, its leading keyword, and whether it is a transaction
+//! command (`BEGIN`, `COMMIT`, `SAVEPOINT`...), which the engine runs itself.
+//!
+//! A small lexer of our own rather than a full SQL parser: these questions only need quotes,
+//! comments and words told apart, and it must accept every dialect a client may send.
+
+/// One lexical piece of an SQL text, as a byte range of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A keyword or a bare identifier.
+    Word,
+    /// `"x"`, `` `x` `` or `[x]`.
+    QuotedIdentifier,
+    /// `'x'` (also `E'x'` / `X'..'` prefixes lexed as a word then a string).
+    String,
+    Number,
+    /// `?`, `?N`, `$N`, `:name`, `@name`, `$name`.
+    Parameter,
+    Semicolon,
+    /// Any other single character (operators, parentheses, commas).
+    Symbol,
+    Whitespace,
+    Comment,
+}
+
+/// Splits `sql` into tokens. Never fails: an unterminated quote or comment runs to the end.
+pub fn tokenize(sql: &str) -> Vec<Token> {
+    let bytes = sql.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        let c = bytes[i];
+        let kind = match c {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
+                while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                TokenKind::Whitespace
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                TokenKind::Comment
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = find(bytes, i + 2, b"*/").map_or(bytes.len(), |end| end + 2);
+                TokenKind::Comment
+            }
+            b'\'' => {
+                i = quoted_end(bytes, i, b'\'');
+                TokenKind::String
+            }
+            b'"' | b'`' => {
+                i = quoted_end(bytes, i, c);
+                TokenKind::QuotedIdentifier
+            }
+            b'[' => {
+                i = find(bytes, i + 1, b"]").map_or(bytes.len(), |end| end + 1);
+                TokenKind::QuotedIdentifier
+            }
+            b';' => {
+                i += 1;
+                TokenKind::Semicolon
+            }
+            b'?' => {
+                i += 1;
+                while i < bytes.len() && bytes[i].is_ascii_digit() {
+                    i += 1;
+                }
+                TokenKind::Parameter
+            }
+            // `::` (PostgreSQL's cast) is two symbols, never a `:name` parameter.
+            b'$' | b':' | b'@'
+                if bytes
+                    .get(i + 1)
+                    .is_some_and(|b| is_word_byte(*b) || (c == b'$' && b.is_ascii_digit()))
+                    && !(c == b':' && i > 0 && bytes[i - 1] == b':') =>
+            {
+                i += 1;
+                while i < bytes.len() && is_word_byte(bytes[i]) {
+                    i += 1;
+                }
+                TokenKind::Parameter
+            }
+            b'0'..=b'9' => {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
+                    i += 1;
+                }
+                TokenKind::Number
+            }
+            b'.' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                i += 1;
+                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                    i += 1;
+                }
+                TokenKind::Number
+            }
+            _ if is_word_byte(c) => {
+                while i < bytes.len() && is_word_byte(bytes[i]) {
+                    i += 1;
+                }
+                TokenKind::Word
+            }
+            _ => {
+                // One whole character, so ranges stay on UTF-8 boundaries.
+                i += sql[i..].chars().next().map_or(1, char::len_utf8);
+                TokenKind::Symbol
+            }
+        };
+        tokens.push(Token {
+            kind,
+            start,
+            end: i,
+        });
+    }
+    tokens
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+}
+
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+/// The end of a quoted run starting at `start`; a doubled quote is an escaped one.
+fn quoted_end(bytes: &[u8], start: usize, quote: u8) -> usize {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        if bytes[i] == quote {
+            if bytes.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return i + 1;
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// Splits a text holding several statements at the semicolons that end them. Statements are
+/// trimmed; empty ones (`;;`, comments only) are left out. A `CREATE TRIGGER` body's inner
+/// semicolons do not end it: its `END` does.
+pub fn split_statements(sql: &str) -> Vec<&str> {
+    let tokens = tokenize(sql);
+    let mut statements = Vec::new();
+    let mut start = 0;
+    let mut significant = 0;
+    let mut in_trigger = false;
+    let mut previous_word = String::new();
+    let mut words = 0;
+    for token in &tokens {
+        match token.kind {
+            TokenKind::Whitespace | TokenKind::Comment => continue,
+            TokenKind::Semicolon => {
+                if in_trigger && previous_word != "END" {
+                    continue;
+                }
+                push_statement(&mut statements, sql, start, token.start, significant);
+                start = token.end;
+                significant = 0;
+                in_trigger = false;
+                words = 0;
+                previous_word.clear();
+                continue;
+            }
+            TokenKind::Word => {
+                let word = sql[token.start..token.end].to_ascii_uppercase();
+                // CREATE [TEMP|TEMPORARY] TRIGGER within the first three words.
+                if word == "TRIGGER" && words <= 2 && first_word(&sql[start..]) == "CREATE" {
+                    in_trigger = true;
+                }
+                words += 1;
+                previous_word = word;
+            }
+            _ => previous_word.clear(),
+        }
+        significant += 1;
+    }
+    push_statement(&mut statements, sql, start, sql.len(), significant);
+    statements
+}
+
+fn push_statement<'a>(
+    statements: &mut Vec<&'a str>,
+    sql: &'a str,
+    start: usize,
+    end: usize,
+    significant: usize,
+) {
+    if significant > 0 {
+        statements.push(sql[start..end].trim());
+    }
+}
+
+/// The first word of a statement, upper-cased, after whitespace, comments and parentheses
+/// (`(SELECT 1)`); empty when it starts with something else.
+pub fn first_word(sql: &str) -> String {
+    words(sql, 1).into_iter().next().unwrap_or_default()
+}
+
+/// Up to `n` leading words of `sql`, upper-cased (quoted identifiers unquoted, as written).
+fn words(sql: &str, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for token in tokenize(sql) {
+        if out.len() == n {
+            break;
+        }
+        let text = &sql[token.start..token.end];
+        match token.kind {
+            TokenKind::Whitespace | TokenKind::Comment => {}
+            TokenKind::Symbol if text == "(" && out.is_empty() => {}
+            TokenKind::Word => out.push(text.to_ascii_uppercase()),
+            TokenKind::QuotedIdentifier | TokenKind::String => {
+                out.push(text[1..text.len().saturating_sub(1)].to_string());
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
+/// The transaction commands a session runs itself instead of sending them to SQLite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransactionCommand {
+    /// `BEGIN`, `BEGIN TRANSACTION`, `START TRANSACTION`, with any isolation or access mode.
+    Begin,
+    /// `COMMIT`, `END`, with optional `WORK` / `TRANSACTION`.
+    Commit,
+    /// `ROLLBACK`, `ABORT`.
+    Rollback,
+    Savepoint(String),
+    /// `RELEASE [SAVEPOINT] name`.
+    Release(String),
+    /// `ROLLBACK [WORK|TRANSACTION] TO [SAVEPOINT] name`.
+    RollbackTo(String),
+}
+
+impl TransactionCommand {
+    /// Recognises a transaction command; anything else returns `None`.
+    pub fn parse(sql: &str) -> Option<TransactionCommand> {
+        let tokens: Vec<(TokenKind, &str)> = tokenize(sql)
+            .into_iter()
+            .filter(|t| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment))
+            .map(|t| (t.kind, &sql[t.start..t.end]))
+            .collect();
+        let mut tokens = tokens.as_slice();
+        while let [rest @ .., (TokenKind::Semicolon, _)] = tokens {
+            tokens = rest;
+        }
+        let upper: Vec<String> = tokens.iter().map(|(_, t)| t.to_ascii_uppercase()).collect();
+        let words: Vec<&str> = upper.iter().map(String::as_str).collect();
+        let name = |index: usize| -> Option<String> {
+            let (kind, text) = tokens.get(index)?;
+            if index + 1 != tokens.len() {
+                return None;
+            }
+            match kind {
+                TokenKind::Word => Some(text.to_string()),
+                TokenKind::QuotedIdentifier => {
+                    Some(text[1..text.len().saturating_sub(1)].to_string())
+                }
+                _ => None,
+            }
+        };
+        let optional_work = |rest: &[&str]| matches!(rest, [] | ["WORK" | "TRANSACTION"]);
+        match words.as_slice() {
+            ["BEGIN", rest @ ..] => {
+                let rest = match rest {
+                    ["WORK" | "TRANSACTION", more @ ..] => more,
+                    // SQLite's lock modes mean nothing here: the engine picks the lock.
+                    ["DEFERRED" | "IMMEDIATE" | "EXCLUSIVE", more @ ..] => match more {
+                        ["TRANSACTION", more @ ..] => more,
+                        more => more,
+                    },
+                    more => more,
+                };
+                transaction_modes(rest).then_some(TransactionCommand::Begin)
+            }
+            ["START", "TRANSACTION", rest @ ..] => {
+                transaction_modes(rest).then_some(TransactionCommand::Begin)
+            }
+            ["COMMIT" | "END", rest @ ..] if optional_work(rest) => {
+                Some(TransactionCommand::Commit)
+            }
+            ["COMMIT", "AND", "NO", "CHAIN"] => Some(TransactionCommand::Commit),
+            ["ROLLBACK" | "ABORT", rest @ ..] if optional_work(rest) => {
+                Some(TransactionCommand::Rollback)
+            }
+            ["ROLLBACK", rest @ ..] => {
+                let rest = match rest {
+                    ["WORK" | "TRANSACTION", more @ ..] => more,
+                    more => more,
+                };
+                match rest {
+                    ["TO", "SAVEPOINT", _] => {
+                        name(tokens.len() - 1).map(TransactionCommand::RollbackTo)
+                    }
+                    ["TO", _] => name(tokens.len() - 1).map(TransactionCommand::RollbackTo),
+                    _ => None,
+                }
+            }
+            ["SAVEPOINT", _] => name(1).map(TransactionCommand::Savepoint),
+            ["RELEASE", "SAVEPOINT", _] => name(2).map(TransactionCommand::Release),
+            ["RELEASE", _] => name(1).map(TransactionCommand::Release),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `words` are only transaction modes (`ISOLATION LEVEL ...`, `READ WRITE`, commas),
+/// which are accepted and ignored: every transaction is serializable here.
+fn transaction_modes(words: &[&str]) -> bool {
+    words.iter().all(|w| {
+        matches!(
+            *w,
+            "ISOLATION"
+                | "LEVEL"
+                | "SERIALIZABLE"
+                | "REPEATABLE"
+                | "READ"
+                | "COMMITTED"
+                | "UNCOMMITTED"
+                | "WRITE"
+                | "ONLY"
+                | "DEFERRABLE"
+                | "NOT"
+                | "WITH"
+                | "CONSISTENT"
+                | "SNAPSHOT"
+                | ","
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_at_semicolons_outside_quotes_and_comments() {
+        let sql = "INSERT INTO t VALUES('a;b'); -- c;d\nSELECT \"x;y\" FROM t /* ; */;;  ";
+        assert_eq!(
+            split_statements(sql),
+            vec![
+                "INSERT INTO t VALUES('a;b')",
+                "-- c;d\nSELECT \"x;y\" FROM t /* ; */"
+            ]
+        );
+        assert_eq!(
+            split_statements("  ; -- only a comment\n"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(split_statements("SELECT 1"), vec!["SELECT 1"]);
+    }
+
+    #[test]
+    fn a_trigger_body_is_one_statement() {
+        let sql = "CREATE TEMP TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO u VALUES(1); \
+                   UPDATE u SET x = 2; END; SELECT 1";
+        let parts = split_statements(sql);
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert!(parts[0].ends_with("END"));
+        assert_eq!(parts[1], "SELECT 1");
+    }
+
+    #[test]
+    fn first_words() {
+        assert_eq!(first_word("  /* x */ select 1"), "SELECT");
+        assert_eq!(first_word("(SELECT 1)"), "SELECT");
+        assert_eq!(first_word("'text'"), "text");
+        assert_eq!(first_word(""), "");
+    }
+
+    #[test]
+    fn recognises_transaction_commands() {
+        use TransactionCommand::*;
+        let cases = [
+            ("BEGIN", Some(Begin)),
+            ("begin transaction;", Some(Begin)),
+            ("BEGIN IMMEDIATE", Some(Begin)),
+            (
+                "START TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE",
+                Some(Begin),
+            ),
+            ("BEGIN ISOLATION LEVEL SERIALIZABLE", Some(Begin)),
+            ("COMMIT", Some(Commit)),
+            ("end work", Some(Commit)),
+            ("ROLLBACK", Some(Rollback)),
+            ("abort", Some(Rollback)),
+            ("SAVEPOINT sp1", Some(Savepoint("sp1".into()))),
+            ("SAVEPOINT \"Sp 1\"", Some(Savepoint("Sp 1".into()))),
+            ("RELEASE SAVEPOINT sp1", Some(Release("sp1".into()))),
+            ("RELEASE sp1", Some(Release("sp1".into()))),
+            ("ROLLBACK TO SAVEPOINT sp1", Some(RollbackTo("sp1".into()))),
+            (
+                "ROLLBACK TRANSACTION TO sp1",
+                Some(RollbackTo("sp1".into())),
+            ),
+            ("SELECT 1", None),
+            ("BEGIN x", None),
+            ("SAVEPOINT", None),
+            ("ROLLBACK TO", None),
+            ("COMMIT PREPARED 'x'", None),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(TransactionCommand::parse(sql), want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn parameters_are_tokens_of_their_own() {
+        let sql = "SELECT $1, ?2, :a, @b, '$3' FROM t WHERE x=$10";
+        let params: Vec<&str> = tokenize(sql)
+            .into_iter()
+            .filter(|t| t.kind == TokenKind::Parameter)
+            .map(|t| &sql[t.start..t.end])
+            .collect();
+        assert_eq!(params, vec!["$1", "?2", ":a", "@b", "$10"]);
+    }
+
+    #[test]
+    fn never_panics_on_odd_text() {
+        for sql in [
+            "'unterminated",
+            "/* open",
+            "\"x",
+            "[x",
+            "é;ü",
+            "$",
+            ":",
+            "-",
+            "?",
+        ] {
+            let _ = split_statements(sql);
+            let _ = TransactionCommand::parse(sql);
+            let _ = first_word(sql);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! One client connection's state: its engine session, the settings it `SET`, and the results
+//! of portals that were run early to describe them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ha_server_api::ClientSession;
+use ha_types::Value;
+use pgwire::api::Type;
+use pgwire::api::results::Tag;
+
+pub(crate) struct Connection {
+    pub session: Box<dyn ClientSession>,
+    pub user: String,
+    pub settings: HashMap<String, String>,
+    /// Portal name → its result, computed at Describe (a read) and sent at Execute.
+    pub ran_early: HashMap<String, Outcome>,
+    /// Portal name → the result types told at Describe for a portal that was not run early.
+    pub portal_types: HashMap<String, Vec<Type>>,
+}
+
+/// What one statement produced, before encoding.
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    Rows {
+        names: Vec<String>,
+        /// Declared PostgreSQL types (`None`: follow the values).
+        declared: Vec<Option<Type>>,
+        rows: Vec<Vec<Value>>,
+        /// The command word(s) of the tag (`SELECT`, `INSERT 0`, `SHOW`); the row count is
+        /// appended when sent.
+        command: String,
+    },
+    Command(Tag),
+}
+
+pub(crate) type SharedConnection = Arc<tokio::sync::Mutex<Option<Connection>>>;

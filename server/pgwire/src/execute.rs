@@ -1,0 +1,390 @@
+//! Running one statement for a connection, and describing one: the engine session does the
+//! work; this turns its results into PostgreSQL's command tags, types and settings.
+
+use ha_server_api::TransactionStatus;
+use ha_types::sql_text::{TransactionCommand, first_word};
+use ha_types::{Params, Statement as EngineStatement, StatementResult, Value};
+use pgwire::api::Type;
+use pgwire::api::results::Tag;
+use pgwire::error::{PgWireError, PgWireResult};
+
+use crate::compat::{Compat, Function, SERVER_VERSION, default_setting};
+use crate::connection::{Connection, Outcome};
+use crate::error::{api_error, user_error};
+use crate::statement::{Described, PgStatement};
+use crate::types;
+
+/// Runs `statement` with `params` on the connection's session.
+pub(crate) async fn run(
+    connection: &mut Connection,
+    statement: &PgStatement,
+    params: Vec<Value>,
+) -> PgWireResult<Outcome> {
+    if let Some(compat) = &statement.compat {
+        return answer_compat(connection, compat);
+    }
+    let status_before = connection.session.transaction_status();
+    let engine_statement = EngineStatement {
+        sql: statement.sql.clone(),
+        params: if params.is_empty() {
+            Params::None
+        } else {
+            Params::Positional(params)
+        },
+    };
+    let outcome = connection
+        .session
+        .execute(vec![engine_statement])
+        .await
+        .map_err(|e| api_error(&e))?;
+    remember_seq(connection, outcome.seq);
+    let result = outcome
+        .results
+        .into_iter()
+        .next()
+        .ok_or_else(|| user_error("XX000", "the statement produced no result"))?;
+    Ok(to_outcome(&statement.sql, result, status_before))
+}
+
+/// Runs several plain statements as one implicit transaction (a simple query's batch).
+pub(crate) async fn run_batch(
+    connection: &mut Connection,
+    statements: &[PgStatement],
+) -> PgWireResult<Vec<Outcome>> {
+    let engine_statements = statements
+        .iter()
+        .map(|s| EngineStatement {
+            sql: s.sql.clone(),
+            params: Params::None,
+        })
+        .collect();
+    let outcome = connection
+        .session
+        .execute(engine_statements)
+        .await
+        .map_err(|e| api_error(&e))?;
+    remember_seq(connection, outcome.seq);
+    Ok(statements
+        .iter()
+        .zip(outcome.results)
+        .map(|(s, r)| to_outcome(&s.sql, r, TransactionStatus::Idle))
+        .collect())
+}
+
+/// Read-your-writes: `SHOW ha.last_seq` answers the log sequence of the session's last write,
+/// which `SET ha.min_seq` on another node waits for (SPEC §7).
+fn remember_seq(connection: &mut Connection, seq: Option<u64>) {
+    if let Some(seq) = seq {
+        connection
+            .settings
+            .insert("ha.last_seq".into(), seq.to_string());
+    }
+}
+
+/// Whether a statement can join a simple query's implicit-transaction batch.
+pub(crate) fn batchable(statement: &PgStatement) -> bool {
+    statement.compat.is_none()
+        && TransactionCommand::parse(&statement.sql).is_none()
+        && !matches!(
+            first_word(&statement.sql).as_str(),
+            "SHOW" | "SET" | "USE" | "UNSET"
+        )
+        && !matches!(
+            first_word(&statement.sql).as_str(),
+            "CREATE" | "DROP" if statement.sql.to_ascii_uppercase().contains("DATABASE")
+        )
+}
+
+fn to_outcome(sql: &str, result: StatementResult, status_before: TransactionStatus) -> Outcome {
+    match result {
+        StatementResult::Rows {
+            columns,
+            rows,
+            declared_types,
+        } => {
+            let declared = (0..columns.len())
+                .map(|i| {
+                    declared_types
+                        .get(i)
+                        .cloned()
+                        .flatten()
+                        .and_then(|d| types::declared(&d))
+                })
+                .collect();
+            Outcome::Rows {
+                command: row_command(sql),
+                names: columns,
+                declared,
+                rows,
+            }
+        }
+        StatementResult::Exec { rows_affected, .. } => {
+            Outcome::Command(command_tag(sql, rows_affected as usize, status_before))
+        }
+    }
+}
+
+/// The tag word(s) of a statement that returned rows.
+fn row_command(sql: &str) -> String {
+    match first_word(sql).as_str() {
+        "INSERT" | "REPLACE" => "INSERT 0".into(),
+        "UPDATE" => "UPDATE".into(),
+        "DELETE" => "DELETE".into(),
+        "SHOW" => "SHOW".into(),
+        _ => "SELECT".into(),
+    }
+}
+
+/// PostgreSQL's CommandComplete tag for a statement without result rows.
+fn command_tag(sql: &str, rows: usize, status_before: TransactionStatus) -> Tag {
+    if let Some(command) = TransactionCommand::parse(sql) {
+        return Tag::new(match command {
+            TransactionCommand::Begin => "BEGIN",
+            // COMMIT of a failed transaction rolls it back, and says so.
+            TransactionCommand::Commit if status_before == TransactionStatus::Failed => "ROLLBACK",
+            TransactionCommand::Commit => "COMMIT",
+            TransactionCommand::Rollback | TransactionCommand::RollbackTo(_) => "ROLLBACK",
+            TransactionCommand::Savepoint(_) => "SAVEPOINT",
+            TransactionCommand::Release(_) => "RELEASE",
+        });
+    }
+    let upper = sql.to_ascii_uppercase();
+    let words: Vec<&str> = upper
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .take(4)
+        .collect();
+    match words.as_slice() {
+        ["INSERT" | "REPLACE", ..] => Tag::new("INSERT").with_oid(0).with_rows(rows),
+        ["UPDATE", ..] => Tag::new("UPDATE").with_rows(rows),
+        ["DELETE", ..] => Tag::new("DELETE").with_rows(rows),
+        ["CREATE" | "DROP", "UNIQUE", "INDEX", ..] => Tag::new(&format!("{} INDEX", words[0])),
+        [
+            "CREATE" | "DROP",
+            "TEMP" | "TEMPORARY" | "VIRTUAL",
+            object,
+            ..,
+        ]
+        | ["CREATE" | "DROP" | "ALTER", object, ..] => Tag::new(&format!("{} {object}", words[0])),
+        ["USE" | "UNSET", ..] => Tag::new("SET"),
+        [first, ..] => Tag::new(first),
+        [] => Tag::new("OK"),
+    }
+}
+
+fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireResult<Outcome> {
+    let text_row = |name: &str, value: String| Outcome::Rows {
+        names: vec![name.to_string()],
+        declared: vec![Some(Type::TEXT)],
+        rows: vec![vec![Value::Text(value)]],
+        command: "SELECT".into(),
+    };
+    match compat {
+        Compat::Set { name, value } => {
+            if name == "ha.min_seq" {
+                let seq: u64 = value.parse().map_err(|_| {
+                    user_error(
+                        "22023",
+                        format!("ha.min_seq must be a log sequence number, got {value:?}"),
+                    )
+                })?;
+                connection.session.set_min_seq((seq > 0).then_some(seq));
+            }
+            connection.settings.insert(name.clone(), value.clone());
+            Ok(Outcome::Command(Tag::new("SET")))
+        }
+        Compat::Reset => Ok(Outcome::Command(Tag::new("SET"))),
+        Compat::Show(name) => {
+            let value = match connection.settings.get(name) {
+                Some(value) => value.clone(),
+                None => default_setting(name).map(str::to_string).ok_or_else(|| {
+                    user_error(
+                        "42704",
+                        format!("unrecognized configuration parameter \"{name}\""),
+                    )
+                })?,
+            };
+            let mut outcome = text_row(name, value);
+            if let Outcome::Rows { command, .. } = &mut outcome {
+                *command = "SHOW".into();
+            }
+            Ok(outcome)
+        }
+        Compat::Function { column, function } => Ok(match function {
+            Function::Version => text_row(
+                column,
+                format!(
+                    "PostgreSQL {SERVER_VERSION} (ha {} on SQLite)",
+                    env!("CARGO_PKG_VERSION")
+                ),
+            ),
+            Function::CurrentSchema => text_row(column, "public".into()),
+            Function::CurrentDatabase => text_row(
+                column,
+                connection
+                    .session
+                    .database()
+                    .unwrap_or_else(|| "default".into()),
+            ),
+            Function::CurrentUser => text_row(column, connection.user.clone()),
+            Function::BackendPid => Outcome::Rows {
+                names: vec![column.clone()],
+                declared: vec![Some(Type::INT8)],
+                rows: vec![vec![Value::Integer(i64::from(std::process::id()))]],
+                command: "SELECT".into(),
+            },
+        }),
+    }
+}
+
+/// The parameter and result types of a statement, without running it.
+pub(crate) async fn describe(
+    connection: &mut Connection,
+    statement: &PgStatement,
+    given: &[Option<Type>],
+) -> PgWireResult<Described> {
+    if let Some(compat) = &statement.compat {
+        let (names, types) = match compat {
+            Compat::Set { .. } | Compat::Reset => (vec![], vec![]),
+            Compat::Show(name) => (vec![name.clone()], vec![Type::TEXT]),
+            Compat::Function { column, function } => (
+                vec![column.clone()],
+                vec![if *function == Function::BackendPid {
+                    Type::INT8
+                } else {
+                    Type::TEXT
+                }],
+            ),
+        };
+        return Ok(Described {
+            parameters: vec![],
+            names,
+            types,
+            read_only: true,
+        });
+    }
+    let description = connection
+        .session
+        .describe(&statement.sql)
+        .await
+        .map_err(|e| api_error(&e))?;
+    let parameters = description
+        .parameters
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            given
+                .get(i)
+                .cloned()
+                .flatten()
+                .filter(|t| *t != Type::UNKNOWN)
+                .or_else(|| statement.casts.get(&(i + 1)).and_then(|c| types::cast(c)))
+                .or_else(|| p.declared_type.as_deref().and_then(types::declared))
+                .unwrap_or(Type::TEXT)
+        })
+        .collect();
+    let names: Vec<String> = description.columns.iter().map(|c| c.name.clone()).collect();
+    let mut known: Vec<Option<Type>> = description
+        .columns
+        .iter()
+        .map(|c| {
+            c.declared_type
+                .as_deref()
+                .and_then(types::declared)
+                .or_else(|| expression_type(&c.name))
+        })
+        .collect();
+    if known.iter().any(Option::is_none)
+        && description.read_only
+        && description.parameters.is_empty()
+        && connection.session.transaction_status() != TransactionStatus::Failed
+    {
+        // A read without parameters can tell its expression columns' types by running.
+        if let Ok(Outcome::Rows { rows, declared, .. }) =
+            run(connection, statement, Vec::new()).await
+        {
+            let from_data = types::column_types(&declared, &rows);
+            for (slot, found) in known.iter_mut().zip(from_data) {
+                slot.get_or_insert(found);
+            }
+        }
+    }
+    let types = known.into_iter().map(|t| t.unwrap_or(Type::TEXT)).collect();
+    Ok(Described {
+        parameters,
+        names,
+        types,
+        read_only: description.read_only,
+    })
+}
+
+/// The type of an un-aliased expression column by its text (SQLite names such a column
+/// after the expression): the aggregates and functions whose result type is fixed.
+fn expression_type(name: &str) -> Option<Type> {
+    let lower = name.trim().to_ascii_lowercase();
+    let function = lower.split('(').next().unwrap_or_default().trim();
+    if !lower.ends_with(')') {
+        return lower.parse::<i64>().ok().map(|_| Type::INT8);
+    }
+    match function {
+        "count" | "length" | "octet_length" | "changes" | "total_changes" | "last_insert_rowid"
+        | "random" | "unicode" | "instr" | "sign" => Some(Type::INT8),
+        "avg" | "total" => Some(Type::FLOAT8),
+        "lower" | "upper" | "trim" | "ltrim" | "rtrim" | "substr" | "substring" | "replace"
+        | "group_concat" | "string_agg" | "hex" | "quote" | "typeof" | "printf" | "format"
+        | "date" | "time" | "datetime" | "strftime" | "sqlite_version" => Some(Type::TEXT),
+        _ => None,
+    }
+}
+
+/// Encodes the outcome's rows with `types` (the described ones, or decided from the data).
+pub(crate) fn resolved_types(outcome: &Outcome, told: Option<&[Type]>) -> Vec<Type> {
+    match outcome {
+        Outcome::Rows { declared, rows, .. } => match told {
+            Some(told) if told.len() == declared.len() => told.to_vec(),
+            _ => types::column_types(declared, rows),
+        },
+        Outcome::Command(_) => Vec::new(),
+    }
+}
+
+pub(crate) fn not_ready() -> PgWireError {
+    PgWireError::NotReadyForQuery
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(sql: &str, rows: usize) -> String {
+        let complete: pgwire::messages::response::CommandComplete =
+            command_tag(sql, rows, TransactionStatus::Idle).into();
+        complete.tag
+    }
+
+    #[test]
+    fn command_tags_are_postgresql_ones() {
+        assert_eq!(tag("INSERT INTO t VALUES (1)", 1), "INSERT 0 1");
+        assert_eq!(tag("update t set x = 1", 3), "UPDATE 3");
+        assert_eq!(tag("DELETE FROM t", 0), "DELETE 0");
+        assert_eq!(tag("CREATE TABLE t(x)", 0), "CREATE TABLE");
+        assert_eq!(tag("CREATE UNIQUE INDEX i ON t(x)", 0), "CREATE INDEX");
+        assert_eq!(tag("drop table t", 0), "DROP TABLE");
+        assert_eq!(tag("BEGIN", 0), "BEGIN");
+        assert_eq!(tag("COMMIT", 0), "COMMIT");
+        assert_eq!(tag("SAVEPOINT a", 0), "SAVEPOINT");
+        assert_eq!(tag("ROLLBACK TO SAVEPOINT a", 0), "ROLLBACK");
+        let failed: pgwire::messages::response::CommandComplete =
+            command_tag("COMMIT", 0, TransactionStatus::Failed).into();
+        assert_eq!(failed.tag, "ROLLBACK");
+    }
+
+    #[test]
+    fn expression_columns_with_fixed_types() {
+        assert_eq!(expression_type("count(*)"), Some(Type::INT8));
+        assert_eq!(expression_type("avg(x)"), Some(Type::FLOAT8));
+        assert_eq!(expression_type("1"), Some(Type::INT8));
+        assert_eq!(expression_type("max(x)"), None);
+        assert_eq!(expression_type("n"), None);
+    }
+}

@@ -1,0 +1,146 @@
+//! The PostgreSQL wire protocol front end of `ha` (SPEC §1 `--pg-*`, §2, §7, §10), built on the
+//! `pgwire` crate and kept behind [`serve`] so its frequent breaking releases stay here.
+//!
+//! psql, psycopg, node-postgres, pgjdbc and tokio-postgres connect with SCRAM-SHA-256 (or a
+//! cleartext password) over plain TCP or TLS, and run simple queries (several statements in
+//! one message run as one transaction, as in PostgreSQL) and the extended protocol (nothing
+//! runs at Parse; Describe reports parameter and result types; parameters in text or
+//! binary). Every statement goes to the node's [`QueryService`] session: the engine's one
+//! write path, its transactions (`BEGIN` ... `COMMIT`, savepoints, an error aborting the
+//! transaction), and its special commands (`SHOW DATABASES`, `SET DATABASE TO` ...). What
+//! drivers send on their own (`SET`, `SHOW`, `SELECT version()`) is answered here.
+
+mod auth;
+mod compat;
+mod connection;
+mod error;
+mod execute;
+mod handler;
+mod params;
+mod rewrite;
+mod statement;
+mod types;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ha_server_api::QueryService;
+use pgwire::api::PgWireServerHandlers;
+use pgwire::api::auth::StartupHandler;
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use tokio::net::TcpListener;
+use tracing::{debug, info};
+
+pub use error::PgError;
+
+/// How clients prove the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    ScramSha256,
+    /// The password in clear text (use with TLS).
+    Password,
+}
+
+#[derive(Debug, Clone)]
+pub struct PgConfig {
+    pub user: String,
+    pub password: String,
+    pub auth: AuthMethod,
+    /// PEM certificate chain and key: TLS is offered when both are set.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+/// A PostgreSQL wire server bound to its port, ready to serve.
+pub struct PgServer {
+    listener: TcpListener,
+    handlers: Arc<Handlers>,
+    tls: Option<pgwire::tokio::TlsAcceptor>,
+}
+
+struct Handlers {
+    handler: Arc<handler::Handler>,
+    startup: Arc<auth::Startup>,
+}
+
+impl PgWireServerHandlers for Handlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        Arc::clone(&self.handler)
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        Arc::clone(&self.handler)
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        Arc::clone(&self.startup)
+    }
+}
+
+impl PgServer {
+    /// Binds `addr` and prepares authentication and TLS (a bad certificate is an error here,
+    /// at start, not at the first connection).
+    pub async fn bind(
+        addr: SocketAddr,
+        service: Arc<dyn QueryService>,
+        config: PgConfig,
+    ) -> Result<PgServer, PgError> {
+        let (tls, certificate) = match &config.tls {
+            Some((cert, key)) => {
+                let (acceptor, pem) = auth::tls_acceptor(cert, key)?;
+                (Some(acceptor), Some(pem))
+            }
+            None => (None, None),
+        };
+        let startup = Arc::new(auth::Startup::new(&config, certificate.as_deref())?);
+        let listener = TcpListener::bind(addr).await?;
+        Ok(PgServer {
+            listener,
+            handlers: Arc::new(Handlers {
+                handler: Arc::new(handler::Handler {
+                    service,
+                    parser: Arc::new(statement::Parser),
+                }),
+                startup,
+            }),
+            tls,
+        })
+    }
+
+    pub fn local_addr(&self) -> Result<SocketAddr, PgError> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Accepts connections until `shutdown` resolves; each connection runs on its own task
+    /// (an error on one never stops the others).
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send) {
+        let addr = self.listener.local_addr().ok();
+        info!(
+            ?addr,
+            tls = self.tls.is_some(),
+            "PostgreSQL wire server listening"
+        );
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok((socket, peer)) => {
+                        let _ = socket.set_nodelay(true);
+                        let handlers = Arc::clone(&self.handlers);
+                        let tls = self.tls.clone();
+                        tokio::spawn(async move {
+                            if let Err(e) = pgwire::tokio::process_socket(socket, tls, handlers).await {
+                                debug!(%peer, error = %e, "PostgreSQL connection ended with an error");
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        debug!(error = %e, "accepting a PostgreSQL connection failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The seed's PostgreSQL quick start: psql on node1 writes, node2 (its own `--pg-port`) shows
+//! the rows; a transaction on node2 replicates as one change set; `SHOW ha.last_seq` and
+//! `SET ha.min_seq` give read-your-writes across nodes.
+
+use ha_test_harness::{NodeBuilder, free_port};
+use tokio_postgres::NoTls;
+
+use crate::support::BIN;
+
+async fn client(node: &ha_test_harness::TestNode) -> tokio_postgres::Client {
+    let addr = node.pg_addr.unwrap();
+    let (client, connection) = tokio_postgres::connect(
+        &format!(
+            "host={} port={} user=ha password=ha",
+            addr.ip(),
+            addr.port()
+        ),
+        NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_over_postgresql_replicate_to_the_other_node() {
+    let nats = free_port().unwrap();
+    let node1 = NodeBuilder::new(BIN)
+        .args([
+            "-n",
+            "node1",
+            "-m",
+            "--pg-port",
+            &free_port().unwrap().to_string(),
+        ])
+        .embedded_nats(nats)
+        .start()
+        .await
+        .unwrap();
+    let node2 = NodeBuilder::new(BIN)
+        .args([
+            "-n",
+            "node2",
+            "-m",
+            "--pg-port",
+            &free_port().unwrap().to_string(),
+        ])
+        .replication_url(format!("nats://127.0.0.1:{nats}"))
+        .start()
+        .await
+        .unwrap();
+    let nodes = vec![node1, node2];
+    // psql, exactly as a user would.
+    let addr = nodes[0].pg_addr.unwrap();
+    let output = tokio::process::Command::new("psql")
+        .env("PGPASSWORD", "ha")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &addr.port().to_string(),
+            "-U",
+            "ha",
+            "-X",
+        ])
+        .args([
+            "-c",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT)",
+            "-c",
+            "INSERT INTO users(name) VALUES ('HA user')",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let on_node2 = client(&nodes[1]).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Ok(rows) = on_node2.query("SELECT id, name FROM users", &[]).await
+            && rows.len() == 1
+        {
+            assert_eq!(rows[0].get::<_, String>(1), "HA user");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node2 never showed node1's row"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // A transaction on node2, then read-your-writes on node1.
+    let mut writer = client(&nodes[1]).await;
+    let tx = writer.transaction().await.unwrap();
+    for i in 0..3_i64 {
+        tx.execute("INSERT INTO users(name) VALUES ($1)", &[&format!("tx {i}")])
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let seq: String = writer
+        .query_one("SHOW ha.last_seq", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(seq.parse::<u64>().unwrap() >= 2, "{seq}");
+    let reader = client(&nodes[0]).await;
+    reader
+        .batch_execute(&format!("SET ha.min_seq = {seq}"))
+        .await
+        .unwrap();
+    let n: i64 = reader
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 4, "the reader waited for the transaction's change set");
+    let on_http = super::converged(&nodes, "SELECT count(*) FROM users").await;
+    assert_eq!(on_http, serde_json::json!([[4]]));
+}
