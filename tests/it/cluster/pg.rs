@@ -121,4 +121,35 @@ async fn writes_over_postgresql_replicate_to_the_other_node() {
     assert_eq!(n, 4, "the reader waited for the transaction's change set");
     let on_http = super::converged(&nodes, "SELECT count(*) FROM users").await;
     assert_eq!(on_http, serde_json::json!([[4]]));
+    // What a savepoint rolled back, and a rolled-back transaction, never replicate.
+    writer
+        .batch_execute(
+            "BEGIN; INSERT INTO users(id, name) VALUES (10, 'kept'); SAVEPOINT s; \
+             INSERT INTO users(id, name) VALUES (11, 'undone'); UPDATE users SET name = 'undone' WHERE id = 1; \
+             ROLLBACK TO SAVEPOINT s; INSERT INTO users(id, name) VALUES (12, 'kept too'); COMMIT",
+        )
+        .await
+        .unwrap();
+    writer
+        .batch_execute("BEGIN; INSERT INTO users(id, name) VALUES (13, 'rolled back'); ROLLBACK")
+        .await
+        .unwrap();
+    writer
+        .batch_execute("INSERT INTO users(id, name) VALUES (14, 'marker')")
+        .await
+        .unwrap();
+    let rows = super::converged(
+        &nodes,
+        "SELECT id, name FROM users WHERE id = 1 OR id >= 10 ORDER BY id",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        serde_json::json!([
+            [1, "HA user"],
+            [10, "kept"],
+            [12, "kept too"],
+            [14, "marker"]
+        ])
+    );
 }
