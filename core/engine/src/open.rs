@@ -5,7 +5,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -22,6 +21,8 @@ pub(crate) struct Conn {
     classes: RefCell<HashMap<String, StatementClass>>,
     /// Where the writer records schema statements for replication.
     schema_recorder: RefCell<Option<Capture>>,
+    /// A memory database's directory lives as long as any of its connections.
+    _scratch: Option<Arc<tempfile::TempDir>>,
 }
 
 /// Statements kept prepared per connection.
@@ -98,7 +99,47 @@ const PRAGMA_ALIASES: &[(&str, &str)] = &[
     ("timeout", "busy_timeout"),
 ];
 
-static MEMORY_DATABASES: AtomicU64 = AtomicU64::new(0);
+/// A fresh private directory for a memory database: on tmpfs (`/dev/shm`) when the system has
+/// one, else in the temporary directory. Named `ha-memory-<pid>-...`, so directories that a
+/// killed process left behind are found and removed here.
+fn memory_directory() -> Result<tempfile::TempDir, CoreError> {
+    let shm = std::path::Path::new("/dev/shm");
+    let base = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    remove_orphans(&base);
+    tempfile::Builder::new()
+        .prefix(&format!("ha-memory-{}-", std::process::id()))
+        .tempdir_in(&base)
+        .or_else(|_| tempfile::Builder::new().prefix("ha-memory-").tempdir())
+        .map_err(|source| CoreError::Io {
+            context: "creating a memory database's directory".into(),
+            source,
+        })
+}
+
+/// Removes memory database directories whose process is gone (killed before it could).
+fn remove_orphans(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("ha-memory-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
 
 /// Everything needed to open more connections to one database.
 #[derive(Debug, Clone)]
@@ -106,6 +147,8 @@ pub(crate) struct Opener {
     uri: String,
     pragmas: Vec<(String, String)>,
     load_from: Option<std::path::PathBuf>,
+    /// A memory database's private directory, removed with the last opener (the database's).
+    scratch: Option<Arc<tempfile::TempDir>>,
 }
 
 impl Opener {
@@ -122,12 +165,15 @@ impl Opener {
                     uri,
                     pragmas,
                     load_from: None,
+                    scratch: None,
                 })
             }
             Storage::Memory { load_from } => {
-                // memdb databases named with a leading '/' are shared by every connection of
-                // this process that opens the same name: the writer and the readers.
-                let n = MEMORY_DATABASES.fetch_add(1, Ordering::Relaxed);
+                // A memory database is a WAL file in a private directory on tmpfs (/dev/shm),
+                // removed when the database is: RAM like SQLite's memdb, but with WAL's
+                // concurrency, so readers never wait for a transaction that writes (memdb
+                // refuses new readers while any write lock is held).
+                let scratch = memory_directory()?;
                 let name: String = spec
                     .id
                     .chars()
@@ -139,10 +185,17 @@ impl Opener {
                         }
                     })
                     .collect();
+                let path = scratch.path().join(name);
                 Ok(Opener {
-                    uri: format!("file:/ha-{n}-{name}?vfs=memdb"),
-                    pragmas: vec![("busy_timeout".into(), "5000".into())],
+                    uri: format!("file:{}", encode_path(&path)),
+                    pragmas: vec![
+                        ("busy_timeout".into(), "5000".into()),
+                        ("journal_mode".into(), "WAL".into()),
+                        // Nothing of a memory database outlives the process: no fsync.
+                        ("synchronous".into(), "OFF".into()),
+                    ],
                     load_from: load_from.clone(),
+                    scratch: Some(Arc::new(scratch)),
                 })
             }
         }
@@ -156,11 +209,13 @@ impl Opener {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(&self.uri, flags)
             .map_err(CoreError::storage(format!("opening {}", self.uri)))?;
-        self.apply_pragmas(&conn)?;
+        // A memory database's source is copied in first: the backup API can't copy into a
+        // WAL database of another page size.
         if let Some(source) = &self.load_from {
             load_file(&mut conn, source)?;
         }
-        let conn = with_action_log(conn)?;
+        self.apply_pragmas(&conn)?;
+        let conn = with_action_log(conn, self.scratch.clone())?;
         // The writer's own statements (outbox, positions, applies) are internal; a client's
         // statement is prepared under `ActionLog::client_statement`.
         conn.actions.set_internal(true);
@@ -182,7 +237,7 @@ impl Opener {
             .map_or("5000", |(_, value)| value.as_str());
         conn.execute_batch(&format!("PRAGMA busy_timeout = {busy}"))
             .map_err(CoreError::storage("setting busy_timeout"))?;
-        with_action_log(conn)
+        with_action_log(conn, self.scratch.clone())
     }
 
     fn apply_pragmas(&self, conn: &Connection) -> Result<(), CoreError> {
@@ -202,7 +257,10 @@ impl Opener {
     }
 }
 
-fn with_action_log(mut conn: Connection) -> Result<Conn, CoreError> {
+fn with_action_log(
+    mut conn: Connection,
+    scratch: Option<Arc<tempfile::TempDir>>,
+) -> Result<Conn, CoreError> {
     let actions =
         ActionLog::install(&mut conn).map_err(CoreError::storage("installing authorizer"))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -211,6 +269,7 @@ fn with_action_log(mut conn: Connection) -> Result<Conn, CoreError> {
         actions,
         classes: RefCell::new(HashMap::new()),
         schema_recorder: RefCell::new(None),
+        _scratch: scratch,
     })
 }
 

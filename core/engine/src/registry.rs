@@ -263,11 +263,26 @@ impl Registry {
         session: &Session,
         sql: &str,
     ) -> Result<ha_types::StatementDescription, CoreError> {
-        if TransactionCommand::parse(sql).is_some() || SpecialCommand::parse(sql).is_some() {
+        if TransactionCommand::parse(sql).is_some() {
+            return Ok(ha_types::StatementDescription::default());
+        }
+        if let Some(special) = SpecialCommand::parse(sql) {
+            let columns = match special {
+                SpecialCommand::ShowDatabases => vec![ha_types::ColumnDescription {
+                    name: "database".into(),
+                    declared_type: Some("TEXT".into()),
+                }],
+                _ => Vec::new(),
+            };
             return Ok(ha_types::StatementDescription {
-                read_only: true,
-                ..Default::default()
+                columns,
+                // Only SHOW DATABASES may run early (at a Describe): it changes nothing.
+                read_only: matches!(special, SpecialCommand::ShowDatabases),
+                parameters: Vec::new(),
             });
+        }
+        if let Some(described) = session.describe_in_transaction(sql).await {
+            return described;
         }
         self.get(session.database.as_deref())?
             .describe(sql.to_string())

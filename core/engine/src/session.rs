@@ -60,6 +60,25 @@ impl Session {
         self.transaction.is_some()
     }
 
+    /// An error outside a statement's execution (a protocol or parameter error) still aborts
+    /// an open transaction, as every error does in PostgreSQL.
+    pub fn fail_transaction(&mut self) {
+        if self.abort_on_error
+            && let Some(open) = self.transaction.as_mut()
+        {
+            open.failed = true;
+        }
+    }
+
+    /// Describes `sql` on the transaction's writer when it holds one; `None` otherwise.
+    pub(crate) async fn describe_in_transaction(
+        &self,
+        sql: &str,
+    ) -> Option<Result<ha_types::StatementDescription, CoreError>> {
+        let writer = self.transaction.as_ref()?.writer.as_ref()?;
+        Some(writer.describe(sql.to_string()).await)
+    }
+
     /// Runs a transaction command for the session.
     pub(crate) async fn transaction_command(
         &mut self,

@@ -31,6 +31,14 @@ impl WriteTransaction {
             .await?
     }
 
+    pub(crate) async fn describe(
+        &self,
+        sql: String,
+    ) -> Result<ha_types::StatementDescription, CoreError> {
+        self.ask(|reply| TransactionCommand::Describe { sql, reply })
+            .await?
+    }
+
     pub(crate) async fn savepoint(&self, name: String) -> Result<(), CoreError> {
         self.ask(|reply| TransactionCommand::Savepoint { name, reply })
             .await?

@@ -123,6 +123,10 @@ pub trait ClientSession: Send {
 
     fn transaction_status(&self) -> TransactionStatus;
 
+    /// Marks an open transaction failed after an error outside a statement's execution (a
+    /// protocol or parameter error), when the session aborts on errors.
+    fn fail_transaction(&mut self);
+
     /// The id of the database statements go to (`None` only when the node has none).
     fn database(&self) -> Option<String>;
 

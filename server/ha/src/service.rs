@@ -266,6 +266,10 @@ impl ClientSession for NodeSession {
         }
     }
 
+    fn fail_transaction(&mut self) {
+        self.session.fail_transaction();
+    }
+
     fn database(&self) -> Option<String> {
         self.session
             .database

@@ -16,7 +16,44 @@ pub(crate) enum Compat {
     Show(String),
     /// `SELECT fn()`: the column name and the function.
     Function { column: String, function: Function },
+    /// A query of the PostgreSQL catalog (`pg_type`, `pg_class`, `information_schema`...):
+    /// there is none, so it answers no rows (drivers probing for types like hstore get
+    /// "not there").
+    Catalog { columns: Vec<String> },
 }
+
+/// Catalog relations drivers and tools query.
+const CATALOG: &[&str] = &[
+    "pg_type",
+    "pg_class",
+    "pg_namespace",
+    "pg_attribute",
+    "pg_index",
+    "pg_proc",
+    "pg_database",
+    "pg_settings",
+    "pg_roles",
+    "pg_user",
+    "pg_enum",
+    "pg_range",
+    "pg_description",
+    "pg_constraint",
+    "pg_am",
+    "pg_inherits",
+    "pg_tables",
+    "pg_views",
+    "pg_indexes",
+    "pg_stat_activity",
+    "pg_extension",
+    "pg_collation",
+    "pg_attrdef",
+    "pg_sequence",
+    "pg_trigger",
+    "pg_matviews",
+    "pg_authid",
+    "pg_shdescription",
+    "pg_tablespace",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Function {
@@ -72,10 +109,57 @@ impl Compat {
             ["SHOW", _] | ["SHOW", _, ".", _] => {
                 Some(Compat::Show(join(&words[1..]).to_lowercase()))
             }
-            ["SELECT", ..] => select_function(&words[1..]),
+            ["SELECT", ..] => select_function(&words[1..]).or_else(|| catalog_query(words)),
+            ["WITH", ..] => catalog_query(words),
             _ => None,
         }
     }
+}
+
+fn catalog_query(words: &[(TokenKind, String)]) -> Option<Compat> {
+    let reads_catalog = words.windows(2).any(|pair| {
+        matches!(
+            pair[0].1.to_ascii_uppercase().as_str(),
+            "FROM" | "JOIN" | "."
+        ) && CATALOG.contains(&pair[1].1.to_ascii_lowercase().as_str())
+    }) || words
+        .iter()
+        .any(|(_, w)| w.eq_ignore_ascii_case("information_schema"));
+    if !reads_catalog {
+        return None;
+    }
+    // The result columns: the outermost SELECT list, each named by its alias or last word.
+    let select = words
+        .iter()
+        .position(|(_, w)| w.eq_ignore_ascii_case("SELECT"))?;
+    let mut columns = Vec::new();
+    let mut depth = 0usize;
+    let mut current: Vec<&str> = Vec::new();
+    for (kind, word) in &words[select + 1..] {
+        match word.as_str() {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            "," if depth == 0 => {
+                columns.push(column_name(&current));
+                current.clear();
+                continue;
+            }
+            _ if depth == 0 && word.eq_ignore_ascii_case("FROM") => break,
+            _ => {}
+        }
+        if depth == 0 && matches!(kind, TokenKind::Word | TokenKind::QuotedIdentifier) {
+            current.push(word);
+        }
+    }
+    columns.push(column_name(&current));
+    Some(Compat::Catalog { columns })
+}
+
+fn column_name(words: &[&str]) -> String {
+    words
+        .last()
+        .map(|w| w.trim_matches('"').to_string())
+        .unwrap_or_else(|| "?column?".into())
 }
 
 /// `name {=|TO} value...` (the name may be dotted: `ha.min_seq`).
@@ -243,6 +327,26 @@ mod tests {
             })
         );
         assert_eq!(Compat::parse("SELECT version() + 1"), None);
+        assert_eq!(
+            Compat::parse(
+                "SELECT typname AS name, oid, typarray AS array_oid, oid::regtype::text AS regtype, \
+                 typdelim AS delimiter FROM pg_type t WHERE t.oid = to_regtype($1) ORDER BY t.oid"
+            ),
+            Some(Compat::Catalog {
+                columns: vec![
+                    "name".into(),
+                    "oid".into(),
+                    "array_oid".into(),
+                    "regtype".into(),
+                    "delimiter".into()
+                ]
+            })
+        );
+        assert!(matches!(
+            Compat::parse("select * from pg_catalog.pg_class"),
+            Some(Compat::Catalog { .. })
+        ));
+        assert_eq!(Compat::parse("SELECT * FROM my_types"), None);
         assert_eq!(Compat::parse("SELECT 1"), None);
     }
 }

@@ -100,6 +100,7 @@ pub(crate) fn sqlstate(code: ErrorCode, message: &str) -> &'static str {
         ErrorCode::Unauthorized => "28000",
         ErrorCode::Conflict => "55000",
         ErrorCode::PayloadTooLarge => "54000",
+        ErrorCode::Busy if message.contains("locked") || message.contains("busy") => "55P03",
         ErrorCode::Busy => "53300",
         ErrorCode::ReplicationPending => "40P01",
         ErrorCode::Cancelled => "57014",

@@ -11,7 +11,7 @@ use pgwire::error::{PgWireError, PgWireResult};
 use crate::compat::{Compat, Function, SERVER_VERSION, default_setting};
 use crate::connection::{Connection, Outcome};
 use crate::error::{api_error, user_error};
-use crate::statement::{Described, PgStatement};
+use crate::statement::{Analysis, Described, PgStatement};
 use crate::types;
 
 /// Runs `statement` with `params` on the connection's session.
@@ -210,6 +210,12 @@ fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireResult<O
             }
             Ok(outcome)
         }
+        Compat::Catalog { columns } => Ok(Outcome::Rows {
+            names: columns.clone(),
+            declared: vec![Some(Type::TEXT); columns.len()],
+            rows: Vec::new(),
+            command: "SELECT".into(),
+        }),
         Compat::Function { column, function } => Ok(match function {
             Function::Version => text_row(
                 column,
@@ -237,84 +243,107 @@ fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireResult<O
     }
 }
 
-/// The parameter and result types of a statement, without running it.
-pub(crate) async fn describe(
+/// The parameter and result types of a statement, without running it; computed once per
+/// prepared statement (a Parse), as PostgreSQL plans once. Columns whose type neither their
+/// declaration nor their expression tells are `None`.
+pub(crate) async fn analyze(
+    connection: &mut Connection,
+    statement: &PgStatement,
+    given: &[Option<Type>],
+) -> PgWireResult<Analysis> {
+    if let Some(analysis) = statement.analysis.get() {
+        return Ok(analysis.clone());
+    }
+    let analysis = match &statement.compat {
+        Some(compat) => {
+            let (names, types) = match compat {
+                Compat::Set { .. } | Compat::Reset => (vec![], vec![]),
+                Compat::Show(name) => (vec![name.clone()], vec![Some(Type::TEXT)]),
+                Compat::Catalog { columns } => {
+                    (columns.clone(), vec![Some(Type::TEXT); columns.len()])
+                }
+                Compat::Function { column, function } => (
+                    vec![column.clone()],
+                    vec![Some(if *function == Function::BackendPid {
+                        Type::INT8
+                    } else {
+                        Type::TEXT
+                    })],
+                ),
+            };
+            Analysis {
+                parameters: vec![],
+                names,
+                types,
+                read_only: true,
+            }
+        }
+        None => {
+            let description = connection
+                .session
+                .describe(&statement.sql)
+                .await
+                .map_err(|e| api_error(&e))?;
+            let parameters = description
+                .parameters
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    given
+                        .get(i)
+                        .cloned()
+                        .flatten()
+                        .filter(|t| *t != Type::UNKNOWN)
+                        .or_else(|| statement.casts.get(&(i + 1)).and_then(|c| types::cast(c)))
+                        .or_else(|| p.declared_type.as_deref().and_then(types::declared))
+                        .unwrap_or(Type::TEXT)
+                })
+                .collect();
+            Analysis {
+                parameters,
+                names: description.columns.iter().map(|c| c.name.clone()).collect(),
+                types: description
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        c.declared_type
+                            .as_deref()
+                            .and_then(types::declared)
+                            .or_else(|| expression_type(&c.name))
+                    })
+                    .collect(),
+                read_only: description.read_only,
+            }
+        }
+    };
+    Ok(statement.analysis.get_or_init(|| analysis).clone())
+}
+
+/// The types to tell at a statement's Describe: the analysis, with the columns it can't type
+/// typed by running the statement when it is a read without parameters, else text.
+pub(crate) async fn describe_statement(
     connection: &mut Connection,
     statement: &PgStatement,
     given: &[Option<Type>],
 ) -> PgWireResult<Described> {
-    if let Some(compat) = &statement.compat {
-        let (names, types) = match compat {
-            Compat::Set { .. } | Compat::Reset => (vec![], vec![]),
-            Compat::Show(name) => (vec![name.clone()], vec![Type::TEXT]),
-            Compat::Function { column, function } => (
-                vec![column.clone()],
-                vec![if *function == Function::BackendPid {
-                    Type::INT8
-                } else {
-                    Type::TEXT
-                }],
-            ),
-        };
-        return Ok(Described {
-            parameters: vec![],
-            names,
-            types,
-            read_only: true,
-        });
-    }
-    let description = connection
-        .session
-        .describe(&statement.sql)
-        .await
-        .map_err(|e| api_error(&e))?;
-    let parameters = description
-        .parameters
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            given
-                .get(i)
-                .cloned()
-                .flatten()
-                .filter(|t| *t != Type::UNKNOWN)
-                .or_else(|| statement.casts.get(&(i + 1)).and_then(|c| types::cast(c)))
-                .or_else(|| p.declared_type.as_deref().and_then(types::declared))
-                .unwrap_or(Type::TEXT)
-        })
-        .collect();
-    let names: Vec<String> = description.columns.iter().map(|c| c.name.clone()).collect();
-    let mut known: Vec<Option<Type>> = description
-        .columns
-        .iter()
-        .map(|c| {
-            c.declared_type
-                .as_deref()
-                .and_then(types::declared)
-                .or_else(|| expression_type(&c.name))
-        })
-        .collect();
+    let analysis = analyze(connection, statement, given).await?;
+    let mut known = analysis.types.clone();
     if known.iter().any(Option::is_none)
-        && description.read_only
-        && description.parameters.is_empty()
+        && analysis.read_only
+        && analysis.parameters.is_empty()
         && connection.session.transaction_status() != TransactionStatus::Failed
-    {
-        // A read without parameters can tell its expression columns' types by running.
-        if let Ok(Outcome::Rows { rows, declared, .. }) =
+        && let Ok(Outcome::Rows { rows, declared, .. }) =
             run(connection, statement, Vec::new()).await
-        {
-            let from_data = types::column_types(&declared, &rows);
-            for (slot, found) in known.iter_mut().zip(from_data) {
-                slot.get_or_insert(found);
-            }
+    {
+        let from_data = types::column_types(&declared, &rows);
+        for (slot, found) in known.iter_mut().zip(from_data) {
+            slot.get_or_insert(found);
         }
     }
-    let types = known.into_iter().map(|t| t.unwrap_or(Type::TEXT)).collect();
     Ok(Described {
-        parameters,
-        names,
-        types,
-        read_only: description.read_only,
+        parameters: analysis.parameters,
+        names: analysis.names,
+        types: known.into_iter().map(|t| t.unwrap_or(Type::TEXT)).collect(),
     })
 }
 

@@ -21,13 +21,14 @@ use pgwire::api::{
 };
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
-use pgwire::messages::extendedquery::{Execute, Sync as PgSync};
+use pgwire::messages::extendedquery::{Bind, Describe, Execute, Parse, Sync as PgSync};
 use pgwire::messages::response::{EmptyQueryResponse, ReadyForQuery, TransactionStatus};
 use pgwire::messages::simplequery::Query;
 
 use crate::connection::{Connection, Outcome, SharedConnection};
 use crate::error::{api_error, user_error};
 use crate::execute::{self, batchable};
+use crate::extended;
 use crate::params;
 use crate::statement::{Parser, PgStatement, Statement};
 use crate::types;
@@ -46,6 +47,17 @@ fn status(session: SessionStatus) -> TransactionStatus {
 }
 
 impl Handler {
+    /// Any error inside a transaction block aborts it, as in PostgreSQL (statement errors do
+    /// so in the engine; this covers protocol, parameter and describe errors).
+    async fn failed_if_error<C: ClientInfo, T>(&self, client: &C, result: &PgWireResult<T>) {
+        if result.is_err()
+            && let Ok(shared) = self.connection(client).await
+            && let Some(connection) = shared.lock().await.as_mut()
+        {
+            connection.session.fail_transaction();
+        }
+    }
+
     /// The connection's state, its session opened on first use on the database the startup
     /// message named (its id, or its id without `.db`), else the default one.
     async fn connection<C: ClientInfo>(&self, client: &C) -> PgWireResult<SharedConnection> {
@@ -174,6 +186,7 @@ impl SimpleQueryHandler for Handler {
                         send_outcome(client, outcome, &types, None).await?;
                     }
                     Err(e) => {
+                        connection.session.fail_transaction();
                         send_error(client, e).await?;
                         break;
                     }
@@ -264,6 +277,42 @@ impl ExtendedQueryHandler for Handler {
         Arc::clone(&self.parser)
     }
 
+    async fn on_parse<C>(&self, client: &mut C, message: Parse) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let result = extended::parse(self, client, message).await;
+        self.failed_if_error(client, &result).await;
+        result
+    }
+
+    async fn on_bind<C>(&self, client: &mut C, message: Bind) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let result = extended::bind(client, message).await;
+        self.failed_if_error(client, &result).await;
+        result
+    }
+
+    async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let result = extended::describe(self, client, message).await;
+        self.failed_if_error(client, &result).await;
+        result
+    }
+
     async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
@@ -271,7 +320,8 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let result = self._on_execute(client, message).await;
+        let result = extended::execute(self, client, message).await;
+        self.failed_if_error(client, &result).await;
         // The session knows where its transaction stands (pgwire's own guess can't see
         // ROLLBACK TO recovering a failed transaction).
         let shared = self.connection(client).await?;
@@ -332,9 +382,12 @@ impl ExtendedQueryHandler for Handler {
                 let connection = guard
                     .as_mut()
                     .ok_or_else(|| user_error("XX000", "the connection has no session"))?;
-                let described =
-                    execute::describe(connection, &target.statement, &target.parameter_types)
-                        .await?;
+                let described = execute::describe_statement(
+                    connection,
+                    &target.statement,
+                    &target.parameter_types,
+                )
+                .await?;
                 target.statement.described.get_or_init(|| described).clone()
             }
         };
@@ -365,11 +418,22 @@ impl ExtendedQueryHandler for Handler {
             .as_mut()
             .ok_or_else(|| user_error("XX000", "the connection has no session"))?;
         let statement = &portal.statement.statement;
-        let described =
-            execute::describe(connection, statement, &portal.statement.parameter_types).await?;
-        if described.read_only && connection.session.transaction_status() != SessionStatus::Failed {
-            // A read runs now, so its columns are described by the values it returns; Execute
-            // sends these rows.
+        let analysis =
+            execute::analyze(connection, statement, &portal.statement.parameter_types).await?;
+        if analysis.types.iter().all(Option::is_some) {
+            let types: Vec<Type> = analysis.types.iter().flatten().cloned().collect();
+            connection
+                .portal_types
+                .insert(portal.name.clone(), types.clone());
+            return Ok(DescribePortalResponse::new(
+                types::fields(&analysis.names, &types, format)
+                    .as_ref()
+                    .clone(),
+            ));
+        }
+        if analysis.read_only && connection.session.transaction_status() != SessionStatus::Failed {
+            // A read runs now, so the columns only its values can type are described by
+            // them; Execute sends these rows.
             let outcome = execute::run(connection, statement, bound_parameters(portal)?).await?;
             let types = execute::resolved_types(&outcome, None);
             let names = match &outcome {
@@ -384,11 +448,18 @@ impl ExtendedQueryHandler for Handler {
                 types::fields(&names, &types, format).as_ref().clone(),
             ));
         }
+        let types: Vec<Type> = analysis
+            .types
+            .iter()
+            .map(|t| t.clone().unwrap_or(Type::TEXT))
+            .collect();
         connection
             .portal_types
-            .insert(portal.name.clone(), described.types.clone());
+            .insert(portal.name.clone(), types.clone());
         Ok(DescribePortalResponse::new(
-            described.fields(format).as_ref().clone(),
+            types::fields(&analysis.names, &types, format)
+                .as_ref()
+                .clone(),
         ))
     }
 

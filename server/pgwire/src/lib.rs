@@ -15,6 +15,7 @@ mod compat;
 mod connection;
 mod error;
 mod execute;
+mod extended;
 mod handler;
 mod params;
 mod rewrite;

@@ -38,9 +38,11 @@ fn decode_binary(raw: &[u8], datatype: &Type) -> PgWireResult<Value> {
         Type::FLOAT8 => Value::Real(f64::from_sql(datatype, raw).map_err(bad)?),
         Type::BOOL => Value::Integer(bool::from_sql(datatype, raw).map_err(bad)?.into()),
         Type::BYTEA => Value::Blob(raw.to_vec()),
-        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON => {
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::JSON => {
             Value::Text(text(raw)?)
         }
+        // Binary with no type (node-postgres sends a Buffer so): the bytes are a blob.
+        Type::UNKNOWN => Value::Blob(raw.to_vec()),
         _ => {
             return Err(user_error(
                 "0A000",
@@ -75,11 +77,11 @@ fn decode_text(raw: &[u8], datatype: &Type) -> PgWireResult<Value> {
             Ok(i) => Value::Integer(i),
             Err(_) => Value::Real(value.trim().parse().map_err(|_| invalid("numeric"))?),
         },
-        Type::BOOL => Value::Integer(
-            bool::from_sql_text(datatype, raw, &FormatOptions::default())
-                .map_err(|_| invalid("boolean"))?
-                .into(),
-        ),
+        Type::BOOL => Value::Integer(match value.trim().to_ascii_lowercase().as_str() {
+            "t" | "true" | "y" | "yes" | "on" | "1" => 1,
+            "f" | "false" | "n" | "no" | "off" | "0" => 0,
+            _ => return Err(invalid("boolean")),
+        }),
         Type::BYTEA => Value::Blob(
             Vec::<u8>::from_sql_text(datatype, raw, &FormatOptions::default())
                 .map_err(|_| invalid("bytea"))?,
@@ -138,5 +140,10 @@ mod tests {
         );
         let short = Bytes::from(7i32.to_be_bytes().to_vec());
         assert!(decode(Some(&short), &Type::INT8, true).is_err());
+        let bytes = Bytes::from_static(&[0xff, 0x00]);
+        assert_eq!(
+            decode(Some(&bytes), &Type::UNKNOWN, true).unwrap(),
+            Value::Blob(vec![0xff, 0])
+        );
     }
 }

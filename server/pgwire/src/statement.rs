@@ -22,6 +22,8 @@ pub(crate) struct PgStatement {
     pub casts: HashMap<usize, String>,
     /// Answered by the front end (`SET`, `SHOW`, `SELECT version()`...).
     pub compat: Option<Compat>,
+    /// What the engine says of the statement, asked once (at its first Describe).
+    pub analysis: OnceLock<Analysis>,
     /// Fixed by the first Describe of the statement: every later execution sends its rows in
     /// these types, as the client was told.
     pub described: OnceLock<Described>,
@@ -35,6 +37,15 @@ pub(crate) struct Described {
     pub parameters: Vec<Type>,
     pub names: Vec<String>,
     pub types: Vec<Type>,
+}
+
+/// A statement's parameters and columns as far as known without running it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Analysis {
+    pub parameters: Vec<Type>,
+    pub names: Vec<String>,
+    /// `None`: an expression whose type only its values tell.
+    pub types: Vec<Option<Type>>,
     /// The statement does not write (a read may run at Describe to type its columns).
     pub read_only: bool,
 }
@@ -46,6 +57,7 @@ impl PgStatement {
             compat: Compat::parse(sql),
             sql: rewritten.sql,
             casts: rewritten.casts,
+            analysis: OnceLock::new(),
             described: OnceLock::new(),
         }
     }

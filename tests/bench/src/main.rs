@@ -5,6 +5,7 @@
 //! Run with `scripts/bench` (builds the release binary first).
 
 mod http_load;
+mod pg_load;
 mod raw_sqlite;
 mod replication;
 
@@ -29,7 +30,10 @@ struct Args {
     /// Rows preloaded for the point reads
     #[arg(long, default_value_t = 10_000)]
     rows: i64,
-    /// Which figures: http (HTTP vs raw SQLite), replication, or all
+    /// Client counts of the PostgreSQL wire cases
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 8])]
+    pg_clients: Vec<usize>,
+    /// Which figures: http (HTTP vs raw SQLite), replication, pg (PostgreSQL wire vs HTTP), or all
     #[arg(long, default_value = "all")]
     suite: String,
     /// Rows of the bulk catch-up
@@ -129,6 +133,50 @@ fn main() -> anyhow::Result<()> {
             catch_up.elapsed.as_secs_f64(),
             catch_up.per_second()
         );
+    }
+    if args.suite == "all" || args.suite == "pg" {
+        println!();
+        println!(
+            "{:<40} {:>8} {:>12} {:>14} {:>9}",
+            "PostgreSQL wire (pgbench -n -f) vs HTTP",
+            "clients",
+            "ops/s",
+            "avg latency µs",
+            "vs HTTP"
+        );
+        for &clients in &args.pg_clients {
+            for (operation, name) in [
+                (pg_load::Operation::PointSelect, "point select"),
+                (pg_load::Operation::Update, "single-row update"),
+            ] {
+                let http = runtime.block_on(pg_load::http(
+                    &ha_bin, operation, clients, duration, args.rows,
+                ))?;
+                let http_latency = http.latencies_us.iter().sum::<u64>() as f64
+                    / http.latencies_us.len().max(1) as f64;
+                println!(
+                    "{:<40} {:>8} {:>12.0} {:>14.0} {:>9}",
+                    format!("HTTP {name}"),
+                    clients,
+                    http.per_second(),
+                    http_latency,
+                    "-"
+                );
+                for mode in ["simple", "prepared"] {
+                    let pg = runtime.block_on(pg_load::pgbench(
+                        &ha_bin, operation, mode, clients, duration, args.rows,
+                    ))?;
+                    println!(
+                        "{:<40} {:>8} {:>12.0} {:>14.0} {:>8.2}x",
+                        format!("pgbench -M {mode} {name}"),
+                        clients,
+                        pg.tps,
+                        pg.latency_ms * 1000.0,
+                        pg.tps / http.per_second()
+                    );
+                }
+            }
+        }
     }
     Ok(())
 }

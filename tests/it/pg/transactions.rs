@@ -65,11 +65,15 @@ async fn transactions_commit_roll_back_and_recover_at_savepoints() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_writer_waits_for_an_open_transaction_and_reads_do_not() {
-    // A WAL file: readers never wait for the writer (an in-memory database has no WAL, and
-    // its reads wait while a transaction writes).
-    let node = pg_file_node(&[]).await;
-    let mut first = connect(&node).await;
-    let second = connect(&node).await;
+    // In a file database and in a memory one (-m) alike.
+    for node in [pg_file_node(&[]).await, pg_node(&[]).await] {
+        writer_waits_reader_does_not(&node).await;
+    }
+}
+
+async fn writer_waits_reader_does_not(node: &ha_test_harness::TestNode) {
+    let mut first = connect(node).await;
+    let second = connect(node).await;
     first
         .batch_execute("CREATE TABLE t(id INTEGER PRIMARY KEY)")
         .await

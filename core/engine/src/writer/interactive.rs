@@ -41,6 +41,12 @@ pub(crate) enum TransactionCommand {
         name: String,
         reply: oneshot::Sender<Result<(), CoreError>>,
     },
+    /// Describes a statement on the transaction's connection (it sees the transaction's own
+    /// schema changes, and needs no other lock).
+    Describe {
+        sql: String,
+        reply: oneshot::Sender<Result<ha_types::StatementDescription, CoreError>>,
+    },
     Commit {
         reply: oneshot::Sender<JobResult>,
     },
@@ -172,6 +178,9 @@ pub(super) fn run(
                     Ok(())
                 });
                 let _ = reply.send(result);
+            }
+            TransactionCommand::Describe { sql, reply } => {
+                let _ = reply.send(crate::describe::describe(conn, &sql));
             }
             TransactionCommand::Commit { reply } => {
                 let _ = reply.send(commit(conn, replication));
