@@ -145,6 +145,34 @@ fn main() -> anyhow::Result<()> {
             "vs HTTP"
         );
         for &clients in &args.pg_clients {
+            let http_floor =
+                runtime.block_on(http_load::health_checks(&ha_bin, clients, duration))?;
+            println!(
+                "{:<40} {:>8} {:>12.0} {:>14} {:>9}",
+                "HTTP GET /healthz (floor)",
+                clients,
+                http_floor.per_second(),
+                "",
+                "-"
+            );
+            for mode in ["simple", "prepared"] {
+                let floor = runtime.block_on(pg_load::pgbench(
+                    &ha_bin,
+                    pg_load::Operation::Floor,
+                    mode,
+                    clients,
+                    duration,
+                    args.rows,
+                ))?;
+                println!(
+                    "{:<40} {:>8} {:>12.0} {:>14.0} {:>8.2}x",
+                    format!("pgbench -M {mode} SHOW (floor)"),
+                    clients,
+                    floor.tps,
+                    floor.latency_ms * 1000.0,
+                    floor.tps / http_floor.per_second()
+                );
+            }
             for (operation, name) in [
                 (pg_load::Operation::PointSelect, "point select"),
                 (pg_load::Operation::Update, "single-row update"),

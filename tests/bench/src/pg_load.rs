@@ -47,6 +47,9 @@ async fn node(bin: &Path, rows: i64) -> anyhow::Result<TestNode> {
 pub enum Operation {
     PointSelect,
     Update,
+    /// `SHOW server_version`: answered by the front end without the database (the floor of
+    /// the protocol path, as `GET /healthz` is HTTP's).
+    Floor,
 }
 
 impl Operation {
@@ -58,6 +61,7 @@ impl Operation {
             Operation::Update => {
                 "\\set id random(1, :rows)\nUPDATE bench SET n = n + 1 WHERE id = :id;\n"
             }
+            Operation::Floor => "SHOW server_version;\n",
         }
     }
 
@@ -70,6 +74,7 @@ impl Operation {
             Operation::Update => {
                 json!({"sql": "UPDATE bench SET n = n + 1 WHERE id = ?", "params": [id]})
             }
+            Operation::Floor => json!({"sql": "SELECT 1"}),
         }
     }
 }
