@@ -43,24 +43,19 @@ impl QueryService for NodeService {
         session: &mut Session,
         statements: Vec<Statement>,
     ) -> Result<QueryOutcome, ApiError> {
-        if let Some(seq) = session.min_seq {
-            let db = self
-                .registry
-                .get(session.database.as_deref())
-                .map_err(to_api)?;
-            db.wait_applied(seq, self.min_seq_wait)
-                .await
-                .map_err(to_api)?;
-        }
+        read_your_writes(
+            &self.registry,
+            session.database.as_deref(),
+            session.min_seq,
+            self.min_seq_wait,
+        )
+        .await?;
         let executed = self
             .registry
             .execute(&mut session.database, statements)
             .await
             .map_err(to_api)?;
-        Ok(QueryOutcome {
-            results: executed.results,
-            seq: executed.seq,
-        })
+        Ok(outcome(executed))
     }
 
     fn open_session(&self, options: SessionOptions) -> Result<Box<dyn ClientSession>, ApiError> {
@@ -220,6 +215,27 @@ fn to_api(error: CoreError) -> ApiError {
     }
 }
 
+/// Waits (at most `wait`) until the database has applied `min_seq`, when one is asked for.
+async fn read_your_writes(
+    registry: &Registry,
+    database: Option<&str>,
+    min_seq: Option<u64>,
+    wait: std::time::Duration,
+) -> Result<(), ApiError> {
+    if let Some(seq) = min_seq {
+        let db = registry.get(database).map_err(to_api)?;
+        db.wait_applied(seq, wait).await.map_err(to_api)?;
+    }
+    Ok(())
+}
+
+fn outcome(executed: ha_core::Executed) -> QueryOutcome {
+    QueryOutcome {
+        results: executed.results,
+        seq: executed.seq,
+    }
+}
+
 /// A wire-protocol connection's session over the engine's.
 struct NodeSession {
     registry: Arc<Registry>,
@@ -231,24 +247,19 @@ struct NodeSession {
 #[async_trait]
 impl ClientSession for NodeSession {
     async fn execute(&mut self, statements: Vec<Statement>) -> Result<QueryOutcome, ApiError> {
-        if let Some(seq) = self.min_seq {
-            let db = self
-                .registry
-                .get(self.session.database.as_deref())
-                .map_err(to_api)?;
-            db.wait_applied(seq, self.min_seq_wait)
-                .await
-                .map_err(to_api)?;
-        }
+        read_your_writes(
+            &self.registry,
+            self.session.database.as_deref(),
+            self.min_seq,
+            self.min_seq_wait,
+        )
+        .await?;
         let executed = self
             .registry
             .execute_in(&mut self.session, statements)
             .await
             .map_err(to_api)?;
-        Ok(QueryOutcome {
-            results: executed.results,
-            seq: executed.seq,
-        })
+        Ok(outcome(executed))
     }
 
     async fn describe(&mut self, sql: &str) -> Result<StatementDescription, ApiError> {

@@ -180,3 +180,24 @@ async fn a_dropped_connection_rolls_back_its_transaction() {
         .get(0);
     assert_eq!(n, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_stops_promptly_with_a_transaction_open() {
+    let node = pg_node(&[]).await;
+    let client = connect(&node).await;
+    client
+        .batch_execute("CREATE TABLE t(id INTEGER PRIMARY KEY); BEGIN; INSERT INTO t VALUES (1);")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let code = tokio::time::timeout(Duration::from_secs(15), node.stop())
+        .await
+        .expect("the node stopped without waiting for the idle transaction")
+        .unwrap();
+    assert_eq!(code, Some(0));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
