@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::Sink;
-use pgwire::api::ClientInfo;
 use pgwire::api::auth::cleartext::CleartextPasswordAuthStartupHandler;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
 use pgwire::api::auth::{
     AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
 };
+use pgwire::api::{ClientInfo, ConnectionManager};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use pgwire::tokio::tokio_rustls::rustls;
@@ -65,6 +65,7 @@ impl Startup {
     pub(crate) fn new(
         config: &PgConfig,
         certificate_pem: Option<&[u8]>,
+        connections: Arc<ConnectionManager>,
     ) -> Result<Startup, PgError> {
         let mut parameters = DefaultServerParameterProvider::default();
         parameters.server_version = SERVER_VERSION.to_string();
@@ -86,12 +87,16 @@ impl Startup {
                         .configure_certificate(pem)
                         .map_err(|e| PgError::client("F0000", format!("--pg-cert: {e}")))?;
                 }
-                Startup::Scram(SASLAuthStartupHandler::new(parameters).with_scram(scram))
+                Startup::Scram(
+                    SASLAuthStartupHandler::new(parameters)
+                        .with_scram(scram)
+                        .with_connection_manager(connections),
+                )
             }
-            AuthMethod::Password => Startup::Password(CleartextPasswordAuthStartupHandler::new(
-                credentials,
-                parameters,
-            )),
+            AuthMethod::Password => Startup::Password(
+                CleartextPasswordAuthStartupHandler::new(credentials, parameters)
+                    .with_connection_manager(connections),
+            ),
         })
     }
 }

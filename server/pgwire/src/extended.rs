@@ -194,7 +194,13 @@ where
         PortalExecutionState::Initial
     );
     let fetch = if fresh {
-        match handler.do_query(client, portal.as_ref(), max_rows).await? {
+        let mut cancel = crate::handler::cancel_signal(client).await;
+        let response = crate::handler::cancellable(
+            handler.do_query(client, portal.as_ref(), max_rows),
+            &mut cancel,
+        )
+        .await?;
+        match response {
             Response::Query(results) => {
                 portal.start(results).await;
                 true

@@ -150,6 +150,7 @@ impl SimpleQueryHandler for Handler {
         }
         client.set_state(PgWireConnectionState::QueryInProgress);
         let shared = self.connection(client).await?;
+        let mut cancel = cancel_signal(client).await;
         let mut guard = shared.lock().await;
         let connection = guard
             .as_mut()
@@ -169,7 +170,7 @@ impl SimpleQueryHandler for Handler {
             && statements.iter().all(batchable)
         {
             // Several statements in one Query run as one transaction, as in PostgreSQL.
-            match execute::run_batch(connection, &statements).await {
+            match cancellable(execute::run_batch(connection, &statements), &mut cancel).await {
                 Ok(outcomes) => {
                     for outcome in outcomes {
                         let types = execute::resolved_types(&outcome, None);
@@ -180,7 +181,9 @@ impl SimpleQueryHandler for Handler {
             }
         } else {
             for statement in &statements {
-                match execute::run(connection, statement, Vec::new()).await {
+                match cancellable(execute::run(connection, statement, Vec::new()), &mut cancel)
+                    .await
+                {
                     Ok(outcome) => {
                         let types = execute::resolved_types(&outcome, None);
                         send_outcome(client, outcome, &types, None).await?;
@@ -214,6 +217,37 @@ impl SimpleQueryHandler for Handler {
     {
         // `on_query` above answers simple queries itself.
         Err(user_error("XX000", "unexpected simple query path"))
+    }
+}
+
+/// The signal of a CancelRequest for this connection's next statement (none before the
+/// connection is registered, at the end of authentication).
+pub(crate) async fn cancel_signal<C: ClientInfo>(
+    client: &C,
+) -> Option<futures::channel::oneshot::Receiver<()>> {
+    let handle = client
+        .session_extensions()
+        .get::<Arc<pgwire::api::ConnectionHandle>>()?;
+    Some(handle.start_query().await)
+}
+
+/// Runs `work` unless a CancelRequest arrives first; dropping it interrupts a running read.
+pub(crate) async fn cancellable<T>(
+    work: impl std::future::Future<Output = PgWireResult<T>>,
+    cancel: &mut Option<futures::channel::oneshot::Receiver<()>>,
+) -> PgWireResult<T> {
+    let Some(signal) = cancel.as_mut() else {
+        return work.await;
+    };
+    let cancelled = async {
+        // A dropped sender (a later statement took its place) is no cancel.
+        if signal.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = work => result,
+        () = cancelled => Err(PgWireError::QueryCanceled),
     }
 }
 

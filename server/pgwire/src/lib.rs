@@ -8,7 +8,8 @@
 //! binary). Every statement goes to the node's [`QueryService`] session: the engine's one
 //! write path, its transactions (`BEGIN` ... `COMMIT`, savepoints, an error aborting the
 //! transaction), and its special commands (`SHOW DATABASES`, `SET DATABASE TO` ...). What
-//! drivers send on their own (`SET`, `SHOW`, `SELECT version()`) is answered here.
+//! drivers send on their own (`SET`, `SHOW`, `SELECT version()`) is answered here. A
+//! CancelRequest (psql's Ctrl-C) stops the connection's running statement (SQLSTATE 57014).
 
 mod auth;
 mod compat;
@@ -27,9 +28,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ha_server_api::QueryService;
-use pgwire::api::PgWireServerHandlers;
 use pgwire::api::auth::StartupHandler;
+use pgwire::api::cancel::{CancelHandler, DefaultCancelHandler};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::{ConnectionManager, PgWireServerHandlers};
 use tokio::net::TcpListener;
 use tracing::{debug, info};
 
@@ -62,6 +64,8 @@ pub struct PgServer {
 struct Handlers {
     handler: Arc<handler::Handler>,
     startup: Arc<auth::Startup>,
+    /// Finds the connection a CancelRequest names (by its process id and secret key).
+    cancel: Arc<DefaultCancelHandler>,
 }
 
 impl PgWireServerHandlers for Handlers {
@@ -75,6 +79,10 @@ impl PgWireServerHandlers for Handlers {
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
         Arc::clone(&self.startup)
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        Arc::clone(&self.cancel)
     }
 }
 
@@ -93,7 +101,12 @@ impl PgServer {
             }
             None => (None, None),
         };
-        let startup = Arc::new(auth::Startup::new(&config, certificate.as_deref())?);
+        let connections = Arc::new(ConnectionManager::new());
+        let startup = Arc::new(auth::Startup::new(
+            &config,
+            certificate.as_deref(),
+            Arc::clone(&connections),
+        )?);
         let listener = TcpListener::bind(addr).await?;
         Ok(PgServer {
             listener,
@@ -103,6 +116,7 @@ impl PgServer {
                     parser: Arc::new(statement::Parser),
                 }),
                 startup,
+                cancel: Arc::new(DefaultCancelHandler::new(connections)),
             }),
             tls,
         })

@@ -176,3 +176,30 @@ async fn driver_connect_time_queries_are_answered() {
         .unwrap_err();
     assert_eq!(sqlstate(&error), "42704");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_request_stops_the_running_statement() {
+    let node = pg_node(&[]).await;
+    let client = connect(&node).await;
+    let token = client.cancel_token();
+    let started = std::time::Instant::now();
+    let slow = tokio::spawn(async move {
+        let result = client
+            .query(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000000) \
+                 SELECT count(*) FROM c",
+                &[],
+            )
+            .await;
+        (client, result)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    token.cancel_query(tokio_postgres::NoTls).await.unwrap();
+    let (client, result) = slow.await.unwrap();
+    let error = result.expect_err("the statement was cancelled");
+    assert_eq!(sqlstate(&error), "57014");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // The connection goes on.
+    let n: i64 = client.query_one("SELECT 41 + 1", &[]).await.unwrap().get(0);
+    assert_eq!(n, 42);
+}
