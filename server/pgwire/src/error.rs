@@ -101,8 +101,13 @@ pub(crate) fn sqlstate(code: ErrorCode, message: &str) -> &'static str {
         ErrorCode::Conflict => "55000",
         ErrorCode::PayloadTooLarge => "54000",
         ErrorCode::Busy if message.contains("locked") || message.contains("busy") => "55P03",
+        // Read-your-writes: this node has not applied the asked-for position yet.
+        ErrorCode::Busy if message.contains("has not applied") => "55000",
         ErrorCode::Busy => "53300",
-        ErrorCode::ReplicationPending => "40P01",
+        // Committed on this node, not yet confirmed by the broker (it will be published). No
+        // PostgreSQL state means that, and a retryable one (40001, 40P01) would make drivers
+        // write it twice: a state of our own, in a class of its own.
+        ErrorCode::ReplicationPending => "HA001",
         ErrorCode::Cancelled => "57014",
         ErrorCode::ReadOnly => "25006",
         ErrorCode::NotSupported => "0A000",

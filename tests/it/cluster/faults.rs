@@ -191,7 +191,7 @@ async fn a_broker_restart_loses_nothing() {
 }
 
 /// The pid of a child process of `parent` whose command name is `name`.
-fn child_named(parent: u32, name: &str) -> Option<u32> {
+pub(super) fn child_named(parent: u32, name: &str) -> Option<u32> {
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;

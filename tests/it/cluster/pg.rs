@@ -153,3 +153,48 @@ async fn writes_over_postgresql_replicate_to_the_other_node() {
         ])
     );
 }
+
+/// A write the broker does not confirm in time is committed on the node: the client gets
+/// SQLSTATE HA001 (not a retryable state), and the write reaches the other node once the broker
+/// is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unconfirmed_write_is_ha001_and_is_not_lost() {
+    let nats = free_port().unwrap();
+    let node1 = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m", "--replication-timeout=1s"])
+        .args(["--pg-port", &free_port().unwrap().to_string()])
+        .embedded_nats(nats)
+        .start()
+        .await
+        .unwrap();
+    let node2 = NodeBuilder::new(BIN)
+        .args(["-n", "node2", "-m"])
+        .replication_url(format!("nats://127.0.0.1:{nats}"))
+        .start()
+        .await
+        .unwrap();
+    let client = client(&node1).await;
+    client
+        .batch_execute("CREATE TABLE t(id INTEGER PRIMARY KEY)")
+        .await
+        .unwrap();
+    let nodes = vec![node1, node2];
+    super::converged(&nodes, "SELECT name FROM sqlite_master WHERE name = 't'").await;
+    let broker = super::faults::child_named(nodes[0].pid().unwrap(), "nats-server")
+        .expect("the embedded nats-server runs");
+    // SAFETY: kill(2) on a pid just read from /proc; no memory is touched.
+    unsafe { libc::kill(broker as libc::pid_t, libc::SIGSTOP) };
+    let error = client
+        .execute("INSERT INTO t VALUES (1)", &[])
+        .await
+        .expect_err("the broker can't confirm");
+    // SAFETY: as above.
+    unsafe { libc::kill(broker as libc::pid_t, libc::SIGCONT) };
+    assert_eq!(
+        error.code().map(|c| c.code().to_string()).as_deref(),
+        Some("HA001"),
+        "{error:?}"
+    );
+    let rows = super::converged(&nodes, "SELECT id FROM t").await;
+    assert_eq!(rows, serde_json::json!([[1]]));
+}
