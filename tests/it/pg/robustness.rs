@@ -91,6 +91,108 @@ async fn bad_bytes_never_take_the_server_down() {
     assert_eq!(n, cases.len() as i64);
 }
 
+/// Logs in with a cleartext password over a raw socket; returns the socket once the server
+/// said ReadyForQuery.
+async fn logged_in(addr: std::net::SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&startup()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    let mut password_sent = false;
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer))
+            .await
+            .expect("the server answers the login")
+            .unwrap();
+        assert!(n > 0, "the server closed during login: {seen:?}");
+        seen.extend_from_slice(&buffer[..n]);
+        // AuthenticationCleartextPassword: 'R', length 8, code 3.
+        if !password_sent
+            && seen
+                .windows(9)
+                .any(|w| w == b"R\x00\x00\x00\x08\x00\x00\x00\x03")
+        {
+            let mut message = b"p".to_vec();
+            message.extend_from_slice(&7_i32.to_be_bytes());
+            message.extend_from_slice(b"ha\0");
+            stream.write_all(&message).await.unwrap();
+            password_sent = true;
+        }
+        // ReadyForQuery: 'Z', length 5, status 'I'.
+        if seen.windows(6).any(|w| w == b"Z\x00\x00\x00\x05I") {
+            return stream;
+        }
+    }
+}
+
+/// Sends `bytes` on a logged-in connection; true when the server answered an ErrorResponse
+/// or closed the connection (it never hangs or crashes).
+async fn answered_or_closed(mut stream: TcpStream, bytes: &[u8]) -> bool {
+    let _ = stream.write_all(bytes).await;
+    let mut buffer = [0_u8; 4096];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(n)) if buffer[..n].contains(&b'E') => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_messages_after_login_get_an_error_or_a_closed_connection() {
+    let node = pg_node(&["--pg-auth", "password"]).await;
+    let addr = node.pg_addr.unwrap();
+    let healthy = connect(&node).await;
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "an unknown message type",
+            b"\x01\x00\x00\x00\x08garbage!".to_vec(),
+        ),
+        ("an oversized query", b"Q\x7f\xff\xff\xffSELECT 1".to_vec()),
+        ("a Bind of a statement never parsed", {
+            let mut m = b"B".to_vec();
+            let body = b"\0nope\0\0\0\0\0\0\0\0";
+            m.extend_from_slice(&((body.len() + 4) as i32).to_be_bytes());
+            m.extend_from_slice(body);
+            m.extend_from_slice(b"S\x00\x00\x00\x04");
+            m
+        }),
+        (
+            "a query that is not UTF-8",
+            b"Q\x00\x00\x00\x09\xff\xfe\xfd\xfc\0".to_vec(),
+        ),
+    ];
+    for (what, bytes) in cases {
+        let stream = logged_in(addr).await;
+        assert!(
+            answered_or_closed(stream, &bytes).await,
+            "{what}: no answer and not closed"
+        );
+        let n: i64 = healthy
+            .query_one("SELECT 40 + 2", &[])
+            .await
+            .unwrap_or_else(|e| panic!("after {what}: {e}"))
+            .get(0);
+        assert_eq!(n, 42);
+    }
+    // A truncated message, a length shorter than its own header (pgwire waits for more bytes
+    // on both), and a hang-up mid-message leave the server serving too.
+    let mut truncated = logged_in(addr).await;
+    truncated
+        .write_all(b"Q\x00\x00\x01\x00SELECT")
+        .await
+        .unwrap();
+    let mut short = logged_in(addr).await;
+    short.write_all(b"Q\x00\x00\x00\x02").await.unwrap();
+    drop(truncated);
+    let fresh = connect(&node).await;
+    let n: i64 = fresh.query_one("SELECT 1", &[]).await.unwrap().get(0);
+    assert_eq!(n, 1);
+    drop(short);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_vanishing_mid_query_leave_the_server_serving() {
     let node = pg_node(&[]).await;
