@@ -16,6 +16,14 @@ impl SpecialCommand {
     /// Recognises a special command; anything else is SQL for SQLite (returns `None`).
     pub fn parse(sql: &str) -> Option<SpecialCommand> {
         let text = sql.trim().trim_end_matches(';').trim();
+        // Most statements are none of these: decide on the first word before anything else.
+        let first = text.split_whitespace().next().unwrap_or_default();
+        if !["SHOW", "CREATE", "DROP", "SET", "USE", "UNSET"]
+            .iter()
+            .any(|keyword| first.eq_ignore_ascii_case(keyword))
+        {
+            return None;
+        }
         let words: Vec<&str> = text.split_whitespace().collect();
         let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
         let keywords: Vec<&str> = upper.iter().map(String::as_str).collect();

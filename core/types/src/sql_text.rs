@@ -33,10 +33,32 @@ pub enum TokenKind {
 
 /// Splits `sql` into tokens. Never fails: an unterminated quote or comment runs to the end.
 pub fn tokenize(sql: &str) -> Vec<Token> {
-    let bytes = sql.as_bytes();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
+    Tokens::new(sql).collect()
+}
+
+/// The tokens of an SQL text, lexed as they are asked for (the leading words of a statement
+/// cost no more than themselves).
+pub struct Tokens<'a> {
+    sql: &'a str,
+    position: usize,
+}
+
+impl<'a> Tokens<'a> {
+    pub fn new(sql: &'a str) -> Tokens<'a> {
+        Tokens { sql, position: 0 }
+    }
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = Token;
+
+    fn next(&mut self) -> Option<Token> {
+        let sql = self.sql;
+        let bytes = sql.as_bytes();
+        let mut i = self.position;
+        if i >= bytes.len() {
+            return None;
+        }
         let start = i;
         let c = bytes[i];
         let kind = match c {
@@ -117,13 +139,13 @@ pub fn tokenize(sql: &str) -> Vec<Token> {
                 TokenKind::Symbol
             }
         };
-        tokens.push(Token {
+        self.position = i;
+        Some(Token {
             kind,
             start,
             end: i,
-        });
+        })
     }
-    tokens
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -218,7 +240,7 @@ pub fn first_word(sql: &str) -> String {
 /// Up to `n` leading words of `sql`, upper-cased (quoted identifiers unquoted, as written).
 fn words(sql: &str, n: usize) -> Vec<String> {
     let mut out = Vec::new();
-    for token in tokenize(sql) {
+    for token in Tokens::new(sql) {
         if out.len() == n {
             break;
         }
@@ -255,6 +277,12 @@ pub enum TransactionCommand {
 impl TransactionCommand {
     /// Recognises a transaction command; anything else returns `None`.
     pub fn parse(sql: &str) -> Option<TransactionCommand> {
+        if !matches!(
+            first_word(sql).as_str(),
+            "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "SAVEPOINT" | "RELEASE"
+        ) {
+            return None;
+        }
         let tokens: Vec<(TokenKind, &str)> = tokenize(sql)
             .into_iter()
             .filter(|t| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment))

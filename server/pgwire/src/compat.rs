@@ -3,7 +3,7 @@
 //! `SELECT`s (`version()`, `current_schema()`, `current_database()`...). They are answered
 //! here, as PostgreSQL would. `SET ha.min_seq = N` is the read-your-writes setting (SPEC §7).
 
-use ha_types::sql_text::{TokenKind, tokenize};
+use ha_types::sql_text::{TokenKind, first_word, tokenize};
 
 /// A statement answered by the front end itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +69,19 @@ pub(crate) const SERVER_VERSION: &str = "16.6";
 
 impl Compat {
     pub(crate) fn parse(sql: &str) -> Option<Compat> {
+        let first = first_word(sql);
+        let catalog_candidate = matches!(first.as_str(), "SELECT" | "WITH") && {
+            let lower = sql.to_ascii_lowercase();
+            lower.contains("pg_") || lower.contains("information_schema")
+        };
+        let answered_here = matches!(
+            first.as_str(),
+            "SET" | "RESET" | "DISCARD" | "DEALLOCATE" | "SHOW"
+        );
+        let maybe_function = first == "SELECT" && sql.len() < 80;
+        if !(catalog_candidate || answered_here || maybe_function) {
+            return None;
+        }
         let words: Vec<(TokenKind, String)> = tokenize(sql)
             .into_iter()
             .filter(|t| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment))
