@@ -20,6 +20,9 @@ pub(crate) enum Compat {
     /// there is none, so it answers no rows (drivers probing for types like hstore get
     /// "not there").
     Catalog { columns: Vec<String> },
+    /// psql's `\dt`, `\dv`, `\d` (its "List of relations" query): answered from
+    /// `sqlite_master`, without the server's `_ha_*` tables.
+    ListRelations { tables: bool, views: bool },
 }
 
 /// Catalog relations drivers and tools query.
@@ -165,6 +168,32 @@ fn catalog_query(words: &[(TokenKind, String)]) -> Option<Compat> {
         }
     }
     columns.push(column_name(&current));
+    if columns == ["Schema", "Name", "Type", "Owner"]
+        && words
+            .iter()
+            .any(|(_, w)| w.eq_ignore_ascii_case("pg_class"))
+    {
+        // The kinds asked for: the strings of `relkind IN (...)` (the CASE names them all).
+        let kinds: Vec<&str> = words
+            .windows(2)
+            .position(|pair| {
+                pair[0].1.eq_ignore_ascii_case("relkind") && pair[1].1.eq_ignore_ascii_case("IN")
+            })
+            .map(|at| {
+                words[at + 2..]
+                    .iter()
+                    .skip_while(|(_, w)| w == "(")
+                    .take_while(|(_, w)| w != ")")
+                    .filter(|(kind, _)| *kind == TokenKind::String)
+                    .map(|(_, w)| w.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        return Some(Compat::ListRelations {
+            tables: kinds.contains(&"'r'"),
+            views: kinds.contains(&"'v'"),
+        });
+    }
     Some(Compat::Catalog { columns })
 }
 
@@ -360,6 +389,14 @@ mod tests {
             Some(Compat::Catalog { .. })
         ));
         assert_eq!(Compat::parse("SELECT * FROM my_types"), None);
+        let psql_dt = "SELECT n.nspname as \"Schema\",\n  c.relname as \"Name\",\n  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' END as \"Type\",\n  pg_catalog.pg_get_userbyid(c.relowner) as \"Owner\"\nFROM pg_catalog.pg_class c\n     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\nWHERE c.relkind IN ('r','p','')\n ORDER BY 1,2;";
+        assert_eq!(
+            Compat::parse(psql_dt),
+            Some(Compat::ListRelations {
+                tables: true,
+                views: false
+            })
+        );
         assert_eq!(Compat::parse("SELECT 1"), None);
     }
 }

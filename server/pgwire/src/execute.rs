@@ -21,7 +21,7 @@ pub(crate) async fn run(
     params: Vec<Value>,
 ) -> PgWireResult<Outcome> {
     if let Some(compat) = &statement.compat {
-        return answer_compat(connection, compat);
+        return answer_compat(connection, compat).await;
     }
     let status_before = connection.session.transaction_status();
     let engine_statement = EngineStatement {
@@ -172,7 +172,7 @@ fn command_tag(sql: &str, rows: usize, status_before: TransactionStatus) -> Tag 
     }
 }
 
-fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireResult<Outcome> {
+async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireResult<Outcome> {
     let text_row = |name: &str, value: String| Outcome::Rows {
         names: vec![name.to_string()],
         declared: vec![Some(Type::TEXT)],
@@ -209,6 +209,37 @@ fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireResult<O
                 *command = "SHOW".into();
             }
             Ok(outcome)
+        }
+        Compat::ListRelations { tables, views } => {
+            let kinds = match (tables, views) {
+                (true, true) => "'table', 'view'",
+                (false, true) => "'view'",
+                _ => "'table'",
+            };
+            let sql = format!(
+                "SELECT 'public' AS \"Schema\", name AS \"Name\", type AS \"Type\", \
+                 ?1 AS \"Owner\" FROM sqlite_master WHERE type IN ({kinds}) \
+                 AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_ha\\_%' ESCAPE '\\' \
+                 ORDER BY name"
+            );
+            let outcome = connection
+                .session
+                .execute(vec![EngineStatement {
+                    sql,
+                    params: Params::Positional(vec![Value::Text(connection.user.clone())]),
+                }])
+                .await
+                .map_err(|e| api_error(&e))?;
+            let result = outcome.results.into_iter().next();
+            Ok(match result {
+                Some(StatementResult::Rows { columns, rows, .. }) => Outcome::Rows {
+                    declared: vec![Some(Type::TEXT); columns.len()],
+                    names: columns,
+                    rows,
+                    command: "SELECT".into(),
+                },
+                _ => return Err(user_error("XX000", "listing relations failed")),
+            })
         }
         Compat::Catalog { columns } => Ok(Outcome::Rows {
             names: columns.clone(),
@@ -262,6 +293,12 @@ pub(crate) async fn analyze(
                 Compat::Catalog { columns } => {
                     (columns.clone(), vec![Some(Type::TEXT); columns.len()])
                 }
+                Compat::ListRelations { .. } => (
+                    ["Schema", "Name", "Type", "Owner"]
+                        .map(String::from)
+                        .to_vec(),
+                    vec![Some(Type::TEXT); 4],
+                ),
                 Compat::Function { column, function } => (
                     vec![column.clone()],
                     vec![Some(if *function == Function::BackendPid {

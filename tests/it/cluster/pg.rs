@@ -78,6 +78,27 @@ async fn writes_over_postgresql_replicate_to_the_other_node() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // psql's \dt lists the user's tables, not the server's own `_ha_*` tables.
+    let listed = tokio::process::Command::new("psql")
+        .env("PGPASSWORD", "ha")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &addr.port().to_string(),
+            "-U",
+            "ha",
+            "-X",
+            "-At",
+        ])
+        .args(["-c", "\\dt"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout),
+        "public|users|table|ha\n"
+    );
     let on_node2 = client(&nodes[1]).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {

@@ -325,3 +325,33 @@ async fn databases_are_chosen_at_startup_or_with_special_commands() {
         assert_eq!(text(&output).0.trim(), "0", "{dbname}: {}", text(&output).1);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_lists_tables_and_views() {
+    let node = pg_node(&[]).await;
+    let output = psql(
+        &node,
+        "",
+        &[
+            "-c",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY)",
+            "-c",
+            "CREATE VIEW names AS SELECT id FROM users",
+            "-c",
+            "\\dt",
+            "-c",
+            "\\dv",
+        ],
+        "",
+    )
+    .await;
+    let (out, err) = text(&output);
+    assert!(output.status.success(), "{out}{err}");
+    assert!(out.contains(" public | users | table | ha"), "{out}");
+    assert!(out.contains(" public | names | view | ha"), "{out}");
+    assert_eq!(
+        out.matches("(1 row)").count(),
+        2,
+        "\\dt lists tables only, \\dv views only: {out}"
+    );
+}
