@@ -22,7 +22,7 @@ pub(crate) struct Conn {
     /// Where the writer records schema statements for replication.
     schema_recorder: RefCell<Option<Capture>>,
     /// A memory database's directory lives as long as any of its connections.
-    _scratch: Option<Arc<tempfile::TempDir>>,
+    _scratch: Option<Arc<MemoryDir>>,
 }
 
 /// Statements kept prepared per connection.
@@ -99,10 +99,32 @@ const PRAGMA_ALIASES: &[(&str, &str)] = &[
     ("timeout", "busy_timeout"),
 ];
 
+/// A memory database's private directory, and the lock that says its process is alive.
+#[derive(Debug)]
+pub(crate) struct MemoryDir {
+    dir: tempfile::TempDir,
+    /// An exclusive lock on `owner.lock`, held while the directory is in use: a directory whose
+    /// lock can be taken belongs to a process that is gone (a lock, unlike a pid, means that
+    /// across pid namespaces sharing /dev/shm too).
+    _owner: std::fs::File,
+}
+
+impl MemoryDir {
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+const OWNER_LOCK: &str = "owner.lock";
+
 /// A fresh private directory for a memory database: on tmpfs (`/dev/shm`) when the system has
-/// one, else in the temporary directory. Named `ha-memory-<pid>-...`, so directories that a
-/// killed process left behind are found and removed here.
-fn memory_directory() -> Result<tempfile::TempDir, CoreError> {
+/// one, else in the temporary directory. Directories that a killed process left behind are
+/// found by their lock and removed first.
+fn memory_directory() -> Result<MemoryDir, CoreError> {
+    let io = |source| CoreError::Io {
+        context: "creating a memory database's directory".into(),
+        source,
+    };
     let shm = std::path::Path::new("/dev/shm");
     let base = if shm.is_dir() {
         shm.to_path_buf()
@@ -110,32 +132,34 @@ fn memory_directory() -> Result<tempfile::TempDir, CoreError> {
         std::env::temp_dir()
     };
     remove_orphans(&base);
-    tempfile::Builder::new()
-        .prefix(&format!("ha-memory-{}-", std::process::id()))
+    let dir = tempfile::Builder::new()
+        .prefix("ha-memory-")
         .tempdir_in(&base)
         .or_else(|_| tempfile::Builder::new().prefix("ha-memory-").tempdir())
-        .map_err(|source| CoreError::Io {
-            context: "creating a memory database's directory".into(),
-            source,
-        })
+        .map_err(io)?;
+    let owner = std::fs::File::create(dir.path().join(OWNER_LOCK)).map_err(io)?;
+    owner.lock().map_err(io)?;
+    Ok(MemoryDir { dir, _owner: owner })
 }
 
-/// Removes memory database directories whose process is gone (killed before it could).
+/// Removes memory database directories whose owner is gone (killed before it could).
 fn remove_orphans(base: &Path) {
     let Ok(entries) = std::fs::read_dir(base) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("ha-memory-"))
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("ha-memory-")
+        {
+            continue;
+        }
+        let Ok(lock) = std::fs::File::open(entry.path().join(OWNER_LOCK)) else {
+            // Being created right now (no lock file yet), or not ours.
             continue;
         };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+        if lock.try_lock().is_ok() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
@@ -148,7 +172,7 @@ pub(crate) struct Opener {
     pragmas: Vec<(String, String)>,
     load_from: Option<std::path::PathBuf>,
     /// A memory database's private directory, removed with the last opener (the database's).
-    scratch: Option<Arc<tempfile::TempDir>>,
+    scratch: Option<Arc<MemoryDir>>,
 }
 
 impl Opener {
@@ -259,7 +283,7 @@ impl Opener {
 
 fn with_action_log(
     mut conn: Connection,
-    scratch: Option<Arc<tempfile::TempDir>>,
+    scratch: Option<Arc<MemoryDir>>,
 ) -> Result<Conn, CoreError> {
     let actions =
         ActionLog::install(&mut conn).map_err(CoreError::storage("installing authorizer"))?;
