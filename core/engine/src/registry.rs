@@ -216,9 +216,14 @@ impl Registry {
             let statement = statements.remove(0);
             if let Some(command) = TransactionCommand::parse(&statement.sql) {
                 let current = session.database.clone();
-                return session
+                let done = session
                     .transaction_command(|| self.get(current.as_deref()), command)
                     .await;
+                if done.is_err() {
+                    // A failed SAVEPOINT/RELEASE/ROLLBACK TO aborts the transaction too.
+                    session.fail_transaction();
+                }
+                return done;
             }
             if let Some(special) = SpecialCommand::parse(&statement.sql) {
                 if session.in_transaction()
