@@ -23,7 +23,16 @@ pub(crate) enum Compat {
     /// psql's `\dt`, `\dv`, `\d` (its "List of relations" query): answered from
     /// `sqlite_master`, without the server's `_ha_*` tables.
     ListRelations { tables: bool, views: bool },
+    /// psql's `\d name`, first query: the relation's oid (`FIRST_OID + its sqlite_master rowid`).
+    FindRelation { name: String },
+    /// psql's `\d name`, second query: the relation's properties, by column name.
+    RelationInfo { oid: i64, columns: Vec<String> },
+    /// psql's `\d name`, third query: the columns (name, type, default, not null, ...).
+    Attributes { oid: i64, columns: Vec<String> },
 }
+
+/// psql's oids of relations: `FIRST_OID + rowid` in `sqlite_master`.
+pub(crate) const FIRST_OID: i64 = 16384;
 
 /// Catalog relations drivers and tools query.
 const CATALOG: &[&str] = &[
@@ -133,11 +142,12 @@ impl Compat {
 }
 
 fn catalog_query(words: &[(TokenKind, String)]) -> Option<Compat> {
+    // A catalog relation after FROM/JOIN, any `pg_catalog.` name, or information_schema.
     let reads_catalog = words.windows(2).any(|pair| {
-        matches!(
-            pair[0].1.to_ascii_uppercase().as_str(),
-            "FROM" | "JOIN" | "."
-        ) && CATALOG.contains(&pair[1].1.to_ascii_lowercase().as_str())
+        let relation = pair[1].1.to_ascii_lowercase();
+        (matches!(pair[0].1.to_ascii_uppercase().as_str(), "FROM" | "JOIN")
+            && (CATALOG.contains(&relation.as_str()) || relation == "pg_catalog"))
+            || (pair[0].1.eq_ignore_ascii_case("pg_catalog") && pair[1].1 == ".")
     }) || words
         .iter()
         .any(|(_, w)| w.eq_ignore_ascii_case("information_schema"));
@@ -193,6 +203,39 @@ fn catalog_query(words: &[(TokenKind, String)]) -> Option<Compat> {
             tables: kinds.contains(&"'r'"),
             views: kinds.contains(&"'v'"),
         });
+    }
+    let strings: Vec<&str> = words
+        .iter()
+        .filter(|(kind, _)| *kind == TokenKind::String)
+        .map(|(_, w)| w.trim_matches('\''))
+        .collect();
+    let oid = || strings.iter().find_map(|s| s.parse::<i64>().ok());
+    match columns.first().map(String::as_str) {
+        Some("oid") if columns == ["oid", "nspname", "relname"] => {
+            if let Some(name) = strings
+                .iter()
+                .find_map(|s| s.strip_prefix("^(").and_then(|s| s.strip_suffix(")$")))
+            {
+                return Some(Compat::FindRelation {
+                    name: name.to_string(),
+                });
+            }
+        }
+        Some("relchecks") => {
+            if let Some(oid) = oid() {
+                return Some(Compat::RelationInfo { oid, columns });
+            }
+        }
+        Some("attname")
+            if words
+                .iter()
+                .any(|(_, w)| w.eq_ignore_ascii_case("attrelid")) =>
+        {
+            if let Some(oid) = oid() {
+                return Some(Compat::Attributes { oid, columns });
+            }
+        }
+        _ => {}
     }
     Some(Compat::Catalog { columns })
 }
@@ -390,6 +433,24 @@ mod tests {
         ));
         assert_eq!(Compat::parse("SELECT * FROM my_types"), None);
         let psql_dt = "SELECT n.nspname as \"Schema\",\n  c.relname as \"Name\",\n  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' END as \"Type\",\n  pg_catalog.pg_get_userbyid(c.relowner) as \"Owner\"\nFROM pg_catalog.pg_class c\n     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\nWHERE c.relkind IN ('r','p','')\n ORDER BY 1,2;";
+        assert!(matches!(
+            Compat::parse(
+                "SELECT c.oid,\n  n.nspname,\n  c.relname\nFROM pg_catalog.pg_class c\n     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\nWHERE c.relname OPERATOR(pg_catalog.~) '^(users)$' COLLATE pg_catalog.default\n  AND pg_catalog.pg_table_is_visible(c.oid)\nORDER BY 2, 3;"
+            ),
+            Some(Compat::FindRelation { name }) if name == "users"
+        ));
+        assert!(matches!(
+            Compat::parse(
+                "SELECT c.relchecks, c.relkind, c.relhasindex FROM pg_catalog.pg_class c WHERE c.oid = '16385';"
+            ),
+            Some(Compat::RelationInfo { oid: 16385, .. })
+        ));
+        assert!(matches!(
+            Compat::parse(
+                "SELECT oid, stxrelid::pg_catalog.regclass FROM pg_catalog.pg_statistic_ext WHERE stxrelid = '16385'"
+            ),
+            Some(Compat::Catalog { .. })
+        ));
         assert_eq!(
             Compat::parse(psql_dt),
             Some(Compat::ListRelations {

@@ -8,7 +8,7 @@ use pgwire::api::Type;
 use pgwire::api::results::Tag;
 use pgwire::error::{PgWireError, PgWireResult};
 
-use crate::compat::{Compat, Function, SERVER_VERSION, default_setting};
+use crate::compat::{Compat, FIRST_OID, Function, SERVER_VERSION, default_setting};
 use crate::connection::{Connection, Outcome};
 use crate::error::{api_error, user_error};
 use crate::statement::{Analysis, Described, PgStatement};
@@ -241,6 +241,99 @@ async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireRe
                 _ => return Err(user_error("XX000", "listing relations failed")),
             })
         }
+        Compat::FindRelation { name } => {
+            let rows = query_rows(
+                connection,
+                "SELECT ?2 + rowid, 'public', name FROM sqlite_master \
+                 WHERE name = ?1 AND type IN ('table', 'view') AND name NOT LIKE '\\_ha\\_%' ESCAPE '\\'",
+                vec![Value::Text(name.clone()), Value::Integer(FIRST_OID)],
+            )
+            .await?;
+            Ok(text_rows(&["oid", "nspname", "relname"], rows))
+        }
+        Compat::RelationInfo { oid, columns } => {
+            let found = query_rows(
+                connection,
+                "SELECT type FROM sqlite_master WHERE rowid = ?1",
+                vec![Value::Integer(oid - FIRST_OID)],
+            )
+            .await?;
+            let kind = match found.first().and_then(|r| r.first()) {
+                Some(Value::Text(t)) if t == "view" => "v",
+                Some(_) => "r",
+                None => return Ok(text_rows(columns, Vec::new())),
+            };
+            // Everything psql asks is "no" here: no checks it can show, rules, row security...
+            let row = columns
+                .iter()
+                .map(|c| {
+                    if c == "amname" {
+                        // No access method to show.
+                        return Value::Null;
+                    }
+                    Value::Text(
+                        match c.as_str() {
+                            "relkind" => kind,
+                            "relchecks" | "reltablespace" => "0",
+                            "relpersistence" => "p",
+                            "relreplident" => "d",
+                            name if name.starts_with("relhas")
+                                || name.starts_with("relrow")
+                                || name.starts_with("relforce")
+                                || name == "relispartition" =>
+                            {
+                                "f"
+                            }
+                            _ => "",
+                        }
+                        .to_string(),
+                    )
+                })
+                .collect();
+            Ok(text_rows(columns, vec![row]))
+        }
+        Compat::Attributes { oid, columns } => {
+            let table = query_rows(
+                connection,
+                "SELECT name FROM sqlite_master WHERE rowid = ?1",
+                vec![Value::Integer(oid - FIRST_OID)],
+            )
+            .await?;
+            let Some(Value::Text(table)) = table.first().and_then(|r| r.first()).cloned() else {
+                return Ok(text_rows(columns, Vec::new()));
+            };
+            let attributes = query_rows(
+                connection,
+                "SELECT name, lower(type), dflt_value, \"notnull\" FROM pragma_table_info(?1) ORDER BY cid",
+                vec![Value::Text(table)],
+            )
+            .await?;
+            // psql reads them by position: name, type, default, not null, collation, identity,
+            // generated, then (\\d+) storage and the rest.
+            let rows = attributes
+                .into_iter()
+                .map(|a| {
+                    (0..columns.len())
+                        .map(|i| match i {
+                            0 => a[0].clone(),
+                            1 => match &a[1] {
+                                Value::Text(t) if !t.is_empty() => Value::Text(t.clone()),
+                                _ => Value::Text("any".into()),
+                            },
+                            2 => a[2].clone(),
+                            3 => Value::Text(
+                                if a[3] == Value::Integer(1) { "t" } else { "f" }.into(),
+                            ),
+                            4 => Value::Null,
+                            // \d+: storage "plain".
+                            7 => Value::Text("p".into()),
+                            _ => Value::Text(String::new()),
+                        })
+                        .collect()
+                })
+                .collect();
+            Ok(text_rows(columns, rows))
+        }
         Compat::Catalog { columns } => Ok(Outcome::Rows {
             names: columns.clone(),
             declared: vec![Some(Type::TEXT); columns.len()],
@@ -274,6 +367,36 @@ async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireRe
     }
 }
 
+/// Runs an engine query of the front end's own (a catalog answer) and returns its rows.
+async fn query_rows(
+    connection: &mut Connection,
+    sql: &str,
+    params: Vec<Value>,
+) -> PgWireResult<Vec<Vec<Value>>> {
+    let outcome = connection
+        .session
+        .execute(vec![EngineStatement {
+            sql: sql.to_string(),
+            params: Params::Positional(params),
+        }])
+        .await
+        .map_err(|e| api_error(&e))?;
+    Ok(match outcome.results.into_iter().next() {
+        Some(StatementResult::Rows { rows, .. }) => rows,
+        _ => Vec::new(),
+    })
+}
+
+/// Rows of text columns (psql reads catalog answers as text).
+fn text_rows<S: AsRef<str>>(names: &[S], rows: Vec<Vec<Value>>) -> Outcome {
+    Outcome::Rows {
+        names: names.iter().map(|n| n.as_ref().to_string()).collect(),
+        declared: vec![Some(Type::TEXT); names.len()],
+        rows,
+        command: "SELECT".into(),
+    }
+}
+
 /// The parameter and result types of a statement, without running it; computed once per
 /// prepared statement (a Parse), as PostgreSQL plans once. Columns whose type neither their
 /// declaration nor their expression tells are `None`.
@@ -291,6 +414,13 @@ pub(crate) async fn analyze(
                 Compat::Set { .. } | Compat::Reset => (vec![], vec![]),
                 Compat::Show(name) => (vec![name.clone()], vec![Some(Type::TEXT)]),
                 Compat::Catalog { columns } => {
+                    (columns.clone(), vec![Some(Type::TEXT); columns.len()])
+                }
+                Compat::FindRelation { .. } => (
+                    ["oid", "nspname", "relname"].map(String::from).to_vec(),
+                    vec![Some(Type::TEXT); 3],
+                ),
+                Compat::RelationInfo { columns, .. } | Compat::Attributes { columns, .. } => {
                     (columns.clone(), vec![Some(Type::TEXT); columns.len()])
                 }
                 Compat::ListRelations { .. } => (

@@ -355,3 +355,37 @@ async fn psql_lists_tables_and_views() {
         "\\dt lists tables only, \\dv views only: {out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_describes_a_table() {
+    let node = pg_node(&[]).await;
+    let output = psql(
+        &node,
+        "",
+        &[
+            "-c",
+            "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT 'x', score REAL)",
+            "-c",
+            "\\d users",
+            "-c",
+            "\\d nope",
+        ],
+        "",
+    )
+    .await;
+    let (out, err) = text(&output);
+    assert!(out.contains("Table \"public.users\""), "{out}{err}");
+    assert!(
+        out.contains(" id     | integer |           |          | "),
+        "{out}"
+    );
+    assert!(
+        out.contains(" name   | text    |           | not null | 'x'"),
+        "{out}"
+    );
+    assert!(out.contains(" score  | real    |"), "{out}");
+    assert!(
+        err.contains("Did not find any relation named \"nope\""),
+        "{err}"
+    );
+}
