@@ -88,7 +88,7 @@ impl Replication {
             replicas: usize::from(config.replicas),
             max_age: config.replication_max_age,
         };
-        ensure_stream(&context, &settings).await?;
+        let mut stream = ensure_stream(&context, &settings).await?;
         let log = Arc::new(JetStreamLog::new(
             context.clone(),
             config.replication_stream.clone(),
@@ -109,7 +109,17 @@ impl Replication {
         let start = match &config.replication_policy {
             None | Some(ReplicationPolicy::All) => ConsumerStart::All,
             Some(ReplicationPolicy::Last) => ConsumerStart::Last,
-            Some(ReplicationPolicy::New) => ConsumerStart::New,
+            // "New" means what is written after this node started: fixed here, as a sequence,
+            // so a change written while the consumer is being created is not missed.
+            Some(ReplicationPolicy::New) => {
+                let last = stream
+                    .info()
+                    .await
+                    .context("reading the stream's last sequence")?
+                    .state
+                    .last_sequence;
+                ConsumerStart::Sequence(last + 1)
+            }
             Some(ReplicationPolicy::ByStartSequence(n)) => ConsumerStart::Sequence(*n),
             Some(ReplicationPolicy::ByStartTime(t)) => ConsumerStart::Time(t.clone()),
         };
