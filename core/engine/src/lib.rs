@@ -23,16 +23,15 @@ mod readers;
 mod registry;
 mod replication;
 mod session;
-mod special;
 mod transaction;
 mod writer;
 
 pub use database::{ApplyStatus, Database, DatabaseOptions, Executed};
 pub use dsn::{DatabaseSpec, Storage};
 pub use error::CoreError;
+pub use ha_types::SpecialCommand;
 pub use registry::{OnCreated, Registry, RegistryOptions};
 pub use replication::{
     AckFuture, ChangeLog, LogEntry, PublishFuture, ReplicationOptions, RowIdentify,
 };
 pub use session::{Session, TransactionStatus};
-pub use special::SpecialCommand;

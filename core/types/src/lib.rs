@@ -8,6 +8,7 @@ mod change;
 mod description;
 mod error_code;
 mod result;
+mod special;
 pub mod sql_text;
 mod statement;
 mod value;
@@ -16,5 +17,6 @@ pub use change::{CHANGE_SET_VERSION, Change, ChangeSet, RowChange, RowOperation}
 pub use description::{ColumnDescription, ParameterDescription, StatementDescription};
 pub use error_code::ErrorCode;
 pub use result::{EXEC_COLUMNS, StatementResult};
+pub use special::SpecialCommand;
 pub use statement::{Params, Statement};
 pub use value::{Value, ValueError};

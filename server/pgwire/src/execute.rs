@@ -3,7 +3,7 @@
 
 use ha_server_api::TransactionStatus;
 use ha_types::sql_text::{TransactionCommand, first_word};
-use ha_types::{Params, Statement as EngineStatement, StatementResult, Value};
+use ha_types::{Params, SpecialCommand, Statement as EngineStatement, StatementResult, Value};
 use pgwire::api::Type;
 use pgwire::api::results::Tag;
 use pgwire::error::{PgWireError, PgWireResult};
@@ -85,14 +85,7 @@ fn remember_seq(connection: &mut Connection, seq: Option<u64>) {
 pub(crate) fn batchable(statement: &PgStatement) -> bool {
     statement.compat.is_none()
         && TransactionCommand::parse(&statement.sql).is_none()
-        && !matches!(
-            first_word(&statement.sql).as_str(),
-            "SHOW" | "SET" | "USE" | "UNSET"
-        )
-        && !matches!(
-            first_word(&statement.sql).as_str(),
-            "CREATE" | "DROP" if statement.sql.to_ascii_uppercase().contains("DATABASE")
-        )
+        && SpecialCommand::parse(&statement.sql).is_none()
 }
 
 fn to_outcome(sql: &str, result: StatementResult, status_before: TransactionStatus) -> Outcome {
@@ -173,12 +166,7 @@ fn command_tag(sql: &str, rows: usize, status_before: TransactionStatus) -> Tag 
 }
 
 async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireResult<Outcome> {
-    let text_row = |name: &str, value: String| Outcome::Rows {
-        names: vec![name.to_string()],
-        declared: vec![Some(Type::TEXT)],
-        rows: vec![vec![Value::Text(value)]],
-        command: "SELECT".into(),
-    };
+    let text_row = |name: &str, value: String| text_rows(&[name], vec![vec![Value::Text(value)]]);
     match compat {
         Compat::Set { name, value } => {
             if name == "ha.min_seq" {
@@ -222,24 +210,9 @@ async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireRe
                  AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_ha\\_%' ESCAPE '\\' \
                  ORDER BY name"
             );
-            let outcome = connection
-                .session
-                .execute(vec![EngineStatement {
-                    sql,
-                    params: Params::Positional(vec![Value::Text(connection.user.clone())]),
-                }])
-                .await
-                .map_err(|e| api_error(&e))?;
-            let result = outcome.results.into_iter().next();
-            Ok(match result {
-                Some(StatementResult::Rows { columns, rows, .. }) => Outcome::Rows {
-                    declared: vec![Some(Type::TEXT); columns.len()],
-                    names: columns,
-                    rows,
-                    command: "SELECT".into(),
-                },
-                _ => return Err(user_error("XX000", "listing relations failed")),
-            })
+            let user = Value::Text(connection.user.clone());
+            let rows = query_rows(connection, &sql, vec![user]).await?;
+            Ok(text_rows(&["Schema", "Name", "Type", "Owner"], rows))
         }
         Compat::FindRelation { name } => {
             let rows = query_rows(
@@ -334,12 +307,7 @@ async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireRe
                 .collect();
             Ok(text_rows(columns, rows))
         }
-        Compat::Catalog { columns } => Ok(Outcome::Rows {
-            names: columns.clone(),
-            declared: vec![Some(Type::TEXT); columns.len()],
-            rows: Vec::new(),
-            command: "SELECT".into(),
-        }),
+        Compat::Catalog { columns } => Ok(text_rows(columns, Vec::new())),
         Compat::Function { column, function } => Ok(match function {
             Function::Version => text_row(
                 column,

@@ -97,18 +97,40 @@ impl Handler {
     }
 }
 
-/// Sends an outcome: RowDescription (simple protocol only), DataRows, CommandComplete.
-async fn send_outcome<C>(
-    client: &mut C,
-    outcome: Outcome,
+/// The connection of a locked state (its session is opened by [`Handler::connection`]).
+fn opened(state: &mut Option<Connection>) -> PgWireResult<&mut Connection> {
+    state
+        .as_mut()
+        .ok_or_else(|| user_error("XX000", "the connection has no session"))
+}
+
+/// An outcome's rows as a QueryResponse: encoded in `types`, in the formats the client asked.
+fn rows_response(
+    names: &[String],
+    rows: &[Vec<Value>],
+    command: &str,
     types: &[Type],
     format: Option<&Format>,
-) -> PgWireResult<()>
+) -> PgWireResult<QueryResponse> {
+    let fields = types::fields(names, types, format);
+    let mut encoder = DataRowEncoder::new(Arc::clone(&fields));
+    let encoded: Vec<_> = rows
+        .iter()
+        .map(|row| types::encode_row(&mut encoder, &fields, row))
+        .collect::<PgWireResult<_>>()?;
+    let mut response = QueryResponse::new(fields, stream::iter(encoded.into_iter().map(Ok)));
+    response.set_command_tag(command);
+    Ok(response)
+}
+
+/// Sends an outcome of the simple protocol: RowDescription, DataRows, CommandComplete.
+async fn send_outcome<C>(client: &mut C, outcome: Outcome) -> PgWireResult<()>
 where
     C: Sink<PgWireBackendMessage> + Unpin + Send,
     C::Error: Debug,
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
+    let types = execute::resolved_types(&outcome, None);
     match outcome {
         Outcome::Command(tag) => {
             client
@@ -121,15 +143,7 @@ where
             command,
             ..
         } => {
-            let fields = types::fields(&names, types, format);
-            let mut encoder = DataRowEncoder::new(Arc::clone(&fields));
-            let encoded: Vec<_> = rows
-                .iter()
-                .map(|row| types::encode_row(&mut encoder, &fields, row))
-                .collect::<PgWireResult<_>>()?;
-            let mut response =
-                QueryResponse::new(fields, stream::iter(encoded.into_iter().map(Ok)));
-            response.set_command_tag(&command);
+            let response = rows_response(&names, &rows, &command, &types, None)?;
             pgwire::api::query::send_query_response(client, response, true).await?;
         }
     }
@@ -152,9 +166,7 @@ impl SimpleQueryHandler for Handler {
         let shared = self.connection(client).await?;
         let mut cancel = cancel_signal(client).await;
         let mut guard = shared.lock().await;
-        let connection = guard
-            .as_mut()
-            .ok_or_else(|| user_error("XX000", "the connection has no session"))?;
+        let connection = opened(&mut guard)?;
         let statements: Vec<PgStatement> = split_statements(&query.query)
             .into_iter()
             .map(PgStatement::new)
@@ -173,8 +185,7 @@ impl SimpleQueryHandler for Handler {
             match cancellable(execute::run_batch(connection, &statements), &mut cancel).await {
                 Ok(outcomes) => {
                     for outcome in outcomes {
-                        let types = execute::resolved_types(&outcome, None);
-                        send_outcome(client, outcome, &types, None).await?;
+                        send_outcome(client, outcome).await?;
                     }
                 }
                 Err(e) => send_error(client, e).await?,
@@ -184,10 +195,7 @@ impl SimpleQueryHandler for Handler {
                 match cancellable(execute::run(connection, statement, Vec::new()), &mut cancel)
                     .await
                 {
-                    Ok(outcome) => {
-                        let types = execute::resolved_types(&outcome, None);
-                        send_outcome(client, outcome, &types, None).await?;
-                    }
+                    Ok(outcome) => send_outcome(client, outcome).await?,
                     Err(e) => {
                         connection.session.fail_transaction();
                         send_error(client, e).await?;
@@ -413,9 +421,7 @@ impl ExtendedQueryHandler for Handler {
             None => {
                 let shared = self.connection(client).await?;
                 let mut guard = shared.lock().await;
-                let connection = guard
-                    .as_mut()
-                    .ok_or_else(|| user_error("XX000", "the connection has no session"))?;
+                let connection = opened(&mut guard)?;
                 let described = execute::describe_statement(
                     connection,
                     &target.statement,
@@ -448,9 +454,7 @@ impl ExtendedQueryHandler for Handler {
         }
         let shared = self.connection(client).await?;
         let mut guard = shared.lock().await;
-        let connection = guard
-            .as_mut()
-            .ok_or_else(|| user_error("XX000", "the connection has no session"))?;
+        let connection = opened(&mut guard)?;
         let statement = &portal.statement.statement;
         let analysis =
             execute::analyze(connection, statement, &portal.statement.parameter_types).await?;
@@ -474,10 +478,8 @@ impl ExtendedQueryHandler for Handler {
                 Outcome::Rows { names, .. } => names.clone(),
                 Outcome::Command(_) => Vec::new(),
             };
+            // Execute types these rows the same way again.
             connection.ran_early.insert(portal.name.clone(), outcome);
-            connection
-                .portal_types
-                .insert(portal.name.clone(), types.clone());
             return Ok(DescribePortalResponse::new(
                 types::fields(&names, &types, format).as_ref().clone(),
             ));
@@ -511,9 +513,7 @@ impl ExtendedQueryHandler for Handler {
     {
         let shared = self.connection(client).await?;
         let mut guard = shared.lock().await;
-        let connection = guard
-            .as_mut()
-            .ok_or_else(|| user_error("XX000", "the connection has no session"))?;
+        let connection = opened(&mut guard)?;
         let told = connection.portal_types.remove(&portal.name);
         let outcome = match connection.ran_early.remove(&portal.name) {
             Some(outcome) => outcome,
@@ -530,30 +530,21 @@ impl ExtendedQueryHandler for Handler {
                 .get()
                 .map(|d| d.types.clone())
         });
+        let types = execute::resolved_types(&outcome, told.as_deref());
         Ok(match outcome {
             Outcome::Command(tag) => Response::Execution(tag),
-            rows @ Outcome::Rows { .. } => {
-                let types = execute::resolved_types(&rows, told.as_deref());
-                let Outcome::Rows {
-                    names,
-                    rows,
-                    command,
-                    ..
-                } = rows
-                else {
-                    return Err(user_error("XX000", "rows expected"));
-                };
-                let fields = types::fields(&names, &types, Some(&portal.result_column_format));
-                let mut encoder = DataRowEncoder::new(Arc::clone(&fields));
-                let encoded: Vec<_> = rows
-                    .iter()
-                    .map(|row| types::encode_row(&mut encoder, &fields, row))
-                    .collect::<PgWireResult<_>>()?;
-                let mut response =
-                    QueryResponse::new(fields, stream::iter(encoded.into_iter().map(Ok)));
-                response.set_command_tag(&command);
-                Response::Query(response)
-            }
+            Outcome::Rows {
+                names,
+                rows,
+                command,
+                ..
+            } => Response::Query(rows_response(
+                &names,
+                &rows,
+                &command,
+                &types,
+                Some(&portal.result_column_format),
+            )?),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The commands `ha` adds to SQL, shared by every protocol: `SHOW DATABASES`, `CREATE DATABASE`,
-//! `DROP DATABASE`, `SET DATABASE TO`, `UNSET DATABASE` and `USE`.
+//! `DROP DATABASE`, `SET DATABASE TO`, `UNSET DATABASE` and `USE`. Recognised here, from the text
+//! alone, so front ends can tell them apart too; the engine's registry runs them.
 
 /// A special command recognised in a statement's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
