@@ -52,53 +52,22 @@ async fn writes_over_postgresql_replicate_to_the_other_node() {
         .unwrap();
     let nodes = vec![node1, node2];
     // psql, exactly as a user would.
-    let addr = nodes[0].pg_addr.unwrap();
-    let output = tokio::process::Command::new("psql")
-        .env("PGPASSWORD", "ha")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &addr.port().to_string(),
-            "-U",
-            "ha",
-            "-X",
-        ])
-        .args([
+    let on_node1 = crate::pg::conninfo(&nodes[0], "");
+    let output = crate::pg::psql_as(
+        &on_node1,
+        &[
             "-c",
             "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT)",
             "-c",
             "INSERT INTO users(name) VALUES ('HA user')",
-        ])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        ],
+        "",
+    )
+    .await;
+    assert!(output.status.success(), "{}", crate::pg::text(&output).1);
     // psql's \dt lists the user's tables, not the server's own `_ha_*` tables.
-    let listed = tokio::process::Command::new("psql")
-        .env("PGPASSWORD", "ha")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &addr.port().to_string(),
-            "-U",
-            "ha",
-            "-X",
-            "-At",
-        ])
-        .args(["-c", "\\dt"])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&listed.stdout),
-        "public|users|table|ha\n"
-    );
+    let listed = crate::pg::psql_as(&on_node1, &["-At", "-c", "\\dt"], "").await;
+    assert_eq!(crate::pg::text(&listed).0, "public|users|table|ha\n");
     let on_node2 = client(&nodes[1]).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {

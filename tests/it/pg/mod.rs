@@ -6,6 +6,8 @@ mod psql;
 mod robustness;
 mod transactions;
 
+use std::process::Output;
+
 use ha_test_harness::{TestNode, free_port};
 use tokio_postgres::{Client, NoTls};
 
@@ -59,4 +61,47 @@ pub fn sqlstate(error: &tokio_postgres::Error) -> String {
         .code()
         .map(|c| c.code().to_string())
         .unwrap_or_else(|| format!("no SQLSTATE: {error}"))
+}
+
+/// Runs psql with `args` (and `input` on stdin) against `node`.
+pub async fn psql(node: &TestNode, more: &str, args: &[&str], input: &str) -> Output {
+    psql_as(&conninfo(node, more), args, input).await
+}
+
+pub async fn psql_as(conninfo: &str, args: &[&str], input: &str) -> Output {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new("psql")
+        .arg(conninfo)
+        .args(["-X", "-v", "VERBOSITY=verbose"])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("psql is installed (Debian package postgresql-client)");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    drop(stdin);
+    tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("psql finished")
+        .unwrap()
+}
+
+pub fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The first column of `sql`'s rows, as integers.
+pub async fn ids(client: &Client, sql: &str) -> Vec<i64> {
+    client
+        .query(sql, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
 }

@@ -1,43 +1,7 @@
 //! The real `psql` against a node: command tags, errors with SQLSTATEs, meta-commands,
 //! multi-statement queries, wrong passwords, TLS, and the startup database.
 
-use std::process::Output;
-
-use ha_test_harness::TestNode;
-
-use super::{conninfo, pg_node};
-
-/// Runs psql with `args` (and `input` on stdin) against `node`.
-async fn psql(node: &TestNode, more: &str, args: &[&str], input: &str) -> Output {
-    psql_as(&conninfo(node, more), args, input).await
-}
-
-async fn psql_as(conninfo: &str, args: &[&str], input: &str) -> Output {
-    use tokio::io::AsyncWriteExt;
-    let mut child = tokio::process::Command::new("psql")
-        .arg(conninfo)
-        .args(["-X", "-v", "VERBOSITY=verbose"])
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("psql is installed (Debian package postgresql-client)");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input.as_bytes()).await.unwrap();
-    drop(stdin);
-    tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("psql finished")
-        .unwrap()
-}
-
-fn text(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+use super::{pg_node, psql, psql_as, text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psql_runs_statements_with_postgresql_command_tags() {

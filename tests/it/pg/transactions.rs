@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{connect, pg_file_node, pg_node, sqlstate};
+use super::{connect, ids, pg_file_node, pg_node, sqlstate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transactions_commit_roll_back_and_recover_at_savepoints() {
@@ -53,13 +53,7 @@ async fn transactions_commit_roll_back_and_recover_at_savepoints() {
         .unwrap();
     tx.commit().await.unwrap();
 
-    let ids: Vec<i64> = client
-        .query("SELECT id FROM t ORDER BY id", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let ids = ids(&client, "SELECT id FROM t ORDER BY id").await;
     assert_eq!(ids, vec![1, 3, 4]);
 }
 
@@ -136,13 +130,7 @@ async fn an_idle_transaction_is_rolled_back_and_frees_the_writer() {
         .unwrap_err();
     assert_eq!(sqlstate(&error), "25000", "{error:?}");
     drop(tx);
-    let ids: Vec<i64> = other
-        .query("SELECT id FROM t ORDER BY id", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let ids = ids(&other, "SELECT id FROM t ORDER BY id").await;
     assert_eq!(
         ids,
         vec![2],
