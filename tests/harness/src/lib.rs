@@ -13,10 +13,15 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
+mod nats;
+pub use nats::{NatsCluster, NatsServer};
+
 /// How long a node may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Builds the command line of one node.
+/// Builds the command line of one node. Cloneable, so a test can start the same node again (e.g.
+/// in the same directory after a `kill`).
+#[derive(Clone)]
 pub struct NodeBuilder {
     bin: PathBuf,
     args: Vec<String>,
@@ -277,6 +282,27 @@ impl TestNode {
         self.child.kill().await?;
         Ok(())
     }
+
+    /// SIGSTOP: the process is frozen (its sockets stay open) until [`TestNode::resume`].
+    pub fn pause(&self) -> anyhow::Result<()> {
+        signal(self.child.id(), libc::SIGSTOP)
+    }
+
+    /// SIGCONT after [`TestNode::pause`].
+    pub fn resume(&self) -> anyhow::Result<()> {
+        signal(self.child.id(), libc::SIGCONT)
+    }
+}
+
+/// Sends `sig` to a child process we own (still running: `pid` is `Some`).
+pub(crate) fn signal(pid: Option<u32>, sig: libc::c_int) -> anyhow::Result<()> {
+    let pid = pid.context("the process has exited")?;
+    // SAFETY: kill(2) with the pid of a child we own; no memory is touched.
+    let rc = unsafe { libc::kill(pid as libc::pid_t, sig) };
+    if rc != 0 {
+        bail!("kill({pid}, {sig}): {}", std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 async fn read_logs(
