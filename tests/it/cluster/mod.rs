@@ -1,5 +1,6 @@
 //! Several real nodes replicating through a real `nats-server` (the first node's embedded one).
 
+mod checker;
 mod converge;
 mod faults;
 mod pg;
