@@ -32,6 +32,18 @@ pub(crate) fn backup_to_temp_file(source: &Conn) -> Result<(File, u64), CoreErro
             .step(-1)
             .map_err(CoreError::storage("copying pages"))?;
         drop(backup);
+        // A copy is a new database instance wherever it is opened (identity.rs): it must not
+        // claim this one's origin, nor publish this one's unpublished change sets.
+        target
+            .execute_batch(
+                "DELETE FROM _ha_identity WHERE 1;
+                 DELETE FROM _ha_outbox WHERE 1;",
+            )
+            .or_else(|e| match e.to_string().contains("no such table") {
+                true => Ok(()),
+                false => Err(e),
+            })
+            .map_err(CoreError::storage("clearing the copy's outbox"))?;
         // A copy of a WAL database is itself in WAL mode; a download must be one plain file.
         target
             .query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))

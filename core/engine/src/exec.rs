@@ -136,7 +136,7 @@ fn check(
         return Err(RunError::NeedsWriter);
     }
     if class.schema_change && access == Access::ReadWrite {
-        conn.record_schema_change(stmt);
+        conn.record_schema_change(stmt).map_err(CoreError::from)?;
     }
     Ok(())
 }
@@ -178,6 +178,7 @@ fn step(conn: &Conn, stmt: &mut rusqlite::Statement<'_>) -> Result<StatementResu
             }
             rows.push(values);
         }
+        conn.statement_finished()?;
         return Ok(StatementResult::Rows {
             columns,
             rows,
@@ -186,6 +187,7 @@ fn step(conn: &Conn, stmt: &mut rusqlite::Statement<'_>) -> Result<StatementResu
     }
     let before = conn.conn.total_changes();
     stmt.raw_execute()?;
+    conn.statement_finished()?;
     // sqlite3_changes() keeps the count of the last INSERT/UPDATE/DELETE even across DDL, so a
     // statement that changed nothing reports 0 rather than an older count.
     let rows_affected = if conn.conn.total_changes() != before {

@@ -48,11 +48,23 @@ impl Conn {
     }
 
     /// Records a schema statement about to run (made idempotent) for replication.
-    pub(crate) fn record_schema_change(&self, stmt: &rusqlite::Statement<'_>) {
+    pub(crate) fn record_schema_change(
+        &self,
+        stmt: &rusqlite::Statement<'_>,
+    ) -> rusqlite::Result<()> {
         if let Some(recorder) = self.schema_recorder.borrow().as_ref()
             && let Some(sql) = stmt.expanded_sql()
         {
-            recorder.push_sql(crate::replication::idempotent_ddl(&sql));
+            recorder.push_sql(&self.conn, crate::replication::idempotent_ddl(&sql))?;
+        }
+        Ok(())
+    }
+
+    /// A client's statement finished on the writer (see [`Capture::statement_finished`]).
+    pub(crate) fn statement_finished(&self) -> rusqlite::Result<()> {
+        match self.schema_recorder.borrow().as_ref() {
+            Some(recorder) => recorder.statement_finished(&self.conn),
+            None => Ok(()),
         }
     }
 

@@ -42,7 +42,7 @@ impl MemoryLog {
             .skip(from as usize)
             .map(|(i, (_, _, payload))| LogEntry {
                 seq: i as u64 + 1,
-                change_set: ChangeSet::from_json(payload).unwrap(),
+                change_set: Ok(ChangeSet::from_json(payload).unwrap()),
             })
             .collect()
     }

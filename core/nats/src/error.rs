@@ -23,6 +23,9 @@ pub enum NatsError {
     /// The replication log (stream, publish, consumer) failed.
     #[error("replication log: {0}")]
     Log(String),
+    /// The consumer cannot continue from its position without missing changes.
+    #[error("{0}")]
+    Gap(String),
 
     /// No `nats-server` program at any of the places we look.
     #[error("nats-server program not found ({searched}): {INSTALL_HINT}")]
@@ -101,6 +104,7 @@ impl NatsError {
             | NatsError::ExitedDuringStartup { .. }
             | NatsError::NotReady { .. }
             | NatsError::Log(_)
+            | NatsError::Gap(_)
             | NatsError::DatabaseClosed => ErrorCode::Internal,
         }
     }

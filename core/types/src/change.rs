@@ -7,8 +7,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::Value;
 
-/// The format version written by this build.
-pub const CHANGE_SET_VERSION: u32 = 1;
+/// The format version written by this build. 2 added `origin`, `id` and `chunk` (a reader of
+/// version 1 would apply one chunk as a whole transaction); readers refuse newer versions.
+pub const CHANGE_SET_VERSION: u32 = 2;
 
 /// Everything one committed transaction changed in one database.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,8 +22,27 @@ pub struct ChangeSet {
     /// The database id (an extra field; the subject names the database too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_id: Option<String>,
+    /// The database instance that committed it: one file's lifetime (a new one for a memory
+    /// database, a re-created database or a restored copy). Absent in older messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Position in its origin's commit order: 1, 2, 3... with no gaps, so an applier can tell a
+    /// duplicate (already applied) from a gap (one still to come) and keep commit order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    /// Set when the transaction was too large for one message: this is part `index` of `count`,
+    /// all with the same origin and id, applied together once all have arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<Chunk>,
     pub changes: Vec<Change>,
     pub timestamp_ns: i64,
+}
+
+/// Which part of a split change set a message holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chunk {
+    pub index: u32,
+    pub count: u32,
 }
 
 /// One row change or one schema statement.
@@ -231,6 +251,9 @@ mod tests {
             v: CHANGE_SET_VERSION,
             node: "n".into(),
             database_id: Some("a.db".into()),
+            origin: Some("o".into()),
+            id: Some(7),
+            chunk: None,
             changes: vec![Change::Row(RowChange {
                 database: "main".into(),
                 table: "t".into(),
@@ -241,13 +264,13 @@ mod tests {
                 new_rowid: Some(1),
                 old_values: Some(vec![
                     Value::Integer(i64::MAX),
-                    Value::Real(1.0),
+                    Value::Real(f64::INFINITY),
                     Value::Null,
                     Value::Blob(vec![0, 255]),
                 ]),
                 new_values: Some(vec![
                     Value::Integer(i64::MIN),
-                    Value::Real(-0.5),
+                    Value::Real(f64::NEG_INFINITY),
                     Value::Text("x".into()),
                     Value::Blob(vec![]),
                 ]),

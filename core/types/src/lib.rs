@@ -13,7 +13,7 @@ pub mod sql_text;
 mod statement;
 mod value;
 
-pub use change::{CHANGE_SET_VERSION, Change, ChangeSet, RowChange, RowOperation};
+pub use change::{CHANGE_SET_VERSION, Change, ChangeSet, Chunk, RowChange, RowOperation};
 pub use description::{ColumnDescription, ParameterDescription, StatementDescription};
 pub use error_code::ErrorCode;
 pub use result::{EXEC_COLUMNS, StatementResult};

@@ -176,6 +176,28 @@ fn quoted_end(bytes: &[u8], start: usize, quote: u8) -> usize {
     bytes.len()
 }
 
+/// The first `limit` tokens of `sql` that are not whitespace or comments, as text.
+pub fn leading_tokens(sql: &str, limit: usize) -> Vec<&str> {
+    Tokens::new(sql)
+        .filter(|t| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment))
+        .take(limit)
+        .map(|t| &sql[t.start..t.end])
+        .collect()
+}
+
+/// An identifier token without its quotes (`"a""b"` → `a"b`, `[x]` → `x`); a bare word as is.
+pub fn unquote_identifier(token: &str) -> String {
+    let mut chars = token.chars();
+    match (chars.next(), token.chars().last()) {
+        (Some(q @ ('"' | '`')), Some(end)) if end == q && token.len() >= 2 => {
+            let inner = &token[1..token.len() - 1];
+            inner.replace(&format!("{q}{q}"), &q.to_string())
+        }
+        (Some('['), Some(']')) => token[1..token.len() - 1].to_string(),
+        _ => token.to_string(),
+    }
+}
+
 /// Splits a text holding several statements at the semicolons that end them. Statements are
 /// trimmed; empty ones (`;;`, comments only) are left out. A `CREATE TRIGGER` body's inner
 /// semicolons do not end it: its `END` does.

@@ -47,6 +47,13 @@ impl Value {
     pub fn from_tagged_json(json: &Json) -> Result<Value, ValueError> {
         match json {
             Json::Bool(_) | Json::Array(_) => Err(ValueError::Unsupported(short(json))),
+            Json::Object(map) if map.len() == 1 && map.contains_key("real") => {
+                match map.get("real").and_then(Json::as_str) {
+                    Some("inf") => Ok(Value::Real(f64::INFINITY)),
+                    Some("-inf") => Ok(Value::Real(f64::NEG_INFINITY)),
+                    _ => Err(ValueError::Unsupported(short(json))),
+                }
+            }
             other => Value::from_json_param(other),
         }
     }
@@ -55,17 +62,29 @@ impl Value {
     pub fn to_result_json(&self) -> Json {
         match self {
             Value::Blob(bytes) => Json::String(BASE64.encode(bytes)),
-            other => other.to_tagged_json(),
+            other => other.to_plain_json(),
         }
     }
 
-    /// The lossless form used in change sets: a BLOB is `{"base64": "..."}`.
+    /// The lossless form used in change sets: a BLOB is `{"base64": "..."}`, an infinite REAL
+    /// `{"real": "inf"}` or `{"real": "-inf"}` (JSON has no infinity; SQLite stores NaN as NULL).
     pub fn to_tagged_json(&self) -> Json {
+        match self {
+            Value::Real(f) if f.is_infinite() => {
+                let mut map = Map::new();
+                let text = if *f > 0.0 { "inf" } else { "-inf" };
+                map.insert("real".into(), Json::String(text.into()));
+                Json::Object(map)
+            }
+            other => other.to_plain_json(),
+        }
+    }
+
+    /// Query results: infinities are reported as null rather than failing the whole response.
+    fn to_plain_json(&self) -> Json {
         match self {
             Value::Null => Json::Null,
             Value::Integer(i) => Json::Number((*i).into()),
-            // JSON has no NaN or infinity; SQLite turns NaN into NULL itself, and infinities are
-            // reported as null rather than failing the whole response.
             Value::Real(f) => Number::from_f64(*f).map_or(Json::Null, Json::Number),
             Value::Text(s) => Json::String(s.clone()),
             Value::Blob(bytes) => {

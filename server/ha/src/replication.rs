@@ -90,7 +90,7 @@ impl Replication {
         };
         let mut stream = ensure_stream(&context, &settings).await?;
         let log = Arc::new(JetStreamLog::new(
-            context.clone(),
+            client.clone(),
             config.replication_stream.clone(),
         ));
         let options = ReplicationOptions {

@@ -1,56 +1,19 @@
 //! Turning what the writer captured for one job into a [`ChangeSet`].
 
-use ha_types::{CHANGE_SET_VERSION, Change, ChangeSet, RowChange};
-use rusqlite::Connection;
+use ha_types::{CHANGE_SET_VERSION, Change, ChangeSet};
 
-use super::SchemaCache;
-use crate::capture::Captured;
-
-pub(crate) fn build_change_set(
-    conn: &Connection,
-    schema: &mut SchemaCache,
-    node: &str,
-    database_id: &str,
-    captured: Vec<Captured>,
-) -> rusqlite::Result<ChangeSet> {
-    let mut changes = Vec::with_capacity(captured.len());
-    for item in captured {
-        match item {
-            Captured::Sql(command) => {
-                // Later rows may belong to a table this statement created or altered.
-                schema.invalidate();
-                changes.push(Change::Sql { command });
-            }
-            Captured::Row {
-                table,
-                operation,
-                old_rowid,
-                new_rowid,
-                old_values,
-                new_values,
-            } => {
-                let shape = schema.shape(conn, &table)?;
-                changes.push(Change::Row(RowChange {
-                    database: "main".into(),
-                    table,
-                    columns: shape.columns,
-                    pk_columns: shape.pk_columns,
-                    operation,
-                    old_rowid,
-                    new_rowid,
-                    old_values,
-                    new_values,
-                }));
-            }
-        }
-    }
-    Ok(ChangeSet {
+/// A change set of this node's, before the writer gives it its place in the origin's order.
+pub(crate) fn build_change_set(node: &str, database_id: &str, changes: Vec<Change>) -> ChangeSet {
+    ChangeSet {
         v: CHANGE_SET_VERSION,
         node: node.to_string(),
         database_id: Some(database_id.to_string()),
+        origin: None,
+        id: None,
+        chunk: None,
         changes,
         timestamp_ns: now_ns(),
-    })
+    }
 }
 
 fn now_ns() -> i64 {

@@ -4,6 +4,9 @@
 
 mod apply;
 mod changeset;
+mod chunks;
+mod identity;
+mod order;
 mod outbox;
 mod pending;
 mod publisher;
@@ -16,10 +19,13 @@ use std::time::Duration;
 
 pub(crate) use apply::apply_change_set;
 pub(crate) use changeset::{build_change_set, idempotent_ddl};
+pub(crate) use chunks::split_into_messages;
+pub(crate) use identity::Identity;
+pub(crate) use order::OriginOrder;
 pub(crate) use outbox::Outbox;
 pub(crate) use pending::PendingRows;
-pub(crate) use publisher::{Published, Publisher, publisher_outgoing};
-pub(crate) use schema::SchemaCache;
+pub(crate) use publisher::{Outgoing, Published, Publisher};
+pub(crate) use schema::{SchemaCache, quote};
 
 /// How rows are found when a change is applied (`--row-identify`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -75,11 +81,18 @@ pub trait ChangeLog: Send + Sync + 'static {
         msg_id: &'a str,
         payload: bytes::Bytes,
     ) -> PublishFuture<'a>;
+
+    /// The largest payload one message may have; larger change sets are split.
+    fn max_payload(&self) -> usize {
+        1 << 20
+    }
 }
 
 /// One message of the log, to apply.
 #[derive(Debug, Clone)]
 pub struct LogEntry {
     pub seq: u64,
-    pub change_set: ha_types::ChangeSet,
+    /// The change set, or why it cannot be read (it stops the database's replication until
+    /// the operator skips it: nothing is dropped silently).
+    pub change_set: Result<ha_types::ChangeSet, String>,
 }

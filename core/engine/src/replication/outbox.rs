@@ -1,6 +1,7 @@
 //! The `_ha_*` tables: the outbox of change sets not yet stored in the log (written in the same
 //! transaction as the data they describe) and the position up to which the log was applied
-//! (written in the same transaction as the applied changes).
+//! (written in the same transaction as the applied changes), with what makes apply exact: each
+//! origin's last applied change set, and the change sets held until their turn.
 
 use rusqlite::{Connection, OptionalExtension};
 
@@ -31,8 +32,91 @@ impl Outbox {
                  consumer TEXT NOT NULL,
                  change_set TEXT NOT NULL,
                  error TEXT NOT NULL,
-                 skipped_at_ns INTEGER NOT NULL);",
+                 skipped_at_ns INTEGER NOT NULL);
+             -- Which database instance this file is, and on which node (see identity.rs).
+             CREATE TABLE IF NOT EXISTS _ha_identity(
+                 origin TEXT NOT NULL,
+                 node TEXT NOT NULL);
+             -- Per origin, the last change set applied (or, for this file's own origin,
+             -- consumed back): change sets arrive exactly once and in each origin's order.
+             CREATE TABLE IF NOT EXISTS _ha_origins(
+                 origin TEXT PRIMARY KEY,
+                 last_id INTEGER NOT NULL) WITHOUT ROWID;
+             -- Change sets that arrived ahead of their turn (a gap in their origin's order)
+             -- or as parts of a split one that is not complete yet.
+             CREATE TABLE IF NOT EXISTS _ha_held(
+                 origin TEXT NOT NULL,
+                 id INTEGER NOT NULL,
+                 part INTEGER NOT NULL,
+                 seq INTEGER NOT NULL,
+                 payload BLOB NOT NULL,
+                 PRIMARY KEY (origin, id, part)) WITHOUT ROWID;",
         )
+    }
+
+    /// The last id of `origin` applied (0 when none).
+    pub(crate) fn origin_last_id(conn: &Connection, origin: &str) -> rusqlite::Result<u64> {
+        let id: Option<i64> = conn
+            .prepare_cached("SELECT last_id FROM _ha_origins WHERE origin = ?1")?
+            .query_row([origin], |r| r.get(0))
+            .optional()?;
+        Ok(id.unwrap_or(0).max(0) as u64)
+    }
+
+    pub(crate) fn set_origin_last_id(
+        conn: &Connection,
+        origin: &str,
+        id: u64,
+    ) -> rusqlite::Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO _ha_origins(origin, last_id) VALUES (?1, ?2)
+             ON CONFLICT(origin) DO UPDATE SET last_id = max(last_id, excluded.last_id)",
+        )?
+        .execute(rusqlite::params![origin, id as i64])?;
+        Ok(())
+    }
+
+    pub(crate) fn hold(
+        conn: &Connection,
+        origin: &str,
+        id: u64,
+        part: u32,
+        seq: u64,
+        payload: &[u8],
+    ) -> rusqlite::Result<()> {
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO _ha_held(origin, id, part, seq, payload)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(rusqlite::params![
+            origin, id as i64, part, seq as i64, payload
+        ])?;
+        Ok(())
+    }
+
+    pub(crate) fn release_held(conn: &Connection, origin: &str, id: u64) -> rusqlite::Result<()> {
+        conn.prepare_cached("DELETE FROM _ha_held WHERE origin = ?1 AND id = ?2")?
+            .execute(rusqlite::params![origin, id as i64])?;
+        Ok(())
+    }
+
+    /// Every held part: (origin, id, part, seq, payload).
+    pub(crate) fn held(
+        conn: &Connection,
+    ) -> rusqlite::Result<Vec<(String, u64, u32, u64, Vec<u8>)>> {
+        let mut stmt = conn.prepare(
+            "SELECT origin, id, part, seq, payload FROM _ha_held ORDER BY origin, id, part",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get::<_, i64>(1)?.max(0) as u64,
+                r.get(2)?,
+                r.get::<_, i64>(3)?.max(0) as u64,
+                r.get(4)?,
+            ))
+        })?;
+        rows.collect()
     }
 
     /// Adds a change set as row `id`. `msg_id` makes a republished message a duplicate the log
@@ -46,13 +130,6 @@ impl Outbox {
         conn.prepare_cached("INSERT INTO _ha_outbox(id, msg_id, payload) VALUES (?1, ?2, ?3)")?
             .execute(rusqlite::params![id, msg_id, payload])?;
         Ok(())
-    }
-
-    /// The highest id in the outbox (0 when empty).
-    pub(crate) fn last_id(conn: &Connection) -> rusqlite::Result<i64> {
-        conn.query_row("SELECT coalesce(max(id), 0) FROM _ha_outbox", [], |r| {
-            r.get(0)
-        })
     }
 
     pub(crate) fn unpublished(conn: &Connection) -> rusqlite::Result<Vec<OutboxRow>> {

@@ -2,31 +2,39 @@
 //! Their local change comes later in the log than any other node's change to them that arrives
 //! meanwhile, so those older changes are skipped: the local one will replace them everywhere.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use ha_types::{Change, ChangeSet, RowChange, Value};
 
+/// Pending rows, keyed by the own change sets that touched them: a row stops being pending
+/// when the last of those is consumed back, exactly, also across restarts (rebuilt from the
+/// outbox rows not consumed back yet).
 #[derive(Default)]
 pub(crate) struct PendingRows {
-    rows: HashMap<(String, String), u32>,
+    /// Each pending row and the highest own id that touched it.
+    rows: HashMap<(String, String), u64>,
+    /// The rows each own id touched, to end them in id order.
+    by_id: BTreeMap<u64, Vec<(String, String)>>,
 }
 
 impl PendingRows {
-    /// A local change set was committed.
-    pub(crate) fn add(&mut self, set: &ChangeSet) {
-        for key in keys_of_set(set) {
-            *self.rows.entry(key).or_insert(0) += 1;
+    /// A local change set with id `id` was committed.
+    pub(crate) fn add(&mut self, set: &ChangeSet, id: u64) {
+        let keys = keys_of_set(set);
+        for key in &keys {
+            let highest = self.rows.entry(key.clone()).or_insert(id);
+            *highest = (*highest).max(id);
         }
+        self.by_id.entry(id).or_default().extend(keys);
     }
 
-    /// This node's own change set came back from the log.
-    pub(crate) fn consumed(&mut self, set: &ChangeSet) {
-        for key in keys_of_set(set) {
-            if let Some(count) = self.rows.get_mut(&key) {
-                *count -= 1;
-                if *count == 0 {
-                    self.rows.remove(&key);
-                }
+    /// This node's own change sets up to `id` came back from the log.
+    pub(crate) fn consumed_through(&mut self, id: u64) {
+        let later = self.by_id.split_off(&(id + 1));
+        let done = std::mem::replace(&mut self.by_id, later);
+        for key in done.into_values().flatten() {
+            if self.rows.get(&key).is_some_and(|highest| *highest <= id) {
+                self.rows.remove(&key);
             }
         }
     }
@@ -113,4 +121,54 @@ fn render_key(key: &RowKey<'_>) -> String {
 
 fn render(value: &Value) -> String {
     value.to_tagged_json().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ha_types::RowOperation;
+
+    fn touching(k: i64) -> ChangeSet {
+        ChangeSet {
+            v: ha_types::CHANGE_SET_VERSION,
+            node: "n".into(),
+            database_id: None,
+            origin: None,
+            id: None,
+            chunk: None,
+            changes: vec![Change::Row(row(k))],
+            timestamp_ns: 0,
+        }
+    }
+
+    fn row(k: i64) -> RowChange {
+        RowChange {
+            database: "main".into(),
+            table: "t".into(),
+            columns: vec!["k".into()],
+            pk_columns: vec!["k".into()],
+            operation: RowOperation::Insert,
+            old_rowid: None,
+            new_rowid: Some(k),
+            old_values: None,
+            new_values: Some(vec![Value::Integer(k)]),
+        }
+    }
+
+    #[test]
+    fn a_row_is_pending_until_its_last_own_change_comes_back() {
+        let mut pending = PendingRows::default();
+        pending.add(&touching(1), 1);
+        pending.add(&touching(2), 2);
+        pending.add(&touching(1), 3);
+        pending.consumed_through(1);
+        assert!(pending.touches(&row(1)), "id 3 touched it too");
+        assert!(pending.touches(&row(2)));
+        pending.consumed_through(2);
+        assert!(!pending.touches(&row(2)));
+        pending.consumed_through(2);
+        assert!(pending.touches(&row(1)));
+        pending.consumed_through(3);
+        assert!(!pending.touches(&row(1)));
+    }
 }

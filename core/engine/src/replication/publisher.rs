@@ -1,8 +1,14 @@
-//! Drains the outbox into the log with many publishes in flight (SPEC §6.4): write throughput is
-//! bounded by SQLite and the broker, not by one round trip per write. Acknowledgements are taken
-//! in publish order; a failed publish is retried (same message id, so the log stores it once)
-//! with backoff, ahead of everything after it.
+//! Drains committed change sets into the log with many publishes in flight (SPEC §6.4): write
+//! throughput is bounded by SQLite and the broker, not by one round trip per write.
+//!
+//! Order is kept per database (go-back-N): acknowledgements are taken in publish order, and when
+//! one fails, nothing new is sent; after a backoff every unacknowledged message is sent again,
+//! in order, from the failed one on. A message the log had stored already is a duplicate there
+//! (same message id) or, past the broker's duplicate window, for the appliers, which drop a
+//! change set whose origin id they have applied (`order.rs`); one stored ahead of a failed
+//! predecessor is held by them until its turn.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -18,48 +24,40 @@ use super::ChangeLog;
 
 /// Most publishes awaiting the broker's answer at once.
 const MAX_IN_FLIGHT: usize = 1024;
+/// Most bytes awaiting the broker's answer at once.
+const MAX_IN_FLIGHT_BYTES: usize = 64 << 20;
 
 /// Resolves with the log sequence once the change set is stored.
 pub(crate) type Published = oneshot::Receiver<Result<u64, String>>;
 
+/// One committed change set: its messages (several when it was split) in order.
 pub(crate) struct Outgoing {
-    pub outbox_id: i64,
-    pub msg_id: String,
-    pub payload: Bytes,
+    pub messages: Vec<(String, Bytes)>,
     pub done: Option<oneshot::Sender<Result<u64, String>>>,
 }
 
-pub(crate) fn publisher_outgoing(
-    outbox_id: i64,
+/// One message of the log, kept until the broker acknowledged it.
+struct Unacked {
     msg_id: String,
     payload: Bytes,
+    /// Set on a change set's last message.
     done: Option<oneshot::Sender<Result<u64, String>>>,
-) -> Outgoing {
-    Outgoing {
-        outbox_id,
-        msg_id,
-        payload,
-        done,
-    }
 }
 
 pub(crate) struct Publisher {
     sender: mpsc::UnboundedSender<Outgoing>,
 }
 
-type Attempt = Pin<Box<dyn Future<Output = (Outgoing, u32, Result<u64, String>)> + Send>>;
+type Ack = Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>;
 
 impl Publisher {
-    /// Starts the publishing task. `on_stored(id)` is called with the highest outbox id whose
-    /// change set (and all before it) the log has stored.
     pub(crate) fn spawn(
         runtime: &tokio::runtime::Handle,
         database: String,
         log: Arc<dyn ChangeLog>,
-        on_stored: impl Fn(i64) + Send + 'static,
     ) -> Publisher {
         let (sender, receiver) = mpsc::unbounded_channel();
-        runtime.spawn(run(receiver, database, log, on_stored));
+        runtime.spawn(run(receiver, database, log));
         Publisher { sender }
     }
 
@@ -69,70 +67,132 @@ impl Publisher {
     }
 }
 
-/// Sends now (so messages leave in commit order) and returns the wait for the acknowledgement.
-async fn first_attempt(log: &Arc<dyn ChangeLog>, database: &str, outgoing: Outgoing) -> Attempt {
-    let sent = log
-        .publish(database, &outgoing.msg_id, outgoing.payload.clone())
-        .await;
-    Box::pin(async move {
-        let result = match sent {
-            Ok(ack) => ack.await,
-            Err(e) => Err(e),
-        };
-        (outgoing, 0, result)
-    })
-}
-
-/// A retry after a failure, after a backoff: sent and acknowledged inside the future.
-fn retry(log: &Arc<dyn ChangeLog>, database: &str, outgoing: Outgoing, tries: u32) -> Attempt {
-    let log = Arc::clone(log);
-    let database = database.to_string();
-    Box::pin(async move {
-        let backoff = Duration::from_millis(50u64 << tries.min(7)).min(Duration::from_secs(5));
-        tokio::time::sleep(backoff).await;
-        let sent = log
-            .publish(&database, &outgoing.msg_id, outgoing.payload.clone())
-            .await;
-        let result = match sent {
-            Ok(ack) => ack.await,
-            Err(e) => Err(e),
-        };
-        (outgoing, tries, result)
-    })
+/// Sends now (so messages leave in order) and returns the wait for the acknowledgement.
+async fn send(log: &Arc<dyn ChangeLog>, database: &str, msg_id: &str, payload: Bytes) -> Ack {
+    match log.publish(database, msg_id, payload).await {
+        Ok(ack) => ack,
+        Err(e) => Box::pin(async move { Err(e) }),
+    }
 }
 
 async fn run(
     mut receiver: mpsc::UnboundedReceiver<Outgoing>,
     database: String,
     log: Arc<dyn ChangeLog>,
-    on_stored: impl Fn(i64),
 ) {
-    let mut in_flight: FuturesOrdered<Attempt> = FuturesOrdered::new();
+    let mut unacked: VecDeque<Unacked> = VecDeque::new();
+    let mut acks: FuturesOrdered<Ack> = FuturesOrdered::new();
+    let mut bytes_in_flight = 0usize;
     let mut open = true;
+    let mut failures = 0u32;
     loop {
+        let room = unacked.len() < MAX_IN_FLIGHT && bytes_in_flight < MAX_IN_FLIGHT_BYTES;
         tokio::select! {
-            next = receiver.recv(), if open && in_flight.len() < MAX_IN_FLIGHT => match next {
-                Some(outgoing) => in_flight.push_back(first_attempt(&log, &database, outgoing).await),
+            next = receiver.recv(), if open && room => match next {
+                Some(outgoing) => {
+                    let last = outgoing.messages.len().saturating_sub(1);
+                    let mut done = outgoing.done;
+                    for (i, (msg_id, payload)) in outgoing.messages.into_iter().enumerate() {
+                        acks.push_back(send(&log, &database, &msg_id, payload.clone()).await);
+                        bytes_in_flight += payload.len();
+                        let done = if i == last { done.take() } else { None };
+                        unacked.push_back(Unacked { msg_id, payload, done });
+                    }
+                }
                 None => open = false,
             },
-            Some((mut outgoing, tries, result)) = in_flight.next(), if !in_flight.is_empty() => {
-                match result {
-                    Ok(seq) => {
-                        if let Some(done) = outgoing.done.take() {
+            Some(result) = acks.next(), if !acks.is_empty() => match result {
+                Ok(seq) => {
+                    failures = 0;
+                    if let Some(mut message) = unacked.pop_front() {
+                        bytes_in_flight -= message.payload.len();
+                        if let Some(done) = message.done.take() {
                             let _ = done.send(Ok(seq));
                         }
-                        on_stored(outgoing.outbox_id);
                     }
-                    Err(error) => {
-                        if tries == 0 {
-                            warn!(database = %database, %error, "publishing a change set failed; retrying");
-                        }
-                        // The writer's client keeps waiting, up to its replication timeout.
-                        in_flight.push_front(retry(&log, &database, outgoing, tries + 1));
+                }
+                Err(error) => {
+                    if failures == 0 {
+                        warn!(database = %database, %error, "publishing a change set failed; sending again from it, in order");
+                    }
+                    failures += 1;
+                    // The writers' clients keep waiting, up to their replication timeout.
+                    acks = FuturesOrdered::new();
+                    let backoff = Duration::from_millis(50u64 << failures.min(7)).min(Duration::from_secs(5));
+                    tokio::time::sleep(backoff).await;
+                    for message in &unacked {
+                        acks.push_back(send(&log, &database, &message.msg_id, message.payload.clone()).await);
                     }
                 }
             },
             else => break,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replication::PublishFuture;
+    use std::sync::Mutex;
+
+    /// A log that fails the first publish of message "2" (its failure is reported once "4"
+    /// was stored, as a lost acknowledgement would be) and records what it stored.
+    #[derive(Default)]
+    struct FlakyLog {
+        stored: Mutex<Vec<String>>,
+        failed_once: Mutex<bool>,
+        fourth_stored: Arc<tokio::sync::Notify>,
+    }
+
+    impl ChangeLog for FlakyLog {
+        fn publish<'a>(&'a self, _: &'a str, msg_id: &'a str, _: Bytes) -> PublishFuture<'a> {
+            Box::pin(async move {
+                let mut failed = self.failed_once.lock().unwrap();
+                if msg_id == "2" && !*failed {
+                    *failed = true;
+                    let fourth_stored = Arc::clone(&self.fourth_stored);
+                    let ack: Ack = Box::pin(async move {
+                        fourth_stored.notified().await;
+                        Err("lost".to_string())
+                    });
+                    return Ok(ack);
+                }
+                if msg_id == "4" {
+                    self.fourth_stored.notify_one();
+                }
+                let mut stored = self.stored.lock().unwrap();
+                if !stored.contains(&msg_id.to_string()) {
+                    stored.push(msg_id.to_string());
+                }
+                let seq = stored.iter().position(|m| m == msg_id).unwrap() as u64 + 1;
+                let ack: Ack = Box::pin(async move { Ok(seq) });
+                Ok(ack)
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_is_sent_again_before_the_ones_after_it_are_acknowledged() {
+        let log = Arc::new(FlakyLog::default());
+        let publisher =
+            Publisher::spawn(&tokio::runtime::Handle::current(), "d".into(), log.clone());
+        let mut answers = Vec::new();
+        for id in 1..=4 {
+            let (done, answer) = oneshot::channel();
+            publisher.send(Outgoing {
+                messages: vec![(id.to_string(), Bytes::from_static(b"x"))],
+                done: Some(done),
+            });
+            answers.push(answer);
+        }
+        let mut seqs = Vec::new();
+        for answer in answers {
+            seqs.push(answer.await.unwrap().unwrap());
+        }
+        // "3" and "4" reached the log before "2" was sent again: the log holds 1, 3, 4, 2, and
+        // every change set is answered with its place there.
+        assert_eq!(*log.stored.lock().unwrap(), ["1", "3", "4", "2"]);
+        assert_eq!(seqs, [1, 4, 2, 3]);
     }
 }

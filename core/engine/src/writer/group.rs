@@ -103,12 +103,17 @@ fn run_in_savepoint(
         };
         Ok((results, prepared))
     });
-    match outcome {
-        Ok(done) => {
-            conn.control("RELEASE ha_job")
-                .map_err(CoreError::storage("RELEASE"))?;
-            Ok(done)
+    let outcome = outcome.and_then(|done| match conn.control("RELEASE ha_job") {
+        Ok(()) => Ok(done),
+        Err(e) => {
+            if let (Some(state), (_, Some(prepared))) = (replication.as_deref_mut(), &done) {
+                state.unprepare(prepared);
+            }
+            Err(CoreError::storage("RELEASE")(e))
         }
+    });
+    match outcome {
+        Ok(done) => Ok(done),
         Err(error) => {
             if let (Some(state), Some(mark)) = (replication.as_deref(), mark) {
                 state.forget_since(mark);

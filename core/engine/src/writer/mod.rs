@@ -177,7 +177,7 @@ fn run_loop(
                 Ok(message) => message,
                 Err(RecvTimeoutError::Timeout) => {
                     if let Some(state) = replication.as_mut() {
-                        state.clear_published_outbox(conn, true);
+                        state.clear_consumed_outbox(conn, true);
                     }
                     continue;
                 }
@@ -214,7 +214,7 @@ fn run_loop(
         }
     }
     if let Some(state) = replication.as_mut() {
-        state.clear_published_outbox(conn, true);
+        state.clear_consumed_outbox(conn, true);
         state.uninstall(conn);
     }
     // A no-op outside WAL mode.

@@ -1,9 +1,9 @@
 //! The writer's replication duties: capture each job's changes into the outbox inside its
-//! savepoint, hand committed change sets to the publisher, clear the outbox rows the log has
-//! stored, and apply other nodes' change sets.
+//! savepoint, give each committed change set its place in this file's origin order, hand it to
+//! the publisher, clear the outbox rows that came back from the log, and apply other nodes'
+//! change sets exactly once, in each origin's order.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::collections::HashMap;
 
 use bytes::Bytes;
 use ha_types::{Change, ChangeSet};
@@ -15,17 +15,15 @@ use super::ApplyJob;
 use crate::CoreError;
 use crate::capture::Capture;
 use crate::open::Conn;
-use crate::replication::publisher_outgoing;
 use crate::replication::{
-    Outbox, PendingRows, Published, Publisher, ReplicationOptions, SchemaCache, apply_change_set,
-    build_change_set,
+    Identity, OriginOrder, Outbox, Outgoing, PendingRows, Published, Publisher, ReplicationOptions,
+    apply_change_set, build_change_set, split_into_messages,
 };
 
 /// A job's change set, written to the outbox, waiting for the group's COMMIT.
 pub(crate) struct Prepared {
-    outbox_id: i64,
-    msg_id: String,
-    payload: Bytes,
+    id: u64,
+    messages: Vec<(String, Bytes)>,
     change_set: ChangeSet,
 }
 
@@ -33,51 +31,59 @@ pub(crate) struct ReplicationState {
     options: ReplicationOptions,
     database: String,
     capture: Capture,
-    schema: SchemaCache,
     pending: PendingRows,
     publisher: Publisher,
-    /// Highest outbox id the log has stored (set by the publisher).
-    stored_through: Arc<AtomicI64>,
-    cleared_through: i64,
-    /// Makes message ids unique across restarts: ids are `<node>.<database>.<epoch>.<n>`.
-    epoch: String,
-    /// The last outbox id given out; only grows while the writer runs.
-    last_outbox_id: i64,
+    /// This file's origin and the last id of its committed change sets.
+    identity: Identity,
+    /// The last id handed out, committed or not yet (reset when a transaction is lost).
+    assigned: u64,
+    /// The last own id consumed back from the log.
+    consumed: u64,
+    /// Outbox rows deleted through this id (and `consumed` recorded in `_ha_origins`).
+    cleared_through: u64,
+    order: OriginOrder,
     /// Consumers' positions, ahead of `_ha_replication` after batches of own change sets.
-    positions: std::collections::HashMap<String, u64>,
+    positions: HashMap<String, u64>,
     /// `PRAGMA foreign_keys` of the connection (clients cannot change it: connection settings
     /// are denied), switched off while applying.
     foreign_keys: bool,
+    max_payload: usize,
 }
 
 impl ReplicationState {
-    /// Prepares `conn` (the writer's) for replication: the `_ha_*` tables, the capture hook, the
-    /// publisher, and the change sets a previous run left unpublished.
+    /// Prepares `conn` (the writer's) for replication: the `_ha_*` tables, the file's identity,
+    /// the capture hook, the publisher, and the change sets a previous run left unpublished.
     pub(crate) fn new(
         conn: &Conn,
         database: &str,
         options: ReplicationOptions,
         runtime: &tokio::runtime::Handle,
     ) -> Result<ReplicationState, CoreError> {
-        Outbox::create_tables(&conn.conn)
-            .map_err(CoreError::storage("creating the _ha_ tables"))?;
+        let db = &conn.conn;
+        let storage = |context: &'static str| CoreError::storage(context);
+        Outbox::create_tables(db).map_err(storage("creating the _ha_ tables"))?;
+        conn.control("BEGIN IMMEDIATE").map_err(CoreError::from)?;
+        let identity = match Identity::load_or_create(db, &options.node) {
+            Ok(identity) => identity,
+            Err(e) => {
+                let _ = db.execute_batch("ROLLBACK");
+                return Err(storage("reading the database's identity")(e));
+            }
+        };
+        conn.control("COMMIT").map_err(CoreError::from)?;
+        let consumed = Outbox::origin_last_id(db, &identity.origin)
+            .map_err(storage("reading the replication position"))?;
         let capture = Capture::default();
-        capture.install(&conn.conn);
+        capture.install(db);
         capture.set_enabled(true);
         conn.set_schema_recorder(Some(capture.clone()));
-        let stored_through = Arc::new(AtomicI64::new(0));
-        let stored = Arc::clone(&stored_through);
-        let publisher = Publisher::spawn(
-            runtime,
-            database.to_string(),
-            Arc::clone(&options.log),
-            move |id| {
-                stored.fetch_max(id, Ordering::Relaxed);
-            },
-        );
+        let publisher = Publisher::spawn(runtime, database.to_string(), options.log.clone());
         let mut pending = PendingRows::default();
-        let leftovers =
-            Outbox::unpublished(&conn.conn).map_err(CoreError::storage("reading the outbox"))?;
+        let leftovers = Outbox::unpublished(db).map_err(storage("reading the outbox"))?;
+        let leftovers: Vec<_> = leftovers
+            .into_iter()
+            .filter(|row| row.id as u64 > consumed)
+            .collect();
         if !leftovers.is_empty() {
             warn!(
                 database,
@@ -86,38 +92,37 @@ impl ReplicationState {
             );
         }
         for row in leftovers {
-            if let Ok(set) = ChangeSet::from_json(&row.payload) {
-                pending.add(&set);
+            let messages = stored_messages(&row.msg_id, row.payload);
+            for (_, payload) in &messages {
+                if let Ok(set) = ChangeSet::from_json(payload)
+                    && set.origin.as_deref() == Some(identity.origin.as_str())
+                {
+                    pending.add(&set, row.id as u64);
+                }
             }
-            publisher.send(publisher_outgoing(
-                row.id,
-                row.msg_id,
-                Bytes::from(row.payload),
-                None,
-            ));
+            publisher.send(Outgoing {
+                messages,
+                done: None,
+            });
         }
-        let foreign_keys: bool = conn
-            .conn
+        let foreign_keys: bool = db
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap_or(false);
-        let last_outbox_id =
-            Outbox::last_id(&conn.conn).map_err(CoreError::storage("reading the outbox"))?;
-        let epoch = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
+        let max_payload = options.log.max_payload();
         Ok(ReplicationState {
-            epoch: format!("{}.{}.{epoch:x}", options.node, database),
+            assigned: identity.last_id,
+            identity,
             options,
             database: database.to_string(),
             capture,
-            schema: SchemaCache::default(),
             pending,
             publisher,
-            stored_through,
+            consumed,
             cleared_through: 0,
-            last_outbox_id,
-            positions: std::collections::HashMap::new(),
+            order: OriginOrder::default(),
+            positions: HashMap::new(),
             foreign_keys,
+            max_payload,
         })
     }
 
@@ -132,93 +137,103 @@ impl ReplicationState {
     /// At the start of a group's transaction.
     pub(crate) fn begin_group(&mut self, conn: &Conn) {
         self.capture.truncate(0);
-        self.clear_published_outbox(conn, false);
+        self.clear_consumed_outbox(conn, false);
     }
 
     pub(crate) fn transaction_lost(&mut self) {
         self.capture.truncate(0);
+        self.assigned = self.identity.last_id;
         // Rows deleted inside the lost transaction are back.
         self.cleared_through = 0;
     }
 
     /// After a job's statements succeeded, inside its savepoint: writes its change set (if it
-    /// changed anything) to the outbox.
+    /// changed anything) to the outbox, with the next id of this file's origin.
     pub(crate) fn prepare(
         &mut self,
         conn: &Conn,
         mark: usize,
     ) -> Result<Option<Prepared>, CoreError> {
-        let mut captured = self.capture.take_since(mark);
-        if captured
-            .iter()
-            .any(|c| matches!(c, crate::capture::Captured::Sql(_)))
-        {
-            self.schema.invalidate();
-            if self.options.disable_ddl_sync {
-                captured.retain(|c| !matches!(c, crate::capture::Captured::Sql(_)));
-            }
+        let mut changes = self
+            .capture
+            .take_since(&conn.conn, mark)
+            .map_err(CoreError::storage("describing the change set"))?;
+        if self.options.disable_ddl_sync {
+            changes.retain(|c| !matches!(c, Change::Sql { .. }));
         }
-        if captured.is_empty() {
+        if changes.is_empty() {
             return Ok(None);
         }
-        let change_set = build_change_set(
-            &conn.conn,
-            &mut self.schema,
-            &self.options.node,
-            &self.database,
-            captured,
-        )
-        .map_err(CoreError::storage("describing the change set"))?;
-        let payload = change_set.to_json().map_err(|e| CoreError::Io {
-            context: "encoding a change set".into(),
-            source: std::io::Error::other(e),
-        })?;
-        self.last_outbox_id += 1;
-        let outbox_id = self.last_outbox_id;
-        let msg_id = format!("{}.{}", self.epoch, outbox_id);
-        Outbox::append(&conn.conn, outbox_id, &msg_id, &payload).map_err(CoreError::from)?;
+        let id = self.assigned + 1;
+        let mut change_set = build_change_set(&self.options.node, &self.database, changes);
+        change_set.origin = Some(self.identity.origin.clone());
+        change_set.id = Some(id);
+        let encoded =
+            split_into_messages(&change_set, self.max_payload).map_err(CoreError::BadRequest)?;
+        let msg_id = format!("{}.{id}", self.identity.origin);
+        let stored = if encoded.len() == 1 {
+            encoded[0].clone()
+        } else {
+            join_parts(&encoded)
+        };
+        Outbox::append(&conn.conn, id as i64, &msg_id, &stored).map_err(CoreError::from)?;
+        self.assigned = id;
+        let messages = message_ids(&msg_id, encoded.len())
+            .into_iter()
+            .zip(encoded.into_iter().map(Bytes::from))
+            .collect();
         Ok(Some(Prepared {
-            outbox_id,
-            msg_id,
-            payload: Bytes::from(payload),
+            id,
+            messages,
             change_set,
         }))
     }
 
+    /// The job whose change set was prepared last did not keep it (its savepoint was undone).
+    pub(crate) fn unprepare(&mut self, prepared: &Prepared) {
+        self.assigned = self.assigned.min(prepared.id - 1);
+    }
+
     /// After the group's COMMIT: the change set is pending until consumed back, and published.
     pub(crate) fn committed(&mut self, prepared: Prepared) -> Published {
-        self.pending.add(&prepared.change_set);
+        self.identity.last_id = self.identity.last_id.max(prepared.id);
+        self.pending.add(&prepared.change_set, prepared.id);
         let (done, published) = oneshot::channel();
-        let outgoing = publisher_outgoing(
-            prepared.outbox_id,
-            prepared.msg_id,
-            prepared.payload,
-            Some(done),
-        );
+        let outgoing = Outgoing {
+            messages: prepared.messages,
+            done: Some(done),
+        };
         if !self.publisher.send(outgoing) {
             warn!(database = %self.database, "the publisher is gone; the change set stays in the outbox");
         }
         published
     }
 
-    /// Deletes the outbox rows the log has stored. Outside a transaction when `own_transaction`.
-    pub(crate) fn clear_published_outbox(&mut self, conn: &Conn, own_transaction: bool) {
-        let stored = self.stored_through.load(Ordering::Relaxed);
-        if stored <= self.cleared_through {
+    /// Deletes the outbox rows of the change sets consumed back, and records how far they
+    /// came back (together, so a restart knows the highest id given and what is pending).
+    /// Outside a transaction when `own_transaction`.
+    pub(crate) fn clear_consumed_outbox(&mut self, conn: &Conn, own_transaction: bool) {
+        let consumed = self.consumed;
+        if consumed <= self.cleared_through {
             return;
         }
+        let db = &conn.conn;
+        let clear = || {
+            Outbox::delete_through(db, consumed as i64)?;
+            Outbox::set_origin_last_id(db, &self.identity.origin, consumed)
+        };
         let result = if own_transaction {
             conn.control("BEGIN IMMEDIATE")
-                .and_then(|()| Outbox::delete_through(&conn.conn, stored))
+                .and_then(|()| clear())
                 .and_then(|()| conn.control("COMMIT"))
         } else {
-            Outbox::delete_through(&conn.conn, stored)
+            clear()
         };
         match result {
-            Ok(()) => self.cleared_through = stored,
+            Ok(()) => self.cleared_through = consumed,
             Err(e) => {
-                if own_transaction && !conn.conn.is_autocommit() {
-                    let _ = conn.conn.execute_batch("ROLLBACK");
+                if own_transaction && !db.is_autocommit() {
+                    let _ = db.execute_batch("ROLLBACK");
                 }
                 debug!(error = %e, "clearing the outbox failed; retrying later");
             }
@@ -237,14 +252,10 @@ impl ReplicationState {
         }
         let db = &conn.conn;
         self.capture.set_enabled(false);
-        if self.foreign_keys {
-            let _ = db.execute_batch("PRAGMA foreign_keys = OFF");
-        }
-        let _ = db.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false);
-        let outcome = self.apply_in_transaction(conn, job);
-        let _ = db.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, true);
-        if self.foreign_keys {
-            let _ = db.execute_batch("PRAGMA foreign_keys = ON");
+        let outcome = set_apply_mode(db, self.foreign_keys, true)
+            .and_then(|()| self.apply_in_transaction(conn, job));
+        if let Err(e) = set_apply_mode(db, self.foreign_keys, false) {
+            warn!(error = %e, "turning triggers and foreign-key actions back on failed");
         }
         self.capture.set_enabled(true);
         if let Ok(seq) = outcome {
@@ -263,21 +274,56 @@ impl ReplicationState {
         Ok(seq)
     }
 
-    /// Most batches on a busy node are its own change sets coming back: they change no row
-    /// here, so they only end the rows' pending state and move the position in memory. The
-    /// position is written with the next transaction that applies something (or at stop);
-    /// after a crash the node reads those entries again, which is harmless.
+    /// Whether `set` is this file's own and already in it.
+    fn is_own(&self, set: &ChangeSet) -> bool {
+        match (&set.origin, set.id) {
+            (Some(origin), Some(id)) => {
+                *origin == self.identity.origin && id <= self.identity.last_id
+            }
+            // Older formats: by node name.
+            _ => set.node == self.options.node,
+        }
+    }
+
+    /// Most batches on a busy node are its own change sets coming back, whole and in order:
+    /// they change no row here, so they only end the rows' pending state and move the position
+    /// in memory. The position is written with the next transaction that applies something (or
+    /// at stop); after a crash the node reads those entries again, which is harmless.
     fn consume_own_only(&mut self, conn: &Conn, job: &ApplyJob) -> Result<Option<u64>, CoreError> {
         let applied = self.position(conn, &job.consumer)?;
         let fresh = || job.entries.iter().filter(|e| e.seq > applied);
-        if job.skip.is_some() || fresh().any(|e| e.change_set.node != self.options.node) {
+        if job.skip.is_some() || self.order.holds(&self.identity.origin) {
             return Ok(None);
+        }
+        let mut expected = self.consumed + 1;
+        for entry in fresh() {
+            let Ok(set) = &entry.change_set else {
+                return Ok(None);
+            };
+            let in_turn = match set.id {
+                Some(id) if set.origin.is_some() => {
+                    let ok = id == expected && set.chunk.is_none();
+                    expected += 1;
+                    ok
+                }
+                _ => true,
+            };
+            if !in_turn || !self.is_own(set) {
+                return Ok(None);
+            }
         }
         let mut seq = applied;
         for entry in fresh() {
-            self.pending.consumed(&entry.change_set);
+            if let Ok(set) = &entry.change_set
+                && let (Some(_), Some(id)) = (&set.origin, set.id)
+            {
+                self.consumed = id;
+            }
             seq = entry.seq;
         }
+        self.pending.consumed_through(self.consumed);
+        self.order
+            .advance_in_memory(&self.identity.origin, self.consumed);
         self.positions.insert(job.consumer.clone(), seq);
         Ok(Some(seq))
     }
@@ -294,76 +340,121 @@ impl ReplicationState {
                 debug!(error = %e, "recording the replication position failed");
             }
         }
+        if self.consumed > 0
+            && let Err(e) =
+                Outbox::set_origin_last_id(&conn.conn, &self.identity.origin, self.consumed)
+        {
+            debug!(error = %e, "recording the own origin's position failed");
+        }
     }
 
-    /// Own change sets coming back stop being pending as they are met in log order, so a later
-    /// change of another node in the same batch applies; if the batch fails, they are pending
-    /// again.
+    /// Applies what is due of each entry, each entry in its own savepoint: the entries before a
+    /// failing one are committed with the position, so the failing entry is exact.
     fn apply_in_transaction(&mut self, conn: &Conn, job: &ApplyJob) -> Result<u64, CoreError> {
         let known_position = self.position(conn, &job.consumer)?;
+        let consumed_before = self.consumed;
         let db = &conn.conn;
         conn.control("BEGIN IMMEDIATE").map_err(CoreError::from)?;
-        let mut own = Vec::new();
+        let mut own: Vec<(u64, ChangeSet)> = Vec::new();
         let mut failure = None;
-        let mut run = || -> Result<u64, CoreError> {
-            let mut applied = Outbox::applied_seq(db, &job.consumer)
-                .map_err(CoreError::from)?
-                .max(known_position);
+        let outcome = (|| -> Result<u64, CoreError> {
+            if self.consumed > 0 {
+                Outbox::set_origin_last_id(db, &self.identity.origin, self.consumed)?;
+            }
+            let mut applied = Outbox::applied_seq(db, &job.consumer)?.max(known_position);
             for entry in &job.entries {
                 if entry.seq <= applied {
                     continue;
                 }
-                let set = &entry.change_set;
                 if let Some((_, error)) = job.skip.as_ref().filter(|(seq, _)| *seq == entry.seq) {
-                    let text =
-                        String::from_utf8(set.to_json().unwrap_or_default()).unwrap_or_default();
-                    Outbox::dead_letter(db, &job.consumer, entry.seq, &text, error)
-                        .map_err(CoreError::from)?;
+                    let text = match &entry.change_set {
+                        Ok(set) => {
+                            String::from_utf8(set.to_json().unwrap_or_default()).unwrap_or_default()
+                        }
+                        Err(unreadable) => unreadable.clone(),
+                    };
+                    Outbox::dead_letter(db, &job.consumer, entry.seq, &text, error)?;
                     warn!(consumer = %job.consumer, seq = entry.seq, "log entry skipped into _ha_dead_letters");
-                } else if set.node == self.options.node {
-                    self.pending.consumed(set);
-                    own.push(set);
-                } else {
-                    if set.changes.iter().any(|c| matches!(c, Change::Sql { .. })) {
-                        self.schema.invalidate();
-                    }
-                    // Each entry in its own savepoint: the entries before a failing one are
-                    // kept, so the position is exact and the failing entry is the one reported.
-                    conn.control("SAVEPOINT ha_apply")
-                        .map_err(CoreError::from)?;
-                    if let Err(e) =
-                        apply_change_set(db, set, &self.pending, self.options.row_identify)
-                    {
-                        let _ = db.execute_batch("ROLLBACK TO ha_apply; RELEASE ha_apply");
+                    applied = entry.seq;
+                    continue;
+                }
+                let set = match &entry.change_set {
+                    Ok(set) => set.clone(),
+                    Err(unreadable) => {
                         failure = Some(CoreError::Apply {
                             seq: entry.seq,
-                            message: e.to_string(),
+                            message: format!("unreadable change set: {unreadable}"),
                         });
                         break;
                     }
-                    conn.control("RELEASE ha_apply").map_err(CoreError::from)?;
+                };
+                conn.control("SAVEPOINT ha_apply")?;
+                let own_mark = own.len();
+                let consumed_mark = self.consumed;
+                if let Err(e) = self.admit_and_apply(db, entry.seq, set, &mut own) {
+                    let _ = db.execute_batch("ROLLBACK TO ha_apply; RELEASE ha_apply");
+                    self.undo_own(own.split_off(own_mark), consumed_mark);
+                    self.order
+                        .reset(Some((&self.identity.origin, self.consumed)));
+                    failure = Some(CoreError::Apply {
+                        seq: entry.seq,
+                        message: e.to_string(),
+                    });
+                    break;
                 }
+                conn.control("RELEASE ha_apply")?;
                 applied = entry.seq;
             }
-            Outbox::set_applied_seq(db, &job.consumer, applied).map_err(CoreError::from)?;
+            Outbox::set_applied_seq(db, &job.consumer, applied)?;
             Ok(applied)
-        };
-        let outcome = run();
+        })();
+        let outcome = outcome.and_then(|seq| {
+            conn.control("COMMIT").map_err(CoreError::from)?;
+            Ok(seq)
+        });
         match outcome {
-            Ok(seq) => match conn.control("COMMIT") {
-                Ok(()) => failure.map_or(Ok(seq), Err),
-                Err(e) => {
-                    let _ = db.execute_batch("ROLLBACK");
-                    own.iter().for_each(|set| self.pending.add(set));
-                    Err(CoreError::from(e))
-                }
-            },
+            Ok(seq) => failure.map_or(Ok(seq), Err),
             Err(e) => {
                 let _ = db.execute_batch("ROLLBACK");
-                own.iter().for_each(|set| self.pending.add(set));
+                self.undo_own(own, consumed_before);
+                self.order
+                    .reset(Some((&self.identity.origin, self.consumed)));
                 Err(e)
             }
         }
+    }
+
+    /// Runs the order rule on one entry and applies (or, for own ones, consumes) what is due.
+    fn admit_and_apply(
+        &mut self,
+        db: &rusqlite::Connection,
+        seq: u64,
+        set: ChangeSet,
+        own: &mut Vec<(u64, ChangeSet)>,
+    ) -> rusqlite::Result<()> {
+        for due in self.order.admit(db, seq, set)? {
+            if self.is_own(&due) {
+                if let Some(id) = due.id.filter(|_| due.origin.is_some()) {
+                    self.consumed = self.consumed.max(id);
+                    self.pending.consumed_through(id);
+                    own.push((id, due));
+                }
+                continue;
+            }
+            if due.changes.iter().any(|c| matches!(c, Change::Sql { .. })) {
+                self.capture.invalidate_schema();
+            }
+            apply_change_set(db, &due, &self.pending, self.options.row_identify)?;
+        }
+        Ok(())
+    }
+
+    /// Own change sets whose consumption was rolled back are pending again.
+    fn undo_own(&mut self, own: Vec<(u64, ChangeSet)>, consumed: u64) {
+        for (id, set) in own {
+            self.pending.add(&set, id);
+        }
+        self.consumed = consumed;
     }
 
     pub(crate) fn uninstall(&mut self, conn: &Conn) {
@@ -371,4 +462,62 @@ impl ReplicationState {
         conn.set_schema_recorder(None);
         self.capture.uninstall(&conn.conn);
     }
+}
+
+/// Triggers and foreign-key actions are off while applying: their effects were captured at the
+/// origin and arrive as rows of their own. Failing to switch them is an apply error.
+fn set_apply_mode(
+    db: &rusqlite::Connection,
+    foreign_keys: bool,
+    applying: bool,
+) -> Result<(), CoreError> {
+    if foreign_keys {
+        let pragma = if applying {
+            "PRAGMA foreign_keys = OFF"
+        } else {
+            "PRAGMA foreign_keys = ON"
+        };
+        db.execute_batch(pragma)
+            .map_err(CoreError::storage("switching foreign-key actions"))?;
+    }
+    db.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, !applying)
+        .map_err(CoreError::storage("switching triggers"))?;
+    Ok(())
+}
+
+/// Message ids of a change set's messages: `<origin>.<id>`, with `.<part>` when split.
+fn message_ids(msg_id: &str, count: usize) -> Vec<String> {
+    if count == 1 {
+        return vec![msg_id.to_string()];
+    }
+    (0..count).map(|part| format!("{msg_id}.{part}")).collect()
+}
+
+/// A split change set is kept in one outbox row as a JSON array of its parts.
+fn join_parts(parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut joined = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 1);
+    joined.push(b'[');
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            joined.push(b',');
+        }
+        joined.extend_from_slice(part);
+    }
+    joined.push(b']');
+    joined
+}
+
+/// The messages of an outbox row (see [`join_parts`]).
+fn stored_messages(msg_id: &str, payload: Vec<u8>) -> Vec<(String, Bytes)> {
+    if payload.first() == Some(&b'[')
+        && let Ok(parts) = serde_json::from_slice::<Vec<serde_json::Value>>(&payload)
+    {
+        let ids = message_ids(msg_id, parts.len());
+        return ids
+            .into_iter()
+            .zip(parts)
+            .map(|(id, part)| (id, Bytes::from(part.to_string())))
+            .collect();
+    }
+    vec![(msg_id.to_string(), Bytes::from(payload))]
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull};
 use futures::{FutureExt, StreamExt};
 use ha_core::{ApplyStatus, CoreError, Database, LogEntry};
-use ha_types::ChangeSet;
+use ha_types::{CHANGE_SET_VERSION, ChangeSet};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
@@ -53,6 +53,14 @@ pub async fn run_consumer(
             info!(consumer = %name, "database closed; consumer stopped");
             break;
         }
+        if let Err(NatsError::Gap(reason)) = &result {
+            // Visible in /replications and /readyz: never a silent skip.
+            let applied_seq = database.apply_status().applied_seq;
+            database.set_apply_status(ApplyStatus {
+                applied_seq,
+                failing: Some((applied_seq + 1, reason.clone())),
+            });
+        }
         if let Err(e) = result {
             warn!(consumer = %name, error = %e, "replication consumer failed; restarting");
             tokio::select! {
@@ -86,8 +94,16 @@ async fn consume(
     start: &ConsumerStart,
 ) -> Result<(), NatsError> {
     let log = |e: &dyn std::fmt::Display| NatsError::Log(e.to_string());
-    let stream = context.get_stream(stream_name).await.map_err(|e| log(&e))?;
+    let mut stream = context.get_stream(stream_name).await.map_err(|e| log(&e))?;
     let applied = database.applied_seq(name).await.map_err(|e| log(&e))?;
+    let kept = stream.info().await.map_err(|e| log(&e))?.state.clone();
+    if let Some(refusal) = refuse_gap(applied, kept.first_sequence, kept.last_sequence) {
+        return Err(NatsError::Gap(refusal));
+    }
+    if applied == 0 && kept.first_sequence > 1 && *start == ConsumerStart::All {
+        warn!(consumer = %name, first = kept.first_sequence,
+            "the log no longer holds its first messages: changes older than its first kept one are not replayed here");
+    }
     let deliver_policy = if applied > 0 {
         DeliverPolicy::ByStartSequence {
             start_sequence: applied + 1,
@@ -126,12 +142,11 @@ async fn consume(
         let mut entries = Vec::with_capacity(batch.len());
         for message in &batch {
             let seq = message.info().map_err(|e| log(&e))?.stream_sequence;
-            match ChangeSet::from_json(&message.payload) {
-                Ok(change_set) => entries.push(LogEntry { seq, change_set }),
-                Err(e) => {
-                    error!(consumer = %name, seq, error = %e, "skipping an unreadable change set")
-                }
+            let change_set = read_change_set(&message.payload);
+            if let Err(e) = &change_set {
+                error!(consumer = %name, seq, error = %e, "unreadable change set: replication of this database stops at it until it is skipped");
             }
+            entries.push(LogEntry { seq, change_set });
         }
         apply_with_retry(database, name, entries).await?;
     }
@@ -174,6 +189,38 @@ async fn apply_with_retry(
     }
 }
 
+/// Why a consumer must not start at `applied + 1` in a log that keeps `first..=last`: messages
+/// it has not applied aged out (SPEC §8: it needs a snapshot), or the log is behind what the
+/// database applied (the stream was recreated).
+fn refuse_gap(applied: u64, first: u64, last: u64) -> Option<String> {
+    if applied > 0 && applied + 1 < first {
+        return Some(format!(
+            "the log no longer holds the changes after sequence {applied} (it starts at {first}): \
+             this database cannot catch up from the log; restore it from a snapshot or a copy of \
+             another node's database"
+        ));
+    }
+    if applied > last {
+        return Some(format!(
+            "this database applied the log up to sequence {applied}, but the log ends at {last}: \
+             the stream was recreated or replaced; start this node from a fresh copy"
+        ));
+    }
+    None
+}
+
+/// A change set, or why this build cannot apply it.
+fn read_change_set(payload: &[u8]) -> Result<ChangeSet, String> {
+    let set = ChangeSet::from_json(payload).map_err(|e| e.to_string())?;
+    if set.v > CHANGE_SET_VERSION {
+        return Err(format!(
+            "format version {} is newer than this node's ({CHANGE_SET_VERSION}): upgrade it",
+            set.v
+        ));
+    }
+    Ok(set)
+}
+
 fn policy_for(start: &ConsumerStart) -> Result<DeliverPolicy, NatsError> {
     Ok(match start {
         ConsumerStart::All => DeliverPolicy::All,
@@ -193,4 +240,22 @@ fn policy_for(start: &ConsumerStart) -> Result<DeliverPolicy, NatsError> {
             DeliverPolicy::ByStartTime { start_time }
         }
     })
+}
+
+#[cfg(test)]
+mod gap_tests {
+    use super::refuse_gap;
+
+    #[test]
+    fn a_position_outside_the_kept_log_is_refused() {
+        assert!(refuse_gap(0, 1, 0).is_none(), "empty log, new consumer");
+        assert!(refuse_gap(10, 11, 20).is_none(), "next one kept");
+        assert!(refuse_gap(10, 5, 10).is_none(), "caught up");
+        assert!(
+            refuse_gap(0, 50, 60).is_none(),
+            "a new consumer is warned, not refused"
+        );
+        assert!(refuse_gap(10, 12, 20).unwrap().contains("no longer holds"));
+        assert!(refuse_gap(30, 1, 20).unwrap().contains("recreated"));
+    }
 }

@@ -7,14 +7,16 @@ use ha_core::{AckFuture, ChangeLog, PublishFuture};
 use super::subject_for;
 
 pub struct JetStreamLog {
+    client: async_nats::Client,
     context: jetstream::Context,
     stream: String,
 }
 
 impl JetStreamLog {
-    pub fn new(context: jetstream::Context, stream: impl Into<String>) -> JetStreamLog {
+    pub fn new(client: async_nats::Client, stream: impl Into<String>) -> JetStreamLog {
         JetStreamLog {
-            context,
+            context: jetstream::new(client.clone()),
+            client,
             stream: stream.into(),
         }
     }
@@ -42,5 +44,9 @@ impl ChangeLog for JetStreamLog {
             });
             Ok(ack)
         })
+    }
+
+    fn max_payload(&self) -> usize {
+        self.client.server_info().max_payload
     }
 }

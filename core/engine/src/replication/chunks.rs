@@ -1,0 +1,108 @@
+//! Change sets larger than the broker's largest message are split into parts (SPEC §6.6), each
+//! a change set with the same origin and id and its place (`chunk`); appliers put them back
+//! together and apply them as one transaction (`order.rs`).
+
+use ha_types::{ChangeSet, Chunk};
+
+/// Room left in a message for its headers and subject.
+const HEADROOM: usize = 8 << 10;
+
+/// The encoded messages of `set`: one when it fits in `max_payload`, else its parts. Fails
+/// when a single change (one row image) is larger than a message can be.
+pub(crate) fn split_into_messages(
+    set: &ChangeSet,
+    max_payload: usize,
+) -> Result<Vec<Vec<u8>>, String> {
+    let limit = max_payload.saturating_sub(HEADROOM).max(1024);
+    let whole = set.to_json().map_err(|e| e.to_string())?;
+    if whole.len() <= limit {
+        return Ok(vec![whole]);
+    }
+    let envelope = ChangeSet {
+        changes: Vec::new(),
+        chunk: Some(Chunk {
+            index: u32::MAX,
+            count: u32::MAX,
+        }),
+        ..set.clone()
+    };
+    let overhead = envelope.to_json().map_err(|e| e.to_string())?.len();
+    let mut groups: Vec<Vec<ha_types::Change>> = vec![Vec::new()];
+    let mut size = overhead;
+    for change in &set.changes {
+        let len = serde_json::to_vec(change).map_err(|e| e.to_string())?.len() + 1;
+        if overhead + len > limit {
+            return Err(format!(
+                "one row change of {len} bytes is larger than the broker's largest message \
+                 ({max_payload} bytes): raise max_payload in the nats-server configuration"
+            ));
+        }
+        if size + len > limit {
+            groups.push(Vec::new());
+            size = overhead;
+        }
+        size += len;
+        if let Some(group) = groups.last_mut() {
+            group.push(change.clone());
+        }
+    }
+    let count = groups.len() as u32;
+    groups
+        .into_iter()
+        .enumerate()
+        .map(|(index, changes)| {
+            ChangeSet {
+                changes,
+                chunk: Some(Chunk {
+                    index: index as u32,
+                    count,
+                }),
+                ..set.clone()
+            }
+            .to_json()
+            .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ha_types::Change;
+
+    #[test]
+    fn large_sets_split_in_order_and_small_ones_do_not() {
+        let set = ChangeSet {
+            v: ha_types::CHANGE_SET_VERSION,
+            node: "n".into(),
+            database_id: None,
+            origin: Some("o".into()),
+            id: Some(1),
+            chunk: None,
+            changes: (0..100)
+                .map(|i| Change::Sql {
+                    command: format!("{i:0>100}"),
+                })
+                .collect(),
+            timestamp_ns: 0,
+        };
+        assert_eq!(split_into_messages(&set, 1 << 20).unwrap().len(), 1);
+        let parts = split_into_messages(&set, HEADROOM + 2048).unwrap();
+        assert!(parts.len() > 4);
+        let mut joined = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            assert!(part.len() <= 2048);
+            let part = ChangeSet::from_json(part).unwrap();
+            assert_eq!(part.chunk.unwrap().index as usize, i);
+            joined.extend(part.changes);
+        }
+        assert_eq!(joined, set.changes);
+        let huge = ChangeSet {
+            changes: vec![Change::Sql {
+                command: "x".repeat(5000),
+            }],
+            ..set
+        };
+        assert!(split_into_messages(&huge, HEADROOM + 2048).is_err());
+    }
+}
