@@ -48,6 +48,15 @@ impl Registry {
                     spec.id
                 )));
             }
+            if let Some(other) = databases
+                .iter()
+                .find(|db| ha_types::log_name(db.id()) == ha_types::log_name(&spec.id))
+            {
+                return Err(CoreError::DatabaseExists(log_name_clash(
+                    &spec.id,
+                    other.id(),
+                )));
+            }
             databases.push(Arc::new(Database::open(spec, options.database.clone())?));
         }
         Ok(Registry {
@@ -95,6 +104,13 @@ impl Registry {
         validate_new_database_name(name)?;
         if self.ids().iter().any(|id| id == name) {
             return Err(CoreError::DatabaseExists(name.to_string()));
+        }
+        if let Some(other) = self
+            .ids()
+            .into_iter()
+            .find(|id| ha_types::log_name(id) == ha_types::log_name(name))
+        {
+            return Err(CoreError::DatabaseExists(log_name_clash(name, &other)));
         }
         let storage = if self.options.memory {
             Storage::Memory { load_from: None }
@@ -343,4 +359,11 @@ impl Registry {
             database.close();
         }
     }
+}
+
+fn log_name_clash(id: &str, other: &str) -> String {
+    format!(
+        "{id} (its name in the replication log, {}, is {other}'s too: rename one of them)",
+        ha_types::log_name(id)
+    )
 }

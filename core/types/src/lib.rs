@@ -20,3 +20,19 @@ pub use result::{EXEC_COLUMNS, StatementResult};
 pub use special::SpecialCommand;
 pub use statement::{Params, Statement};
 pub use value::{Value, ValueError};
+
+/// A database's name in the replication log (its subject token and consumer names): characters
+/// NATS gives a meaning to become `_`. Two databases whose names are the same here (`a.db` and
+/// `a_db`) would share one log, so a node refuses to serve both.
+pub fn log_name(database: &str) -> String {
+    database
+        .chars()
+        .map(|c| {
+            if matches!(c, '.' | '/' | ' ' | '*' | '>' | '\t') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}

@@ -175,17 +175,24 @@ fn unique_indexes(conn: &Connection, table: &str) -> rusqlite::Result<Vec<Vec<St
 fn apply_sql(conn: &Connection, command: &str) -> rusqlite::Result<()> {
     match conn.execute_batch(command) {
         Ok(()) => Ok(()),
-        // A schema statement applied twice (redelivery, or DDL both nodes ran) is done already.
-        Err(e) if is_repeat_error(&e) => Ok(()),
+        // The same column added (or dropped) on two nodes: the schema is as this change wants
+        // it. Nothing else is forgiven: change sets arrive exactly once, so any other failure
+        // is schema drift that must show, not vanish.
+        Err(e) if is_same_column_change(command, &e) => Ok(()),
         Err(e) => Err(e),
     }
 }
 
-fn is_repeat_error(e: &rusqlite::Error) -> bool {
+fn is_same_column_change(command: &str, e: &rusqlite::Error) -> bool {
+    let words: Vec<String> = ha_types::sql_text::leading_tokens(command, 6)
+        .iter()
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
     let text = e.to_string();
-    text.contains("duplicate column name")
-        || text.contains("already exists")
-        || text.contains("no such column")
+    let is =
+        |verb: &str| words.first().is_some_and(|w| w == "ALTER") && words.iter().any(|w| w == verb);
+    (is("ADD") && text.contains("duplicate column name"))
+        || (is("DROP") && text.contains("no such column"))
 }
 
 fn apply_row(conn: &Connection, row: &RowChange, identify: RowIdentify) -> rusqlite::Result<()> {
@@ -274,9 +281,14 @@ fn locate<'r>(
             "change without old values".into(),
         ));
     };
-    // A WITHOUT ROWID table is always found by its key; the others may use the rowid.
+    // A WITHOUT ROWID table is always found by its key; the others may use the rowid, but
+    // only where it is the same on every node: a table without a declared key (inserts carry
+    // the rowid) or one whose key is the rowid (INTEGER PRIMARY KEY). Elsewhere each node
+    // numbers its rows itself, and the key finds the row.
     let rowid_table = row.pk_columns.is_empty() || has_rowid(conn, &row.table)?;
+    let stable_rowid = row.pk_columns.is_empty() || key_is_rowid(conn, row)?;
     let by_rowid = rowid_table
+        && stable_rowid
         && (identify == RowIdentify::Rowid
             || (row.pk_columns.is_empty() && identify == RowIdentify::PrimaryKey));
     if by_rowid && let Some(rowid) = row.old_rowid {
@@ -323,6 +335,21 @@ fn locate<'r>(
         condition.join(" AND "),
         values.into_iter().map(Arg::Value).collect(),
     ))
+}
+
+/// Whether the table's primary key is its rowid (a single INTEGER PRIMARY KEY column): then
+/// the key's value, which the change carries, is the rowid.
+fn key_is_rowid(conn: &Connection, row: &RowChange) -> rusqlite::Result<bool> {
+    let [key] = row.pk_columns.as_slice() else {
+        return Ok(false);
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "{TAG}SELECT upper(type) FROM pragma_table_info(?1) WHERE name = ?2 AND pk = 1"
+    ))?;
+    let declared: Option<String> = stmt
+        .query_row([row.table.as_str(), key.as_str()], |r| r.get(0))
+        .ok();
+    Ok(declared.as_deref() == Some("INTEGER"))
 }
 
 fn has_rowid(conn: &Connection, table: &str) -> rusqlite::Result<bool> {

@@ -28,17 +28,7 @@ pub struct StreamSettings {
 
 /// The subject of a database's change sets: characters NATS gives a meaning to become `_`.
 pub fn subject_for(stream: &str, database: &str) -> String {
-    let token: String = database
-        .chars()
-        .map(|c| {
-            if matches!(c, '.' | '/' | ' ' | '*' | '>' | '\t') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    format!("{stream}.{token}")
+    format!("{stream}.{}", ha_types::log_name(database))
 }
 
 /// Creates the stream, or updates its settings when it exists.
