@@ -155,3 +155,73 @@ async fn the_later_change_in_the_log_wins_on_every_node() {
     assert_eq!(rows(&a, "SELECT * FROM kv").await, want);
     assert_eq!(rows(&b, "SELECT * FROM kv").await, want);
 }
+
+impl MemoryLog {
+    /// The broker stores message `index` (0-based) again at the end, as a republish after its
+    /// duplicate window would.
+    fn store_again(&self, index: usize) {
+        let mut log = self.0.lock().unwrap();
+        let copy = log[index].clone();
+        log.push(copy);
+    }
+
+    /// Messages `i` and `j` were stored in the other order (a retried publish).
+    fn swap(&self, i: usize, j: usize) {
+        self.0.lock().unwrap().swap(i, j);
+    }
+}
+
+fn kv_rows(value: &str) -> Vec<Vec<Value>> {
+    vec![vec![Value::Integer(1), Value::Text(value.into())]]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_set_stored_twice_is_applied_once() {
+    let log = Arc::new(MemoryLog::default());
+    let a = node("a", &log);
+    let b = node("b", &log);
+    run(&a, "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT)").await;
+    run(&a, "INSERT INTO kv VALUES (1, 'old')").await;
+    run(&a, "UPDATE kv SET v = 'new' WHERE k = 1").await;
+    log.store_again(1);
+    catch_up(&b, "b", &log).await;
+    catch_up(&a, "a", &log).await;
+    assert_eq!(rows(&b, "SELECT * FROM kv").await, kv_rows("new"));
+    assert_eq!(rows(&a, "SELECT * FROM kv").await, kv_rows("new"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_set_stored_before_its_predecessor_waits_for_it() {
+    let log = Arc::new(MemoryLog::default());
+    let a = node("a", &log);
+    let b = node("b", &log);
+    run(&a, "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT)").await;
+    run(&a, "INSERT INTO kv VALUES (1, 'first')").await;
+    run(&a, "UPDATE kv SET v = 'second' WHERE k = 1").await;
+    log.swap(1, 2);
+    // b sees the later one first: it must wait, not apply it and then the older one.
+    b.apply("b", log.entries(0)[..2].to_vec()).await.unwrap();
+    assert!(rows(&b, "SELECT * FROM kv").await.is_empty());
+    catch_up(&b, "b", &log).await;
+    catch_up(&a, "a", &log).await;
+    assert_eq!(rows(&b, "SELECT * FROM kv").await, kv_rows("second"));
+    assert_eq!(rows(&a, "SELECT * FROM kv").await, kv_rows("second"));
+    // a's row is no longer pending: a later change of b's applies on a.
+    run(&b, "UPDATE kv SET v = 'from b' WHERE k = 1").await;
+    catch_up(&a, "a", &log).await;
+    assert_eq!(rows(&a, "SELECT * FROM kv").await, kv_rows("from b"));
+}
+
+/// A node restarted on a fresh (memory) database is a new instance: what the old one wrote is
+/// applied to it, although the node's name is the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_instance_of_a_node_applies_what_the_old_one_wrote() {
+    let log = Arc::new(MemoryLog::default());
+    let old = node("a", &log);
+    run(&old, "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT)").await;
+    run(&old, "INSERT INTO kv VALUES (1, 'kept')").await;
+    drop(old);
+    let fresh = node("a", &log);
+    catch_up(&fresh, "a", &log).await;
+    assert_eq!(rows(&fresh, "SELECT * FROM kv").await, kv_rows("kept"));
+}
