@@ -164,8 +164,7 @@ pub struct NatsCluster {
 }
 
 impl NatsCluster {
-    /// `size` servers named `n1`..; ready once each logs so (JetStream's meta leader may still
-    /// be being elected: clients retry).
+    /// `size` servers named `n1`..; ready once each logs so and JetStream has a metadata leader.
     pub async fn start(size: usize) -> anyhow::Result<NatsCluster> {
         let cluster_ports: Vec<u16> = (0..size).map(|_| free_port()).collect::<Result<_, _>>()?;
         let mut servers = Vec::new();
@@ -179,6 +178,17 @@ impl NatsCluster {
         // A server reports ready before its routes are up, so one after the other is fine.
         for server in &mut servers {
             server.restart().await?;
+        }
+        // Streams can be created once JetStream has elected its metadata leader.
+        let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
+        while !servers
+            .iter()
+            .any(|s| s.logs().iter().any(|l| l.contains("metadata leader")))
+        {
+            if tokio::time::Instant::now() > deadline {
+                bail!("the NATS cluster elected no JetStream metadata leader");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Ok(NatsCluster { servers })
     }

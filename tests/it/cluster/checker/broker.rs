@@ -38,10 +38,14 @@ pub struct Broker {
 
 impl Broker {
     pub async fn connect(url: &str) -> anyhow::Result<Broker> {
+        let servers = url
+            .split(',')
+            .map(|u| u.parse::<async_nats::ServerAddr>())
+            .collect::<Result<Vec<_>, _>>()?;
         let client = async_nats::ConnectOptions::new()
             .connection_timeout(Duration::from_secs(5))
             .request_timeout(Some(Duration::from_secs(5)))
-            .connect(url)
+            .connect(servers.as_slice())
             .await
             .with_context(|| format!("connecting to {url}"))?;
         Ok(Broker {

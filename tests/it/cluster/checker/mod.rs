@@ -14,6 +14,7 @@ mod log;
 mod model;
 mod nodes;
 mod run;
+mod selftest;
 mod settle;
 mod workload;
 

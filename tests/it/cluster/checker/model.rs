@@ -167,13 +167,11 @@ fn apply(
     let operation = change["operation"].as_str().unwrap_or_default();
     let old = image("old_values");
     let new = image("new_values");
-    if operation == "DELETE"
-        || (operation == "UPDATE"
-            && old.as_ref().map(|o| key_of(o)) != new.as_ref().map(|n| key_of(n)))
+    let key_moved = old.as_ref().map(|o| key_of(o)) != new.as_ref().map(|n| key_of(n));
+    if (operation == "DELETE" || (operation == "UPDATE" && key_moved))
+        && let Some(old) = &old
     {
-        if let Some(old) = &old {
-            delete(&key_of(old))?;
-        }
+        delete(&key_of(old))?;
     }
     if operation == "INSERT" || operation == "UPDATE" {
         let Some(new) = new else { return Ok(()) };

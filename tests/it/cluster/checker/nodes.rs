@@ -16,8 +16,10 @@ pub struct Nodes {
 }
 
 impl Nodes {
-    /// `count` nodes named node1.. replicating through `broker_url`, with `extra` arguments.
-    pub async fn start(count: usize, broker_url: &str, extra: &[&str]) -> Nodes {
+    /// `count` nodes named node1.. replicating through `broker_urls` (node i through the i-th,
+    /// round robin: `--replication-url` takes one server; a client learns the cluster's other
+    /// servers from it), with `extra` arguments.
+    pub async fn start(count: usize, broker_urls: &[String], extra: &[&str]) -> Nodes {
         let log = std::env::var("IT_NODE_LOG").unwrap_or_else(|_| "info".into());
         let mut nodes = Nodes {
             builders: Vec::new(),
@@ -34,7 +36,7 @@ impl Nodes {
                 // replication_pending (committed) instead of holding the writer for 15 s.
                 .args(["--replication-timeout=2s", "--db-params=journal_mode=WAL&busy_timeout=5000&synchronous=NORMAL&foreign_keys=on"])
                 .args(extra.iter().copied())
-                .replication_url(broker_url)
+                .replication_url(broker_urls[(i - 1) % broker_urls.len()].clone())
                 .dir(dir.path());
             let node = builder.clone().start().await.expect("a node starts");
             nodes

@@ -30,7 +30,7 @@ pub enum Nemesis {
 }
 
 enum Brokers {
-    Single(NatsServer),
+    Single(Box<NatsServer>),
     Cluster(NatsCluster),
 }
 
@@ -84,11 +84,11 @@ pub async fn check(name: &'static str, nemesis: Nemesis) {
                 .expect("a 3-server NATS cluster"),
         )
     } else {
-        Brokers::Single(
+        Brokers::Single(Box::new(
             NatsServer::start(None)
                 .await
                 .expect("nats-server starts (scripts/nats.sh)"),
-        )
+        ))
     };
     let url = brokers.url();
     let extra: &[&str] = if nemesis == Nemesis::KillStreamLeader {
@@ -96,7 +96,8 @@ pub async fn check(name: &'static str, nemesis: Nemesis) {
     } else {
         &[]
     };
-    let mut nodes = Nodes::start(3, &url, extra).await;
+    let urls: Vec<String> = url.split(',').map(String::from).collect();
+    let mut nodes = Nodes::start(3, &urls, extra).await;
     let broker = Broker::connect(&url)
         .await
         .expect("the checker reaches the broker");
