@@ -98,7 +98,13 @@ impl OriginOrder {
         if self.loaded {
             return Ok(());
         }
-        for (origin, id, part, _seq, payload) in Outbox::held(conn)? {
+        for super::outbox::HeldPart {
+            origin,
+            id,
+            part,
+            payload,
+        } in Outbox::held(conn)?
+        {
             match ChangeSet::from_json(&payload) {
                 Ok(set) => {
                     let held = self.held.entry(origin).or_default().entry(id).or_default();

@@ -7,6 +7,14 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub(crate) struct Outbox;
 
+/// A part of a change set held until its turn (see `order.rs`).
+pub(crate) struct HeldPart {
+    pub origin: String,
+    pub id: u64,
+    pub part: u32,
+    pub payload: Vec<u8>,
+}
+
 /// A change set waiting in the outbox.
 #[derive(Debug, Clone)]
 pub(crate) struct OutboxRow {
@@ -101,20 +109,17 @@ impl Outbox {
     }
 
     /// Every held part: (origin, id, part, seq, payload).
-    pub(crate) fn held(
-        conn: &Connection,
-    ) -> rusqlite::Result<Vec<(String, u64, u32, u64, Vec<u8>)>> {
+    pub(crate) fn held(conn: &Connection) -> rusqlite::Result<Vec<HeldPart>> {
         let mut stmt = conn.prepare(
             "SELECT origin, id, part, seq, payload FROM _ha_held ORDER BY origin, id, part",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get::<_, i64>(1)?.max(0) as u64,
-                r.get(2)?,
-                r.get::<_, i64>(3)?.max(0) as u64,
-                r.get(4)?,
-            ))
+            Ok(HeldPart {
+                origin: r.get(0)?,
+                id: r.get::<_, i64>(1)?.max(0) as u64,
+                part: r.get(2)?,
+                payload: r.get(4)?,
+            })
         })?;
         rows.collect()
     }
