@@ -93,7 +93,9 @@ pub fn origin_order(sets: &[LogicalSet]) -> Option<Vec<String>> {
         return None;
     }
     let mut problems = Vec::new();
-    let mut last: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    // Per origin: the highest id so far and where it was; every (origin, id) seen.
+    let mut highest: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    let mut seen: BTreeMap<(&str, u64), u64> = BTreeMap::new();
     for set in sets {
         let (Some(origin), Some(id)) = (set.origin.as_deref(), set.id) else {
             problems.push(format!(
@@ -102,22 +104,30 @@ pub fn origin_order(sets: &[LogicalSet]) -> Option<Vec<String>> {
             ));
             continue;
         };
-        if let Some((previous, at)) = last.get(origin) {
-            if id <= *previous {
-                problems.push(format!(
-                    "origin {origin}: id {id} at seq {} after id {previous} at seq {at} (stored twice or reordered)",
-                    set.seq
-                ));
-            } else if id != previous + 1 {
-                problems.push(format!(
-                    "origin {origin}: id {id} at seq {} follows id {previous} at seq {at} (ids {}..{} missing)",
-                    set.seq,
-                    previous + 1,
-                    id - 1
-                ));
-            }
+        if let Some(first) = seen.get(&(origin, id)) {
+            problems.push(format!(
+                "origin {origin}: id {id} stored twice, at seq {first} and {}",
+                set.seq
+            ));
+            continue;
         }
-        last.insert(origin, (id, set.seq));
+        seen.insert((origin, id), set.seq);
+        match highest.get(origin) {
+            Some((max, at)) if id < *max => problems.push(format!(
+                "origin {origin}: id {id} at seq {} after id {max} at seq {at} (out of commit order)",
+                set.seq
+            )),
+            Some((max, at)) if id != max + 1 => problems.push(format!(
+                "origin {origin}: id {id} at seq {} follows id {max} at seq {at} (ids {}..{} missing there)",
+                set.seq,
+                max + 1,
+                id - 1
+            )),
+            _ => {}
+        }
+        if highest.get(origin).is_none_or(|(max, _)| id > *max) {
+            highest.insert(origin, (id, set.seq));
+        }
     }
     Some(problems)
 }
