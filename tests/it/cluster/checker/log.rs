@@ -138,3 +138,12 @@ pub fn value<'a>(change: &'a Value, image: &str, column: &str) -> Option<&'a Val
     let at = columns.iter().position(|c| c == column)?;
     change[image].as_array()?.get(at)
 }
+
+/// The tokens the stream's sets insert into `acked`.
+pub fn tokens(sets: &[LogicalSet]) -> std::collections::BTreeSet<String> {
+    sets.iter()
+        .flat_map(|set| set.changes.iter())
+        .filter(|c| c["table"] == "acked" && c["operation"] == "INSERT")
+        .filter_map(|c| value(c, "new_values", "token")?.as_str().map(String::from))
+        .collect()
+}
