@@ -85,6 +85,7 @@ async fn run(
     let mut bytes_in_flight = 0usize;
     let mut open = true;
     let mut failures = 0u32;
+    let mut effective_seq = 0u64;
     loop {
         let room = unacked.len() < MAX_IN_FLIGHT && bytes_in_flight < MAX_IN_FLIGHT_BYTES;
         tokio::select! {
@@ -104,10 +105,14 @@ async fn run(
             Some(result) = acks.next(), if !acks.is_empty() => match result {
                 Ok(seq) => {
                     failures = 0;
+                    // A message stored ahead of a failed predecessor takes effect where that
+                    // one is stored (appliers hold it until then): the sequence a client is
+                    // given, to read its write elsewhere, is the highest of its prefix.
+                    effective_seq = effective_seq.max(seq);
                     if let Some(mut message) = unacked.pop_front() {
                         bytes_in_flight -= message.payload.len();
                         if let Some(done) = message.done.take() {
-                            let _ = done.send(Ok(seq));
+                            let _ = done.send(Ok(effective_seq));
                         }
                     }
                 }
@@ -190,9 +195,10 @@ mod tests {
         for answer in answers {
             seqs.push(answer.await.unwrap().unwrap());
         }
-        // "3" and "4" reached the log before "2" was sent again: the log holds 1, 3, 4, 2, and
-        // every change set is answered with its place there.
+        // "3" and "4" reached the log before "2" was sent again: the log holds 1, 3, 4, 2.
+        // Appliers hold 3 and 4 until 2 arrives at sequence 4, so all three answer 4 (a read
+        // elsewhere that waits for it sees them).
         assert_eq!(*log.stored.lock().unwrap(), ["1", "3", "4", "2"]);
-        assert_eq!(seqs, [1, 4, 2, 3]);
+        assert_eq!(seqs, [1, 4, 4, 4]);
     }
 }

@@ -23,8 +23,10 @@ pub struct LogicalSet {
 pub fn logical_sets(entries: &[Entry]) -> (Vec<LogicalSet>, Vec<String>) {
     let mut sets = Vec::new();
     let mut problems = Vec::new();
-    // (origin, id) -> (next chunk index, count, changes so far)
-    let mut open: BTreeMap<(String, u64), (u64, u64, Vec<Value>)> = BTreeMap::new();
+    // (origin, id) -> (count, parts by index). Parts may arrive in any order (a retried
+    // publish), as the appliers accept them.
+    type Parts = (u64, BTreeMap<u64, Vec<Value>>);
+    let mut open: BTreeMap<(String, u64), Parts> = BTreeMap::new();
     for entry in entries {
         let set = match &entry.set {
             Ok(set) => set,
@@ -49,24 +51,22 @@ pub fn logical_sets(entries: &[Entry]) -> (Vec<LogicalSet>, Vec<String>) {
             let index = chunk["index"].as_u64().unwrap_or(u64::MAX);
             let count = chunk["count"].as_u64().unwrap_or(0);
             let key = (origin.clone(), id);
-            let state = open.entry(key.clone()).or_insert((0, count, Vec::new()));
-            if index != state.0 || count != state.1 {
+            let state = open.entry(key.clone()).or_insert((count, BTreeMap::new()));
+            if index >= count || count != state.0 {
                 problems.push(format!(
-                    "stream message {}: chunk {index}/{count} of {origin} #{id}, expected chunk {}/{}",
-                    entry.seq, state.0, state.1
+                    "stream message {}: chunk {index}/{count} of {origin} #{id}, expected one of {} parts",
+                    entry.seq, state.0
                 ));
-                open.remove(&key);
                 continue;
             }
-            state.0 += 1;
-            state.2.extend(changes);
-            if state.0 == count {
-                let (_, _, changes) = open.remove(&key).unwrap_or_default();
+            state.1.insert(index, changes);
+            if state.1.len() as u64 == count {
+                let (_, parts) = open.remove(&key).unwrap_or_default();
                 sets.push(LogicalSet {
                     seq: entry.seq,
                     origin: Some(origin),
                     id: Some(id),
-                    changes,
+                    changes: parts.into_values().flatten().collect(),
                 });
             }
         } else {
@@ -78,58 +78,67 @@ pub fn logical_sets(entries: &[Entry]) -> (Vec<LogicalSet>, Vec<String>) {
             });
         }
     }
-    for ((origin, id), (got, count, _)) in open {
+    for ((origin, id), (count, parts)) in open {
         problems.push(format!(
-            "change set {origin} #{id}: only {got} of its {count} chunks are in the stream"
+            "change set {origin} #{id}: only {} of its {count} chunks are in the stream",
+            parts.len()
         ));
     }
     (sets, problems)
 }
 
-/// Per origin, ids in stream order must be consecutive and increasing (commit order), each
-/// stored once. `None` when no set carries `origin` and `id` (the check does not apply yet).
-pub fn origin_order(sets: &[LogicalSet]) -> Option<Vec<String>> {
-    if !sets.iter().any(|s| s.origin.is_some() && s.id.is_some()) {
-        return None;
-    }
-    let mut problems = Vec::new();
-    // Per origin: the highest id so far and where it was; every (origin, id) seen.
-    let mut highest: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    let mut seen: BTreeMap<(&str, u64), u64> = BTreeMap::new();
+/// The stream as every node must apply it (SPEC §6.3, written here independently of the
+/// engine): per origin, ids in commit order, each once. A set stored again is dropped; one
+/// stored before its predecessor waits for it and takes effect at the predecessor's place. The
+/// stream cannot rule those out (a publish retried after a later one was stored), so they are
+/// notes; an id that never arrives (what came after it would wait forever) is a problem.
+pub fn in_applied_order(sets: Vec<LogicalSet>) -> (Vec<LogicalSet>, Vec<String>, Vec<String>) {
+    let mut applied = Vec::with_capacity(sets.len());
+    let mut notes = Vec::new();
+    let mut next: BTreeMap<String, u64> = BTreeMap::new();
+    let mut waiting: BTreeMap<String, BTreeMap<u64, LogicalSet>> = BTreeMap::new();
     for set in sets {
-        let (Some(origin), Some(id)) = (set.origin.as_deref(), set.id) else {
-            problems.push(format!(
-                "stream seq {}: a change set without origin/id among sets with them",
-                set.seq
-            ));
+        let (Some(origin), Some(id)) = (set.origin.clone(), set.id) else {
+            applied.push(set);
             continue;
         };
-        if let Some(first) = seen.get(&(origin, id)) {
-            problems.push(format!(
-                "origin {origin}: id {id} stored twice, at seq {first} and {}",
+        let expected = next.entry(origin.clone()).or_insert(1);
+        if id < *expected || waiting.get(&origin).is_some_and(|w| w.contains_key(&id)) {
+            notes.push(format!(
+                "{origin} #{id} stored again at seq {} (dropped)",
                 set.seq
             ));
             continue;
         }
-        seen.insert((origin, id), set.seq);
-        match highest.get(origin) {
-            Some((max, at)) if id < *max => problems.push(format!(
-                "origin {origin}: id {id} at seq {} after id {max} at seq {at} (out of commit order)",
-                set.seq
-            )),
-            Some((max, at)) if id != max + 1 => problems.push(format!(
-                "origin {origin}: id {id} at seq {} follows id {max} at seq {at} (ids {}..{} missing there)",
-                set.seq,
-                max + 1,
-                id - 1
-            )),
-            _ => {}
+        if id > *expected {
+            notes.push(format!(
+                "{origin} #{id} stored at seq {} before #{} (held until it came)",
+                set.seq, *expected
+            ));
+            waiting.entry(origin).or_default().insert(id, set);
+            continue;
         }
-        if highest.get(origin).is_none_or(|(max, _)| id > *max) {
-            highest.insert(origin, (id, set.seq));
+        let at = set.seq;
+        applied.push(set);
+        *expected += 1;
+        while let Some(mut held) = waiting.get_mut(&origin).and_then(|w| w.remove(&*expected)) {
+            held.seq = at;
+            applied.push(held);
+            *expected += 1;
         }
     }
-    Some(problems)
+    let problems = waiting
+        .into_iter()
+        .filter(|(_, held)| !held.is_empty())
+        .map(|(origin, held)| {
+            format!(
+                "{origin}: #{} never came, so {} later change sets of it can never apply",
+                next.get(&origin).copied().unwrap_or(1),
+                held.len()
+            )
+        })
+        .collect();
+    (applied, notes, problems)
 }
 
 /// The value of `column` in a row change's new (or old) image.

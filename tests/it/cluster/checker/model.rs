@@ -1,6 +1,7 @@
 //! The rule every node must follow (SPEC §6.5): for every row, the change that comes last in
 //! the stream wins. This replays the stream's row changes of a few tables (those whose schema
-//! never changes during a run) into a private SQLite database in stream order, each image with
+//! never changes during a run) into a private SQLite database in the order nodes apply them
+//! (`log::in_applied_order`: the stream's order, each origin's sets once and in commit order), each image with
 //! `INSERT OR REPLACE` (which also removes rows it displaces through a UNIQUE index) and each
 //! delete by key, and gives their rows: what a node must hold after settling. An acknowledged
 //! write missing from a node without a later write in the stream replacing it shows here.

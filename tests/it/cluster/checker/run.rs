@@ -265,6 +265,28 @@ pub async fn check(name: &'static str, nemesis: Nemesis) {
         report.fail(problem);
     }
     report.sets = sets.len();
+    // Every check below sees the change sets in the order nodes must apply them.
+    let (sets, order_notes, order_problems) = log::in_applied_order(sets);
+    if order_problems.is_empty() && order_notes.is_empty() {
+        report
+            .notes
+            .push("per-origin order: the stream holds each origin's ids once, in order".into());
+    }
+    if !order_notes.is_empty() {
+        report.notes.push(format!(
+            "per-origin order: {} sets stored out of turn or again, applied in commit order: {}",
+            order_notes.len(),
+            order_notes
+                .iter()
+                .take(4)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    for problem in order_problems {
+        report.fail(format!("per-origin order broken: {problem}"));
+    }
     let findings = checks::run(&writes, &dumps[0], &sets);
     report.lost = writes
         .iter()

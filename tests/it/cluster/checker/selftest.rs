@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::broker::Entry;
 use super::checks;
 use super::dump::{self, Dump, Table};
-use super::log::{logical_sets, origin_order};
+use super::log::{in_applied_order, logical_sets};
 use super::workload::{Outcome, Write};
 
 fn entry(seq: u64, set: Value) -> Entry {
@@ -84,19 +84,31 @@ fn write(token: &str) -> Write {
 }
 
 #[test]
-fn a_reordered_or_repeated_origin_id_is_reported() {
+fn out_of_turn_sets_wait_repeats_drop_and_a_missing_id_is_reported() {
     let entries = vec![
         entry(1, set("a", 1, vec![])),
         entry(2, set("a", 3, vec![])),
         entry(3, set("a", 2, vec![])),
         entry(4, set("a", 3, vec![])),
+        entry(5, set("b", 2, vec![])),
     ];
     let (sets, problems) = logical_sets(&entries);
     assert!(problems.is_empty(), "{problems:?}");
-    let order = origin_order(&sets).expect("the sets carry origin and id");
-    assert_eq!(order.len(), 3, "{order:?}");
-    let plain = vec![entry(1, json!({"changes": []}))];
-    assert!(origin_order(&logical_sets(&plain).0).is_none());
+    let (applied, notes, problems) = in_applied_order(sets);
+    let order: Vec<(Option<String>, Option<u64>, u64)> = applied
+        .iter()
+        .map(|s| (s.origin.clone(), s.id, s.seq))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (Some("a".into()), Some(1), 1),
+            (Some("a".into()), Some(2), 3),
+            (Some("a".into()), Some(3), 3),
+        ]
+    );
+    assert_eq!(notes.len(), 3, "{notes:?}");
+    assert_eq!(problems.len(), 1, "b #1 never came: {problems:?}");
 }
 
 #[test]
@@ -111,6 +123,10 @@ fn chunks_join_and_a_missing_chunk_is_reported() {
     assert_eq!((sets.len(), sets[0].seq, sets[0].changes.len()), (1, 2, 2));
     let (sets, problems) = logical_sets(&[chunk(1, 0, 3, 1), chunk(2, 1, 3, 2)]);
     assert!(sets.is_empty() && problems.len() == 1, "{problems:?}");
+    // Parts stored out of order (a retried publish) still join, in part order.
+    let (sets, problems) = logical_sets(&[chunk(1, 1, 2, 2), chunk(2, 0, 2, 1)]);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(sets[0].changes[0]["new_values"][0], 1);
     let bad = Entry {
         seq: 3,
         set: Err("not json".into()),
