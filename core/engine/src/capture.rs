@@ -97,6 +97,11 @@ impl Capture {
     /// Forgets the changes after `mark` (their savepoint was rolled back).
     pub(crate) fn truncate(&self, mark: usize) {
         let mut buffer = self.lock();
+        // A rolled-back schema statement may have changed shapes that are cached.
+        let schema_undone = buffer
+            .changes
+            .get(mark..)
+            .is_some_and(|undone| undone.iter().any(|c| matches!(c, Captured::Sql(_))));
         buffer.changes.truncate(mark);
         buffer.unresolved_from = buffer.unresolved_from.min(mark);
         if buffer
@@ -106,8 +111,9 @@ impl Capture {
         {
             buffer.table_as_select = None;
         }
-        // A rolled-back schema statement may have changed shapes that are cached.
-        buffer.schema.invalidate();
+        if schema_undone {
+            buffer.schema.invalidate();
+        }
     }
 
     /// Takes the changes after `mark`, every row with its table's shape.

@@ -142,6 +142,8 @@ impl ReplicationState {
 
     pub(crate) fn transaction_lost(&mut self) {
         self.capture.truncate(0);
+        // Its schema statements are undone too.
+        self.capture.invalidate_schema();
         self.assigned = self.identity.last_id;
         // Rows deleted inside the lost transaction are back.
         self.cleared_through = 0;
@@ -192,6 +194,7 @@ impl ReplicationState {
     /// The job whose change set was prepared last did not keep it (its savepoint was undone).
     pub(crate) fn unprepare(&mut self, prepared: &Prepared) {
         self.assigned = self.assigned.min(prepared.id - 1);
+        self.capture.invalidate_schema();
     }
 
     /// After the group's COMMIT: the change set is pending until consumed back, and published.
