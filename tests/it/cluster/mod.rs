@@ -3,6 +3,7 @@
 mod checker;
 mod converge;
 mod faults;
+mod instances;
 mod pg;
 mod quick_start;
 mod replicate;

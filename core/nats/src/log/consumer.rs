@@ -18,6 +18,10 @@ use crate::NatsError;
 
 /// Most log entries applied in one transaction.
 const MAX_BATCH: usize = 512;
+/// Most payload bytes applied in one transaction (and fetched from the broker at once), so a
+/// batch of large change sets stays within memory. Above NATS's largest message (64 MiB): a
+/// pull request smaller than a message would never be given it.
+const MAX_BATCH_BYTES: usize = 80 << 20;
 
 /// Where a consumer without a recorded position starts (`--replication-policy`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,12 +133,23 @@ async fn consume(
         applied_seq: applied,
         failing,
     });
-    let mut messages = consumer.messages().await.map_err(|e| log(&e))?;
+    let mut messages = consumer
+        .stream()
+        .max_messages_per_batch(MAX_BATCH)
+        .max_bytes_per_batch(MAX_BATCH_BYTES)
+        .messages()
+        .await
+        .map_err(|e| log(&e))?;
     while let Some(first) = messages.next().await {
-        let mut batch = vec![first.map_err(|e| log(&e))?];
-        while batch.len() < MAX_BATCH {
+        let first = first.map_err(|e| log(&e))?;
+        let mut bytes = first.payload.len();
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
             match messages.next().now_or_never() {
-                Some(Some(Ok(message))) => batch.push(message),
+                Some(Some(Ok(message))) => {
+                    bytes += message.payload.len();
+                    batch.push(message);
+                }
                 Some(Some(Err(e))) => return Err(log(&e)),
                 _ => break,
             }
