@@ -124,3 +124,27 @@ async fn a_node_restored_from_its_own_backup_gets_its_later_changes_back() {
     .await;
     assert_eq!(rows, json!([[2, "after the backup"]]));
 }
+
+/// A memory node restarted against an external broker is a new instance: it gets what it wrote
+/// before back from the log (it is no longer "its own, already in the file").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_node_restarted_gets_its_own_earlier_writes_back() {
+    let broker = ha_test_harness::NatsServer::start(None).await.unwrap();
+    let builder = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m", "--nats-port", "0"])
+        .replication_url(broker.url());
+    let node = builder.clone().start().await.unwrap();
+    node.post(
+        "/query",
+        &json!([
+            {"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"},
+            {"sql": "INSERT INTO t VALUES (1, 'kept by the log')"},
+        ]),
+    )
+    .await
+    .unwrap();
+    node.stop().await.unwrap();
+    let restarted = builder.start().await.unwrap();
+    let rows = converged(std::slice::from_ref(&restarted), "SELECT * FROM t").await;
+    assert_eq!(rows, json!([[1, "kept by the log"]]));
+}

@@ -4,6 +4,7 @@ mod checker;
 mod converge;
 mod faults;
 mod instances;
+mod outage;
 mod pg;
 mod quick_start;
 mod replicate;

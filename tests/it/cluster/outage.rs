@@ -1,0 +1,80 @@
+//! A broker outage never takes reads down (SPEC §3, issue 7): writes waiting for the broker's
+//! acknowledgement hold no query slot.
+
+use std::time::Duration;
+
+use ha_test_harness::{NatsServer, NodeBuilder};
+use serde_json::json;
+
+use crate::support::BIN;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_served_while_writes_wait_for_a_frozen_broker() {
+    let broker = NatsServer::start(None).await.unwrap();
+    let node = NodeBuilder::new(BIN)
+        .args([
+            "-n",
+            "node1",
+            "-m",
+            "--nats-port",
+            "0",
+            "--concurrent-queries",
+            "4",
+            "--concurrent-queries-wait",
+            "100ms",
+            "--replication-timeout",
+            "20s",
+        ])
+        .replication_url(broker.url())
+        .start()
+        .await
+        .unwrap();
+    let (status, _) = node
+        .post(
+            "/query",
+            &json!({"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY)"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    broker.pause().unwrap();
+    // Twice as many writes as query slots, all committed and waiting for the broker.
+    let mut writes = Vec::new();
+    for id in 0..8 {
+        let client = node.client().clone();
+        let url = node.url("/query");
+        writes.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"sql": "INSERT INTO t VALUES (?)", "params": [id]}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }));
+    }
+    // Reads see the committed rows while every write still waits for its acknowledgement.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = node
+            .post("/query", &json!({"sql": "SELECT count(*) FROM t"}))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "a read failed during the outage: {body}");
+        if body["rows"][0][0] == 8 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "writes never committed: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        writes.iter().all(|w| !w.is_finished()),
+        "the writes should still be waiting for the broker"
+    );
+    broker.resume().unwrap();
+    for write in writes {
+        assert_eq!(write.await.unwrap().unwrap(), 200);
+    }
+}
