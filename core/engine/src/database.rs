@@ -70,6 +70,9 @@ pub struct Database {
     writer: Writer,
     readers: Arc<ReaderPool>,
     slots: Arc<Semaphore>,
+    /// Change sets (or parts) applied later than they arrived, waiting for their turn (set by
+    /// the writer after each applied batch).
+    held: Arc<std::sync::atomic::AtomicUsize>,
     options: DatabaseOptions,
 }
 
@@ -78,12 +81,14 @@ impl Database {
     pub fn open(spec: DatabaseSpec, options: DatabaseOptions) -> Result<Database, CoreError> {
         let opener = Opener::new(&spec)?;
         let conn = opener.open_writer()?;
+        let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let replication = match &options.replication {
             Some(replication) => Some(ReplicationState::new(
                 &conn,
                 &spec.id,
                 replication.clone(),
                 &replication.runtime,
+                Arc::clone(&held),
             )?),
             None => None,
         };
@@ -97,6 +102,7 @@ impl Database {
             writer,
             readers: Arc::new(ReaderPool::new(opener)),
             slots: Arc::new(Semaphore::new(options.concurrent_queries.max(1))),
+            held,
             spec,
             options,
         })
@@ -327,6 +333,12 @@ impl Database {
     }
 
     /// What this node's consumer reported last.
+    /// How many change sets (or parts of split ones) arrived before their turn and wait for
+    /// the ones before them (SPEC §6.3); normally 0 or briefly a few.
+    pub fn held_change_sets(&self) -> usize {
+        self.held.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn apply_status(&self) -> ApplyStatus {
         self.apply_status
             .lock()

@@ -202,7 +202,9 @@ async fn a_change_set_stored_before_its_predecessor_waits_for_it() {
     // b sees the later one first: it must wait, not apply it and then the older one.
     b.apply("b", log.entries(0)[..2].to_vec()).await.unwrap();
     assert!(rows(&b, "SELECT * FROM kv").await.is_empty());
+    assert_eq!(b.held_change_sets(), 1);
     catch_up(&b, "b", &log).await;
+    assert_eq!(b.held_change_sets(), 0);
     catch_up(&a, "a", &log).await;
     assert_eq!(rows(&b, "SELECT * FROM kv").await, kv_rows("second"));
     assert_eq!(rows(&a, "SELECT * FROM kv").await, kv_rows("second"));

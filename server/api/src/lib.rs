@@ -88,6 +88,9 @@ pub struct ReplicationInfo {
     pub applied_seq: Option<u64>,
     pub failing_seq: Option<u64>,
     pub error: Option<String>,
+    /// This node's own consumer only: change sets that arrived before their turn and wait for
+    /// an earlier one of their origin (or parts of a split one still arriving).
+    pub held: Option<u64>,
 }
 
 /// Where a connection's transaction stands (PostgreSQL's ReadyForQuery status byte).

@@ -138,6 +138,7 @@ impl QueryService for NodeService {
                     applied_seq: mine.then_some(status.applied_seq),
                     failing_seq: failing.as_ref().map(|(seq, _)| *seq),
                     error: failing.map(|(_, e)| e),
+                    held: mine.then_some(db.held_change_sets() as u64),
                     name: report.name,
                     delivered_seq: report.delivered_seq,
                     pending: report.pending,

@@ -85,7 +85,6 @@ impl OriginOrder {
     }
 
     /// How many change sets (or parts) are held.
-    #[cfg(test)]
     pub(crate) fn held_count(&self) -> usize {
         self.held
             .values()

@@ -4,6 +4,8 @@
 //! change sets exactly once, in each origin's order.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use ha_types::{Change, ChangeSet};
@@ -48,6 +50,8 @@ pub(crate) struct ReplicationState {
     /// are denied), switched off while applying.
     foreign_keys: bool,
     max_payload: usize,
+    /// What [`OriginOrder`] holds, for the status.
+    held: Arc<AtomicUsize>,
 }
 
 impl ReplicationState {
@@ -58,6 +62,7 @@ impl ReplicationState {
         database: &str,
         options: ReplicationOptions,
         runtime: &tokio::runtime::Handle,
+        held: Arc<AtomicUsize>,
     ) -> Result<ReplicationState, CoreError> {
         let db = &conn.conn;
         let storage = |context: &'static str| CoreError::storage(context);
@@ -123,6 +128,7 @@ impl ReplicationState {
             positions: HashMap::new(),
             foreign_keys,
             max_payload,
+            held,
         })
     }
 
@@ -264,6 +270,7 @@ impl ReplicationState {
         if let Ok(seq) = outcome {
             self.positions.insert(job.consumer.clone(), seq);
         }
+        self.held.store(self.order.held_count(), Ordering::Relaxed);
         outcome
     }
 

@@ -17,6 +17,7 @@ fn to_json(info: &ReplicationInfo) -> Value {
         "applied_seq": info.applied_seq,
         "failing_seq": info.failing_seq,
         "error": info.error,
+        "held": info.held,
     })
 }
 
