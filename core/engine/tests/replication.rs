@@ -49,6 +49,10 @@ impl MemoryLog {
 }
 
 fn node(name: &str, log: &Arc<MemoryLog>) -> Database {
+    node_on(name, log, Storage::Memory { load_from: None })
+}
+
+fn node_on(name: &str, log: &Arc<MemoryLog>, storage: Storage) -> Database {
     let options = DatabaseOptions {
         replication: Some(ReplicationOptions {
             node: name.into(),
@@ -63,7 +67,7 @@ fn node(name: &str, log: &Arc<MemoryLog>) -> Database {
     };
     let spec = DatabaseSpec {
         id: "app.db".into(),
-        storage: Storage::Memory { load_from: None },
+        storage,
     };
     Database::open(spec, options).unwrap()
 }
@@ -226,4 +230,47 @@ async fn a_new_instance_of_a_node_applies_what_the_old_one_wrote() {
     let fresh = node("a", &log);
     catch_up(&fresh, "a", &log).await;
     assert_eq!(rows(&fresh, "SELECT * FROM kv").await, kv_rows("kept"));
+}
+
+impl MemoryLog {
+    /// The `id` of every change set in the log, in log order.
+    fn ids(&self) -> Vec<u64> {
+        let log = self.0.lock().unwrap();
+        log.iter()
+            .filter_map(|(_, _, payload)| ChangeSet::from_json(payload).ok()?.id)
+            .collect()
+    }
+}
+
+/// An older copy of a node's file put back by hand: the change sets of its origin the log
+/// holds beyond it are applied, and its next ones do not reuse their ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_copy_put_back_catches_up_and_does_not_reuse_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    let storage = || Storage::File {
+        path: path.clone(),
+        params: String::new(),
+    };
+    let log = Arc::new(MemoryLog::default());
+    let a = node_on("a", &log, storage());
+    run(&a, "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT)").await;
+    catch_up(&a, "a", &log).await;
+    drop(a);
+    std::fs::copy(&path, dir.path().join("old.db")).unwrap();
+    let a = node_on("a", &log, storage());
+    run(&a, "INSERT INTO kv VALUES (1, 'after the copy')").await;
+    drop(a);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    std::fs::copy(dir.path().join("old.db"), &path).unwrap();
+    let a = node_on("a", &log, storage());
+    catch_up(&a, "a", &log).await;
+    assert_eq!(
+        rows(&a, "SELECT * FROM kv").await,
+        kv_rows("after the copy")
+    );
+    run(&a, "INSERT INTO kv VALUES (2, 'new')").await;
+    assert_eq!(log.ids(), [1, 2, 3]);
 }

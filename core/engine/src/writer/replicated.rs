@@ -455,6 +455,17 @@ impl ReplicationState {
                 self.capture.invalidate_schema();
             }
             apply_change_set(db, &due, &self.pending, self.options.row_identify)?;
+            if due.origin.as_deref() == Some(self.identity.origin.as_str())
+                && let Some(id) = due.id
+            {
+                // This file's origin wrote more than the file holds: an older copy of the file
+                // was put back by hand. Its next change sets must not reuse the ids in the log.
+                warn!(origin = %self.identity.origin, id, "the log holds later change sets of \
+                    this database than its file: restore from /download or a snapshot instead");
+                self.identity.last_id = self.identity.last_id.max(id);
+                self.assigned = self.assigned.max(id);
+                self.consumed = self.consumed.max(id);
+            }
         }
         Ok(())
     }
