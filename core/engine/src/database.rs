@@ -82,6 +82,7 @@ impl Database {
         let opener = Opener::new(&spec)?;
         let conn = opener.open_writer()?;
         let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let readers = Arc::new(ReaderPool::new(opener));
         let replication = match &options.replication {
             Some(replication) => Some(ReplicationState::new(
                 &conn,
@@ -89,6 +90,7 @@ impl Database {
                 replication.clone(),
                 &replication.runtime,
                 Arc::clone(&held),
+                Arc::clone(&readers),
             )?),
             None => None,
         };
@@ -100,7 +102,7 @@ impl Database {
             closed: tokio::sync::watch::Sender::new(false),
             applied: tokio::sync::watch::Sender::new(0),
             writer,
-            readers: Arc::new(ReaderPool::new(opener)),
+            readers,
             slots: Arc::new(Semaphore::new(options.concurrent_queries.max(1))),
             held,
             spec,

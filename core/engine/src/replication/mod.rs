@@ -24,7 +24,7 @@ pub(crate) use identity::Identity;
 pub(crate) use order::OriginOrder;
 pub(crate) use outbox::Outbox;
 pub(crate) use pending::PendingRows;
-pub(crate) use publisher::{Outgoing, Published, Publisher};
+pub(crate) use publisher::{OutboxReader, Outgoing, Published, Publisher, QUEUE_BUDGET};
 pub(crate) use schema::{SchemaCache, quote};
 
 /// How rows are found when a change is applied (`--row-identify`).

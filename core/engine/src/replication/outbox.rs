@@ -137,16 +137,30 @@ impl Outbox {
         Ok(())
     }
 
-    pub(crate) fn unpublished(conn: &Connection) -> rusqlite::Result<Vec<OutboxRow>> {
+    /// Calls `each` with every outbox row in id order, one row in memory at a time.
+    pub(crate) fn for_each_unpublished(
+        conn: &Connection,
+        mut each: impl FnMut(OutboxRow),
+    ) -> rusqlite::Result<()> {
         let mut stmt = conn.prepare("SELECT id, msg_id, payload FROM _ha_outbox ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(OutboxRow {
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            each(OutboxRow {
                 id: r.get(0)?,
                 msg_id: r.get(1)?,
                 payload: r.get(2)?,
-            })
-        })?;
-        rows.collect()
+            });
+        }
+        Ok(())
+    }
+
+    /// The message id and payload of one outbox row.
+    pub(crate) fn row(conn: &Connection, id: u64) -> rusqlite::Result<(String, Vec<u8>)> {
+        conn.query_row(
+            "SELECT msg_id, payload FROM _ha_outbox WHERE id = ?1",
+            [id as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     pub(crate) fn delete_through(conn: &Connection, id: i64) -> rusqlite::Result<()> {

@@ -7,11 +7,17 @@
 //! (same message id) or, past the broker's duplicate window, for the appliers, which drop a
 //! change set whose origin id they have applied (`order.rs`); one stored ahead of a failed
 //! predecessor is held by them until its turn.
+//!
+//! Memory is bounded: at most [`MAX_IN_FLIGHT_BYTES`] await the broker, and at most the queue
+//! budget waits to be sent. Past that (a long broker outage), committed change sets are queued
+//! without their payload and read back from the outbox, where they are anyway, when their turn
+//! comes.
 
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -30,11 +36,20 @@ const MAX_IN_FLIGHT_BYTES: usize = 64 << 20;
 /// Resolves with the log sequence once the change set is stored.
 pub(crate) type Published = oneshot::Receiver<Result<u64, String>>;
 
-/// One committed change set: its messages (several when it was split) in order.
+/// Most payload bytes queued for the publisher beyond those in flight.
+pub(crate) const QUEUE_BUDGET: usize = 64 << 20;
+
+/// One committed change set: its messages (several when it was split) in order, or `None` when
+/// they are to be read back from the outbox row `outbox_id`.
 pub(crate) struct Outgoing {
-    pub messages: Vec<(String, Bytes)>,
+    pub outbox_id: u64,
+    pub messages: Option<Vec<(String, Bytes)>>,
     pub done: Option<oneshot::Sender<Result<u64, String>>>,
 }
+
+/// Reads a change set's messages back from its outbox row. Blocking.
+pub(crate) type OutboxReader =
+    Arc<dyn Fn(u64) -> Result<Vec<(String, Bytes)>, String> + Send + Sync>;
 
 /// One message of the log, kept until the broker acknowledged it.
 struct Unacked {
@@ -46,6 +61,9 @@ struct Unacked {
 
 pub(crate) struct Publisher {
     sender: mpsc::UnboundedSender<Outgoing>,
+    /// Payload bytes in the queue.
+    queued: Arc<AtomicUsize>,
+    budget: usize,
 }
 
 type Ack = Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>;
@@ -55,15 +73,73 @@ impl Publisher {
         runtime: &tokio::runtime::Handle,
         database: String,
         log: Arc<dyn ChangeLog>,
+        reader: OutboxReader,
+        budget: usize,
     ) -> Publisher {
         let (sender, receiver) = mpsc::unbounded_channel();
-        runtime.spawn(run(receiver, database, log));
-        Publisher { sender }
+        let queued = Arc::new(AtomicUsize::new(0));
+        let source = Source {
+            receiver,
+            queued: Arc::clone(&queued),
+            reader,
+        };
+        runtime.spawn(run(source, database, log));
+        Publisher {
+            sender,
+            queued,
+            budget,
+        }
     }
 
-    /// Queues a committed change set; returns whether the publisher is still running.
-    pub(crate) fn send(&self, outgoing: Outgoing) -> bool {
+    /// Queues a committed change set; returns whether the publisher is still running. Over the
+    /// queue's budget it goes without its payload, to be read back from the outbox.
+    pub(crate) fn send(&self, mut outgoing: Outgoing) -> bool {
+        if let Some(messages) = &outgoing.messages {
+            let size = payload_size(messages);
+            if self.queued.load(Ordering::Relaxed) + size > self.budget {
+                outgoing.messages = None;
+            } else {
+                self.queued.fetch_add(size, Ordering::Relaxed);
+            }
+        }
         self.sender.send(outgoing).is_ok()
+    }
+}
+
+fn payload_size(messages: &[(String, Bytes)]) -> usize {
+    messages.iter().map(|(_, payload)| payload.len()).sum()
+}
+
+/// Where the publisher takes committed change sets from.
+struct Source {
+    receiver: mpsc::UnboundedReceiver<Outgoing>,
+    queued: Arc<AtomicUsize>,
+    reader: OutboxReader,
+}
+
+impl Source {
+    /// The messages of a queued change set: as queued, or read back from the outbox (retried:
+    /// the row stays until the change set is consumed back, so it is there).
+    async fn messages(&self, outgoing: &mut Outgoing, database: &str) -> Vec<(String, Bytes)> {
+        if let Some(messages) = outgoing.messages.take() {
+            self.queued
+                .fetch_sub(payload_size(&messages), Ordering::Relaxed);
+            return messages;
+        }
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let reader = Arc::clone(&self.reader);
+            let id = outgoing.outbox_id;
+            match tokio::task::spawn_blocking(move || reader(id)).await {
+                Ok(Ok(messages)) => return messages,
+                Ok(Err(error)) => {
+                    warn!(database, id, %error, "reading a change set back from the outbox failed; retrying");
+                }
+                Err(error) => warn!(database, id, %error, "reading the outbox failed; retrying"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
     }
 }
 
@@ -75,11 +151,7 @@ async fn send(log: &Arc<dyn ChangeLog>, database: &str, msg_id: &str, payload: B
     }
 }
 
-async fn run(
-    mut receiver: mpsc::UnboundedReceiver<Outgoing>,
-    database: String,
-    log: Arc<dyn ChangeLog>,
-) {
+async fn run(mut source: Source, database: String, log: Arc<dyn ChangeLog>) {
     let mut unacked: VecDeque<Unacked> = VecDeque::new();
     let mut acks: FuturesOrdered<Ack> = FuturesOrdered::new();
     let mut bytes_in_flight = 0usize;
@@ -89,11 +161,12 @@ async fn run(
     loop {
         let room = unacked.len() < MAX_IN_FLIGHT && bytes_in_flight < MAX_IN_FLIGHT_BYTES;
         tokio::select! {
-            next = receiver.recv(), if open && room => match next {
-                Some(outgoing) => {
-                    let last = outgoing.messages.len().saturating_sub(1);
+            next = source.receiver.recv(), if open && room => match next {
+                Some(mut outgoing) => {
+                    let messages = source.messages(&mut outgoing, &database).await;
+                    let last = messages.len().saturating_sub(1);
                     let mut done = outgoing.done;
-                    for (i, (msg_id, payload)) in outgoing.messages.into_iter().enumerate() {
+                    for (i, (msg_id, payload)) in messages.into_iter().enumerate() {
                         acks.push_back(send(&log, &database, &msg_id, payload.clone()).await);
                         bytes_in_flight += payload.len();
                         let done = if i == last { done.take() } else { None };
@@ -180,13 +253,22 @@ mod tests {
     #[tokio::test]
     async fn a_failed_publish_is_sent_again_before_the_ones_after_it_are_acknowledged() {
         let log = Arc::new(FlakyLog::default());
-        let publisher =
-            Publisher::spawn(&tokio::runtime::Handle::current(), "d".into(), log.clone());
+        // A queue budget of one payload: the others are read back as from the outbox.
+        let reader: OutboxReader =
+            Arc::new(|id| Ok(vec![(id.to_string(), Bytes::from_static(b"x"))]));
+        let publisher = Publisher::spawn(
+            &tokio::runtime::Handle::current(),
+            "d".into(),
+            log.clone(),
+            reader,
+            1,
+        );
         let mut answers = Vec::new();
         for id in 1..=4 {
             let (done, answer) = oneshot::channel();
             publisher.send(Outgoing {
-                messages: vec![(id.to_string(), Bytes::from_static(b"x"))],
+                outbox_id: id,
+                messages: Some(vec![(id.to_string(), Bytes::from_static(b"x"))]),
                 done: Some(done),
             });
             answers.push(answer);

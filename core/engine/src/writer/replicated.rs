@@ -17,9 +17,10 @@ use super::ApplyJob;
 use crate::CoreError;
 use crate::capture::Capture;
 use crate::open::Conn;
+use crate::readers::ReaderPool;
 use crate::replication::{
-    Identity, OriginOrder, Outbox, Outgoing, PendingRows, Published, Publisher, ReplicationOptions,
-    apply_change_set, build_change_set, split_into_messages,
+    Identity, OriginOrder, Outbox, OutboxReader, Outgoing, PendingRows, Published, Publisher,
+    QUEUE_BUDGET, ReplicationOptions, apply_change_set, build_change_set, split_into_messages,
 };
 
 /// A job's change set, written to the outbox, waiting for the group's COMMIT.
@@ -63,6 +64,7 @@ impl ReplicationState {
         options: ReplicationOptions,
         runtime: &tokio::runtime::Handle,
         held: Arc<AtomicUsize>,
+        readers: Arc<ReaderPool>,
     ) -> Result<ReplicationState, CoreError> {
         let db = &conn.conn;
         let storage = |context: &'static str| CoreError::storage(context);
@@ -82,33 +84,43 @@ impl ReplicationState {
         capture.install(db);
         capture.set_enabled(true);
         conn.set_schema_recorder(Some(capture.clone()));
-        let publisher = Publisher::spawn(runtime, database.to_string(), options.log.clone());
+        let publisher = Publisher::spawn(
+            runtime,
+            database.to_string(),
+            options.log.clone(),
+            outbox_reader(readers),
+            QUEUE_BUDGET,
+        );
+        // What a previous run left: pending again, and published again (read back from the
+        // outbox when their turn comes, so a long outage's backlog is never all in memory).
         let mut pending = PendingRows::default();
-        let leftovers = Outbox::unpublished(db).map_err(storage("reading the outbox"))?;
-        let leftovers: Vec<_> = leftovers
-            .into_iter()
-            .filter(|row| row.id as u64 > consumed)
-            .collect();
-        if !leftovers.is_empty() {
-            warn!(
-                database,
-                count = leftovers.len(),
-                "publishing change sets left in the outbox"
-            );
-        }
-        for row in leftovers {
-            let messages = stored_messages(&row.msg_id, row.payload);
-            for (_, payload) in &messages {
-                if let Ok(set) = ChangeSet::from_json(payload)
+        let mut left = 0usize;
+        Outbox::for_each_unpublished(db, |row| {
+            let id = row.id.max(0) as u64;
+            if id <= consumed {
+                return;
+            }
+            left += 1;
+            for (_, payload) in stored_messages(&row.msg_id, row.payload) {
+                if let Ok(set) = ChangeSet::from_json(&payload)
                     && set.origin.as_deref() == Some(identity.origin.as_str())
                 {
-                    pending.add(&set, row.id as u64);
+                    pending.add(&set, id);
                 }
             }
             publisher.send(Outgoing {
-                messages,
+                outbox_id: id,
+                messages: None,
                 done: None,
             });
+        })
+        .map_err(storage("reading the outbox"))?;
+        if left > 0 {
+            warn!(
+                database,
+                count = left,
+                "publishing change sets left in the outbox"
+            );
         }
         let foreign_keys: bool = db
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
@@ -209,7 +221,8 @@ impl ReplicationState {
         self.pending.add(&prepared.change_set, prepared.id);
         let (done, published) = oneshot::channel();
         let outgoing = Outgoing {
-            messages: prepared.messages,
+            outbox_id: prepared.id,
+            messages: Some(prepared.messages),
             done: Some(done),
         };
         if !self.publisher.send(outgoing) {
@@ -504,6 +517,17 @@ fn set_apply_mode(
     db.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, !applying)
         .map_err(CoreError::storage("switching triggers"))?;
     Ok(())
+}
+
+/// Reads change sets back from the outbox on a reader connection (for the publisher).
+fn outbox_reader(readers: Arc<ReaderPool>) -> OutboxReader {
+    Arc::new(move |id| {
+        let conn = readers.take().map_err(|e| e.to_string())?;
+        let row = Outbox::row(&conn.conn, id);
+        readers.give_back(conn);
+        let (msg_id, payload) = row.map_err(|e| e.to_string())?;
+        Ok(stored_messages(&msg_id, payload))
+    })
 }
 
 /// Message ids of a change set's messages: `<origin>.<id>`, with `.<part>` when split.
