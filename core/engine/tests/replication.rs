@@ -274,3 +274,40 @@ async fn an_older_copy_put_back_catches_up_and_does_not_reuse_ids() {
     run(&a, "INSERT INTO kv VALUES (2, 'new')").await;
     assert_eq!(log.ids(), [1, 2, 3]);
 }
+
+/// The operator skips a change set that cannot apply: the ones after it from the same origin
+/// are not held back for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skipped_change_set_does_not_hold_back_its_origins_later_ones() {
+    let log = Arc::new(MemoryLog::default());
+    let a = node("a", &log);
+    let b = node("b", &log);
+    run(&a, "CREATE TABLE t(id INTEGER PRIMARY KEY)").await;
+    run(&a, "CREATE TABLE u(id INTEGER PRIMARY KEY)").await;
+    catch_up(&b, "b", &log).await;
+    // b drops t; a has not seen that when it writes to t.
+    run(&b, "DROP TABLE t").await;
+    run(&a, "INSERT INTO t VALUES (1)").await;
+    run(&a, "INSERT INTO u VALUES (1)").await;
+    let from = b.applied_seq("b").await.unwrap();
+    let failure = b.apply("b", log.entries(from)).await.unwrap_err();
+    let ha_core::CoreError::Apply { seq, message } = failure else {
+        panic!("{failure:?}")
+    };
+    assert!(message.contains("no such table"), "{message}");
+    b.set_apply_status(ha_core::ApplyStatus {
+        applied_seq: seq - 1,
+        failing: Some((seq, message)),
+    });
+    assert_eq!(b.skip_failing(), Some(seq));
+    catch_up(&b, "b", &log).await;
+    assert_eq!(
+        rows(&b, "SELECT id FROM u").await,
+        vec![vec![Value::Integer(1)]]
+    );
+    assert_eq!(b.held_change_sets(), 0);
+    assert_eq!(
+        rows(&b, "SELECT count(*) FROM _ha_dead_letters").await,
+        vec![vec![Value::Integer(1)]]
+    );
+}

@@ -389,20 +389,27 @@ impl ReplicationState {
                 if entry.seq <= applied {
                     continue;
                 }
-                if let Some((_, error)) = job.skip.as_ref().filter(|(seq, _)| *seq == entry.seq) {
-                    let text = match &entry.change_set {
-                        Ok(set) => {
-                            String::from_utf8(set.to_json().unwrap_or_default()).unwrap_or_default()
-                        }
-                        Err(unreadable) => unreadable.clone(),
-                    };
-                    Outbox::dead_letter(db, &job.consumer, entry.seq, &text, error)?;
-                    warn!(consumer = %job.consumer, seq = entry.seq, "log entry skipped into _ha_dead_letters");
-                    applied = entry.seq;
-                    continue;
-                }
+                let skip = job
+                    .skip
+                    .as_ref()
+                    .filter(|(seq, _)| *seq == entry.seq)
+                    .map(|(_, error)| error.as_str());
                 let set = match &entry.change_set {
                     Ok(set) => set.clone(),
+                    Err(unreadable) if skip.is_some() => {
+                        // Its origin and id are unknown: if it had later change sets, they wait
+                        // for it (shown as held).
+                        Outbox::dead_letter(
+                            db,
+                            &job.consumer,
+                            entry.seq,
+                            unreadable,
+                            skip.unwrap_or_default(),
+                        )?;
+                        warn!(consumer = %job.consumer, seq = entry.seq, "unreadable log entry skipped into _ha_dead_letters");
+                        applied = entry.seq;
+                        continue;
+                    }
                     Err(unreadable) => {
                         failure = Some(CoreError::Apply {
                             seq: entry.seq,
@@ -414,7 +421,12 @@ impl ReplicationState {
                 conn.control("SAVEPOINT ha_apply")?;
                 let own_mark = own.len();
                 let consumed_mark = self.consumed;
-                if let Err(e) = self.admit_and_apply(db, entry.seq, set, &mut own) {
+                let target = Target {
+                    seq: entry.seq,
+                    consumer: &job.consumer,
+                    skip,
+                };
+                if let Err(e) = self.admit_and_apply(conn, &target, set, &mut own) {
                     let _ = db.execute_batch("ROLLBACK TO ha_apply; RELEASE ha_apply");
                     self.undo_own(own.split_off(own_mark), consumed_mark);
                     self.order
@@ -448,14 +460,18 @@ impl ReplicationState {
     }
 
     /// Runs the order rule on one entry and applies (or, for own ones, consumes) what is due.
+    /// With `skip`, the first due change set that fails goes to `_ha_dead_letters` instead (it
+    /// still counts as its origin's, so the ones after it are not held for it).
     fn admit_and_apply(
         &mut self,
-        db: &rusqlite::Connection,
-        seq: u64,
+        conn: &Conn,
+        target: &Target<'_>,
         set: ChangeSet,
         own: &mut Vec<(u64, ChangeSet)>,
     ) -> rusqlite::Result<()> {
-        for due in self.order.admit(db, seq, set)? {
+        let db = &conn.conn;
+        let mut skip = target.skip;
+        for due in self.order.admit(db, target.seq, set)? {
             if self.is_own(&due) {
                 if let Some(id) = due.id.filter(|_| due.origin.is_some()) {
                     self.consumed = self.consumed.max(id);
@@ -467,7 +483,24 @@ impl ReplicationState {
             if due.changes.iter().any(|c| matches!(c, Change::Sql { .. })) {
                 self.capture.invalidate_schema();
             }
-            apply_change_set(db, &due, &self.pending, self.options.row_identify)?;
+            match skip {
+                None => apply_change_set(db, &due, &self.pending, self.options.row_identify)?,
+                Some(error) => {
+                    conn.control("SAVEPOINT ha_skip")?;
+                    match apply_change_set(db, &due, &self.pending, self.options.row_identify) {
+                        Ok(()) => conn.control("RELEASE ha_skip")?,
+                        Err(_) => {
+                            db.execute_batch("ROLLBACK TO ha_skip; RELEASE ha_skip")?;
+                            let text = String::from_utf8(due.to_json().unwrap_or_default())
+                                .unwrap_or_default();
+                            Outbox::dead_letter(db, target.consumer, target.seq, &text, error)?;
+                            warn!(consumer = %target.consumer, seq = target.seq, origin = ?due.origin,
+                                id = ?due.id, "change set skipped into _ha_dead_letters");
+                            skip = None;
+                        }
+                    }
+                }
+            }
             if due.origin.as_deref() == Some(self.identity.origin.as_str())
                 && let Some(id) = due.id
             {
@@ -496,6 +529,14 @@ impl ReplicationState {
         conn.set_schema_recorder(None);
         self.capture.uninstall(&conn.conn);
     }
+}
+
+/// The log entry being applied, for the order rule and the dead letters.
+struct Target<'a> {
+    seq: u64,
+    consumer: &'a str,
+    /// The operator's reason to skip this entry's failing change set, if so.
+    skip: Option<&'a str>,
 }
 
 /// Triggers and foreign-key actions are off while applying: their effects were captured at the
