@@ -60,6 +60,7 @@ fn node_on(name: &str, log: &Arc<MemoryLog>, storage: Storage) -> Database {
             timeout: Duration::from_secs(5),
             disable_ddl_sync: false,
             row_identify: RowIdentify::PrimaryKey,
+            from_log_start: true,
             log: Arc::clone(log) as Arc<dyn ChangeLog>,
             runtime: tokio::runtime::Handle::current(),
         }),

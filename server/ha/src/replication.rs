@@ -103,6 +103,10 @@ impl Replication {
                 RowIdentify::Rowid => ha_core::RowIdentify::Rowid,
                 RowIdentify::Full => ha_core::RowIdentify::Full,
             },
+            from_log_start: matches!(
+                config.replication_policy,
+                None | Some(ReplicationPolicy::All)
+            ),
             log,
             runtime: tokio::runtime::Handle::current(),
         };

@@ -148,3 +148,80 @@ async fn a_memory_node_restarted_gets_its_own_earlier_writes_back() {
     let rows = converged(std::slice::from_ref(&restarted), "SELECT * FROM t").await;
     assert_eq!(rows, json!([[1, "kept by the log"]]));
 }
+
+/// A new node reading from the start of a log whose first messages aged out does not start
+/// silently in the middle of another node's history: the change sets it cannot place are held
+/// and shown (`held` in `/replications`), not applied as if nothing were missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_node_on_an_aged_out_log_shows_what_it_cannot_apply() {
+    let broker = ha_test_harness::NatsServer::start(None).await.unwrap();
+    let start = |name: &'static str| {
+        NodeBuilder::new(BIN)
+            .args([
+                "-n",
+                name,
+                "-m",
+                "--nats-port",
+                "0",
+                "--replication-max-age",
+                "1s",
+            ])
+            .replication_url(broker.url())
+            .start()
+    };
+    let node1 = start("node1").await.unwrap();
+    node1
+        .post(
+            "/query",
+            &json!({"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY)"}),
+        )
+        .await
+        .unwrap();
+    // Wait until the broker has dropped that first change set.
+    let client = async_nats::connect(broker.url()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let mut stream = js.get_stream("ha_replication").await.unwrap();
+        if stream.info().await.unwrap().state.first_sequence > 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the log never aged out"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (status, _) = node1
+        .post("/query", &json!({"sql": "INSERT INTO t VALUES (1)"}))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let node2 = start("node2").await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, body) = super::get_json(&node2, "/replications").await;
+        let own = body["replications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "node2_ha_db")
+            .cloned();
+        if own.as_ref().is_some_and(|r| r["held"] == 1) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nothing held: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (status, body) = node2
+        .post("/query", &json!({"sql": "SELECT * FROM t"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        status, 400,
+        "the table never came, and its row was not applied: {body}"
+    );
+}

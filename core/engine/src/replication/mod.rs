@@ -48,6 +48,10 @@ pub struct ReplicationOptions {
     /// Do not publish schema statements.
     pub disable_ddl_sync: bool,
     pub row_identify: RowIdentify,
+    /// Consumers read the log from its beginning (`--replication-policy all`): every origin's
+    /// first change set met must be its first ever (id 1), or the ones before it are gone
+    /// (aged out of the log) and this database cannot catch up from the log.
+    pub from_log_start: bool,
     pub log: Arc<dyn ChangeLog>,
     /// Where the publisher task runs.
     pub runtime: tokio::runtime::Handle,

@@ -120,19 +120,29 @@ impl OriginOrder {
     /// Takes one log entry; returns the change sets that are now due, in the order to apply
     /// them (none when it is a duplicate or must wait, several when it filled a gap). A change
     /// set without origin (older formats) is due at once.
+    ///
+    /// An origin met for the first time starts where it is met when `from_anywhere` (a consumer
+    /// that started in the middle of the log on purpose). Otherwise its first change set is
+    /// #1, and a later one waits for the ones before it: they may still come (a retried
+    /// publish), or be gone from the log (aged out), which the held count and a warning show.
     pub(crate) fn admit(
         &mut self,
         conn: &Connection,
         seq: u64,
         set: ChangeSet,
+        from_anywhere: bool,
     ) -> rusqlite::Result<Vec<ChangeSet>> {
         let (Some(origin), Some(id)) = (set.origin.clone(), set.id) else {
             return Ok(vec![set]);
         };
         self.load(conn)?;
-        // An origin met for the first time starts where it is met (a node that started
-        // reading the log in its middle).
-        let last = self.last_id(conn, &origin)?.unwrap_or(id.saturating_sub(1));
+        let known = self.last_id(conn, &origin)?;
+        let first_expected = if from_anywhere {
+            id.saturating_sub(1)
+        } else {
+            0
+        };
+        let last = known.unwrap_or(first_expected);
         if id <= last {
             debug!(%origin, id, seq, "dropping a change set applied before");
             return Ok(Vec::new());
@@ -176,6 +186,18 @@ impl OriginOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl OriginOrder {
+        fn admit_any(
+            &mut self,
+            conn: &Connection,
+            seq: u64,
+            set: ChangeSet,
+        ) -> rusqlite::Result<Vec<ChangeSet>> {
+            self.admit(conn, seq, set, true)
+        }
+    }
+
     use ha_types::{Change, Chunk};
 
     fn set(origin: &str, id: u64, chunk: Option<(u32, u32)>, tag: &str) -> ChangeSet {
@@ -210,44 +232,67 @@ mod tests {
     }
 
     #[test]
+    fn from_the_log_start_an_origin_begins_at_its_first_change_set() {
+        let conn = db();
+        let mut order = OriginOrder::default();
+        assert!(
+            order
+                .admit(&conn, 1, set("a", 2, None, "a2"), false)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(order.held_count(), 1, "#2 waits for #1");
+        let both = order
+            .admit(&conn, 2, set("a", 1, None, "a1"), false)
+            .unwrap();
+        assert_eq!(tags(&both), ["a1", "a2"]);
+        let conn = db();
+        let mut anywhere = OriginOrder::default();
+        let first = anywhere
+            .admit(&conn, 1, set("b", 7, None, "b7"), true)
+            .unwrap();
+        assert_eq!(tags(&first), ["b7"]);
+    }
+
+    #[test]
     fn duplicates_dropped_gaps_held_parts_joined() {
         let conn = db();
         let mut order = OriginOrder::default();
         assert_eq!(
-            tags(&order.admit(&conn, 1, set("a", 1, None, "a1")).unwrap()),
+            tags(&order.admit_any(&conn, 1, set("a", 1, None, "a1")).unwrap()),
             ["a1"]
         );
         assert!(
             order
-                .admit(&conn, 2, set("a", 1, None, "a1"))
+                .admit_any(&conn, 2, set("a", 1, None, "a1"))
                 .unwrap()
                 .is_empty()
         );
         // 3 before 2: held until 2 arrives, then both, in commit order.
         assert!(
             order
-                .admit(&conn, 3, set("a", 3, None, "a3"))
+                .admit_any(&conn, 3, set("a", 3, None, "a3"))
                 .unwrap()
                 .is_empty()
         );
         assert_eq!(order.held_count(), 1);
         assert_eq!(
-            tags(&order.admit(&conn, 4, set("a", 2, None, "a2")).unwrap()),
+            tags(&order.admit_any(&conn, 4, set("a", 2, None, "a2")).unwrap()),
             ["a2", "a3"]
         );
         // Parts of 4 around another origin's change set.
         assert!(
             order
-                .admit(&conn, 5, set("a", 4, Some((0, 2)), "p0"))
+                .admit_any(&conn, 5, set("a", 4, Some((0, 2)), "p0"))
                 .unwrap()
                 .is_empty()
         );
         assert_eq!(
-            tags(&order.admit(&conn, 6, set("b", 9, None, "b9")).unwrap()),
+            tags(&order.admit_any(&conn, 6, set("b", 9, None, "b9")).unwrap()),
             ["b9"]
         );
         let joined = order
-            .admit(&conn, 7, set("a", 4, Some((1, 2)), "p1"))
+            .admit_any(&conn, 7, set("a", 4, Some((1, 2)), "p1"))
             .unwrap();
         assert_eq!(tags(&joined), ["p0", "p1"]);
         assert_eq!(joined[0].chunk, None);
@@ -259,16 +304,16 @@ mod tests {
     fn held_parts_survive_a_restart() {
         let conn = db();
         let mut order = OriginOrder::default();
-        order.admit(&conn, 1, set("a", 1, None, "a1")).unwrap();
+        order.admit_any(&conn, 1, set("a", 1, None, "a1")).unwrap();
         assert!(
             order
-                .admit(&conn, 2, set("a", 2, Some((0, 2)), "p0"))
+                .admit_any(&conn, 2, set("a", 2, Some((0, 2)), "p0"))
                 .unwrap()
                 .is_empty()
         );
         let mut restarted = OriginOrder::default();
         let joined = restarted
-            .admit(&conn, 3, set("a", 2, Some((1, 2)), "p1"))
+            .admit_any(&conn, 3, set("a", 2, Some((1, 2)), "p1"))
             .unwrap();
         assert_eq!(tags(&joined), ["p0", "p1"]);
     }

@@ -471,7 +471,8 @@ impl ReplicationState {
     ) -> rusqlite::Result<()> {
         let db = &conn.conn;
         let mut skip = target.skip;
-        for due in self.order.admit(db, target.seq, set)? {
+        let from_anywhere = !self.options.from_log_start;
+        for due in self.order.admit(db, target.seq, set, from_anywhere)? {
             if self.is_own(&due) {
                 if let Some(id) = due.id.filter(|_| due.origin.is_some()) {
                     self.consumed = self.consumed.max(id);
