@@ -312,3 +312,35 @@ async fn a_skipped_change_set_does_not_hold_back_its_origins_later_ones() {
         vec![vec![Value::Integer(1)]]
     );
 }
+
+/// An older change whose new image takes a UNIQUE value that a pending local row holds: on the
+/// other nodes it is written and then displaced by the local change, so here its row goes too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_change_displaced_by_a_pending_row_is_gone_everywhere() {
+    let log = Arc::new(MemoryLog::default());
+    let a = node("a", &log);
+    let b = node("b", &log);
+    run(
+        &a,
+        "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT, u INTEGER UNIQUE)",
+    )
+    .await;
+    run(
+        &a,
+        "INSERT INTO kv VALUES (12, 'twelve', 20), (9, 'nine', 7)",
+    )
+    .await;
+    catch_up(&b, "b", &log).await;
+    catch_up(&a, "a", &log).await;
+    run(&a, "UPDATE kv SET u = 3 WHERE k = 12").await;
+    run(&b, "UPDATE kv SET u = 3 WHERE k = 9").await;
+    catch_up(&b, "b", &log).await;
+    catch_up(&a, "a", &log).await;
+    let want = vec![vec![
+        Value::Integer(9),
+        Value::Text("nine".into()),
+        Value::Integer(3),
+    ]];
+    assert_eq!(rows(&a, "SELECT * FROM kv ORDER BY k").await, want);
+    assert_eq!(rows(&b, "SELECT * FROM kv ORDER BY k").await, want);
+}

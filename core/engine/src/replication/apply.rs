@@ -49,7 +49,9 @@ fn apply_near_pending(
 ) -> rusqlite::Result<()> {
     let displaced = displaced_rows(conn, row)?;
     let is_pending = |key: &[Value]| pending.contains(&row.table, &row_key(row, key));
-    if !pending.touches(row) && !displaced.iter().any(|key| is_pending(key)) {
+    let touches_pending = pending.touches(row);
+    let displaces_pending = displaced.iter().any(|key| is_pending(key));
+    if !touches_pending && !displaces_pending {
         debug!(origin = %set.node, table = %row.table, op = ?row.operation, "applying");
         return apply_row(conn, row, identify);
     }
@@ -58,7 +60,39 @@ fn apply_near_pending(
     for key in displaced.iter().filter(|key| !is_pending(key)) {
         delete_by_key(conn, row, key)?;
     }
+    if !touches_pending {
+        // Its new image takes a UNIQUE value that a pending row holds. Every other node
+        // writes it, and then loses its row to the local change when that one arrives (it
+        // replaces what holds its values): so the row it writes is gone there. Here too.
+        for key in own_keys(row) {
+            delete_by_key(conn, row, &key)?;
+        }
+    }
     Ok(())
+}
+
+/// The keys of the row a change writes: its old and new key (primary-key values, or the rowid).
+fn own_keys(row: &RowChange) -> Vec<Vec<Value>> {
+    let mut keys = Vec::with_capacity(2);
+    for (values, rowid) in [
+        (&row.old_values, row.old_rowid),
+        (&row.new_values, row.new_rowid),
+    ] {
+        let Some(values) = values else { continue };
+        let key = if row.pk_columns.is_empty() {
+            vec![Value::Integer(rowid.unwrap_or_default())]
+        } else {
+            row.pk_columns
+                .iter()
+                .filter_map(|pk| row.columns.iter().position(|c| c == pk))
+                .filter_map(|i| values.get(i).cloned())
+                .collect()
+        };
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
 }
 
 fn row_key<'k>(row: &RowChange, key: &'k [Value]) -> RowKey<'k> {

@@ -16,6 +16,9 @@ use tracing::{error, info, warn};
 use super::subject_for;
 use crate::NatsError;
 
+/// How long a consumer waits for messages before checking that none were lost.
+const IDLE_CHECK: Duration = Duration::from_secs(2);
+
 /// Most log entries applied in one transaction.
 const MAX_BATCH: usize = 512;
 /// Most payload bytes applied in one transaction (and fetched from the broker at once), so a
@@ -140,8 +143,32 @@ async fn consume(
         .messages()
         .await
         .map_err(|e| log(&e))?;
-    while let Some(first) = messages.next().await {
-        let first = first.map_err(|e| log(&e))?;
+    // Consumer sequences count deliveries to this consumer one by one: a jump means messages
+    // the broker sent were lost on the way (a connection to a dying server). Nothing would
+    // send them again, so the consumer is recreated at the last applied position instead.
+    let mut received = 0u64;
+    loop {
+        let first = match tokio::time::timeout(IDLE_CHECK, messages.next()).await {
+            Ok(Some(first)) => first.map_err(|e| log(&e))?,
+            Ok(None) => break,
+            Err(_) => {
+                // Idle: the last messages sent may be the ones lost, with none after them.
+                let delivered = consumer
+                    .get_info()
+                    .await
+                    .map_err(|e| log(&e))?
+                    .delivered
+                    .consumer_sequence;
+                if delivered > received {
+                    return Err(NatsError::Log(format!(
+                        "{} messages delivered to {name} never arrived; reading again from the \
+                         last applied position",
+                        delivered - received
+                    )));
+                }
+                continue;
+            }
+        };
         let mut bytes = first.payload.len();
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
@@ -155,15 +182,30 @@ async fn consume(
             }
         }
         let mut entries = Vec::with_capacity(batch.len());
+        let mut lost = None;
         for message in &batch {
-            let seq = message.info().map_err(|e| log(&e))?.stream_sequence;
+            let info = message.info().map_err(|e| log(&e))?;
+            if info.consumer_sequence != received + 1 {
+                lost = Some(info.consumer_sequence);
+                break;
+            }
+            received = info.consumer_sequence;
+            let seq = info.stream_sequence;
             let change_set = read_change_set(&message.payload);
             if let Err(e) = &change_set {
                 error!(consumer = %name, seq, error = %e, "unreadable change set: replication of this database stops at it until it is skipped");
             }
             entries.push(LogEntry { seq, change_set });
         }
-        apply_with_retry(database, name, entries).await?;
+        if !entries.is_empty() {
+            apply_with_retry(database, name, entries).await?;
+        }
+        if let Some(next) = lost {
+            return Err(NatsError::Log(format!(
+                "delivery {next} to {name} came after {received}: messages were lost on the \
+                 way; reading again from the last applied position"
+            )));
+        }
     }
     Err(NatsError::Log("the message stream ended".into()))
 }

@@ -260,6 +260,18 @@ pub async fn check(name: &'static str, nemesis: Nemesis) {
         .read(&subject, last)
         .await
         .expect("reading the stream");
+    // IT_CHECKER_STREAM=<file> keeps the stream as read (one JSON line per message), to study
+    // a failure.
+    if let Ok(path) = std::env::var("IT_CHECKER_STREAM") {
+        let lines: Vec<String> = entries
+            .iter()
+            .map(|e| match &e.set {
+                Ok(set) => format!("{} {set}", e.seq),
+                Err(text) => format!("{} !{text}", e.seq),
+            })
+            .collect();
+        let _ = std::fs::write(path, lines.join("\n"));
+    }
     let (sets, problems) = log::logical_sets(&entries);
     for problem in problems {
         report.fail(problem);
