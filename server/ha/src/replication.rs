@@ -81,6 +81,7 @@ impl Replication {
             (None, Some(embedded)) => embedded.client_url(),
             (None, None) => bail!("no NATS to replicate through"),
         };
+        let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
         let client = connect(&url).await?;
         let context = jetstream::new(client.clone());
         let settings = StreamSettings {
@@ -88,7 +89,17 @@ impl Replication {
             replicas: usize::from(config.replicas),
             max_age: config.replication_max_age,
         };
-        let mut stream = ensure_stream(&context, &settings).await?;
+        // A clustered JetStream may still be electing its leaders when the node starts.
+        let mut stream = loop {
+            match ensure_stream(&context, &settings).await {
+                Ok(stream) => break stream,
+                Err(e) if tokio::time::Instant::now() < deadline => {
+                    tracing::debug!(error = %e, "the stream is not ready yet");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let log = Arc::new(JetStreamLog::new(
             client.clone(),
             config.replication_stream.clone(),
@@ -214,8 +225,14 @@ async fn start_embedded(
 
 async fn connect(url: &str) -> anyhow::Result<async_nats::Client> {
     let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+    // `nats://a:4222,nats://b:4222`: the servers of a cluster, any of which will do.
+    let servers: Vec<&str> = url
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     loop {
-        match async_nats::connect(url).await {
+        match async_nats::connect(servers.as_slice()).await {
             Ok(client) => return Ok(client),
             Err(e) if tokio::time::Instant::now() < deadline => {
                 tracing::debug!(error = %e, "NATS not reachable yet");

@@ -78,3 +78,28 @@ async fn reads_are_served_while_writes_wait_for_a_frozen_broker() {
         assert_eq!(write.await.unwrap().unwrap(), 200);
     }
 }
+
+/// `--replication-url` may list a cluster's servers, comma-separated: any that answers will do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replication_url_may_list_several_servers() {
+    let broker = NatsServer::start(None).await.unwrap();
+    let dead = ha_test_harness::free_port().unwrap();
+    let node = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m", "--nats-port", "0"])
+        .replication_url(format!("nats://127.0.0.1:{dead}, {}", broker.url()))
+        .start()
+        .await
+        .unwrap();
+    let response = node
+        .client()
+        .post(node.url("/query"))
+        .json(&json!({"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY)"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers().contains_key("x-ha-seq"),
+        "the write was replicated"
+    );
+}
