@@ -60,6 +60,19 @@ async fn three_nodes_with_conflicting_writers_converge() {
             }
         }
     }
+    // converged() waits until every node applied all the broker holds, then compares them.
     let final_rows = converged(&nodes, "SELECT k, v, u FROM kv ORDER BY k").await;
-    assert!(final_rows.is_array());
+    let rows = final_rows.as_array().expect("rows");
+    let mut unique: Vec<&serde_json::Value> = rows.iter().map(|r| &r[2]).collect();
+    unique.sort_by_key(|u| u.as_i64());
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        rows.len(),
+        "UNIQUE u held on every node: {final_rows}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r[1].as_str().is_some_and(|v| v.starts_with('r')))
+    );
 }
