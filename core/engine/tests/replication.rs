@@ -344,3 +344,36 @@ async fn an_older_change_displaced_by_a_pending_row_is_gone_everywhere() {
     assert_eq!(rows(&a, "SELECT * FROM kv ORDER BY k").await, want);
     assert_eq!(rows(&b, "SELECT * FROM kv ORDER BY k").await, want);
 }
+
+/// The UNIQUE value an older change takes is written by a pending local change set to another
+/// row, although the local row has moved on since: elsewhere that change set displaces it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_change_taking_a_value_a_pending_change_set_writes_is_gone_everywhere() {
+    let log = Arc::new(MemoryLog::default());
+    let a = node("a", &log);
+    let b = node("b", &log);
+    run(
+        &a,
+        "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT, u INTEGER UNIQUE)",
+    )
+    .await;
+    run(&a, "INSERT INTO kv VALUES (14, 'fourteen', 21)").await;
+    catch_up(&b, "b", &log).await;
+    catch_up(&a, "a", &log).await;
+    run(
+        &a,
+        "DELETE FROM kv WHERE k = 14; INSERT INTO kv VALUES (12, 'a', 21)",
+    )
+    .await;
+    run(&b, "UPDATE kv SET v = 'b' WHERE k = 14").await;
+    run(&b, "UPDATE kv SET u = 11 WHERE k = 14").await;
+    catch_up(&b, "b", &log).await;
+    catch_up(&a, "a", &log).await;
+    let want = vec![vec![
+        Value::Integer(14),
+        Value::Text("b".into()),
+        Value::Integer(11),
+    ]];
+    assert_eq!(rows(&a, "SELECT * FROM kv ORDER BY k").await, want);
+    assert_eq!(rows(&b, "SELECT * FROM kv ORDER BY k").await, want);
+}

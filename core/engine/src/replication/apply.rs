@@ -50,7 +50,8 @@ fn apply_near_pending(
     let displaced = displaced_rows(conn, row)?;
     let is_pending = |key: &[Value]| pending.contains(&row.table, &row_key(row, key));
     let touches_pending = pending.touches(row);
-    let displaces_pending = displaced.iter().any(|key| is_pending(key));
+    let displaces_pending = displaced.iter().any(|key| is_pending(key))
+        || takes_a_pending_unique_value(conn, row, pending)?;
     if !touches_pending && !displaces_pending {
         debug!(origin = %set.node, table = %row.table, op = ?row.operation, "applying");
         return apply_row(conn, row, identify);
@@ -69,6 +70,53 @@ fn apply_near_pending(
         }
     }
     Ok(())
+}
+
+/// Whether the change's new image holds UNIQUE values that a pending own change set writes to
+/// another row: the other nodes write this change first and then that one, which displaces it.
+/// (The local row may hold other values by now: what counts is every image the pending change
+/// sets will write, at their places in the log.)
+fn takes_a_pending_unique_value(
+    conn: &Connection,
+    row: &RowChange,
+    pending: &PendingRows,
+) -> rusqlite::Result<bool> {
+    let Some(values) = &row.new_values else {
+        return Ok(false);
+    };
+    if row.pk_columns.is_empty() {
+        // Rows of a table without a declared key are told apart by rowid, which images lack.
+        return Ok(false);
+    }
+    let at = |columns: &[String], image: &'_ [Value], names: &[String]| -> Option<Vec<Value>> {
+        names
+            .iter()
+            .map(|name| {
+                columns
+                    .iter()
+                    .position(|c| c == name)
+                    .and_then(|i| image.get(i).cloned())
+            })
+            .collect()
+    };
+    let own_key = at(&row.columns, values, &row.pk_columns);
+    for index in unique_indexes(conn, &row.table)? {
+        let Some(taken) = at(&row.columns, values, &index) else {
+            continue;
+        };
+        // NULLs never conflict in a UNIQUE index.
+        if taken.iter().any(|v| *v == Value::Null) {
+            continue;
+        }
+        for (columns, image) in pending.images(&row.table) {
+            if at(columns, image, &index).as_ref() == Some(&taken)
+                && at(columns, image, &row.pk_columns) != own_key
+            {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// The keys of the row a change writes: its old and new key (primary-key values, or the rowid).

@@ -15,6 +15,10 @@ pub(crate) struct PendingRows {
     rows: HashMap<(String, String), u64>,
     /// The rows each own id touched, to end them in id order.
     by_id: BTreeMap<u64, Vec<(String, String)>>,
+    /// The new images each own id wrote (table, columns, values): the other nodes will write
+    /// them at that change set's place in the log, displacing what holds their UNIQUE values
+    /// then, even where the local row has moved on since.
+    images: BTreeMap<u64, Vec<(String, Vec<String>, Vec<Value>)>>,
 }
 
 impl PendingRows {
@@ -26,10 +30,32 @@ impl PendingRows {
             *highest = (*highest).max(id);
         }
         self.by_id.entry(id).or_default().extend(keys);
+        let images = set.changes.iter().filter_map(|change| match change {
+            Change::Row(row) => row
+                .new_values
+                .as_ref()
+                .map(|values| (row.table.clone(), row.columns.clone(), values.clone())),
+            Change::Sql { .. } => None,
+        });
+        self.images.entry(id).or_default().extend(images);
+    }
+
+    /// The new images (columns, values) that pending own change sets wrote to `table`.
+    pub(crate) fn images<'a>(
+        &'a self,
+        table: &'a str,
+    ) -> impl Iterator<Item = (&'a [String], &'a [Value])> + 'a {
+        self.images
+            .values()
+            .flatten()
+            .filter(move |(t, _, _)| t == table)
+            .map(|(_, columns, values)| (columns.as_slice(), values.as_slice()))
     }
 
     /// This node's own change sets up to `id` came back from the log.
     pub(crate) fn consumed_through(&mut self, id: u64) {
+        let later_images = self.images.split_off(&(id + 1));
+        self.images = later_images;
         let later = self.by_id.split_off(&(id + 1));
         let done = std::mem::replace(&mut self.by_id, later);
         for key in done.into_values().flatten() {
