@@ -105,7 +105,7 @@ fn takes_a_pending_unique_value(
             continue;
         };
         // NULLs never conflict in a UNIQUE index.
-        if taken.iter().any(|v| *v == Value::Null) {
+        if taken.contains(&Value::Null) {
             continue;
         }
         for (columns, image) in pending.images(&row.table) {
