@@ -18,8 +18,11 @@ pub(crate) struct PendingRows {
     /// The new images each own id wrote (table, columns, values): the other nodes will write
     /// them at that change set's place in the log, displacing what holds their UNIQUE values
     /// then, even where the local row has moved on since.
-    images: BTreeMap<u64, Vec<(String, Vec<String>, Vec<Value>)>>,
+    images: BTreeMap<u64, Vec<Image>>,
 }
+
+/// A new image a pending own change set wrote: its table, columns and values.
+type Image = (String, Vec<String>, Vec<Value>);
 
 impl PendingRows {
     /// A local change set with id `id` was committed.
