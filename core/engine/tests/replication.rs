@@ -53,13 +53,22 @@ fn node(name: &str, log: &Arc<MemoryLog>) -> Database {
 }
 
 fn node_on(name: &str, log: &Arc<MemoryLog>, storage: Storage) -> Database {
+    node_with(name, log, storage, RowIdentify::PrimaryKey)
+}
+
+fn node_with(
+    name: &str,
+    log: &Arc<MemoryLog>,
+    storage: Storage,
+    row_identify: RowIdentify,
+) -> Database {
     let options = DatabaseOptions {
         replication: Some(ReplicationOptions {
             node: name.into(),
             async_ack: false,
             timeout: Duration::from_secs(5),
             disable_ddl_sync: false,
-            row_identify: RowIdentify::PrimaryKey,
+            row_identify,
             from_log_start: true,
             log: Arc::clone(log) as Arc<dyn ChangeLog>,
             runtime: tokio::runtime::Handle::current(),
@@ -376,4 +385,54 @@ async fn an_older_change_taking_a_value_a_pending_change_set_writes_is_gone_ever
     ]];
     assert_eq!(rows(&a, "SELECT * FROM kv ORDER BY k").await, want);
     assert_eq!(rows(&b, "SELECT * FROM kv ORDER BY k").await, want);
+}
+
+/// `--row-identify rowid` on a table whose key is not its rowid: each node numbers such rows
+/// itself, so the key finds them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rowid_identification_uses_the_key_where_rowids_differ() {
+    let log = Arc::new(MemoryLog::default());
+    let memory = || Storage::Memory { load_from: None };
+    let a = node_with("a", &log, memory(), RowIdentify::Rowid);
+    let b = node_with("b", &log, memory(), RowIdentify::Rowid);
+    run(&a, "CREATE TABLE t(k TEXT PRIMARY KEY, v INTEGER)").await;
+    catch_up(&b, "b", &log).await;
+    run(&b, "INSERT INTO t VALUES ('z', 0)").await;
+    run(&a, "INSERT INTO t VALUES ('x', 1)").await;
+    catch_up(&b, "b", &log).await;
+    catch_up(&a, "a", &log).await;
+    // 'x' is rowid 1 on a and rowid 2 on b, where rowid 1 is 'z'.
+    run(&a, "UPDATE t SET v = 10 WHERE k = 'x'").await;
+    catch_up(&b, "b", &log).await;
+    let want = vec![
+        vec![Value::Text("x".into()), Value::Integer(10)],
+        vec![Value::Text("z".into()), Value::Integer(0)],
+    ];
+    assert_eq!(rows(&b, "SELECT * FROM t ORDER BY k").await, want);
+}
+
+/// Replicated DDL that fails for a reason other than "that column was added (or dropped)
+/// already" is an apply error: schema drift shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_drift_is_an_apply_error() {
+    let log = Arc::new(MemoryLog::default());
+    let a = node("a", &log);
+    let b = node("b", &log);
+    run(&a, "CREATE TABLE t(x, c)").await;
+    catch_up(&b, "b", &log).await;
+    run(&b, "ALTER TABLE t DROP COLUMN c").await;
+    run(&a, "ALTER TABLE t ADD COLUMN w").await;
+    run(&a, "CREATE INDEX i ON t(c)").await;
+    let from = b.applied_seq("b").await.unwrap();
+    let failure = b.apply("b", log.entries(from)).await.unwrap_err();
+    assert!(failure.to_string().contains("no such column"), "{failure}");
+    // The column added before it did apply.
+    assert_eq!(
+        rows(
+            &b,
+            "SELECT count(*) FROM pragma_table_info('t') WHERE name = 'w'"
+        )
+        .await,
+        vec![vec![Value::Integer(1)]]
+    );
 }

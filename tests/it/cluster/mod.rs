@@ -1,10 +1,10 @@
 //! Several real nodes replicating through a real `nats-server` (the first node's embedded one).
 
+mod broker_faults;
 mod checker;
 mod converge;
 mod faults;
 mod instances;
-mod outage;
 mod pg;
 mod quick_start;
 mod replicate;

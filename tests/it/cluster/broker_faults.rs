@@ -1,5 +1,6 @@
-//! A broker outage never takes reads down (SPEC §3, issue 7): writes waiting for the broker's
-//! acknowledgement hold no query slot.
+//! The broker and the log misbehaving (SPEC §3, §6.5, issue 7): an outage never takes reads
+//! down (writes waiting for the broker's acknowledgement hold no query slot), several servers
+//! may be named, and a message this node cannot read stops replication visibly, never silently.
 
 use std::time::Duration;
 
@@ -102,4 +103,74 @@ async fn a_replication_url_may_list_several_servers() {
         response.headers().contains_key("x-ha-seq"),
         "the write was replicated"
     );
+}
+
+/// A message in the log that this node cannot read (garbage, or a newer format) stops that
+/// database's replication visibly, until the operator skips it into `_ha_dead_letters`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_change_set_stops_replication_until_it_is_skipped() {
+    let broker = NatsServer::start(None).await.unwrap();
+    let node = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m", "--nats-port", "0"])
+        .replication_url(broker.url())
+        .start()
+        .await
+        .unwrap();
+    let js = async_nats::jetstream::new(async_nats::connect(broker.url()).await.unwrap());
+    for payload in [
+        &b"not a change set"[..],
+        br#"{"v": 99, "node": "x", "changes": [], "timestamp_ns": 0}"#,
+    ] {
+        js.publish("ha_replication.ha_db", payload.to_vec().into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let (seq, error) = loop {
+            let (_, own) = super::get_json(&node, "/replications/node1_ha_db").await;
+            if let Some(seq) = own["failing_seq"].as_u64() {
+                break (seq, own["error"].as_str().unwrap_or_default().to_string());
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never reported: {own}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(error.contains("unreadable change set"), "{error}");
+        let ready = super::send(&node, reqwest::Method::GET, "/readyz").await;
+        assert_eq!(ready.status(), 503);
+        let skipped = super::send(
+            &node,
+            reqwest::Method::DELETE,
+            "/replications/node1_ha_db/pending",
+        )
+        .await;
+        assert_eq!(
+            skipped.status(),
+            202,
+            "the skip is accepted, done at the next attempt"
+        );
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let (_, own) = super::get_json(&node, "/replications/node1_ha_db").await;
+            if own["failing_seq"].is_null() && own["applied_seq"].as_u64() >= Some(seq) {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never skipped: {own}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let (_, dead) = node
+        .post(
+            "/query",
+            &json!({"sql": "SELECT count(*) FROM _ha_dead_letters"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(dead["rows"], json!([[2]]));
 }
