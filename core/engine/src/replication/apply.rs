@@ -7,7 +7,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql, params_from_iter};
 use tracing::debug;
 
-use super::pending::RowKey;
+use super::pending::{image_key, row_keys};
 use super::schema::quote;
 use super::{PendingRows, RowIdentify};
 
@@ -48,7 +48,7 @@ fn apply_near_pending(
     identify: RowIdentify,
 ) -> rusqlite::Result<()> {
     let displaced = displaced_rows(conn, row)?;
-    let is_pending = |key: &[Value]| pending.contains(&row.table, &row_key(row, key));
+    let is_pending = |key: &[Value]| pending.contains(&row.table, key);
     let touches_pending = pending.touches(row);
     let displaces_pending = displaced.iter().any(|key| is_pending(key))
         || takes_a_pending_unique_value(conn, row, pending)?;
@@ -65,7 +65,7 @@ fn apply_near_pending(
         // Its new image takes a UNIQUE value that a pending row holds. Every other node
         // writes it, and then loses its row to the local change when that one arrives (it
         // replaces what holds its values): so the row it writes is gone there. Here too.
-        for key in own_keys(row) {
+        for key in row_keys(row) {
             delete_by_key(conn, row, &key)?;
         }
     }
@@ -119,37 +119,6 @@ fn takes_a_pending_unique_value(
     Ok(false)
 }
 
-/// The keys of the row a change writes: its old and new key (primary-key values, or the rowid).
-fn own_keys(row: &RowChange) -> Vec<Vec<Value>> {
-    let mut keys = Vec::with_capacity(2);
-    for (values, rowid) in [
-        (&row.old_values, row.old_rowid),
-        (&row.new_values, row.new_rowid),
-    ] {
-        let Some(values) = values else { continue };
-        let key = if row.pk_columns.is_empty() {
-            vec![Value::Integer(rowid.unwrap_or_default())]
-        } else {
-            row.pk_columns
-                .iter()
-                .filter_map(|pk| row.columns.iter().position(|c| c == pk))
-                .filter_map(|i| values.get(i).cloned())
-                .collect()
-        };
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
-    keys
-}
-
-fn row_key<'k>(row: &RowChange, key: &'k [Value]) -> RowKey<'k> {
-    match (row.pk_columns.is_empty(), key.first()) {
-        (true, Some(Value::Integer(rowid))) => RowKey::Rowid(*rowid),
-        _ => RowKey::Primary(key.iter().collect()),
-    }
-}
-
 /// The columns that identify a row: the primary key, or the rowid.
 fn key_columns(row: &RowChange) -> Vec<String> {
     if row.pk_columns.is_empty() {
@@ -183,15 +152,7 @@ fn displaced_rows(conn: &Connection, row: &RowChange) -> rusqlite::Result<Vec<Ve
     };
     let table = quote(&row.table);
     let key_columns = key_columns(row);
-    let own_key: Vec<Value> = if row.pk_columns.is_empty() {
-        vec![Value::Integer(row.new_rowid.unwrap_or_default())]
-    } else {
-        row.pk_columns
-            .iter()
-            .filter_map(|pk| row.columns.iter().position(|c| c == pk))
-            .filter_map(|i| values.get(i).cloned())
-            .collect()
-    };
+    let own_key = image_key(row, values, row.new_rowid);
     let mut displaced = Vec::new();
     for index in unique_indexes(conn, &row.table)? {
         let mut bound = Vec::with_capacity(index.len());

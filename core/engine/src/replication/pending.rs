@@ -81,9 +81,8 @@ impl PendingRows {
         !self.rows.is_empty() && self.rows.keys().any(|(t, _)| t == table)
     }
 
-    /// Whether the row of `table` with this key (primary-key values in key order, or the rowid
-    /// when the table has no declared key) is pending.
-    pub(crate) fn contains(&self, table: &str, key: &RowKey<'_>) -> bool {
+    /// Whether the row of `table` with this key (see [`image_key`]) is pending.
+    pub(crate) fn contains(&self, table: &str, key: &[Value]) -> bool {
         self.rows
             .contains_key(&(table.to_string(), render_key(key)))
     }
@@ -105,47 +104,45 @@ fn keys_of_set(set: &ChangeSet) -> Vec<(String, String)> {
     keys
 }
 
-/// The identities of a row change: its old and new key (primary key values, or the rowid).
-fn keys_of_row(row: &RowChange) -> Vec<(String, String)> {
-    let mut keys = Vec::with_capacity(2);
+/// A row's key as change sets give it: its primary-key values in key order, or `[rowid]` for
+/// a table without a declared key.
+pub(crate) fn image_key(row: &RowChange, values: &[Value], rowid: Option<i64>) -> Vec<Value> {
+    if row.pk_columns.is_empty() {
+        return vec![Value::Integer(rowid.unwrap_or_default())];
+    }
+    row.pk_columns
+        .iter()
+        .filter_map(|pk| row.columns.iter().position(|c| c == pk))
+        .filter_map(|i| values.get(i).cloned())
+        .collect()
+}
+
+/// The keys a row change touches: its old one and its new one, each once.
+pub(crate) fn row_keys(row: &RowChange) -> Vec<Vec<Value>> {
+    let mut keys: Vec<Vec<Value>> = Vec::with_capacity(2);
     for (values, rowid) in [
         (&row.old_values, row.old_rowid),
         (&row.new_values, row.new_rowid),
     ] {
         let Some(values) = values else { continue };
-        let key = if row.pk_columns.is_empty() {
-            RowKey::Rowid(rowid.unwrap_or_default())
-        } else {
-            RowKey::Primary(
-                row.pk_columns
-                    .iter()
-                    .filter_map(|pk| row.columns.iter().position(|c| c == pk))
-                    .filter_map(|i| values.get(i))
-                    .collect(),
-            )
-        };
-        let key = render_key(&key);
-        keys.push((row.table.clone(), key));
+        let key = image_key(row, values, rowid);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
     }
-    keys.dedup();
     keys
 }
 
-/// A row's identity.
-pub(crate) enum RowKey<'a> {
-    Rowid(i64),
-    Primary(Vec<&'a Value>),
+fn keys_of_row(row: &RowChange) -> Vec<(String, String)> {
+    row_keys(row)
+        .iter()
+        .map(|key| (row.table.clone(), render_key(key)))
+        .collect()
 }
 
-fn render_key(key: &RowKey<'_>) -> String {
-    match key {
-        RowKey::Rowid(rowid) => format!("rowid:{rowid}"),
-        RowKey::Primary(values) => values
-            .iter()
-            .map(|v| render(v))
-            .collect::<Vec<_>>()
-            .join("\u{1f}"),
-    }
+/// One table's keys are all of one kind (key values, or rowids), so they render apart.
+fn render_key(key: &[Value]) -> String {
+    key.iter().map(render).collect::<Vec<_>>().join("\u{1f}")
 }
 
 fn render(value: &Value) -> String {
