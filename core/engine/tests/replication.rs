@@ -322,36 +322,48 @@ async fn a_skipped_change_set_does_not_hold_back_its_origins_later_ones() {
     );
 }
 
-/// An older change whose new image takes a UNIQUE value that a pending local row holds: on the
-/// other nodes it is written and then displaced by the local change, so here its row goes too.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_older_change_displaced_by_a_pending_row_is_gone_everywhere() {
-    let log = Arc::new(MemoryLog::default());
-    let a = node("a", &log);
-    let b = node("b", &log);
+/// Two nodes that both hold `kv` (with a UNIQUE column) and the rows of `insert`.
+async fn two_nodes_with_kv(log: &Arc<MemoryLog>, insert: &str) -> (Database, Database) {
+    let a = node("a", log);
+    let b = node("b", log);
     run(
         &a,
         "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT, u INTEGER UNIQUE)",
     )
     .await;
-    run(
-        &a,
+    run(&a, insert).await;
+    catch_up(&b, "b", log).await;
+    catch_up(&a, "a", log).await;
+    (a, b)
+}
+
+/// Both nodes end with exactly `want` in kv.
+async fn assert_kv(nodes: [&Database; 2], want: (i64, &str, i64)) {
+    let want = vec![vec![
+        Value::Integer(want.0),
+        Value::Text(want.1.into()),
+        Value::Integer(want.2),
+    ]];
+    for node in nodes {
+        assert_eq!(rows(node, "SELECT * FROM kv ORDER BY k").await, want);
+    }
+}
+
+/// An older change whose new image takes a UNIQUE value that a pending local row holds: on the
+/// other nodes it is written and then displaced by the local change, so here its row goes too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_change_displaced_by_a_pending_row_is_gone_everywhere() {
+    let log = Arc::new(MemoryLog::default());
+    let (a, b) = two_nodes_with_kv(
+        &log,
         "INSERT INTO kv VALUES (12, 'twelve', 20), (9, 'nine', 7)",
     )
     .await;
-    catch_up(&b, "b", &log).await;
-    catch_up(&a, "a", &log).await;
     run(&a, "UPDATE kv SET u = 3 WHERE k = 12").await;
     run(&b, "UPDATE kv SET u = 3 WHERE k = 9").await;
     catch_up(&b, "b", &log).await;
     catch_up(&a, "a", &log).await;
-    let want = vec![vec![
-        Value::Integer(9),
-        Value::Text("nine".into()),
-        Value::Integer(3),
-    ]];
-    assert_eq!(rows(&a, "SELECT * FROM kv ORDER BY k").await, want);
-    assert_eq!(rows(&b, "SELECT * FROM kv ORDER BY k").await, want);
+    assert_kv([&a, &b], (9, "nine", 3)).await;
 }
 
 /// The UNIQUE value an older change takes is written by a pending local change set to another
@@ -359,16 +371,7 @@ async fn an_older_change_displaced_by_a_pending_row_is_gone_everywhere() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_older_change_taking_a_value_a_pending_change_set_writes_is_gone_everywhere() {
     let log = Arc::new(MemoryLog::default());
-    let a = node("a", &log);
-    let b = node("b", &log);
-    run(
-        &a,
-        "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT, u INTEGER UNIQUE)",
-    )
-    .await;
-    run(&a, "INSERT INTO kv VALUES (14, 'fourteen', 21)").await;
-    catch_up(&b, "b", &log).await;
-    catch_up(&a, "a", &log).await;
+    let (a, b) = two_nodes_with_kv(&log, "INSERT INTO kv VALUES (14, 'fourteen', 21)").await;
     run(
         &a,
         "DELETE FROM kv WHERE k = 14; INSERT INTO kv VALUES (12, 'a', 21)",
@@ -378,13 +381,7 @@ async fn an_older_change_taking_a_value_a_pending_change_set_writes_is_gone_ever
     run(&b, "UPDATE kv SET u = 11 WHERE k = 14").await;
     catch_up(&b, "b", &log).await;
     catch_up(&a, "a", &log).await;
-    let want = vec![vec![
-        Value::Integer(14),
-        Value::Text("b".into()),
-        Value::Integer(11),
-    ]];
-    assert_eq!(rows(&a, "SELECT * FROM kv ORDER BY k").await, want);
-    assert_eq!(rows(&b, "SELECT * FROM kv ORDER BY k").await, want);
+    assert_kv([&a, &b], (14, "b", 11)).await;
 }
 
 /// `--row-identify rowid` on a table whose key is not its rowid: each node numbers such rows
