@@ -221,17 +221,17 @@ fn table_as_select(command: &str) -> Option<String> {
     let tokens = ha_types::sql_text::leading_tokens(command, 8);
     let upper: Vec<String> = tokens.iter().map(|t| t.to_ascii_uppercase()).collect();
     let mut i = 0;
-    let expect = |word: &str, i: &mut usize| -> bool {
+    let take_word = |word: &str, i: &mut usize| -> bool {
         let found = upper.get(*i).is_some_and(|w| w == word);
         if found {
             *i += 1;
         }
         found
     };
-    if !expect("CREATE", &mut i) || !expect("TABLE", &mut i) {
+    if !take_word("CREATE", &mut i) || !take_word("TABLE", &mut i) {
         return None;
     }
-    if expect("IF", &mut i) && !(expect("NOT", &mut i) && expect("EXISTS", &mut i)) {
+    if take_word("IF", &mut i) && !(take_word("NOT", &mut i) && take_word("EXISTS", &mut i)) {
         return None;
     }
     let name = tokens.get(i)?;

@@ -2,14 +2,20 @@
 
 use ha_types::{CHANGE_SET_VERSION, Change, ChangeSet};
 
-/// A change set of this node's, before the writer gives it its place in the origin's order.
-pub(crate) fn build_change_set(node: &str, database_id: &str, changes: Vec<Change>) -> ChangeSet {
+/// A change set of this node's: change `id` of this database file's `origin`.
+pub(crate) fn build_change_set(
+    node: &str,
+    database_id: &str,
+    origin: &str,
+    id: u64,
+    changes: Vec<Change>,
+) -> ChangeSet {
     ChangeSet {
         v: CHANGE_SET_VERSION,
         node: node.to_string(),
         database_id: Some(database_id.to_string()),
-        origin: None,
-        id: None,
+        origin: Some(origin.to_string()),
+        id: Some(id),
         chunk: None,
         changes,
         timestamp_ns: now_ns(),

@@ -108,17 +108,16 @@ impl Outbox {
         Ok(())
     }
 
-    /// Every held part: (origin, id, part, seq, payload).
+    /// Every held part. (Its `seq`, the log entry that brought it, is for operators.)
     pub(crate) fn held(conn: &Connection) -> rusqlite::Result<Vec<HeldPart>> {
-        let mut stmt = conn.prepare(
-            "SELECT origin, id, part, seq, payload FROM _ha_held ORDER BY origin, id, part",
-        )?;
+        let mut stmt = conn
+            .prepare("SELECT origin, id, part, payload FROM _ha_held ORDER BY origin, id, part")?;
         let rows = stmt.query_map([], |r| {
             Ok(HeldPart {
                 origin: r.get(0)?,
                 id: r.get::<_, i64>(1)?.max(0) as u64,
                 part: r.get(2)?,
-                payload: r.get(4)?,
+                payload: r.get(3)?,
             })
         })?;
         rows.collect()

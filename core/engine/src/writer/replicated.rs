@@ -185,9 +185,13 @@ impl ReplicationState {
             return Ok(None);
         }
         let id = self.assigned + 1;
-        let mut change_set = build_change_set(&self.options.node, &self.database, changes);
-        change_set.origin = Some(self.identity.origin.clone());
-        change_set.id = Some(id);
+        let change_set = build_change_set(
+            &self.options.node,
+            &self.database,
+            &self.identity.origin,
+            id,
+            changes,
+        );
         let encoded =
             split_into_messages(&change_set, self.max_payload).map_err(CoreError::BadRequest)?;
         let msg_id = format!("{}.{id}", self.identity.origin);
