@@ -6,6 +6,23 @@ use std::time::{Duration, Instant};
 use ha_test_harness::{Finished, NodeBuilder, TestNode};
 use serde_json::{Value, json};
 
+/// Polls `probe` until it answers `Ok`, for at most `within`; otherwise fails with what the last
+/// probe saw. Waiting for a condition, never for a fixed time.
+pub async fn eventually<T, F, Fut>(within: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match probe().await {
+            Ok(value) => return value,
+            Err(seen) => assert!(tokio::time::Instant::now() < deadline, "{seen}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The `ha` binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_ha");
 

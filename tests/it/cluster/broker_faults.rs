@@ -7,7 +7,7 @@ use std::time::Duration;
 use ha_test_harness::{NatsServer, NodeBuilder};
 use serde_json::json;
 
-use crate::support::BIN;
+use crate::support::{BIN, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_are_served_while_writes_wait_for_a_frozen_broker() {
@@ -54,22 +54,19 @@ async fn reads_are_served_while_writes_wait_for_a_frozen_broker() {
         }));
     }
     // Reads see the committed rows while every write still waits for its acknowledgement.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
+    let node = &node;
+    eventually(Duration::from_secs(15), || async move {
         let (status, body) = node
             .post("/query", &json!({"sql": "SELECT count(*) FROM t"}))
             .await
             .unwrap();
         assert_eq!(status, 200, "a read failed during the outage: {body}");
-        if body["rows"][0][0] == 8 {
-            break;
+        match body["rows"][0][0] == 8 {
+            true => Ok(()),
+            false => Err(format!("writes never committed: {body}")),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "writes never committed: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
     assert!(
         writes.iter().all(|w| !w.is_finished()),
         "the writes should still be waiting for the broker"
@@ -126,18 +123,14 @@ async fn an_unreadable_change_set_stops_replication_until_it_is_skipped() {
             .unwrap()
             .await
             .unwrap();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        let (seq, error) = loop {
+        let (seq, error) = eventually(Duration::from_secs(20), || async {
             let (_, own) = super::get_json(&node, "/replications/node1_ha_db").await;
-            if let Some(seq) = own["failing_seq"].as_u64() {
-                break (seq, own["error"].as_str().unwrap_or_default().to_string());
+            match own["failing_seq"].as_u64() {
+                Some(seq) => Ok((seq, own["error"].as_str().unwrap_or_default().to_string())),
+                None => Err(format!("never reported: {own}")),
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "never reported: {own}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        })
+        .await;
         assert!(error.contains("unreadable change set"), "{error}");
         let ready = super::send(&node, reqwest::Method::GET, "/readyz").await;
         assert_eq!(ready.status(), 503);
@@ -152,18 +145,14 @@ async fn an_unreadable_change_set_stops_replication_until_it_is_skipped() {
             202,
             "the skip is accepted, done at the next attempt"
         );
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
+        eventually(Duration::from_secs(20), || async {
             let (_, own) = super::get_json(&node, "/replications/node1_ha_db").await;
-            if own["failing_seq"].is_null() && own["applied_seq"].as_u64() >= Some(seq) {
-                break;
+            match own["failing_seq"].is_null() && own["applied_seq"].as_u64() >= Some(seq) {
+                true => Ok(()),
+                false => Err(format!("never skipped: {own}")),
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "never skipped: {own}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await;
     }
     let (_, dead) = node
         .post(

@@ -2,11 +2,13 @@
 //! node and started on another is a new instance. It does not claim the original's change sets
 //! as its own, does not publish the original's outbox, and both keep replicating.
 
+use std::time::Duration;
+
 use ha_test_harness::{NodeBuilder, free_port};
 use serde_json::json;
 
 use super::converged;
-use crate::support::BIN;
+use crate::support::{BIN, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_downloaded_copy_started_on_another_node_is_a_new_instance() {
@@ -180,42 +182,34 @@ async fn a_new_node_on_an_aged_out_log_shows_what_it_cannot_apply() {
     // Wait until the broker has dropped that first change set.
     let client = async_nats::connect(broker.url()).await.unwrap();
     let js = async_nats::jetstream::new(client);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
+    let js = &js;
+    eventually(Duration::from_secs(20), || async move {
         let mut stream = js.get_stream("ha_replication").await.unwrap();
-        if stream.info().await.unwrap().state.first_sequence > 1 {
-            break;
+        match stream.info().await.unwrap().state.first_sequence > 1 {
+            true => Ok(()),
+            false => Err("the log never aged out".to_string()),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the log never aged out"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     let (status, _) = node1
         .post("/query", &json!({"sql": "INSERT INTO t VALUES (1)"}))
         .await
         .unwrap();
     assert_eq!(status, 200);
     let node2 = start("node2").await.unwrap();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
+    eventually(Duration::from_secs(20), || async {
         let (_, body) = super::get_json(&node2, "/replications").await;
-        let own = body["replications"]
+        let held = body["replications"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["name"] == "node2_ha_db")
-            .cloned();
-        if own.as_ref().is_some_and(|r| r["held"] == 1) {
-            break;
+            .any(|r| r["name"] == "node2_ha_db" && r["held"] == 1);
+        match held {
+            true => Ok(()),
+            false => Err(format!("nothing held: {body}")),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "nothing held: {body}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     let (status, body) = node2
         .post("/query", &json!({"sql": "SELECT * FROM t"}))
         .await
