@@ -6,11 +6,25 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::CoreError;
 use crate::open::Conn;
+use crate::replication::Outbox;
+use crate::snapshot::SNAPSHOT_POSITION;
+
+/// What a copy is for.
+pub(crate) enum CopyKind<'a> {
+    /// `GET /download`: the file as it is, without identity and outbox.
+    Download,
+    /// A snapshot: also its one position row is the position of this consumer (SPEC §8).
+    Snapshot { consumer: &'a str },
+}
 
 /// Copies the database that `source` reads into an unlinked temporary file and returns it opened
-/// at its start, with its length. One backup step copies every page inside one read transaction,
-/// so the copy is consistent; in WAL mode writers go on meanwhile.
-pub(crate) fn backup_to_temp_file(source: &Conn) -> Result<(File, u64), CoreError> {
+/// at its start, with its length and, for a snapshot, the log position it contains. One backup
+/// step copies every page inside one read transaction, so the copy is consistent; in WAL mode
+/// writers go on meanwhile (they are never blocked for the copy's duration).
+pub(crate) fn backup_to_temp_file(
+    source: &Conn,
+    kind: CopyKind<'_>,
+) -> Result<(File, u64, Option<u64>), CoreError> {
     let io = |context: &'static str| {
         move |source: std::io::Error| CoreError::Io {
             context: context.into(),
@@ -22,7 +36,7 @@ pub(crate) fn backup_to_temp_file(source: &Conn) -> Result<(File, u64), CoreErro
         .suffix(".db")
         .tempfile()
         .map_err(io("creating the backup file"))?;
-    {
+    let seq = {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut target = Connection::open_with_flags(temp.path(), flags)
             .map_err(CoreError::storage("opening the backup file"))?;
@@ -44,15 +58,29 @@ pub(crate) fn backup_to_temp_file(source: &Conn) -> Result<(File, u64), CoreErro
                 false => Err(e),
             })
             .map_err(CoreError::storage("clearing the copy's outbox"))?;
+        let seq = match kind {
+            CopyKind::Download => None,
+            CopyKind::Snapshot { consumer } => {
+                let seq = Outbox::applied_seq(&target, consumer)
+                    .map_err(CoreError::storage("reading the snapshot's position"))?;
+                target
+                    .execute("DELETE FROM _ha_replication WHERE 1", [])
+                    .map_err(CoreError::storage("recording the snapshot's position"))?;
+                Outbox::set_applied_seq(&target, SNAPSHOT_POSITION, seq)
+                    .map_err(CoreError::storage("recording the snapshot's position"))?;
+                Some(seq)
+            }
+        };
         // A copy of a WAL database is itself in WAL mode; a download must be one plain file.
         target
             .query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
             .map_err(CoreError::storage("finishing the backup file"))?;
-    }
+        seq
+    };
     let file = temp.reopen().map_err(io("reopening the backup file"))?;
     let len = file
         .metadata()
         .map_err(io("reading the backup file size"))?
         .len();
-    Ok((file, len))
+    Ok((file, len, seq))
 }

@@ -9,13 +9,15 @@ use ha_types::{Statement, StatementResult};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::info;
 
+use crate::backup::{self, CopyKind};
 use crate::exec::{self, Access, RunError};
 use crate::open::Opener;
 use crate::readers::{CancelOnDrop, Canceller, ReaderPool};
 use crate::replication::{LogEntry, ReplicationOptions};
+use crate::snapshot::SnapshotFile;
 use crate::transaction::WriteTransaction;
 use crate::writer::{JobOutput, ReplicationState, Writer};
-use crate::{CoreError, DatabaseSpec, Storage, backup};
+use crate::{CoreError, DatabaseSpec, Storage};
 
 /// Limits of one database, and its replication.
 #[derive(Debug, Clone)]
@@ -73,6 +75,9 @@ pub struct Database {
     /// Change sets (or parts) applied later than they arrived, waiting for their turn (set by
     /// the writer after each applied batch).
     held: Arc<std::sync::atomic::AtomicUsize>,
+    commits: std::sync::atomic::AtomicU64,
+    pages_file: PathBuf,
+    refusal: std::sync::Mutex<Option<String>>,
     options: DatabaseOptions,
 }
 
@@ -82,7 +87,7 @@ impl Database {
         let opener = Opener::new(&spec)?;
         let conn = opener.open_writer()?;
         let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let readers = Arc::new(ReaderPool::new(opener));
+        let readers = Arc::new(ReaderPool::new(opener.clone()));
         let replication = match &options.replication {
             Some(replication) => Some(ReplicationState::new(
                 &conn,
@@ -105,6 +110,9 @@ impl Database {
             readers,
             slots: Arc::new(Semaphore::new(options.concurrent_queries.max(1))),
             held,
+            commits: std::sync::atomic::AtomicU64::new(0),
+            pages_file: opener.pages_file().to_path_buf(),
+            refusal: std::sync::Mutex::new(None),
             spec,
             options,
         })
@@ -124,6 +132,7 @@ impl Database {
         if statements.is_empty() {
             return Err(CoreError::BadRequest("no statements given".into()));
         }
+        self.refused()?;
         // SQLite stops reading SQL text at a NUL: what follows would be dropped silently.
         if let Some(index) = statements.iter().position(|s| s.sql.contains('\0')) {
             let error = CoreError::BadRequest("SQL text must not contain a NUL character".into());
@@ -155,6 +164,7 @@ impl Database {
 
     /// What `sql` takes and returns, without running it.
     pub async fn describe(&self, sql: String) -> Result<ha_types::StatementDescription, CoreError> {
+        self.refused()?;
         let permit = self.slot().await?;
         let readers = Arc::clone(&self.readers);
         blocking(move || {
@@ -169,16 +179,84 @@ impl Database {
 
     /// A consistent copy of the database as an unlinked temporary file, and its length.
     pub async fn backup(&self) -> Result<(File, u64), CoreError> {
+        self.refused()?;
+        let (file, len, _) = self.copy(CopyKind::Download).await?;
+        Ok((file, len))
+    }
+
+    /// A snapshot of the database (SPEC §8): a consistent copy that records the log position
+    /// `consumer` (this node's consumer of it) had applied, without identity or outbox.
+    pub async fn snapshot(&self, consumer: &str) -> Result<SnapshotFile, CoreError> {
+        self.refused()?;
+        let started = std::time::Instant::now();
+        info!(database = %self.spec.id, "copying the database for a snapshot");
+        // The copy then holds this node's exact position (own change sets consumed back are
+        // recorded lazily otherwise).
+        let _ = self.writer.record_positions()?.await;
+        let (file, len, seq) = self.copy(CopyKind::Snapshot { consumer }).await?;
+        info!(database = %self.spec.id, bytes = len, seq, elapsed_ms = started.elapsed().as_millis() as u64, "snapshot copy made");
+        Ok(SnapshotFile {
+            file,
+            len,
+            seq: seq.unwrap_or(0),
+        })
+    }
+
+    async fn copy(&self, kind: CopyKind<'_>) -> Result<(File, u64, Option<u64>), CoreError> {
         let permit = self.slot().await?;
         let readers = Arc::clone(&self.readers);
+        let consumer = match kind {
+            CopyKind::Download => None,
+            CopyKind::Snapshot { consumer } => Some(consumer.to_string()),
+        };
         blocking(move || {
             let _permit = permit;
             let conn = readers.take()?;
-            let copy = backup::backup_to_temp_file(&conn);
+            let kind = match &consumer {
+                None => CopyKind::Download,
+                Some(consumer) => CopyKind::Snapshot { consumer },
+            };
+            let copy = backup::backup_to_temp_file(&conn, kind);
             readers.give_back(conn);
             copy
         })
         .await
+    }
+
+    /// How many transactions were committed here since the database was opened (writes and
+    /// applied log entries): unchanged means there is nothing new to snapshot.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The file that holds the database's pages while it is open (a memory database's too);
+    /// after [`Database::close`] it can be read, e.g. for its outbox.
+    pub fn pages_file(&self) -> PathBuf {
+        self.pages_file.clone()
+    }
+
+    /// Stops serving the database: every request gets `reason` (SPEC §8: a database that cannot
+    /// catch up and has no usable snapshot is refused rather than served stale).
+    pub fn refuse(&self, reason: Option<String>) {
+        *self
+            .refusal
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = reason;
+    }
+
+    fn refused(&self) -> Result<(), CoreError> {
+        match self
+            .refusal
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            Some(reason) => Err(CoreError::Unavailable(format!(
+                "database {} is not served: {reason}",
+                self.spec.id
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Resolves once the database is closed.
@@ -256,6 +334,7 @@ impl Database {
         let output = answer
             .await
             .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
+        self.committed();
         // Committed: waiting for the broker holds no query slot, so writes waiting through a
         // broker outage never leave the readers "busy".
         drop(permit);
@@ -268,6 +347,7 @@ impl Database {
         &self,
         statement: Statement,
     ) -> Result<Option<StatementResult>, CoreError> {
+        self.refused()?;
         let permit = self.slot().await?;
         match self.read(statement, permit).await {
             Ok(result) => Ok(Some(result)),
@@ -278,6 +358,7 @@ impl Database {
 
     /// Takes the writer for an interactive transaction; waits while another one holds it.
     pub(crate) async fn begin_write(&self) -> Result<WriteTransaction, CoreError> {
+        self.refused()?;
         let (commands, started) = self.writer.begin(self.options.transaction_idle_timeout)?;
         started
             .await
@@ -294,6 +375,7 @@ impl Database {
         transaction: WriteTransaction,
     ) -> Result<Executed, CoreError> {
         let output = transaction.commit().await?;
+        self.committed();
         self.acknowledged(output).await
     }
 
@@ -329,9 +411,16 @@ impl Database {
     pub async fn apply(&self, consumer: &str, entries: Vec<LogEntry>) -> Result<u64, CoreError> {
         let skip = self.take_skip();
         let answer = self.writer.apply(consumer.to_string(), entries, skip)?;
-        answer
+        let applied = answer
             .await
-            .map_err(|_| CoreError::Closed(self.spec.id.clone()))?
+            .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
+        self.committed();
+        Ok(applied)
+    }
+
+    fn committed(&self) {
+        self.commits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// What this node's consumer reported last.

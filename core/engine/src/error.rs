@@ -54,6 +54,13 @@ pub enum CoreError {
         "this node has not applied log sequence {seq} yet (it is at {applied}); retry, or read from the node that took the write"
     )]
     NotCaughtUp { seq: u64, applied: u64 },
+    /// The database is not served now (it needs a snapshot, or one is being restored), or
+    /// what it needs (the snapshot store) cannot be reached.
+    #[error("{0}")]
+    Unavailable(String),
+    /// No snapshot of the database has been taken.
+    #[error("{0}")]
+    NoSnapshot(String),
     /// The database's writer thread is gone (the database was dropped or the node is stopping).
     #[error("database {0} is closed")]
     Closed(String),
@@ -72,6 +79,8 @@ impl CoreError {
             CoreError::InStatement { source, .. } => source.code(),
             CoreError::Storage { .. } | CoreError::Io { .. } => ErrorCode::Internal,
             CoreError::Closed(_) => ErrorCode::Busy,
+            CoreError::Unavailable(_) => ErrorCode::Unavailable,
+            CoreError::NoSnapshot(_) => ErrorCode::NoSnapshot,
             CoreError::Apply { .. } => ErrorCode::SqlError,
             CoreError::NotCaughtUp { .. } => ErrorCode::Busy,
             CoreError::ReplicationPending { .. } => ErrorCode::ReplicationPending,

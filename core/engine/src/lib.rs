@@ -23,6 +23,7 @@ mod readers;
 mod registry;
 mod replication;
 mod session;
+pub mod snapshot;
 mod transaction;
 mod writer;
 

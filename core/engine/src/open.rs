@@ -181,6 +181,8 @@ fn remove_orphans(base: &Path) {
 #[derive(Debug, Clone)]
 pub(crate) struct Opener {
     uri: String,
+    /// The file holding the pages (a memory database's is in its private directory).
+    path: std::path::PathBuf,
     pragmas: Vec<(String, String)>,
     load_from: Option<std::path::PathBuf>,
     /// A memory database's private directory, removed with the last opener (the database's).
@@ -199,6 +201,7 @@ impl Opener {
                 }
                 Ok(Opener {
                     uri,
+                    path: path.clone(),
                     pragmas,
                     load_from: None,
                     scratch: None,
@@ -224,6 +227,7 @@ impl Opener {
                 let path = scratch.path().join(name);
                 Ok(Opener {
                     uri: format!("file:{}", encode_path(&path)),
+                    path: path.clone(),
                     pragmas: vec![
                         ("busy_timeout".into(), "5000".into()),
                         ("journal_mode".into(), "WAL".into()),
@@ -235,6 +239,10 @@ impl Opener {
                 })
             }
         }
+    }
+
+    pub(crate) fn pages_file(&self) -> &Path {
+        &self.path
     }
 
     /// The writer's connection; for a memory database also copies in its source file.

@@ -155,6 +155,25 @@ impl Registry {
         Ok(name.to_string())
     }
 
+    /// Opens `spec` in place of the database `id`, which the caller closed (a restore from a
+    /// snapshot, SPEC §8): same id, same place in the list (the default stays the default).
+    pub async fn reopen(&self, id: &str, spec: DatabaseSpec) -> Result<Arc<Database>, CoreError> {
+        let options = self.options.database.clone();
+        let database = Arc::new(blocking(move || Database::open(spec, options)).await?);
+        let mut databases = self
+            .databases
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let slot = databases
+            .iter_mut()
+            .find(|db| db.id() == id)
+            .ok_or_else(|| CoreError::UnknownDatabase(id.to_string()))?;
+        *slot = Arc::clone(&database);
+        drop(databases);
+        info!(database = id, "database reopened");
+        Ok(database)
+    }
+
     /// Closes a database and deletes its files. The default database can't be dropped.
     pub async fn drop_database(&self, id: &str) -> Result<(), CoreError> {
         let database = {

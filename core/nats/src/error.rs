@@ -26,6 +26,15 @@ pub enum NatsError {
     /// The consumer cannot continue from its position without missing changes.
     #[error("{0}")]
     Gap(String),
+    /// The snapshot store cannot be reached, or holds something this node cannot use.
+    #[error("snapshot store: {0}")]
+    SnapshotStore(String),
+    /// There is no snapshot to restore from (or none that fits the log).
+    #[error("{0}")]
+    NoSnapshot(String),
+    /// The database refused the work (it is busy, refused, closed...).
+    #[error(transparent)]
+    Database(#[from] ha_core::CoreError),
 
     /// No `nats-server` program at any of the places we look.
     #[error("nats-server program not found ({searched}): {INSTALL_HINT}")]
@@ -106,6 +115,9 @@ impl NatsError {
             | NatsError::Log(_)
             | NatsError::Gap(_)
             | NatsError::DatabaseClosed => ErrorCode::Internal,
+            NatsError::SnapshotStore(_) => ErrorCode::Unavailable,
+            NatsError::NoSnapshot(_) => ErrorCode::NoSnapshot,
+            NatsError::Database(e) => e.code(),
         }
     }
 

@@ -2,13 +2,15 @@
 //! [`EmbeddedNats`] finds a `nats-server` (≥ 2.10) program, writes its configuration, runs it as
 //! a child with JetStream on, waits until it accepts connections, restarts it when it dies and
 //! stops it gracefully, and makes sure it never outlives the node, even when the node is
-//! SIGKILLed. The replication log (publisher, consumers), the KV leader lease and the
-//! object-store snapshots will live here too, on top of async-nats.
+//! SIGKILLed. [`log`] is the replication log (publisher, consumers); [`snapshot`] the
+//! object-store snapshots and restoring databases from them. The KV leader lease will live
+//! here too, on top of async-nats.
 
 mod error;
 
 pub mod embedded;
 pub mod log;
+pub mod snapshot;
 
 pub use embedded::{EmbeddedNats, EmbeddedNatsOptions};
 pub use error::NatsError;

@@ -50,6 +50,11 @@ pub enum ErrorCode {
     /// A transaction command that does not fit the session's state (no such savepoint, a
     /// transaction ended by the server after it stayed idle too long).
     TransactionState,
+    /// The database is not served right now (it must be restored from a snapshot first), or
+    /// a service it needs (the broker, the snapshot store) cannot be reached; retry later.
+    Unavailable,
+    /// No snapshot of that database exists.
+    NoSnapshot,
     /// A fault inside the server; details are in its log, not in the message.
     Internal,
 }
@@ -78,6 +83,8 @@ impl ErrorCode {
             ErrorCode::NotSupported => "not_supported",
             ErrorCode::TransactionAborted => "transaction_aborted",
             ErrorCode::TransactionState => "transaction_state",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::NoSnapshot => "no_snapshot",
             ErrorCode::Internal => "internal",
         }
     }

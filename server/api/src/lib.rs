@@ -55,6 +55,22 @@ pub struct Backup {
     /// An unlinked temporary file positioned at its start.
     pub file: File,
     pub len: u64,
+    /// For a snapshot: the log sequence it contains.
+    pub seq: Option<u64>,
+}
+
+/// The answer to "take a snapshot" (SPEC §8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotTaken {
+    pub database: String,
+    /// The log sequence the latest snapshot contains.
+    pub seq: u64,
+    pub size: u64,
+    /// Whether a new snapshot was stored; when not, `reason` says why (nothing changed).
+    pub stored: bool,
+    pub reason: Option<String>,
+    /// The node that took the latest snapshot.
+    pub node: String,
 }
 
 /// Whether the node can take traffic.
@@ -161,6 +177,12 @@ pub trait QueryService: Send + Sync + 'static {
 
     /// A consistent copy of a database (`None`: the default one).
     async fn backup(&self, database: Option<&str>) -> Result<Backup, ApiError>;
+
+    /// Takes a snapshot of a database into the snapshot store, unless nothing changed.
+    async fn take_snapshot(&self, database: Option<&str>) -> Result<SnapshotTaken, ApiError>;
+
+    /// The latest stored snapshot of a database, as a file to stream.
+    async fn latest_snapshot(&self, database: Option<&str>) -> Result<Backup, ApiError>;
 
     fn readiness(&self) -> Readiness;
 

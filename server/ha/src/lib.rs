@@ -8,5 +8,6 @@ pub mod logging;
 mod node;
 mod replication;
 mod service;
+mod snapshots;
 
 pub use node::{RunningNode, run, start};

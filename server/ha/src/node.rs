@@ -21,6 +21,7 @@ pub struct RunningNode {
     http_addr: SocketAddr,
     registry: Arc<Registry>,
     replication: Option<Replication>,
+    snapshot_timer: Option<JoinHandle<()>>,
     stop_http: Option<oneshot::Sender<()>>,
     http: JoinHandle<std::io::Result<()>>,
     pg_addr: Option<SocketAddr>,
@@ -51,6 +52,9 @@ impl RunningNode {
             let _ = pg.await;
         }
         let served = (&mut self.http).await;
+        if let Some(timer) = self.snapshot_timer.take() {
+            timer.abort();
+        }
         if let Some(replication) = self.replication.as_mut() {
             replication.stop_consumers().await;
         }
@@ -79,17 +83,35 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         None
     };
     options.database.replication = replication.as_ref().map(|r| r.options.clone());
+    let (specs, restored) = match &replication {
+        Some(replication) if config.from_latest_snapshot => {
+            replication.restore_before_open(specs).await
+        }
+        _ => (specs, Vec::new()),
+    };
     let registry = tokio::task::spawn_blocking(move || Registry::open(specs, options))
         .await
         .context("opening the databases")??;
+    drop(restored);
     let registry = Arc::new(registry);
+    let mut snapshot_timer = None;
     if let Some(replication) = replication.as_mut() {
         replication.start_consumers(&registry)?;
         let handle = replication.handle();
+        let weak = Arc::downgrade(&registry);
         registry.on_created(Box::new(move |database| {
             // Such a consumer ends when its database is dropped or the node stops.
-            handle.start_consumer(database);
+            if let Some(registry) = weak.upgrade() {
+                handle.start_consumer(&registry, database);
+            }
         }));
+        if !config.snapshot_interval.is_zero() {
+            snapshot_timer = Some(tokio::spawn(crate::snapshots::every(
+                config.snapshot_interval,
+                Arc::clone(&registry),
+                replication.handle(),
+            )));
+        }
     }
 
     let bind = SocketAddr::new(config.bind_address, config.port);
@@ -130,6 +152,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         http_addr,
         registry,
         replication,
+        snapshot_timer,
         stop_http: Some(stop_http),
         http,
         pg_addr,

@@ -8,12 +8,15 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use async_nats::jetstream;
-use ha_core::{Registry, ReplicationOptions};
-use ha_nats::log::{ConsumerStart, JetStreamLog, StreamSettings, ensure_stream, run_consumer};
+use ha_core::{DatabaseSpec, Registry, ReplicationOptions};
+use ha_nats::log::{
+    ConsumerStart, Healing, JetStreamLog, StreamSettings, ensure_stream, run_consumer,
+};
+use ha_nats::snapshot::{Restored, Snapshots};
 use ha_nats::{EmbeddedNats, EmbeddedNatsOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::{Config, ReplicationPolicy, RowIdentify};
 
@@ -27,20 +30,30 @@ pub(crate) struct ReplicationHandle {
     pub context: jetstream::Context,
     pub stream: String,
     pub node: String,
+    pub snapshots: Arc<Snapshots>,
     start: ConsumerStart,
     stop: watch::Receiver<bool>,
 }
 
 impl ReplicationHandle {
-    /// Starts the consumer of a database created while the node runs; it ends when the
-    /// database is dropped or the node stops.
-    pub(crate) fn start_consumer(&self, database: Arc<ha_core::Database>) -> JoinHandle<()> {
+    /// Starts the consumer of a database; it ends when the database is dropped or the node
+    /// stops. When the database cannot catch up from the log it is restored from the latest
+    /// snapshot in `registry`.
+    pub(crate) fn start_consumer(
+        &self,
+        registry: &Arc<Registry>,
+        database: Arc<ha_core::Database>,
+    ) -> JoinHandle<()> {
         tokio::spawn(run_consumer(
             self.context.clone(),
             self.stream.clone(),
             self.node.clone(),
             database,
             self.start.clone(),
+            Some(Healing {
+                snapshots: Arc::clone(&self.snapshots),
+                registry: Arc::clone(registry),
+            }),
             self.stop.clone(),
         ))
     }
@@ -56,6 +69,7 @@ pub(crate) struct Replication {
     context: jetstream::Context,
     stream: String,
     node: String,
+    snapshots: Arc<Snapshots>,
     start: ConsumerStart,
     stop: watch::Sender<bool>,
     consumers: Vec<JoinHandle<()>>,
@@ -104,6 +118,13 @@ impl Replication {
             client.clone(),
             config.replication_stream.clone(),
         ));
+        let snapshots = Arc::new(Snapshots::new(
+            context.clone(),
+            &config.replication_stream,
+            usize::from(config.replicas),
+            &config.name,
+            Arc::clone(&log) as Arc<dyn ha_core::ChangeLog>,
+        ));
         let options = ReplicationOptions {
             node: config.name.clone(),
             async_ack: config.async_replication,
@@ -147,6 +168,7 @@ impl Replication {
             context,
             stream: config.replication_stream.clone(),
             node: config.name.clone(),
+            snapshots,
             start,
             stop,
             consumers: Vec::new(),
@@ -160,17 +182,43 @@ impl Replication {
             context: self.context.clone(),
             stream: self.stream.clone(),
             node: self.node.clone(),
+            snapshots: Arc::clone(&self.snapshots),
             start: self.start.clone(),
             stop: self.stop.subscribe(),
         }
     }
 
+    /// `--from-latest-snapshot`: restores each database (not opened yet) from its latest
+    /// snapshot. A database whose snapshot cannot be had starts from its file, with the
+    /// reason in the log. The results hold the downloads memory databases load from: keep
+    /// them until the databases are open.
+    pub(crate) async fn restore_before_open(
+        &self,
+        specs: Vec<DatabaseSpec>,
+    ) -> (Vec<DatabaseSpec>, Vec<Restored>) {
+        let mut opened = Vec::with_capacity(specs.len());
+        let mut kept = Vec::new();
+        for spec in specs {
+            match self.snapshots.restore_before_open(spec.clone()).await {
+                Ok(restored) => {
+                    opened.push(restored.spec.clone());
+                    kept.push(restored);
+                }
+                Err(e) => {
+                    warn!(database = %spec.id, error = %e, "--from-latest-snapshot: not restored; starting from the local file");
+                    opened.push(spec);
+                }
+            }
+        }
+        (opened, kept)
+    }
+
     /// Starts one consumer per database of the registry.
-    pub(crate) fn start_consumers(&mut self, registry: &Registry) -> anyhow::Result<()> {
+    pub(crate) fn start_consumers(&mut self, registry: &Arc<Registry>) -> anyhow::Result<()> {
         let handle = self.handle();
         for id in registry.ids() {
             self.consumers
-                .push(handle.start_consumer(registry.get(Some(&id))?));
+                .push(handle.start_consumer(registry, registry.get(Some(&id))?));
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use ha_nats::log::admin;
 use ha_nats::log::consumer_name;
 use ha_server_api::{
     ApiError, Backup, ClientSession, QueryOutcome, QueryService, Readiness, ReplicationInfo,
-    Session, SessionOptions, TransactionStatus,
+    Session, SessionOptions, SnapshotTaken, TransactionStatus,
 };
 
 use crate::replication::ReplicationHandle;
@@ -89,6 +89,58 @@ impl QueryService for NodeService {
             database: db.id().to_string(),
             file,
             len,
+            seq: None,
+        })
+    }
+
+    async fn take_snapshot(&self, database: Option<&str>) -> Result<SnapshotTaken, ApiError> {
+        let db = self.registry.get(database).map_err(to_api)?;
+        let replication = self.snapshots_enabled()?;
+        let taken = replication
+            .snapshots
+            .take(&db)
+            .await
+            .map_err(snapshot_error)?;
+        Ok(SnapshotTaken {
+            database: db.id().to_string(),
+            seq: taken.info.seq,
+            size: taken.info.size,
+            stored: taken.stored,
+            reason: taken.reason,
+            node: taken.info.node,
+        })
+    }
+
+    async fn latest_snapshot(&self, database: Option<&str>) -> Result<Backup, ApiError> {
+        let db = self.registry.get(database).map_err(to_api)?;
+        let replication = self.snapshots_enabled()?;
+        let downloaded = replication
+            .snapshots
+            .store()
+            .download(db.id(), &std::env::temp_dir())
+            .await
+            .map_err(snapshot_error)?;
+        let Some((info, temp)) = downloaded else {
+            return Err(ApiError::new(
+                ErrorCode::NoSnapshot,
+                format!(
+                    "no snapshot of {} has been taken (POST /databases/{}/snapshot takes one)",
+                    db.id(),
+                    db.id()
+                ),
+            ));
+        };
+        // Streamed from the open file; its name is removed at once.
+        let file = temp.reopen().map_err(|e| {
+            tracing::error!(error = %e, "reopening a downloaded snapshot");
+            ApiError::new(ErrorCode::Internal, "internal error; see the node's log")
+        })?;
+        drop(temp);
+        Ok(Backup {
+            database: db.id().to_string(),
+            file,
+            len: info.size,
+            seq: Some(info.seq),
         })
     }
 
@@ -192,6 +244,30 @@ impl QueryService for NodeService {
             Ok(true) => Ok(()),
             Ok(false) => Err(not_found()),
             Err(e) => Err(internal(e)),
+        }
+    }
+}
+
+impl NodeService {
+    fn snapshots_enabled(&self) -> Result<&ReplicationHandle, ApiError> {
+        self.replication.as_ref().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Conflict,
+                "snapshots are stored in the broker: this node runs without replication",
+            )
+        })
+    }
+}
+
+/// A snapshot failure as clients see it: the store's outage and a missing snapshot say so;
+/// internal faults are logged.
+fn snapshot_error(error: ha_nats::NatsError) -> ApiError {
+    match error {
+        ha_nats::NatsError::Database(e) => to_api(e),
+        e if e.code() == ErrorCode::Internal => internal(e),
+        e => {
+            tracing::warn!(error = %e, "snapshot request failed");
+            ApiError::new(e.code(), e.to_string())
         }
     }
 }

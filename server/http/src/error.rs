@@ -14,17 +14,19 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | ErrorCode::SqlUnknownObject
         | ErrorCode::SqlError => StatusCode::BAD_REQUEST,
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-        ErrorCode::UnknownDatabase | ErrorCode::UnknownReplication | ErrorCode::NotFound => {
-            StatusCode::NOT_FOUND
-        }
+        ErrorCode::UnknownDatabase
+        | ErrorCode::UnknownReplication
+        | ErrorCode::NotFound
+        | ErrorCode::NoSnapshot => StatusCode::NOT_FOUND,
         ErrorCode::DatabaseExists | ErrorCode::Conflict | ErrorCode::ReadOnly => {
             StatusCode::CONFLICT
         }
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::Busy | ErrorCode::Cancelled | ErrorCode::ReplicationPending => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        ErrorCode::Busy
+        | ErrorCode::Cancelled
+        | ErrorCode::ReplicationPending
+        | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::NotSupported => StatusCode::NOT_IMPLEMENTED,
         ErrorCode::TransactionAborted | ErrorCode::TransactionState => StatusCode::CONFLICT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -112,6 +112,9 @@ pub(crate) fn sqlstate(code: ErrorCode, message: &str) -> &'static str {
         ErrorCode::ReadOnly => "25006",
         ErrorCode::NotSupported => "0A000",
         ErrorCode::TransactionAborted => "25P02",
+        // cannot_connect_now: the database is being restored, or must be first.
+        ErrorCode::Unavailable => "57P03",
+        ErrorCode::NoSnapshot => "58P01",
         ErrorCode::TransactionState => {
             if message.contains("savepoint") {
                 "3B001"

@@ -9,6 +9,7 @@ mod pg;
 mod quick_start;
 mod replicate;
 mod schemas;
+mod snapshots;
 
 use std::time::{Duration, Instant};
 

@@ -2,6 +2,7 @@
 //! a change set with the same origin and id and its place (`chunk`); appliers put them back
 //! together and apply them as one transaction (`order.rs`).
 
+use bytes::Bytes;
 use ha_types::{ChangeSet, Chunk};
 
 /// Room left in a message for its headers and subject.
@@ -63,6 +64,43 @@ pub(crate) fn split_into_messages(
             .map_err(|e| e.to_string())
         })
         .collect()
+}
+
+/// Message ids of a change set's messages: `<origin>.<id>`, with `.<part>` when split.
+pub(crate) fn message_ids(msg_id: &str, count: usize) -> Vec<String> {
+    if count == 1 {
+        return vec![msg_id.to_string()];
+    }
+    (0..count).map(|part| format!("{msg_id}.{part}")).collect()
+}
+
+/// A split change set is kept in one outbox row as a JSON array of its parts.
+pub(crate) fn join_parts(parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut joined = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 1);
+    joined.push(b'[');
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            joined.push(b',');
+        }
+        joined.extend_from_slice(part);
+    }
+    joined.push(b']');
+    joined
+}
+
+/// The messages of an outbox row (see [`join_parts`]).
+pub(crate) fn stored_messages(msg_id: &str, payload: Vec<u8>) -> Vec<(String, Bytes)> {
+    if payload.first() == Some(&b'[')
+        && let Ok(parts) = serde_json::from_slice::<Vec<serde_json::Value>>(&payload)
+    {
+        let ids = message_ids(msg_id, parts.len());
+        return ids
+            .into_iter()
+            .zip(parts)
+            .map(|(id, part)| (id, Bytes::from(part.to_string())))
+            .collect();
+    }
+    vec![(msg_id.to_string(), Bytes::from(payload))]
 }
 
 #[cfg(test)]

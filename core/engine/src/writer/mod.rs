@@ -67,6 +67,8 @@ pub(crate) enum Message {
     Job(WriteJob),
     Apply(ApplyJob),
     Interactive(interactive::InteractiveJob),
+    /// Writes the positions kept in memory (before a snapshot copies the file).
+    RecordPositions(oneshot::Sender<()>),
     Stop,
 }
 
@@ -142,6 +144,14 @@ impl Writer {
         Ok(answer)
     }
 
+    /// Writes the log positions the writer keeps in memory (own change sets consumed back), so
+    /// that a copy made next holds the exact position.
+    pub(crate) fn record_positions(&self) -> Result<oneshot::Receiver<()>, CoreError> {
+        let (done, answer) = oneshot::channel();
+        self.send(Message::RecordPositions(done))?;
+        Ok(answer)
+    }
+
     fn send(&self, message: Message) -> Result<(), CoreError> {
         self.sender
             .send(message)
@@ -210,6 +220,18 @@ fn run_loop(
                     )));
                 }
             },
+            Message::RecordPositions(done) => {
+                if let Some(state) = replication.as_mut() {
+                    state.clear_consumed_outbox(conn, true);
+                    if conn.control("BEGIN IMMEDIATE").is_ok() {
+                        state.record_positions(conn);
+                        if conn.control("COMMIT").is_err() {
+                            let _ = conn.conn.execute_batch("ROLLBACK");
+                        }
+                    }
+                }
+                let _ = done.send(());
+            }
             Message::Stop => break,
         }
     }

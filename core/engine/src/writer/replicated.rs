@@ -20,7 +20,8 @@ use crate::open::Conn;
 use crate::readers::ReaderPool;
 use crate::replication::{
     Identity, OriginOrder, Outbox, OutboxReader, Outgoing, PendingRows, Published, Publisher,
-    QUEUE_BUDGET, ReplicationOptions, apply_change_set, build_change_set, split_into_messages,
+    QUEUE_BUDGET, ReplicationOptions, apply_change_set, build_change_set, join_parts, message_ids,
+    split_into_messages, stored_messages,
 };
 
 /// A job's change set, written to the outbox, waiting for the group's COMMIT.
@@ -574,41 +575,4 @@ fn outbox_reader(readers: Arc<ReaderPool>) -> OutboxReader {
         let (msg_id, payload) = row.map_err(|e| e.to_string())?;
         Ok(stored_messages(&msg_id, payload))
     })
-}
-
-/// Message ids of a change set's messages: `<origin>.<id>`, with `.<part>` when split.
-fn message_ids(msg_id: &str, count: usize) -> Vec<String> {
-    if count == 1 {
-        return vec![msg_id.to_string()];
-    }
-    (0..count).map(|part| format!("{msg_id}.{part}")).collect()
-}
-
-/// A split change set is kept in one outbox row as a JSON array of its parts.
-fn join_parts(parts: &[Vec<u8>]) -> Vec<u8> {
-    let mut joined = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 1);
-    joined.push(b'[');
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            joined.push(b',');
-        }
-        joined.extend_from_slice(part);
-    }
-    joined.push(b']');
-    joined
-}
-
-/// The messages of an outbox row (see [`join_parts`]).
-fn stored_messages(msg_id: &str, payload: Vec<u8>) -> Vec<(String, Bytes)> {
-    if payload.first() == Some(&b'[')
-        && let Ok(parts) = serde_json::from_slice::<Vec<serde_json::Value>>(&payload)
-    {
-        let ids = message_ids(msg_id, parts.len());
-        return ids
-            .into_iter()
-            .zip(parts)
-            .map(|(id, part)| (id, Bytes::from(part.to_string())))
-            .collect();
-    }
-    vec![(msg_id.to_string(), Bytes::from(payload))]
 }

@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull};
 use futures::{FutureExt, StreamExt};
-use ha_core::{ApplyStatus, CoreError, Database, LogEntry};
+use ha_core::{ApplyStatus, CoreError, Database, LogEntry, Registry};
 use ha_types::{CHANGE_SET_VERSION, ChangeSet};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
 use super::subject_for;
 use crate::NatsError;
+use crate::snapshot::Snapshots;
 
 /// How long a consumer waits for messages before checking that none were lost.
 const IDLE_CHECK: Duration = Duration::from_secs(2);
@@ -38,14 +39,23 @@ pub enum ConsumerStart {
     Time(String),
 }
 
+/// What a consumer does when its database cannot catch up from the log (SPEC §8): restore it
+/// from the latest snapshot, or else refuse to serve it until one appears.
+#[derive(Clone)]
+pub struct Healing {
+    pub snapshots: Arc<Snapshots>,
+    pub registry: Arc<Registry>,
+}
+
 /// Applies the stream to `database` until `stop` turns true. Errors are logged and retried with
 /// backoff; the loop never gives up while the node runs.
 pub async fn run_consumer(
     context: jetstream::Context,
     stream_name: String,
     node: String,
-    database: Arc<Database>,
+    mut database: Arc<Database>,
     start: ConsumerStart,
+    healing: Option<Healing>,
     mut stop: watch::Receiver<bool>,
 ) {
     let name = consumer_name(&node, database.id());
@@ -60,13 +70,39 @@ pub async fn run_consumer(
             info!(consumer = %name, "database closed; consumer stopped");
             break;
         }
+        let result = match (result, &healing) {
+            (Err(NatsError::Gap(reason)), Some(healing)) => {
+                let healed = tokio::select! {
+                    healed = healing.snapshots.heal(&healing.registry, &database, &reason) => healed,
+                    _ = stop.changed() => break,
+                };
+                match healed {
+                    Ok(restored) => {
+                        database = restored;
+                        backoff = Duration::from_millis(100);
+                        continue;
+                    }
+                    Err(e) => {
+                        // A failed restore reopens the old file: follow whichever is current.
+                        match healing.registry.get(Some(database.id())) {
+                            Ok(current) => database = current,
+                            Err(_) => break,
+                        }
+                        Err(NatsError::Gap(e.to_string()))
+                    }
+                }
+            }
+            (result, _) => result,
+        };
         if let Err(NatsError::Gap(reason)) = &result {
-            // Visible in /replications and /readyz: never a silent skip.
+            // Visible in /replications and /readyz, and served no more: never a silent skip,
+            // never a stale database served as if it were current.
             let applied_seq = database.apply_status().applied_seq;
             database.set_apply_status(ApplyStatus {
                 applied_seq,
                 failing: Some((applied_seq + 1, reason.clone())),
             });
+            database.refuse(Some(reason.clone()));
         }
         if let Err(e) = result {
             warn!(consumer = %name, error = %e, "replication consumer failed; restarting");
@@ -104,13 +140,12 @@ async fn consume(
     let mut stream = context.get_stream(stream_name).await.map_err(|e| log(&e))?;
     let applied = database.applied_seq(name).await.map_err(|e| log(&e))?;
     let kept = stream.info().await.map_err(|e| log(&e))?.state.clone();
-    if let Some(refusal) = refuse_gap(applied, kept.first_sequence, kept.last_sequence) {
-        return Err(NatsError::Gap(refusal));
+    let from_start = applied == 0 && *start == ConsumerStart::All;
+    if let Some(reason) = refuse_gap(applied, kept.first_sequence, kept.last_sequence, from_start) {
+        return Err(NatsError::Gap(reason));
     }
-    if applied == 0 && kept.first_sequence > 1 && *start == ConsumerStart::All {
-        warn!(consumer = %name, first = kept.first_sequence,
-            "the log no longer holds its first messages: changes older than its first kept one are not replayed here");
-    }
+    // It can catch up from the log: served again if it was refused.
+    database.refuse(None);
     let deliver_policy = if applied > 0 {
         DeliverPolicy::ByStartSequence {
             start_sequence: applied + 1,
@@ -247,20 +282,26 @@ async fn apply_with_retry(
 }
 
 /// Why a consumer must not start at `applied + 1` in a log that keeps `first..=last`: messages
-/// it has not applied aged out (SPEC §8: it needs a snapshot), or the log is behind what the
-/// database applied (the stream was recreated).
-fn refuse_gap(applied: u64, first: u64, last: u64) -> Option<String> {
+/// it has not applied aged out (SPEC §8: it needs a snapshot), it is new and reads from the
+/// log's start (`from_start`) but the log no longer starts at its beginning, or the log is
+/// behind what the database applied (the stream was recreated).
+fn refuse_gap(applied: u64, first: u64, last: u64, from_start: bool) -> Option<String> {
     if applied > 0 && applied + 1 < first {
         return Some(format!(
             "the log no longer holds the changes after sequence {applied} (it starts at {first}): \
-             this database cannot catch up from the log; restore it from a snapshot or a copy of \
-             another node's database"
+             this database cannot catch up from the log"
+        ));
+    }
+    if from_start && first > 1 {
+        return Some(format!(
+            "this database has applied nothing yet and the log no longer starts at its \
+             beginning (its first kept entry is {first}): it cannot be built from the log alone"
         ));
     }
     if applied > last {
         return Some(format!(
             "this database applied the log up to sequence {applied}, but the log ends at {last}: \
-             the stream was recreated or replaced; start this node from a fresh copy"
+             the stream was recreated or replaced"
         ));
     }
     None
@@ -305,14 +346,26 @@ mod gap_tests {
 
     #[test]
     fn a_position_outside_the_kept_log_is_refused() {
-        assert!(refuse_gap(0, 1, 0).is_none(), "empty log, new consumer");
-        assert!(refuse_gap(10, 11, 20).is_none(), "next one kept");
-        assert!(refuse_gap(10, 5, 10).is_none(), "caught up");
         assert!(
-            refuse_gap(0, 50, 60).is_none(),
-            "a new consumer is warned, not refused"
+            refuse_gap(0, 1, 0, true).is_none(),
+            "empty log, new consumer"
         );
-        assert!(refuse_gap(10, 12, 20).unwrap().contains("no longer holds"));
-        assert!(refuse_gap(30, 1, 20).unwrap().contains("recreated"));
+        assert!(refuse_gap(10, 11, 20, false).is_none(), "next one kept");
+        assert!(refuse_gap(10, 5, 10, false).is_none(), "caught up");
+        assert!(
+            refuse_gap(0, 50, 60, false).is_none(),
+            "a new consumer that does not read from the start needs no beginning"
+        );
+        assert!(
+            refuse_gap(0, 50, 60, true)
+                .unwrap()
+                .contains("applied nothing")
+        );
+        assert!(
+            refuse_gap(10, 12, 20, false)
+                .unwrap()
+                .contains("no longer holds")
+        );
+        assert!(refuse_gap(30, 1, 20, false).unwrap().contains("recreated"));
     }
 }

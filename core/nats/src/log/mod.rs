@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 
-pub use consumer::{ConsumerStart, consumer_name, run_consumer};
+pub use consumer::{ConsumerStart, Healing, consumer_name, run_consumer};
 pub use publish::JetStreamLog;
 
 use crate::NatsError;

@@ -39,8 +39,6 @@ impl Unbuilt {
 /// Every flag this build refuses. Delete a line when its feature lands (and its
 /// "not supported yet" row in docs/configuration.md).
 pub const NOT_SUPPORTED_YET: &[Unbuilt] = &[
-    Unbuilt::always("from-latest-snapshot"),
-    Unbuilt::unless_off("snapshot-interval", "0s", |c| c.snapshot_interval.is_zero()),
     Unbuilt::always("leader-addr"),
     Unbuilt::always("leader-static"),
     Unbuilt::always("grpc-insecure"),
@@ -110,6 +108,20 @@ impl Config {
             (Some(_), None) => return invalid("pg-cert", "needs --pg-key too"),
             (None, Some(_)) => return invalid("pg-key", "needs --pg-cert too"),
             _ => {}
+        }
+        let replicates =
+            self.replication_url.is_some() || self.nats_port != 0 || self.nats_config.is_some();
+        if !replicates && !self.snapshot_interval.is_zero() {
+            return invalid(
+                "snapshot-interval",
+                "snapshots are stored in the broker: it needs replication (an embedded broker or --replication-url)",
+            );
+        }
+        if !replicates && self.from_latest_snapshot {
+            return invalid(
+                "from-latest-snapshot",
+                "snapshots are stored in the broker: it needs replication (an embedded broker or --replication-url)",
+            );
         }
         if self.leader_addr.is_some() && self.leader_static.is_some() {
             return invalid("leader-static", "cannot be combined with --leader-addr");

@@ -22,6 +22,12 @@ pub(crate) async fn named_database(
 
 async fn download(state: AppState, database: Option<String>) -> Result<Response, HttpError> {
     let backup = state.service.backup(database.as_deref()).await?;
+    Ok(file_response(backup))
+}
+
+/// A SQLite file as an attachment named after its database; a snapshot's log sequence in
+/// `X-Ha-Seq`.
+pub(crate) fn file_response(backup: ha_server_api::Backup) -> Response {
     let filename: String = backup
         .database
         .chars()
@@ -34,7 +40,7 @@ async fn download(state: AppState, database: Option<String>) -> Result<Response,
         })
         .collect();
     let stream = ReaderStream::new(tokio::fs::File::from_std(backup.file));
-    Ok((
+    let mut response = (
         [
             (header::CONTENT_TYPE, "application/vnd.sqlite3".to_string()),
             (header::CONTENT_LENGTH, backup.len.to_string()),
@@ -45,5 +51,11 @@ async fn download(state: AppState, database: Option<String>) -> Result<Response,
         ],
         Body::from_stream(stream),
     )
-        .into_response())
+        .into_response();
+    if let Some(seq) = backup.seq
+        && let Ok(value) = header::HeaderValue::from_str(&seq.to_string())
+    {
+        response.headers_mut().insert("x-ha-seq", value);
+    }
+    response
 }

@@ -6,6 +6,7 @@ mod download;
 mod probes;
 mod query;
 mod replications;
+mod snapshot;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -48,6 +49,18 @@ fn table() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
             "/databases/{id}/download",
             Method::GET,
             get(download::named_database),
+        ),
+        ("/snapshot", Method::POST, post(snapshot::take_default)),
+        ("/snapshot", Method::GET, get(snapshot::latest_default)),
+        (
+            "/databases/{id}/snapshot",
+            Method::POST,
+            post(snapshot::take_named),
+        ),
+        (
+            "/databases/{id}/snapshot",
+            Method::GET,
+            get(snapshot::latest_named),
         ),
         (
             "/replications",

@@ -146,13 +146,26 @@ fn off_values_of_unbuilt_features_are_allowed() {
     );
     assert!(c.is_explicit("nats-port") && c.is_explicit("snapshot-interval"));
     assert!(c.validate().is_ok());
-    let e = ok(&["--snapshot-interval", "1m", "--mysql-port", "3306"], &[])
+    let e = ok(&["--mysql-port", "3306", "--interceptor", "x"], &[])
         .validate()
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "not supported yet: --snapshot-interval, --mysql-port"
+        "not supported yet: --mysql-port, --interceptor"
     );
+}
+
+#[test]
+fn snapshots_need_replication() {
+    assert!(ok(&["--snapshot-interval", "1m"], &[]).validate().is_ok());
+    let e = ok(&["--nats-port", "0", "--snapshot-interval", "1m"], &[])
+        .validate()
+        .unwrap_err();
+    assert!(e.to_string().contains("--snapshot-interval"), "{e}");
+    let e = ok(&["--nats-port", "0", "--from-latest-snapshot"], &[])
+        .validate()
+        .unwrap_err();
+    assert!(e.to_string().contains("needs replication"), "{e}");
 }
 
 #[test]

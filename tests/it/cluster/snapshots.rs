@@ -1,0 +1,348 @@
+//! Snapshots (SPEC §8, issue 8) with real nodes and a real broker: taking and downloading one,
+//! starting a node from the latest one, a node whose log aged out healing itself (or refusing
+//! to serve until a snapshot exists), and the snapshot store being down.
+
+use std::time::Duration;
+
+use ha_test_harness::{NatsServer, NodeBuilder, TestNode, free_port};
+use serde_json::{Value, json};
+
+use super::{converged, get_json, send};
+use crate::support::{BIN, eventually};
+
+async fn post_snapshot(node: &TestNode, path: &str) -> (u16, Value) {
+    let response = send(node, reqwest::Method::POST, path).await;
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn insert(node: &TestNode, from: i64, to: i64) {
+    let rows: Vec<Value> = (from..=to)
+        .map(|i| json!({"sql": "INSERT INTO t VALUES (?, ?)", "params": [i, format!("row {i}")]}))
+        .collect();
+    node.post("/query", &Value::Array(rows)).await.unwrap();
+}
+
+async fn count_is(node: &TestNode, rows: i64) -> Result<(), String> {
+    let (status, body) =
+        crate::support::query(node, "/query", "SELECT count(*) FROM t", json!([])).await;
+    match (status, &body["rows"]) {
+        (200, found) if *found == json!([[rows]]) => Ok(()),
+        _ => Err(format!("{status} {body}")),
+    }
+}
+
+fn log_has(node: &TestNode, text: &str) -> bool {
+    node.logs().iter().any(|line| line.contains(text))
+}
+
+/// The seed's flow: node1 writes and snapshots; node2 starts with `--from-latest-snapshot`,
+/// has the data, consumes the log from the snapshot's sequence on (none applied twice), and
+/// keeps replicating.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_starts_from_the_latest_snapshot_and_keeps_replicating() {
+    let port = free_port().unwrap();
+    let node1 = NodeBuilder::new(BIN)
+        .args(["-n", "node1"])
+        .embedded_nats(port)
+        .start()
+        .await
+        .unwrap();
+    let (status, body) = get_json(&node1, "/snapshot").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("no_snapshot")),
+        "{body}"
+    );
+    node1
+        .post(
+            "/query",
+            &json!({"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"}),
+        )
+        .await
+        .unwrap();
+    insert(&node1, 1, 50).await;
+
+    let (status, taken) = post_snapshot(&node1, "/snapshot").await;
+    assert_eq!(status, 201, "{taken}");
+    assert_eq!(taken["stored"], true);
+    let seq = taken["seq"].as_u64().unwrap();
+    assert!(
+        seq >= 2,
+        "the snapshot contains the log up to the writes: {taken}"
+    );
+    let (status, again) = post_snapshot(&node1, "/databases/ha.db/snapshot").await;
+    assert_eq!((status, &again["stored"]), (200, &json!(false)), "{again}");
+    assert_eq!(again["seq"], taken["seq"]);
+
+    let response = send(&node1, reqwest::Method::GET, "/snapshot").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["x-ha-seq"].to_str().unwrap(),
+        seq.to_string()
+    );
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("ha.db")
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(bytes.len() as u64, taken["size"].as_u64().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("snapshot.db");
+    std::fs::write(&file, &bytes).unwrap();
+    {
+        let db = rusqlite::Connection::open(&file).unwrap();
+        let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(count("SELECT count(*) FROM t"), 50);
+        assert_eq!(count("SELECT count(*) FROM _ha_outbox"), 0);
+        assert_eq!(count("SELECT count(*) FROM _ha_identity"), 0);
+    }
+
+    insert(&node1, 51, 60).await;
+    let node2 = NodeBuilder::new(BIN)
+        .args(["-n", "node2", "--nats-port", "0", "--from-latest-snapshot"])
+        .replication_url(format!("nats://127.0.0.1:{port}"))
+        .start()
+        .await
+        .unwrap();
+    assert!(log_has(&node2, "restored from the latest snapshot"));
+    let from = format!("\"from\":{}", seq + 1);
+    eventually(Duration::from_secs(10), || async {
+        match node2
+            .logs()
+            .iter()
+            .find(|l| l.contains("replication consumer started"))
+        {
+            Some(line) if line.contains(&from) => Ok(()),
+            Some(line) => Err(format!(
+                "node2 consumes from the snapshot's sequence + 1 ({from}): {line}"
+            )),
+            None => Err("node2's consumer has not started".into()),
+        }
+    })
+    .await;
+    insert(&node1, 61, 70).await;
+    node2
+        .post(
+            "/query",
+            &json!({"sql": "INSERT INTO t VALUES (100, 'on node2')"}),
+        )
+        .await
+        .unwrap();
+    let nodes = [node1, node2];
+    let rows = converged(&nodes, "SELECT count(*), sum(id) FROM t").await;
+    assert_eq!(rows, json!([[71, (1..=70).sum::<i64>() + 100]]));
+}
+
+/// `--from-latest-snapshot` with no snapshot taken: the node starts normally and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_snapshot_the_node_starts_from_the_log() {
+    let port = free_port().unwrap();
+    let node1 = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m"])
+        .embedded_nats(port)
+        .start()
+        .await
+        .unwrap();
+    node1
+        .post(
+            "/query",
+            &json!([{"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"},
+                    {"sql": "INSERT INTO t VALUES (1, 'a')"}]),
+        )
+        .await
+        .unwrap();
+    let node2 = NodeBuilder::new(BIN)
+        .args([
+            "-n",
+            "node2",
+            "-m",
+            "--nats-port",
+            "0",
+            "--from-latest-snapshot",
+        ])
+        .replication_url(format!("nats://127.0.0.1:{port}"))
+        .start()
+        .await
+        .unwrap();
+    assert!(log_has(&node2, "no snapshot of this database yet"));
+    let nodes = [node1, node2];
+    assert_eq!(
+        converged(&nodes, "SELECT * FROM t").await,
+        json!([[1, "a"]])
+    );
+}
+
+/// The stream's first kept sequence, read from the broker.
+async fn first_kept(url: &str) -> u64 {
+    let client = async_nats::connect(url).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let mut stream = js.get_stream("ha_replication").await.unwrap();
+    stream.info().await.unwrap().state.first_sequence
+}
+
+/// `--replication-max-age` short; node2 offline past it. On its return it cannot catch up from
+/// the log: with no snapshot it refuses to serve the database (clearly, in `/readyz`,
+/// `/replications` and answers), and once a snapshot is taken it restores from it by itself and
+/// converges. A new node joining the aged log (memory database) bootstraps from the snapshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_log_aged_out_restores_from_the_snapshot_or_refuses() {
+    let broker = NatsServer::start(None).await.unwrap();
+    let start = |name: &'static str, dir: Option<&std::path::Path>, memory: bool| {
+        let mut builder = NodeBuilder::new(BIN)
+            .args(["-n", name, "--replication-max-age", "2s"])
+            .replication_url(broker.url());
+        if memory {
+            builder = builder.arg("-m");
+        }
+        if let Some(dir) = dir {
+            builder = builder.dir(dir);
+        }
+        builder.start()
+    };
+    let node1 = start("node1", None, false).await.unwrap();
+    let node2_dir = tempfile::tempdir().unwrap();
+    let node2 = start("node2", Some(node2_dir.path()), false).await.unwrap();
+    node1
+        .post(
+            "/query",
+            &json!({"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"}),
+        )
+        .await
+        .unwrap();
+    insert(&node1, 1, 10).await;
+    let nodes = [node1, node2];
+    converged(&nodes, "SELECT count(*) FROM t").await;
+    let [node1, node2] = nodes;
+    let (_, replications) = get_json(&node2, "/replications").await;
+    let applied = replications["replications"]
+        .as_array()
+        .and_then(|r| r.iter().find(|c| c["name"] == "node2_ha_db"))
+        .map(|c| c["applied_seq"].as_u64().unwrap())
+        .unwrap();
+    node2.stop().await.unwrap();
+
+    // Writes node2 misses, then the log forgets them.
+    insert(&node1, 11, 20).await;
+    let url = broker.url();
+    eventually(Duration::from_secs(30), || async {
+        let first = first_kept(&url).await;
+        if first > applied + 1 {
+            Ok(())
+        } else {
+            Err(format!(
+                "the log still starts at {first} (node2 applied {applied})"
+            ))
+        }
+    })
+    .await;
+
+    let node2 = start("node2", Some(node2_dir.path()), false).await.unwrap();
+    let refused = eventually(Duration::from_secs(30), || async {
+        let (status, body) = get_json(&node2, "/readyz").await;
+        match status {
+            503 if body.to_string().contains("cannot catch up") => Ok(body),
+            _ => Err(format!("/readyz: {status} {body}")),
+        }
+    })
+    .await;
+    assert!(refused.to_string().contains("no snapshot"), "{refused}");
+    let count = "SELECT count(*) FROM t";
+    let (status, body) = crate::support::query(&node2, "/query", count, json!([])).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("unavailable")),
+        "{body}"
+    );
+    assert!(
+        body["error"].as_str().unwrap().contains("not served"),
+        "{body}"
+    );
+    let (_, replications) = get_json(&node2, "/replications").await;
+    assert!(
+        replications.to_string().contains("no snapshot"),
+        "{replications}"
+    );
+
+    // A snapshot appears: node2 heals by itself. (No write until then: a snapshot is usable
+    // as long as the log keeps what came after it.)
+    let (status, taken) = post_snapshot(&node1, "/snapshot").await;
+    assert_eq!(status, 201, "{taken}");
+    eventually(Duration::from_secs(30), || count_is(&node2, 20)).await;
+    // A new node (memory database) joining the aged log bootstraps from the snapshot.
+    let node3 = start("node3", None, true).await.unwrap();
+    eventually(Duration::from_secs(30), || count_is(&node3, 20)).await;
+
+    insert(&node1, 21, 25).await;
+    node2
+        .post(
+            "/query",
+            &json!({"sql": "INSERT INTO t VALUES (26, 'on node2')"}),
+        )
+        .await
+        .unwrap();
+    let nodes = [node1, node2, node3];
+    let rows = converged(&nodes, "SELECT count(*), sum(id) FROM t").await;
+    assert_eq!(rows, json!([[26, (1..=26).sum::<i64>()]]));
+    for node in &nodes[1..] {
+        assert!(log_has(node, "restored from the latest snapshot"));
+        let (status, _) = get_json(node, "/readyz").await;
+        assert_eq!(status, 200);
+    }
+}
+
+/// The snapshot store down (the broker killed): taking or downloading a snapshot is a clear
+/// 503 JSON error, the node keeps serving reads, and works again once the broker is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_store_outage_is_a_clear_error_and_the_node_keeps_serving() {
+    let mut broker = NatsServer::start(None).await.unwrap();
+    let node = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "--replication-timeout", "2s"])
+        .replication_url(broker.url())
+        .start()
+        .await
+        .unwrap();
+    node.post(
+        "/query",
+        &json!([{"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"},
+                {"sql": "INSERT INTO t VALUES (1, 'a')"}]),
+    )
+    .await
+    .unwrap();
+    let (status, taken) = post_snapshot(&node, "/snapshot").await;
+    assert_eq!(status, 201, "{taken}");
+
+    broker.kill().await.unwrap();
+    let (status, body) = post_snapshot(&node, "/snapshot").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("unavailable")),
+        "{body}"
+    );
+    assert!(
+        body["error"].as_str().unwrap().contains("snapshot"),
+        "{body}"
+    );
+    let (status, body) = get_json(&node, "/snapshot").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("unavailable")),
+        "{body}"
+    );
+    let (status, body) = crate::support::query(&node, "/query", "SELECT v FROM t", json!([])).await;
+    assert_eq!((status, &body["rows"]), (200, &json!([["a"]])), "{body}");
+
+    broker.restart().await.unwrap();
+    node.post("/query", &json!({"sql": "INSERT INTO t VALUES (2, 'b')"}))
+        .await
+        .unwrap();
+    let taken = eventually(Duration::from_secs(30), || async {
+        match post_snapshot(&node, "/snapshot").await {
+            (201, body) => Ok(body),
+            (status, body) => Err(format!("{status} {body}")),
+        }
+    })
+    .await;
+    assert_eq!(taken["stored"], true, "{taken}");
+}
