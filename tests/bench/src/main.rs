@@ -8,6 +8,7 @@ mod http_load;
 mod pg_load;
 mod raw_sqlite;
 mod replication;
+mod snapshot;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -33,12 +34,19 @@ struct Args {
     /// Client counts of the PostgreSQL wire cases
     #[arg(long, value_delimiter = ',', default_values_t = [1, 8])]
     pg_clients: Vec<usize>,
-    /// Which figures: http (HTTP vs raw SQLite), replication, pg (PostgreSQL wire vs HTTP), or all
+    /// Which figures: http (HTTP vs raw SQLite), replication, pg (PostgreSQL wire vs HTTP),
+    /// snapshot (writers while a snapshot and a download run), or all
     #[arg(long, default_value = "all")]
     suite: String,
     /// Rows of the bulk catch-up
     #[arg(long, default_value_t = 100_000)]
     catch_up_rows: i64,
+    /// Size of the database snapshotted while writers run, in MiB
+    #[arg(long, default_value_t = 200)]
+    snapshot_mb: u64,
+    /// Writers during the snapshot case
+    #[arg(long, default_value_t = 4)]
+    snapshot_clients: usize,
 }
 
 /// The figures of one case.
@@ -132,6 +140,47 @@ fn main() -> anyhow::Result<()> {
             catch_up.ops,
             catch_up.elapsed.as_secs_f64(),
             catch_up.per_second()
+        );
+    }
+    if args.suite == "all" || args.suite == "snapshot" {
+        let figures = runtime.block_on(snapshot::writers_during_snapshot(
+            &ha_bin,
+            args.snapshot_mb,
+            args.snapshot_clients,
+            duration,
+        ))?;
+        println!();
+        println!(
+            "writers ({} clients, single-row insert tx) on a {:.0} MiB database",
+            args.snapshot_clients,
+            figures.database_bytes as f64 / f64::from(1 << 20)
+        );
+        println!(
+            "{:<34} {:>10} {:>10} {:>10} {:>12} {:>10}",
+            "window", "writes/s", "p50 µs", "p99 µs", "p99 vs alone", "transfer s"
+        );
+        let base_p99 = figures.before.writes.percentile_us(0.99).max(1);
+        for (name, window) in [
+            ("alone (baseline)", &figures.before),
+            ("during POST /snapshot", &figures.snapshot),
+            ("during GET /download", &figures.download),
+        ] {
+            println!(
+                "{:<34} {:>10.0} {:>10} {:>10} {:>11.2}x {:>10.2}",
+                name,
+                window.writes.per_second(),
+                window.writes.percentile_us(0.5),
+                window.writes.percentile_us(0.99),
+                window.writes.percentile_us(0.99) as f64 / base_p99 as f64,
+                window.transfer.as_secs_f64()
+            );
+        }
+        println!(
+            "snapshot: {:.0} MiB stored in {:.2} s; download: {:.0} MiB in {:.2} s",
+            figures.snapshot.bytes as f64 / f64::from(1 << 20),
+            figures.snapshot.transfer.as_secs_f64(),
+            figures.download.bytes as f64 / f64::from(1 << 20),
+            figures.download.transfer.as_secs_f64()
         );
     }
     if args.suite == "all" || args.suite == "pg" {

@@ -152,10 +152,11 @@ async fn a_memory_node_restarted_gets_its_own_earlier_writes_back() {
 }
 
 /// A new node reading from the start of a log whose first messages aged out does not start
-/// silently in the middle of another node's history: the change sets it cannot place are held
-/// and shown (`held` in `/replications`), not applied as if nothing were missing.
+/// silently in the middle of another node's history (SPEC §8): with no snapshot it refuses to
+/// serve the database, with the reason in `/readyz`; once a snapshot is taken it restores from
+/// it by itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_node_on_an_aged_out_log_shows_what_it_cannot_apply() {
+async fn a_new_node_on_an_aged_out_log_is_refused_until_a_snapshot_exists() {
     let broker = ha_test_harness::NatsServer::start(None).await.unwrap();
     let start = |name: &'static str| {
         NodeBuilder::new(BIN)
@@ -197,25 +198,36 @@ async fn a_new_node_on_an_aged_out_log_shows_what_it_cannot_apply() {
         .unwrap();
     assert_eq!(status, 200);
     let node2 = start("node2").await.unwrap();
-    eventually(Duration::from_secs(20), || async {
-        let (_, body) = super::get_json(&node2, "/replications").await;
-        let held = body["replications"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["name"] == "node2_ha_db" && r["held"] == 1);
-        match held {
-            true => Ok(()),
-            false => Err(format!("nothing held: {body}")),
+    // It cannot be built from the log alone: refused, with the reason, until a snapshot exists.
+    let reason = eventually(Duration::from_secs(20), || async {
+        let (status, body) = super::get_json(&node2, "/readyz").await;
+        match status {
+            503 if body.to_string().contains("applied nothing yet") => Ok(body),
+            _ => Err(format!("/readyz: {status} {body}")),
         }
     })
     .await;
+    assert!(reason.to_string().contains("no snapshot"), "{reason}");
     let (status, body) = node2
         .post("/query", &json!({"sql": "SELECT * FROM t"}))
         .await
         .unwrap();
     assert_eq!(
-        status, 400,
-        "the table never came, and its row was not applied: {body}"
+        (status, &body["code"]),
+        (503, &json!("unavailable")),
+        "{body}"
     );
+    let (status, body) = node1.post("/snapshot", &json!({})).await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    eventually(Duration::from_secs(20), || async {
+        match node2
+            .post("/query", &json!({"sql": "SELECT * FROM t"}))
+            .await
+            .unwrap()
+        {
+            (200, body) if body["rows"] == json!([[1]]) => Ok(()),
+            (status, body) => Err(format!("node2: {status} {body}")),
+        }
+    })
+    .await;
 }

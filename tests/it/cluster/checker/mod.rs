@@ -59,6 +59,17 @@ async fn a_transaction_over_the_max_payload() {
     .await;
 }
 
+/// A snapshot on node 1 mid-load; node 2 loses its database (SIGKILL, files deleted) and
+/// comes back with `--from-latest-snapshot` (SPEC §8): the final state equals the others'.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_restored_from_a_snapshot_mid_load() {
+    check(
+        "cluster::checker::a_node_restored_from_a_snapshot_mid_load",
+        Nemesis::RestoreFromSnapshot(1),
+    )
+    .await;
+}
+
 /// A 3-server NATS cluster with `--replicas 3` loses the server leading the stream.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loss_of_the_stream_leader() {

@@ -70,8 +70,22 @@ impl Nodes {
 
     /// Starts node `i` again in its directory, on its file; its writer follows the new port.
     pub async fn restart(&mut self, i: usize) {
+        self.restart_with(i, &[]).await;
+    }
+
+    /// Deletes node `i`'s database files (it must be down): a node whose disk was lost.
+    pub fn delete_database_files(&self, i: usize) {
+        let dir = self._dirs[i].path();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(dir.join(format!("ha.db{suffix}")));
+        }
+    }
+
+    /// [`Nodes::restart`] with `extra` arguments (this time only).
+    pub async fn restart_with(&mut self, i: usize, extra: &[&str]) {
         let node = self.builders[i]
             .clone()
+            .args(extra.iter().copied())
             .start()
             .await
             .expect("the node restarts on its directory");

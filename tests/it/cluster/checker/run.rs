@@ -27,6 +27,10 @@ pub enum Nemesis {
     BigTransaction,
     /// SIGKILL of the server leading the stream in a 3-server cluster (`--replicas 3`).
     KillStreamLeader,
+    /// A snapshot taken on node 1 mid-load; node i is SIGKILLed, its database files deleted,
+    /// and it starts again with `--from-latest-snapshot` (a failed node replaced from the
+    /// snapshot while the others keep writing).
+    RestoreFromSnapshot(usize),
 }
 
 enum Brokers {
@@ -136,6 +140,32 @@ pub async fn check(name: &'static str, nemesis: Nemesis) {
             report.faults.push(format!("SIGKILL node{}", i + 1));
             at(0.5).await;
             nodes.restart(i).await;
+        }
+        Nemesis::RestoreFromSnapshot(i) => {
+            let snapshot = reqwest::Client::new()
+                .post(nodes.node(0).url("/snapshot"))
+                .send()
+                .await
+                .expect("POST /snapshot");
+            let status = snapshot.status();
+            let body = snapshot.text().await.unwrap_or_default();
+            assert_eq!(status.as_u16(), 201, "POST /snapshot on node1: {body}");
+            report.faults.push(format!("snapshot on node1: {body}"));
+            nodes.kill(i).await;
+            nodes.delete_database_files(i);
+            report
+                .faults
+                .push(format!("SIGKILL node{}, its database deleted", i + 1));
+            at(0.5).await;
+            nodes.restart_with(i, &["--from-latest-snapshot"]).await;
+            let restored = nodes
+                .node(i)
+                .logs()
+                .iter()
+                .any(|l| l.contains("restored from the latest snapshot"));
+            if !restored {
+                report.fail(format!("node{} did not restore from the snapshot", i + 1));
+            }
         }
         Nemesis::PauseNode(i) => {
             nodes.node(i).pause().expect("SIGSTOP");
