@@ -418,6 +418,22 @@ impl Database {
         Ok(applied)
     }
 
+    /// The log moved on to `seq` and `consumer` was told nothing of this database is pending
+    /// up to there: its position follows (written), and it counts as applied.
+    pub async fn advance_position(&self, consumer: &str, seq: u64) -> Result<u64, CoreError> {
+        let at = self
+            .writer
+            .advance_position(consumer.to_string(), seq)?
+            .await
+            .map_err(|_| CoreError::Closed(self.spec.id.clone()))?;
+        let failing = self.apply_status().failing;
+        self.set_apply_status(ApplyStatus {
+            applied_seq: at,
+            failing,
+        });
+        Ok(at)
+    }
+
     fn committed(&self) {
         self.commits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -26,6 +26,10 @@ pub enum NatsError {
     /// The consumer cannot continue from its position without missing changes.
     #[error("{0}")]
     Gap(String),
+    /// A new database on a log that no longer starts at its beginning: it is best restored
+    /// from a snapshot (it starts from the log when there is none).
+    #[error("{0}")]
+    Bootstrap(String),
     /// The snapshot store cannot be reached, or holds something this node cannot use.
     #[error("snapshot store: {0}")]
     SnapshotStore(String),
@@ -114,6 +118,7 @@ impl NatsError {
             | NatsError::NotReady { .. }
             | NatsError::Log(_)
             | NatsError::Gap(_)
+            | NatsError::Bootstrap(_)
             | NatsError::DatabaseClosed => ErrorCode::Internal,
             NatsError::SnapshotStore(_) => ErrorCode::Unavailable,
             NatsError::NoSnapshot(_) => ErrorCode::NoSnapshot,

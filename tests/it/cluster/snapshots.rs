@@ -346,3 +346,187 @@ async fn a_snapshot_store_outage_is_a_clear_error_and_the_node_keeps_serving() {
     .await;
     assert_eq!(taken["stored"], true, "{taken}");
 }
+
+/// `--snapshot-interval`: a database that changed gets a snapshot by itself; one that did not
+/// change gets none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_are_taken_periodically_when_something_changed() {
+    let port = free_port().unwrap();
+    let node = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m", "--snapshot-interval", "200ms"])
+        .embedded_nats(port)
+        .start()
+        .await
+        .unwrap();
+    node.post(
+        "/query",
+        &json!([{"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"},
+                {"sql": "INSERT INTO t VALUES (1, 'a')"}]),
+    )
+    .await
+    .unwrap();
+    let stored = |node: &TestNode| {
+        node.logs()
+            .iter()
+            .filter(|l| l.contains("periodic snapshot stored"))
+            .count()
+    };
+    eventually(Duration::from_secs(20), || async {
+        let response = send(&node, reqwest::Method::GET, "/snapshot").await;
+        match response.status().as_u16() {
+            200 => {
+                let bytes = response.bytes().await.unwrap();
+                let dir = tempfile::tempdir().unwrap();
+                let file = dir.path().join("s.db");
+                std::fs::write(&file, &bytes).unwrap();
+                let db = rusqlite::Connection::open(&file).unwrap();
+                match db.query_row("SELECT v FROM t", [], |r| r.get::<_, String>(0)) {
+                    Ok(v) if v == "a" => Ok(()),
+                    other => Err(format!("the snapshot holds {other:?}")),
+                }
+            }
+            status => Err(format!("no periodic snapshot yet: {status}")),
+        }
+    })
+    .await;
+    // After a write the next interval stores a new one, and then there is nothing left to
+    // take: a snapshot asked for now finds nothing changed.
+    let before = stored(&node);
+    node.post("/query", &json!({"sql": "INSERT INTO t VALUES (2, 'b')"}))
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(20), || async {
+        match stored(&node) {
+            n if n > before => Ok(()),
+            n => Err(format!("{n} periodic snapshots stored")),
+        }
+    })
+    .await;
+    let (status, body) = post_snapshot(&node, "/snapshot").await;
+    assert_eq!((status, &body["stored"]), (200, &json!(false)), "{body}");
+    assert_eq!(body["reason"], "nothing changed since the latest snapshot");
+}
+
+/// The stream's sequences are shared by every database: a database nobody writes to must not
+/// be taken for one that missed changes when the log ages past its last change (its position
+/// follows the stream while its consumer is idle), also after a SIGKILL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_database_is_not_taken_for_one_that_missed_changes() {
+    let broker = NatsServer::start(None).await.unwrap();
+    let node2_dir = tempfile::tempdir().unwrap();
+    let builder = |name: &'static str| {
+        NodeBuilder::new(BIN)
+            .args([
+                "-n",
+                name,
+                "--replication-max-age",
+                "2s",
+                "busy.db",
+                "idle.db",
+            ])
+            .replication_url(broker.url())
+    };
+    let node1 = builder("node1").start().await.unwrap();
+    let node2 = builder("node2")
+        .dir(node2_dir.path())
+        .start()
+        .await
+        .unwrap();
+    for db in ["busy.db", "idle.db"] {
+        node1
+            .post(
+                &format!("/databases/{db}/query"),
+                &json!([{"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"},
+                        {"sql": "INSERT INTO t VALUES (1, 'a')"}]),
+            )
+            .await
+            .unwrap();
+    }
+    let idle_count = |node: &TestNode| {
+        let url = node.url("/databases/idle.db/query");
+        let client = node.client().clone();
+        async move {
+            let response = client
+                .post(url)
+                .json(&json!({"sql": "SELECT count(*) FROM t"}))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.map_err(|e| e.to_string())?;
+            match (status, &body["rows"]) {
+                (200, rows) if *rows == json!([[1]]) => Ok(()),
+                _ => Err(format!("idle.db: {status} {body}")),
+            }
+        }
+    };
+    eventually(Duration::from_secs(20), || idle_count(&node2)).await;
+    // Only busy.db is written from now on, until the log no longer holds idle.db's changes.
+    let url = broker.url();
+    let client = async_nats::connect(&url).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let idle_last = js
+        .get_stream("ha_replication")
+        .await
+        .unwrap()
+        .get_last_raw_message_by_subject("ha_replication.idle_db")
+        .await
+        .unwrap()
+        .sequence;
+    let mut id = 2;
+    let end = loop {
+        node1
+            .post(
+                "/databases/busy.db/query",
+                &json!({"sql": "INSERT INTO t VALUES (?, 'b')", "params": [id]}),
+            )
+            .await
+            .unwrap();
+        id += 1;
+        let state = js
+            .get_stream("ha_replication")
+            .await
+            .unwrap()
+            .info()
+            .await
+            .unwrap()
+            .state
+            .clone();
+        if state.first_sequence > idle_last + 1 {
+            break state.last_sequence;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // node2's idle consumer of idle.db moves its position along the stream.
+    eventually(Duration::from_secs(20), || async {
+        let (_, body) = get_json(&node2, "/databases/idle.db/replications").await;
+        let applied = body["replications"]
+            .as_array()
+            .and_then(|r| r.iter().find(|c| c["name"] == "node2_idle_db"))
+            .and_then(|c| c["applied_seq"].as_u64())
+            .unwrap_or(0);
+        match applied >= end {
+            true => Ok(()),
+            false => Err(format!("idle.db applied {applied}, the log is at {end}")),
+        }
+    })
+    .await;
+    node2.kill().await.unwrap();
+    let node2 = builder("node2")
+        .dir(node2_dir.path())
+        .start()
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(20), || async {
+        match get_json(&node2, "/readyz").await {
+            (200, _) => Ok(()),
+            (status, body) => Err(format!("/readyz: {status} {body}")),
+        }
+    })
+    .await;
+    eventually(Duration::from_secs(20), || idle_count(&node2)).await;
+    assert!(
+        !log_has(&node2, "cannot catch up"),
+        "idle.db was taken for a database that missed changes"
+    );
+}

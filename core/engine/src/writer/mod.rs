@@ -69,6 +69,12 @@ pub(crate) enum Message {
     Interactive(interactive::InteractiveJob),
     /// Writes the positions kept in memory (before a snapshot copies the file).
     RecordPositions(oneshot::Sender<()>),
+    /// The log moved on with nothing for this database up to `seq`: its position follows.
+    AdvancePosition {
+        consumer: String,
+        seq: u64,
+        done: oneshot::Sender<u64>,
+    },
     Stop,
 }
 
@@ -152,6 +158,21 @@ impl Writer {
         Ok(answer)
     }
 
+    /// Moves `consumer`'s position to `seq` (when further), written at once.
+    pub(crate) fn advance_position(
+        &self,
+        consumer: String,
+        seq: u64,
+    ) -> Result<oneshot::Receiver<u64>, CoreError> {
+        let (done, answer) = oneshot::channel();
+        self.send(Message::AdvancePosition {
+            consumer,
+            seq,
+            done,
+        })?;
+        Ok(answer)
+    }
+
     fn send(&self, message: Message) -> Result<(), CoreError> {
         self.sender
             .send(message)
@@ -222,15 +243,19 @@ fn run_loop(
             },
             Message::RecordPositions(done) => {
                 if let Some(state) = replication.as_mut() {
-                    state.clear_consumed_outbox(conn, true);
-                    if conn.control("BEGIN IMMEDIATE").is_ok() {
-                        state.record_positions(conn);
-                        if conn.control("COMMIT").is_err() {
-                            let _ = conn.conn.execute_batch("ROLLBACK");
-                        }
-                    }
+                    state.persist_positions(conn);
                 }
                 let _ = done.send(());
+            }
+            Message::AdvancePosition {
+                consumer,
+                seq,
+                done,
+            } => {
+                let at = replication
+                    .as_mut()
+                    .map_or(0, |state| state.advance_position(conn, &consumer, seq));
+                let _ = done.send(at);
             }
             Message::Stop => break,
         }

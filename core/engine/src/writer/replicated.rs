@@ -356,6 +356,32 @@ impl ReplicationState {
         Ok(Some(seq))
     }
 
+    /// Writes the positions kept in memory, with the outbox rows consumed back cleared, in
+    /// one transaction (before a snapshot copies the file).
+    pub(crate) fn persist_positions(&mut self, conn: &Conn) {
+        self.clear_consumed_outbox(conn, true);
+        if conn.control("BEGIN IMMEDIATE").is_ok() {
+            self.record_positions(conn);
+            if conn.control("COMMIT").is_err() {
+                let _ = conn.conn.execute_batch("ROLLBACK");
+            }
+        }
+    }
+
+    /// The log moved on to `seq` with nothing for this database (its consumer was told nothing
+    /// is pending): the position follows and is written, so that when the log ages past an
+    /// idle database's last change it is not taken for one that missed changes. Returns the
+    /// position.
+    pub(crate) fn advance_position(&mut self, conn: &Conn, consumer: &str, seq: u64) -> u64 {
+        let current = self.position(conn, consumer).unwrap_or(0);
+        if seq <= current {
+            return current;
+        }
+        self.positions.insert(consumer.to_string(), seq);
+        self.persist_positions(conn);
+        seq
+    }
+
     /// Writes the positions kept in memory (at stop).
     pub(crate) fn record_positions(&mut self, conn: &Conn) {
         let positions: Vec<(String, u64)> = self

@@ -13,6 +13,7 @@ use ha_types::{CHANGE_SET_VERSION, ChangeSet};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
+use super::catch_up::{self, CatchUp};
 use super::subject_for;
 use crate::NatsError;
 use crate::snapshot::Snapshots;
@@ -60,9 +61,12 @@ pub async fn run_consumer(
 ) {
     let name = consumer_name(&node, database.id());
     let mut backoff = Duration::from_millis(100);
+    // A new database on a log that lost its beginning was offered the latest snapshot and
+    // there was none: it starts from the log's first kept entry.
+    let mut bootstrapped = false;
     while !*stop.borrow() {
         let result = tokio::select! {
-            result = consume(&context, &stream_name, &name, &database, &start) => result,
+            result = consume(&context, &stream_name, &name, &database, &start, bootstrapped) => result,
             _ = stop.changed() => break,
             () = database.wait_closed() => Err(NatsError::DatabaseClosed),
         };
@@ -71,6 +75,34 @@ pub async fn run_consumer(
             break;
         }
         let result = match (result, &healing) {
+            (Err(NatsError::Bootstrap(reason)), None) => {
+                warn!(consumer = %name, "{reason}: starting from its first kept entry");
+                bootstrapped = true;
+                continue;
+            }
+            (Err(NatsError::Bootstrap(reason)), Some(healing)) => {
+                let healed = tokio::select! {
+                    healed = healing.snapshots.heal(&healing.registry, &database, &reason) => healed,
+                    _ = stop.changed() => break,
+                };
+                match healed {
+                    Ok(restored) => {
+                        database = restored;
+                        continue;
+                    }
+                    Err(NatsError::NoSnapshot(_)) => {
+                        warn!(consumer = %name, "{reason}, and there is no usable snapshot: starting from its first kept entry");
+                        bootstrapped = true;
+                        continue;
+                    }
+                    Err(e) => {
+                        if let Ok(current) = healing.registry.get(Some(database.id())) {
+                            database = current;
+                        }
+                        Err(e)
+                    }
+                }
+            }
             (Err(NatsError::Gap(reason)), Some(healing)) => {
                 let healed = tokio::select! {
                     healed = healing.snapshots.heal(&healing.registry, &database, &reason) => healed,
@@ -135,14 +167,17 @@ async fn consume(
     name: &str,
     database: &Arc<Database>,
     start: &ConsumerStart,
+    bootstrapped: bool,
 ) -> Result<(), NatsError> {
     let log = |e: &dyn std::fmt::Display| NatsError::Log(e.to_string());
     let mut stream = context.get_stream(stream_name).await.map_err(|e| log(&e))?;
     let applied = database.applied_seq(name).await.map_err(|e| log(&e))?;
-    let kept = stream.info().await.map_err(|e| log(&e))?.state.clone();
-    let from_start = applied == 0 && *start == ConsumerStart::All;
-    if let Some(reason) = refuse_gap(applied, kept.first_sequence, kept.last_sequence, from_start) {
-        return Err(NatsError::Gap(reason));
+    let from_start = !bootstrapped && *start == ConsumerStart::All;
+    let subject = subject_for(stream_name, database.id());
+    match catch_up::check(&mut stream, &subject, applied, from_start).await? {
+        CatchUp::Fine => {}
+        CatchUp::Gap(reason) => return Err(NatsError::Gap(reason)),
+        CatchUp::Bootstrap(reason) => return Err(NatsError::Bootstrap(reason)),
     }
     // It can catch up from the log: served again if it was refused.
     database.refuse(None);
@@ -158,7 +193,7 @@ async fn consume(
     let consumer: jetstream::consumer::Consumer<pull::Config> = stream
         .create_consumer(pull::Config {
             durable_name: Some(name.to_string()),
-            filter_subject: subject_for(stream_name, database.id()),
+            filter_subject: subject,
             deliver_policy,
             ack_policy: jetstream::consumer::AckPolicy::None,
             ..Default::default()
@@ -188,12 +223,25 @@ async fn consume(
             Ok(None) => break,
             Err(_) => {
                 // Idle: the last messages sent may be the ones lost, with none after them.
-                let delivered = consumer
-                    .get_info()
+                // The stream's end is read first: if then nothing of this database is pending,
+                // nothing of it came before that end either, and the position follows it.
+                let end = stream
+                    .info()
                     .await
                     .map_err(|e| log(&e))?
-                    .delivered
-                    .consumer_sequence;
+                    .state
+                    .last_sequence;
+                let info = consumer.get_info().await.map_err(|e| log(&e))?;
+                let delivered = info.delivered.consumer_sequence;
+                if delivered == received
+                    && info.num_pending == 0
+                    && end > database.apply_status().applied_seq
+                {
+                    database
+                        .advance_position(name, end)
+                        .await
+                        .map_err(|e| log(&e))?;
+                }
                 if delivered > received {
                     return Err(NatsError::Log(format!(
                         "{} messages delivered to {name} never arrived; reading again from the \
@@ -281,32 +329,6 @@ async fn apply_with_retry(
     }
 }
 
-/// Why a consumer must not start at `applied + 1` in a log that keeps `first..=last`: messages
-/// it has not applied aged out (SPEC §8: it needs a snapshot), it is new and reads from the
-/// log's start (`from_start`) but the log no longer starts at its beginning, or the log is
-/// behind what the database applied (the stream was recreated).
-fn refuse_gap(applied: u64, first: u64, last: u64, from_start: bool) -> Option<String> {
-    if applied > 0 && applied + 1 < first {
-        return Some(format!(
-            "the log no longer holds the changes after sequence {applied} (it starts at {first}): \
-             this database cannot catch up from the log"
-        ));
-    }
-    if from_start && first > 1 {
-        return Some(format!(
-            "this database has applied nothing yet and the log no longer starts at its \
-             beginning (its first kept entry is {first}): it cannot be built from the log alone"
-        ));
-    }
-    if applied > last {
-        return Some(format!(
-            "this database applied the log up to sequence {applied}, but the log ends at {last}: \
-             the stream was recreated or replaced"
-        ));
-    }
-    None
-}
-
 /// A change set, or why this build cannot apply it.
 fn read_change_set(payload: &[u8]) -> Result<ChangeSet, String> {
     let set = ChangeSet::from_json(payload).map_err(|e| e.to_string())?;
@@ -338,34 +360,4 @@ fn policy_for(start: &ConsumerStart) -> Result<DeliverPolicy, NatsError> {
             DeliverPolicy::ByStartTime { start_time }
         }
     })
-}
-
-#[cfg(test)]
-mod gap_tests {
-    use super::refuse_gap;
-
-    #[test]
-    fn a_position_outside_the_kept_log_is_refused() {
-        assert!(
-            refuse_gap(0, 1, 0, true).is_none(),
-            "empty log, new consumer"
-        );
-        assert!(refuse_gap(10, 11, 20, false).is_none(), "next one kept");
-        assert!(refuse_gap(10, 5, 10, false).is_none(), "caught up");
-        assert!(
-            refuse_gap(0, 50, 60, false).is_none(),
-            "a new consumer that does not read from the start needs no beginning"
-        );
-        assert!(
-            refuse_gap(0, 50, 60, true)
-                .unwrap()
-                .contains("applied nothing")
-        );
-        assert!(
-            refuse_gap(10, 12, 20, false)
-                .unwrap()
-                .contains("no longer holds")
-        );
-        assert!(refuse_gap(30, 1, 20, false).unwrap().contains("recreated"));
-    }
 }

@@ -3,6 +3,7 @@
 //! per node and database that applies the stream in order.
 
 pub mod admin;
+mod catch_up;
 mod consumer;
 mod publish;
 

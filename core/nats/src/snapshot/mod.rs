@@ -65,6 +65,7 @@ impl Snapshots {
         ))
     }
 
+    /// The log as snapshots are judged against it.
     pub(crate) async fn log_state(&self) -> Result<LogState, NatsError> {
         let mut stream = self
             .context

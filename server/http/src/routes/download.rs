@@ -39,7 +39,8 @@ pub(crate) fn file_response(backup: ha_server_api::Backup) -> Response {
             }
         })
         .collect();
-    let stream = ReaderStream::new(tokio::fs::File::from_std(backup.file));
+    // Large reads: the default 4 KiB chunks make a 200 MiB download take seconds longer.
+    let stream = ReaderStream::with_capacity(tokio::fs::File::from_std(backup.file), 256 << 10);
     let mut response = (
         [
             (header::CONTENT_TYPE, "application/vnd.sqlite3".to_string()),
