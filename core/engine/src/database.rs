@@ -192,7 +192,10 @@ impl Database {
         info!(database = %self.spec.id, "copying the database for a snapshot");
         // The copy then holds this node's exact position (own change sets consumed back are
         // recorded lazily otherwise).
-        let _ = self.writer.record_positions()?.await;
+        // Bounded: an interactive transaction holding the writer delays it, and the file's own
+        // (older) position is correct too, only less far along.
+        let recorded = self.writer.record_positions()?;
+        let _ = tokio::time::timeout(Duration::from_secs(1), recorded).await;
         let (file, len, seq) = self.copy(CopyKind::Snapshot { consumer }).await?;
         info!(database = %self.spec.id, bytes = len, seq, elapsed_ms = started.elapsed().as_millis() as u64, "snapshot copy made");
         Ok(SnapshotFile {

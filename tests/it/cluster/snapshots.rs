@@ -530,3 +530,69 @@ async fn an_idle_database_is_not_taken_for_one_that_missed_changes() {
         "idle.db was taken for a database that missed changes"
     );
 }
+
+/// A snapshot taken while a PostgreSQL client holds an open write transaction: it neither
+/// waits for the transaction nor contains its uncommitted rows, and the transaction commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_during_an_open_transaction_holds_only_committed_rows() {
+    let port = free_port().unwrap();
+    let node = NodeBuilder::new(BIN)
+        .args([
+            "-n",
+            "node1",
+            "-m",
+            "--pg-port",
+            &free_port().unwrap().to_string(),
+        ])
+        .embedded_nats(port)
+        .start()
+        .await
+        .unwrap();
+    node.post(
+        "/query",
+        &json!([{"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"},
+                {"sql": "INSERT INTO t VALUES (1, 'committed')"}]),
+    )
+    .await
+    .unwrap();
+    let addr = node.pg_addr.unwrap();
+    let (client, connection) = tokio_postgres::connect(
+        &format!(
+            "host={} port={} user=ha password=ha",
+            addr.ip(),
+            addr.port()
+        ),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    client.batch_execute("BEGIN").await.unwrap();
+    client
+        .batch_execute("INSERT INTO t VALUES (2, 'not yet')")
+        .await
+        .unwrap();
+    let (status, taken) = post_snapshot(&node, "/snapshot").await;
+    assert_eq!(status, 201, "{taken}");
+    client.batch_execute("COMMIT").await.unwrap();
+    let bytes = send(&node, reqwest::Method::GET, "/snapshot")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.db");
+    std::fs::write(&file, &bytes).unwrap();
+    let db = rusqlite::Connection::open(&file).unwrap();
+    let ids: Vec<i64> = db
+        .prepare("SELECT id FROM t ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(ids, vec![1]);
+    let (status, body) =
+        crate::support::query(&node, "/query", "SELECT count(*) FROM t", json!([])).await;
+    assert_eq!((status, &body["rows"]), (200, &json!([[2]])), "{body}");
+}

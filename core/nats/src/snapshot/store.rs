@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, object_store};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 use tracing::info;
 
 use crate::NatsError;
@@ -92,8 +92,9 @@ pub struct SnapshotStore {
     bucket: String,
     replicas: usize,
     /// Created (or found) at first use, so a broker that is down when the node starts only
-    /// delays snapshots.
-    store: OnceCell<object_store::ObjectStore>,
+    /// delays snapshots; forgotten after a failure, so a broker that lost its store (a
+    /// temporary one) gets the bucket created again.
+    store: Mutex<Option<object_store::ObjectStore>>,
 }
 
 impl SnapshotStore {
@@ -102,7 +103,7 @@ impl SnapshotStore {
             context,
             bucket: format!("{stream}_SNAPSHOTS"),
             replicas,
-            store: OnceCell::new(),
+            store: Mutex::new(None),
         }
     }
 
@@ -110,33 +111,39 @@ impl SnapshotStore {
         &self.bucket
     }
 
-    async fn store(&self) -> Result<&object_store::ObjectStore, NatsError> {
-        self.store
-            .get_or_try_init(|| async {
-                // Creating a bucket that exists with the same settings gives the existing one.
-                let config = object_store::Config {
-                    bucket: self.bucket.clone(),
-                    description: Some("ha: the latest snapshot of each database".into()),
-                    storage: jetstream::stream::StorageType::File,
-                    num_replicas: self.replicas,
-                    ..Default::default()
-                };
-                match self.context.create_object_store(config).await {
-                    Ok(store) => Ok(store),
-                    Err(create) => {
-                        self.context
-                            .get_object_store(&self.bucket)
-                            .await
-                            .map_err(|get| {
-                                NatsError::SnapshotStore(format!(
-                                    "the snapshot bucket {} cannot be reached: {create}; {get}",
-                                    self.bucket
-                                ))
-                            })
-                    }
-                }
-            })
-            .await
+    async fn store(&self) -> Result<object_store::ObjectStore, NatsError> {
+        let mut store = self.store.lock().await;
+        if let Some(store) = store.as_ref() {
+            return Ok(store.clone());
+        }
+        // Creating a bucket that exists with the same settings gives the existing one.
+        let config = object_store::Config {
+            bucket: self.bucket.clone(),
+            description: Some("ha: the latest snapshot of each database".into()),
+            storage: jetstream::stream::StorageType::File,
+            num_replicas: self.replicas,
+            ..Default::default()
+        };
+        let created = match self.context.create_object_store(config).await {
+            Ok(created) => created,
+            Err(create) => self
+                .context
+                .get_object_store(&self.bucket)
+                .await
+                .map_err(|get| {
+                    NatsError::SnapshotStore(format!(
+                        "the snapshot bucket {} cannot be reached: {create}; {get}",
+                        self.bucket
+                    ))
+                })?,
+        };
+        *store = Some(created.clone());
+        Ok(created)
+    }
+
+    /// After a failed call: look the bucket up again next time.
+    async fn forget(&self) {
+        *self.store.lock().await = None;
     }
 
     /// The latest snapshot of `database`, if any.
@@ -146,10 +153,13 @@ impl SnapshotStore {
             Ok(info) if info.deleted => Ok(None),
             Ok(info) => SnapshotInfo::from_object(&info).map(Some),
             Err(e) if e.kind() == object_store::InfoErrorKind::NotFound => Ok(None),
-            Err(e) => Err(NatsError::SnapshotStore(format!(
-                "reading the snapshot of {database} from bucket {}: {e}",
-                self.bucket
-            ))),
+            Err(e) => {
+                self.forget().await;
+                Err(NatsError::SnapshotStore(format!(
+                    "reading the snapshot of {database} from bucket {}: {e}",
+                    self.bucket
+                )))
+            }
         }
     }
 
@@ -175,12 +185,13 @@ impl SnapshotStore {
             metadata: info.metadata(),
             headers: None,
         };
-        store.put(meta, &mut reader).await.map_err(|e| {
-            NatsError::SnapshotStore(format!(
+        if let Err(e) = store.put(meta, &mut reader).await {
+            self.forget().await;
+            return Err(NatsError::SnapshotStore(format!(
                 "storing the snapshot of {} in bucket {}: {e}",
                 info.database, self.bucket
-            ))
-        })?;
+            )));
+        }
         info!(database = %info.database, seq = info.seq, bytes = info.size,
             elapsed_ms = started.elapsed().as_millis() as u64, bucket = %self.bucket, "snapshot stored");
         Ok(())
@@ -203,7 +214,10 @@ impl SnapshotStore {
         let object = match store.get(database).await {
             Ok(object) => object,
             Err(e) if e.kind() == object_store::GetErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(unavailable(&e)),
+            Err(e) => {
+                self.forget().await;
+                return Err(unavailable(&e));
+            }
         };
         let info = SnapshotInfo::from_object(object.info())?;
         let temp = tempfile::Builder::new()
