@@ -177,12 +177,21 @@ pub fn install_restored_file(
             if path.exists() {
                 let old = Connection::open(path)
                     .map_err(CoreError::storage(format!("opening {}", path.display())))?;
-                old.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
+                let mode: String = old
+                    .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
                     .map_err(CoreError::storage(format!(
                         "checkpointing {} before replacing it",
                         path.display()
                     )))?;
                 drop(old);
+                // SQLite keeps WAL mode (and the WAL) while another connection has the file
+                // open: its WAL must not be removed then, or committed rows would be lost.
+                if !mode.eq_ignore_ascii_case("delete") {
+                    return Err(CoreError::Conflict(format!(
+                        "{} is open elsewhere (journal mode stays {mode}): it is not replaced",
+                        path.display()
+                    )));
+                }
                 for suffix in ["-wal", "-shm"] {
                     let side = sibling(path, suffix);
                     match std::fs::remove_file(&side) {
@@ -292,6 +301,41 @@ mod tests {
             )
             .unwrap();
         assert_eq!(rows, 1, "only the consumer's position is left");
+    }
+
+    #[test]
+    fn a_restore_that_cannot_finish_leaves_the_old_database_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("t.db");
+        let restored = dir.path().join("new.db");
+        Connection::open(&restored)
+            .unwrap()
+            .execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES ('new');")
+            .unwrap();
+        // Rows only in the WAL, and the file still open elsewhere: nothing is replaced.
+        let other = Connection::open(&old).unwrap();
+        other
+            .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .unwrap();
+        other
+            .execute_batch(
+                "PRAGMA wal_autocheckpoint = 0; CREATE TABLE t(x); INSERT INTO t VALUES ('old');",
+            )
+            .unwrap();
+        assert!(install_restored_file(&spec(&old), &restored).is_err());
+        assert!(sibling(&old, "-wal").exists(), "the WAL is kept");
+        let x: String = other
+            .query_row("SELECT x FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(x, "old");
+        drop(other);
+        // Closed, but the restored file vanished before the rename (as if the process died
+        // there): the old database is whole, its WAL checkpointed into it.
+        let missing = dir.path().join("gone.db");
+        assert!(install_restored_file(&spec(&old), &missing).is_err());
+        let c = Connection::open(&old).unwrap();
+        let x: String = c.query_row("SELECT x FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(x, "old");
     }
 
     #[test]
