@@ -78,6 +78,9 @@ pub struct Database {
     commits: std::sync::atomic::AtomicU64,
     pages_file: PathBuf,
     refusal: std::sync::Mutex<Option<String>>,
+    /// After a restore: requests wait for the log to be applied up to here (see
+    /// [`Database::catch_up_before_serving`]).
+    catch_up_to: std::sync::Mutex<Option<u64>>,
     options: DatabaseOptions,
 }
 
@@ -113,6 +116,7 @@ impl Database {
             commits: std::sync::atomic::AtomicU64::new(0),
             pages_file: opener.pages_file().to_path_buf(),
             refusal: std::sync::Mutex::new(None),
+            catch_up_to: std::sync::Mutex::new(None),
             spec,
             options,
         })
@@ -247,19 +251,52 @@ impl Database {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = reason;
     }
 
+    /// Why the database serves no request now (refused, or catching up after a restore).
+    pub fn unavailable_reason(&self) -> Option<String> {
+        self.refused().err().map(|e| e.to_string())
+    }
+
+    /// A database restored from a snapshot is older than what clients may have written
+    /// through this node before: it serves nothing until its consumer has applied the log up to
+    /// `seq` (the last entry of its database when it was restored), so no client reads its own
+    /// write gone, or writes over a state older than its own.
+    pub fn catch_up_before_serving(&self, seq: u64) {
+        if *self.applied.borrow() < seq {
+            *self
+                .catch_up_to
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(seq);
+        }
+    }
+
     fn refused(&self) -> Result<(), CoreError> {
-        match self
+        if let Some(reason) = self
             .refusal
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_ref()
         {
-            Some(reason) => Err(CoreError::Unavailable(format!(
+            return Err(CoreError::Unavailable(format!(
                 "database {} is not served: {reason}",
                 self.spec.id
-            ))),
-            None => Ok(()),
+            )));
         }
+        let mut catch_up_to = self
+            .catch_up_to
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(target) = *catch_up_to {
+            let applied = *self.applied.borrow();
+            if applied < target {
+                return Err(CoreError::Unavailable(format!(
+                    "database {} was restored from a snapshot and is catching up with the log \
+                     (applied {applied} of {target}); retry shortly",
+                    self.spec.id
+                )));
+            }
+            *catch_up_to = None;
+        }
+        Ok(())
     }
 
     /// Resolves once the database is closed.

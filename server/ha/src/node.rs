@@ -92,6 +92,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     let registry = tokio::task::spawn_blocking(move || Registry::open(specs, options))
         .await
         .context("opening the databases")??;
+    for restored in &restored {
+        if let Some(seq) = restored.catch_up_to {
+            registry
+                .get(Some(&restored.spec.id))?
+                .catch_up_before_serving(seq);
+        }
+    }
     drop(restored);
     let registry = Arc::new(registry);
     let mut snapshot_timer = None;

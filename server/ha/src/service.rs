@@ -158,6 +158,9 @@ impl QueryService for NodeService {
                 let Ok(database) = self.registry.get(Some(&id)) else {
                     continue;
                 };
+                if let Some(reason) = database.unavailable_reason() {
+                    return not_ready(reason);
+                }
                 if let Some((seq, error)) = database.apply_status().failing {
                     return not_ready(format!(
                         "database {id}: log entry {seq} fails to apply (retrying): {error}"

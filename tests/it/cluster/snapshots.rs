@@ -122,6 +122,14 @@ async fn a_node_starts_from_the_latest_snapshot_and_keeps_replicating() {
         }
     })
     .await;
+    // It serves once it has caught up with what the log held when it was restored.
+    eventually(Duration::from_secs(20), || async {
+        match get_json(&node2, "/readyz").await {
+            (200, _) => Ok(()),
+            (status, body) => Err(format!("/readyz: {status} {body}")),
+        }
+    })
+    .await;
     insert(&node1, 61, 70).await;
     node2
         .post(

@@ -10,6 +10,7 @@ mod take;
 use std::sync::Arc;
 
 use async_nats::jetstream;
+use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use ha_core::ChangeLog;
 
 pub use restore::Restored;
@@ -63,6 +64,22 @@ impl Snapshots {
             "the broker cannot be reached (reading stream {}): {e}",
             self.stream
         ))
+    }
+
+    /// The sequence of the last entry of `database` in the log (0: none): what a database
+    /// restored now must have applied before it serves again.
+    pub(crate) async fn last_of(&self, database: &str) -> Result<u64, NatsError> {
+        let stream = self
+            .context
+            .get_stream(&self.stream)
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let subject = crate::log::subject_for(&self.stream, database);
+        match stream.get_last_raw_message_by_subject(&subject).await {
+            Ok(message) => Ok(message.sequence),
+            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(0),
+            Err(e) => Err(self.unreachable(&e)),
+        }
     }
 
     /// The log as snapshots are judged against it.

@@ -25,6 +25,9 @@ pub struct Restored {
     pub spec: DatabaseSpec,
     /// The snapshot it was restored from, if it was.
     pub snapshot: Option<SnapshotInfo>,
+    /// When restored: the log sequence it must have applied before it serves (pass it to
+    /// [`Database::catch_up_before_serving`] once it is open).
+    pub catch_up_to: Option<u64>,
     /// The downloaded file a memory database loads from when opened: keep it until then.
     _download: Option<tempfile::TempPath>,
 }
@@ -34,6 +37,7 @@ impl Restored {
         Restored {
             spec,
             snapshot: None,
+            catch_up_to: None,
             _download: None,
         }
     }
@@ -63,6 +67,7 @@ impl Snapshots {
                 "the local file is as far along the log as the latest snapshot: kept");
             return Ok(Restored::unchanged(spec));
         }
+        let catch_up_to = self.last_of(&spec.id).await?;
         let Some((info, download)) = self.download_prepared(&spec, &consumer).await? else {
             return Ok(Restored::unchanged(spec));
         };
@@ -78,6 +83,7 @@ impl Snapshots {
         Ok(Restored {
             spec: installed,
             snapshot: Some(info),
+            catch_up_to: Some(catch_up_to),
             _download: keep_for_memory(&spec, download),
         })
     }
@@ -109,6 +115,7 @@ impl Snapshots {
         }
         warn!(database = %id, snapshot_seq = latest.seq, "{reason}: restoring from the latest snapshot");
         let spec = database.spec().clone();
+        let catch_up_to = self.last_of(&id).await?;
         let Some((info, download)) = self.download_prepared(&spec, &consumer).await? else {
             return Err(NatsError::NoSnapshot(format!(
                 "{reason}; the snapshot of {id} was removed: {how_to}"
@@ -138,6 +145,7 @@ impl Snapshots {
             }
         };
         let reopened = registry.reopen(&id, installed).await?;
+        reopened.catch_up_before_serving(catch_up_to);
         drop(keep_for_memory(&spec, download));
         info!(database = %id, seq = info.seq, taken_on = %info.node, "restored from the latest snapshot");
         Ok(reopened)
