@@ -137,13 +137,23 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     } else {
         (None, None, None)
     };
+    // gRPC on the same port (HTTP/2), beside the HTTP/JSON API (SPEC §5).
+    let grpc = ha_grpc::router(
+        Arc::clone(&service) as _,
+        ha_grpc::GrpcOptions {
+            token: config.token.clone(),
+            max_message_size: config.max_body_size,
+        },
+    )
+    .context("building the gRPC service")?;
     let router = ha_http::router(
         service,
         ha_http::HttpOptions {
             token: config.token.clone(),
             max_body_size: config.max_body_size,
         },
-    );
+    )
+    .merge(grpc);
     let (stop_http, stopped) = oneshot::channel::<()>();
     let http = tokio::spawn(ha_http::serve(listener, router, async move {
         let _ = stopped.await;

@@ -55,6 +55,12 @@ pub async fn send(node: &TestNode, method: reqwest::Method, path: &str) -> reqwe
         .unwrap()
 }
 
+/// `POST path` (a snapshot route): the status and the JSON answer.
+pub async fn post_snapshot(node: &TestNode, path: &str) -> (u16, Value) {
+    let response = send(node, reqwest::Method::POST, path).await;
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
 /// `GET path`: the status and the JSON answer.
 pub async fn get_json(node: &TestNode, path: &str) -> (u16, Value) {
     let response = send(node, reqwest::Method::GET, path).await;

@@ -7,13 +7,8 @@ use std::time::Duration;
 use ha_test_harness::{NatsServer, NodeBuilder, TestNode, free_port};
 use serde_json::{Value, json};
 
-use super::{converged, get_json, send};
+use super::{converged, get_json, post_snapshot, send};
 use crate::support::{BIN, eventually};
-
-async fn post_snapshot(node: &TestNode, path: &str) -> (u16, Value) {
-    let response = send(node, reqwest::Method::POST, path).await;
-    (response.status().as_u16(), response.json().await.unwrap())
-}
 
 async fn insert(node: &TestNode, from: i64, to: i64) {
     let rows: Vec<Value> = (from..=to)

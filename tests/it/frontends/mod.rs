@@ -1,5 +1,6 @@
 //! The HTTP/JSON front end (SPEC §4), through reqwest and the real curl.
 
+mod grpc;
 mod http_auth;
 mod http_bad_input;
 mod http_batch;

@@ -1,0 +1,56 @@
+//! The gRPC front end of `ha` (SPEC §5): the `ha.v1.Database` service over
+//! [`ha_server_api::QueryService`], served on the HTTP port (HTTP/2) next to the HTTP/JSON API,
+//! with server reflection (`grpc.reflection.v1`) so generic clients need no .proto file. The
+//! token travels as `authorization` metadata; errors are gRPC status codes mapped once from
+//! the stable [`ha_types::ErrorCode`] (`error.rs`), which also travels in the status details.
+
+mod auth;
+mod convert;
+mod error;
+mod files;
+mod service;
+
+use std::sync::Arc;
+
+use ha_proto::v1::database_server::DatabaseServer;
+use ha_server_api::QueryService;
+use tonic::server::NamedService;
+
+pub use error::{code_for, status_for};
+
+/// Settings of the gRPC front end.
+#[derive(Debug, Clone, Default)]
+pub struct GrpcOptions {
+    /// When set, every call must carry it as `authorization` metadata (bare or `Bearer`).
+    pub token: Option<String>,
+    /// Largest request message accepted (and response message sent).
+    pub max_message_size: usize,
+}
+
+/// The gRPC routes, to merge into the node's HTTP router: `/ha.v1.Database/*` and the
+/// reflection service. Reflection needs no token (it describes the API, like
+/// `/openapi.yaml`).
+pub fn router(
+    service: Arc<dyn QueryService>,
+    options: GrpcOptions,
+) -> Result<axum::Router, tonic_reflection::server::Error> {
+    let size = options.max_message_size.max(4 << 20);
+    let database = DatabaseServer::new(service::GrpcDatabase::new(service))
+        .max_decoding_message_size(size)
+        .max_encoding_message_size(size);
+    let database = tonic::service::interceptor::InterceptedService::new(
+        database,
+        auth::TokenCheck::new(options.token),
+    );
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(ha_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let database_path = format!(
+        "/{}/{{*method}}",
+        DatabaseServer::<service::GrpcDatabase>::NAME
+    );
+    let reflection_path = "/grpc.reflection.v1.ServerReflection/{*method}";
+    Ok(axum::Router::new()
+        .route_service(&database_path, database)
+        .route_service(reflection_path, reflection))
+}
