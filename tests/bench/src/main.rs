@@ -4,6 +4,7 @@
 //!
 //! Run with `scripts/bench` (builds the release binary first).
 
+mod grpc_load;
 mod http_load;
 mod pg_load;
 mod raw_sqlite;
@@ -35,7 +36,7 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_values_t = [1, 8])]
     pg_clients: Vec<usize>,
     /// Which figures: http (HTTP vs raw SQLite), replication, pg (PostgreSQL wire vs HTTP),
-    /// snapshot (writers while a snapshot and a download run), or all
+    /// snapshot (writers while a snapshot and a download run), grpc (gRPC vs HTTP), or all
     #[arg(long, default_value = "all")]
     suite: String,
     /// Rows of the bulk catch-up
@@ -141,6 +142,31 @@ fn main() -> anyhow::Result<()> {
             catch_up.elapsed.as_secs_f64(),
             catch_up.per_second()
         );
+    }
+    if args.suite == "all" || args.suite == "grpc" {
+        println!();
+        println!(
+            "{:<34} {:>8} {:>12} {:>10} {:>10} {:>9}",
+            "gRPC vs HTTP/JSON, same node", "clients", "ops/s", "p50 µs", "p99 µs", "vs HTTP"
+        );
+        for &clients in &args.clients {
+            let doors =
+                runtime.block_on(grpc_load::compare(&ha_bin, clients, duration, args.rows))?;
+            print_row("HTTP point select", clients, &doors.http_reads, None);
+            print_ratio_row(
+                "gRPC point select",
+                clients,
+                &doors.grpc_reads,
+                &doors.http_reads,
+            );
+            print_row("HTTP insert tx", clients, &doors.http_writes, None);
+            print_ratio_row(
+                "gRPC insert tx",
+                clients,
+                &doors.grpc_writes,
+                &doors.http_writes,
+            );
+        }
     }
     if args.suite == "all" || args.suite == "snapshot" {
         let figures = runtime.block_on(snapshot::writers_during_snapshot(
@@ -256,6 +282,19 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A row whose ratio is a multiple of its baseline's throughput.
+fn print_ratio_row(case: &str, clients: usize, figure: &Figure, baseline: &Figure) {
+    println!(
+        "{:<34} {:>8} {:>12.0} {:>10} {:>10} {:>8.2}x",
+        case,
+        clients,
+        figure.per_second(),
+        figure.percentile_us(0.5),
+        figure.percentile_us(0.99),
+        figure.per_second() / baseline.per_second()
+    );
 }
 
 fn print_row(case: &str, clients: usize, figure: &Figure, baseline: Option<&Figure>) {
