@@ -113,9 +113,10 @@ pub struct QueryResponse {
     #[prost(enumeration = "TransactionStatus", tag = "4")]
     pub transaction: i32,
 }
-/// What failed, with the stable code also used by the HTTP API ("sql_constraint", "busy"...).
-/// Unary calls carry it in the status details (encoded as this message); the Query stream in
-/// its responses.
+/// What failed, with the stable code also used by the HTTP API ("sql_constraint", "busy"...),
+/// in the Query stream's responses. (A failed call's status carries the same code as the
+/// reason of a google.rpc.ErrorInfo in its details, domain "ha", and as "ha-error-code"
+/// metadata.)
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Error {
     #[prost(string, tag = "1")]

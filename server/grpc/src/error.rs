@@ -1,11 +1,14 @@
 //! The one mapping from the stable error codes to gRPC status codes. The status carries the
-//! stable code too: in its details (an encoded `ha.v1.Error`) and as `ha-error-code` metadata.
+//! stable code too: in its details, as the standard rich error model (`google.rpc.Status` with
+//! an `ErrorInfo` whose reason is the code, domain `ha`, and `statement_index` for a batch),
+//! which generic clients (grpcurl, grpc-go, grpcio-status) decode, and as `ha-error-code`
+//! metadata for the simplest clients.
 
 use ha_proto::v1;
 use ha_server_api::ApiError;
 use ha_types::ErrorCode;
-use prost::Message;
 use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 
 /// The gRPC code of an error code.
 pub fn code_for(code: ErrorCode) -> Code {
@@ -36,14 +39,18 @@ pub fn code_for(code: ErrorCode) -> Code {
     }
 }
 
+/// The domain of `ErrorInfo` details.
+pub const ERROR_DOMAIN: &str = "ha";
+
 /// The status of an error, with its stable code in the details and metadata.
 pub fn status_for(error: &ApiError) -> Status {
-    let detail = proto_error(error);
-    let mut status = Status::with_details(
-        code_for(error.code),
-        error.message.clone(),
-        detail.encode_to_vec().into(),
-    );
+    let mut metadata = std::collections::HashMap::new();
+    if let Some(index) = error.statement_index {
+        metadata.insert("statement_index".to_string(), index.to_string());
+    }
+    let details = ErrorDetails::with_error_info(error.code.as_str(), ERROR_DOMAIN, metadata);
+    let mut status =
+        Status::with_error_details(code_for(error.code), error.message.clone(), details);
     if let Ok(value) = error.code.as_str().parse() {
         status.metadata_mut().insert("ha-error-code", value);
     }
@@ -75,8 +82,11 @@ mod tests {
             "UNIQUE constraint failed",
         ));
         assert_eq!(status.code(), Code::FailedPrecondition);
-        let detail = v1::Error::decode(status.details()).unwrap();
-        assert_eq!(detail.code, "sql_constraint");
+        let info = status.get_details_error_info().unwrap();
+        assert_eq!(
+            (info.reason.as_str(), info.domain.as_str()),
+            ("sql_constraint", "ha")
+        );
         assert_eq!(
             status.metadata().get("ha-error-code").unwrap(),
             "sql_constraint"

@@ -42,15 +42,28 @@ pub fn router(
         database,
         auth::TokenCheck::new(options.token),
     );
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(ha_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(ha_proto::FILE_DESCRIPTOR_SET)
+            // The error details' types (google.rpc.ErrorInfo), so generic clients show them.
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+    };
+    // v1, and v1alpha for the generic clients that only know it (older grpcurl, Postman).
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
     let database_path = format!(
         "/{}/{{*method}}",
         DatabaseServer::<service::GrpcDatabase>::NAME
     );
-    let reflection_path = "/grpc.reflection.v1.ServerReflection/{*method}";
+
     Ok(axum::Router::new()
         .route_service(&database_path, database)
-        .route_service(reflection_path, reflection))
+        .route_service(
+            "/grpc.reflection.v1.ServerReflection/{*method}",
+            reflection_v1,
+        )
+        .route_service(
+            "/grpc.reflection.v1alpha.ServerReflection/{*method}",
+            reflection_v1alpha,
+        ))
 }

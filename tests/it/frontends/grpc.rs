@@ -6,7 +6,6 @@
 use ha_proto::v1;
 use ha_proto::v1::database_client::DatabaseClient;
 use ha_test_harness::{NodeBuilder, TestNode, free_port};
-use prost::Message;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
@@ -46,9 +45,26 @@ fn execute(statements: Vec<v1::Statement>) -> v1::ExecuteRequest {
     }
 }
 
-/// The stable code a status carries in its details.
-fn detail(status: &Status) -> v1::Error {
-    v1::Error::decode(status.details()).expect("an ha.v1.Error in the status details")
+/// The stable code a status carries in its details (the standard `ErrorInfo`), and for a
+/// batch the failing statement.
+struct Detail {
+    code: String,
+    statement_index: Option<u32>,
+}
+
+fn detail(status: &Status) -> Detail {
+    use tonic_types::StatusExt;
+    let info = status
+        .get_details_error_info()
+        .expect("an ErrorInfo in the status details");
+    assert_eq!(info.domain, "ha");
+    Detail {
+        code: info.reason,
+        statement_index: info
+            .metadata
+            .get("statement_index")
+            .map(|i| i.parse().unwrap()),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
