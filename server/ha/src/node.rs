@@ -56,7 +56,7 @@ impl RunningNode {
             timer.abort();
         }
         if let Some(replication) = self.replication.as_mut() {
-            replication.stop_consumers().await;
+            replication.link.stop_consumers().await;
         }
         let registry = Arc::clone(&self.registry);
         tokio::task::spawn_blocking(move || registry.close_all())
@@ -82,10 +82,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     } else {
         None
     };
-    options.database.replication = replication.as_ref().map(|r| r.options.clone());
+    options.database.replication = replication.as_ref().map(|r| r.link.options().clone());
     let (specs, restored) = match &replication {
         Some(replication) if config.from_latest_snapshot => {
-            replication.restore_before_open(specs).await
+            replication.link.restore_before_open(specs).await
         }
         _ => (specs, Vec::new()),
     };
@@ -103,7 +103,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     let registry = Arc::new(registry);
     let mut snapshot_timer = None;
     if let Some(replication) = replication.as_mut() {
-        replication.start_consumers(&registry)?;
+        replication.link.start_consumers(&registry)?;
         let handle = replication.handle();
         let weak = Arc::downgrade(&registry);
         registry.on_created(Box::new(move |database| {

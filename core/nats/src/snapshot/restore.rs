@@ -33,6 +33,16 @@ pub struct Restored {
 }
 
 impl Restored {
+    /// Once the registry opened the database: a restored one catches up before it serves.
+    pub fn after_open(&self, registry: &Registry) -> Result<(), ha_core::CoreError> {
+        if let Some(seq) = self.catch_up_to {
+            registry
+                .get(Some(&self.spec.id))?
+                .catch_up_before_serving(seq);
+        }
+        Ok(())
+    }
+
     fn unchanged(spec: DatabaseSpec) -> Restored {
         Restored {
             spec,
