@@ -8,4 +8,5 @@ mod cluster;
 mod frontends;
 mod node;
 mod pg;
+mod replicas;
 mod support;

@@ -31,6 +31,8 @@ pub struct DatabaseOptions {
     /// An interactive transaction idle longer than this is rolled back: while it is open it
     /// holds the database's one writer.
     pub transaction_idle_timeout: Duration,
+    /// Clients may only read (a read-only replica); the log is still applied.
+    pub read_only: bool,
 }
 
 impl Default for DatabaseOptions {
@@ -40,6 +42,7 @@ impl Default for DatabaseOptions {
             queue_wait: Duration::from_secs(5),
             replication: None,
             transaction_idle_timeout: Duration::from_secs(30),
+            read_only: false,
         }
     }
 }
@@ -251,6 +254,17 @@ impl Database {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = reason;
     }
 
+    fn writable(&self) -> Result<(), CoreError> {
+        if self.options.read_only {
+            return Err(CoreError::ReadOnly(format!(
+                "database {} is read-only here (a read-only replica): write through a node or a \
+                 read/write replica",
+                self.spec.id
+            )));
+        }
+        Ok(())
+    }
+
     /// Why the database serves no request now (refused, or catching up after a restore).
     pub fn unavailable_reason(&self) -> Option<String> {
         self.refused().err().map(|e| e.to_string())
@@ -370,6 +384,7 @@ impl Database {
         statements: Vec<Statement>,
         permit: OwnedSemaphorePermit,
     ) -> Result<Executed, CoreError> {
+        self.writable()?;
         let answer = self.writer.submit(statements)?;
         let output = answer
             .await
@@ -399,6 +414,7 @@ impl Database {
     /// Takes the writer for an interactive transaction; waits while another one holds it.
     pub(crate) async fn begin_write(&self) -> Result<WriteTransaction, CoreError> {
         self.refused()?;
+        self.writable()?;
         let (commands, started) = self.writer.begin(self.options.transaction_idle_timeout)?;
         started
             .await

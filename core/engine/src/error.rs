@@ -58,6 +58,9 @@ pub enum CoreError {
     /// what it needs (the snapshot store) cannot be reached.
     #[error("{0}")]
     Unavailable(String),
+    /// A write to a database that clients may only read.
+    #[error("{0}")]
+    ReadOnly(String),
     /// No snapshot of the database has been taken.
     #[error("{0}")]
     NoSnapshot(String),
@@ -81,6 +84,7 @@ impl CoreError {
             CoreError::Closed(_) => ErrorCode::Busy,
             CoreError::Unavailable(_) => ErrorCode::Unavailable,
             CoreError::NoSnapshot(_) => ErrorCode::NoSnapshot,
+            CoreError::ReadOnly(_) => ErrorCode::ReadOnly,
             CoreError::Apply { .. } => ErrorCode::SqlError,
             CoreError::NotCaughtUp { .. } => ErrorCode::Busy,
             CoreError::ReplicationPending { .. } => ErrorCode::ReplicationPending,

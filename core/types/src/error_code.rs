@@ -90,6 +90,53 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// Every code, for reading one back from its string (clients of the remote API).
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::BadRequest,
+        ErrorCode::SqlSyntax,
+        ErrorCode::SqlConstraint,
+        ErrorCode::SqlUnknownObject,
+        ErrorCode::SqlError,
+        ErrorCode::UnknownDatabase,
+        ErrorCode::UnknownReplication,
+        ErrorCode::DatabaseExists,
+        ErrorCode::Unauthorized,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Conflict,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::Busy,
+        ErrorCode::ReplicationPending,
+        ErrorCode::Cancelled,
+        ErrorCode::ReadOnly,
+        ErrorCode::NotSupported,
+        ErrorCode::TransactionAborted,
+        ErrorCode::TransactionState,
+        ErrorCode::Unavailable,
+        ErrorCode::NoSnapshot,
+        ErrorCode::Internal,
+    ];
+
+    /// The code whose [`ErrorCode::as_str`] is `text`.
+    pub fn from_code(text: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == text)
+    }
+}
+
+#[cfg(test)]
+mod all_tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_code_reads_back_from_its_string() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_code(code.as_str()), Some(*code));
+        }
+        assert_eq!(ErrorCode::from_code("nope"), None);
+    }
+}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -30,6 +30,7 @@ pub(crate) fn registry_options(config: &Config) -> anyhow::Result<RegistryOption
             queue_wait: config.concurrent_queries_wait,
             replication: None,
             transaction_idle_timeout: config.transaction_idle_timeout,
+            read_only: false,
         },
     })
 }

@@ -1,0 +1,153 @@
+//! An in-process replica: the core engine on a local file, following the cluster's stream
+//! through the same [`ReplicationLink`] as a node.
+
+use std::sync::Arc;
+
+use ha_core::{DatabaseOptions, DatabaseSpec, Registry, RegistryOptions, RowIdentify, Storage};
+use ha_nats::log::StreamSettings;
+use ha_nats::{Broker, LinkSettings, ReplicationLink, StartPolicy};
+use ha_types::Statement;
+use tokio::sync::Mutex;
+
+use crate::url::LocalTarget;
+use crate::{ClientError, Executed, Status};
+
+/// SQLite settings of a replica's file: those of a node's (WAL, normal sync).
+const DB_PARAMS: &str = "journal_mode=WAL&busy_timeout=5000&synchronous=NORMAL";
+
+pub(crate) struct Local {
+    registry: Arc<Registry>,
+    link: Mutex<Option<ReplicationLink>>,
+    database: String,
+}
+
+impl Local {
+    pub(crate) async fn open(target: LocalTarget) -> Result<Local, ClientError> {
+        let link = ReplicationLink::start(LinkSettings {
+            node: target.node.clone(),
+            broker: Broker::Url(target.replication_url.clone()),
+            stream: StreamSettings {
+                name: target.stream.clone(),
+                replicas: 1,
+                max_age: std::time::Duration::from_secs(24 * 3600),
+            },
+            policy: StartPolicy::All,
+            async_ack: false,
+            timeout: target.timeout,
+            disable_ddl_sync: false,
+            row_identify: RowIdentify::PrimaryKey,
+        })
+        .await?;
+        let spec = DatabaseSpec {
+            id: target.database.clone(),
+            storage: Storage::File {
+                path: target.path.clone(),
+                params: DB_PARAMS.into(),
+            },
+        };
+        // A new replica starts from the latest snapshot (faster than the whole log, and the
+        // only way when the log no longer starts at its beginning).
+        let (specs, restored) = if target.path.exists() {
+            (vec![spec], Vec::new())
+        } else {
+            link.restore_before_open(vec![spec]).await
+        };
+        let options = RegistryOptions {
+            memory: false,
+            data_dir: target
+                .path
+                .parent()
+                .map_or_else(|| ".".into(), std::path::Path::to_path_buf),
+            db_params: DB_PARAMS.into(),
+            database: DatabaseOptions {
+                replication: Some(link.options().clone()),
+                read_only: target.read_only,
+                ..DatabaseOptions::default()
+            },
+        };
+        let registry = tokio::task::spawn_blocking(move || Registry::open(specs, options))
+            .await
+            .map_err(|e| ClientError::Unavailable(format!("opening the replica: {e}")))??;
+        for restored in restored {
+            restored.after_open(&registry)?;
+        }
+        let registry = Arc::new(registry);
+        let mut link = link;
+        link.start_consumers(&registry)?;
+        Ok(Local {
+            registry,
+            link: Mutex::new(Some(link)),
+            database: target.database,
+        })
+    }
+
+    pub(crate) async fn execute(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<Executed, ClientError> {
+        let mut current = Some(self.database.clone());
+        let executed = self.registry.execute(&mut current, statements).await?;
+        Ok(Executed {
+            results: executed.results,
+            seq: executed.seq,
+        })
+    }
+
+    pub(crate) fn session(&self) -> LocalSession {
+        LocalSession {
+            registry: Arc::clone(&self.registry),
+            session: ha_core::Session::new(Some(self.database.clone()), false),
+        }
+    }
+
+    pub(crate) fn status(&self) -> Status {
+        let Ok(database) = self.registry.get(Some(&self.database)) else {
+            return Status {
+                error: Some("the replica is closed".into()),
+                ..Status::default()
+            };
+        };
+        let apply = database.apply_status();
+        Status {
+            applied_seq: apply.applied_seq,
+            held: database.held_change_sets() as u64,
+            error: database.unavailable_reason().or(apply
+                .failing
+                .map(|(seq, error)| format!("log entry {seq}: {error}"))),
+        }
+    }
+
+    pub(crate) async fn close(self) -> Result<(), ClientError> {
+        if let Some(mut link) = self.link.lock().await.take() {
+            link.stop_consumers().await;
+            let registry = Arc::clone(&self.registry);
+            tokio::task::spawn_blocking(move || registry.close_all())
+                .await
+                .map_err(|e| ClientError::Unavailable(format!("closing the replica: {e}")))?;
+            link.stop_broker().await;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) struct LocalSession {
+    registry: Arc<Registry>,
+    session: ha_core::Session,
+}
+
+impl LocalSession {
+    pub(crate) async fn execute(&mut self, statement: Statement) -> Result<Executed, ClientError> {
+        let executed = self
+            .registry
+            .execute_in(&mut self.session, vec![statement])
+            .await?;
+        Ok(Executed {
+            results: executed.results,
+            seq: executed.seq,
+        })
+    }
+
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.session.transaction_status() != ha_core::TransactionStatus::Idle
+    }
+}

@@ -1,0 +1,265 @@
+//! A remote node over the gRPC API. Read-your-writes: every call carries the highest log
+//! sequence this client's writes got, so a read on a node that has not applied them waits.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures::channel::mpsc;
+use ha_proto::v1;
+use ha_proto::v1::database_client::DatabaseClient;
+use ha_types::{ErrorCode, Params, Statement, StatementResult, Value};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+use crate::{ClientError, ClientOptions, Executed};
+
+type Grpc = DatabaseClient<InterceptedService<Channel, Token>>;
+
+/// Adds the token as `authorization` metadata.
+#[derive(Clone)]
+pub(crate) struct Token(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl Interceptor for Token {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        if let Some(token) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", token.clone());
+        }
+        Ok(request)
+    }
+}
+
+pub(crate) struct Remote {
+    grpc: Grpc,
+    database: String,
+    last_seq: std::sync::Arc<AtomicU64>,
+}
+
+impl Remote {
+    pub(crate) async fn connect(
+        endpoint: String,
+        database: Option<String>,
+        options: ClientOptions,
+    ) -> Result<Remote, ClientError> {
+        let token = match &options.token {
+            Some(token) => Some(
+                format!("Bearer {token}")
+                    .parse()
+                    .map_err(|_| ClientError::BadUrl("the token is not valid ASCII".into()))?,
+            ),
+            None => None,
+        };
+        let channel = Channel::from_shared(endpoint.clone())
+            .map_err(|e| ClientError::BadUrl(format!("{endpoint}: {e}")))?
+            .connect()
+            .await
+            .map_err(|e| ClientError::Unavailable(format!("cannot reach {endpoint}: {e}")))?;
+        Ok(Remote {
+            grpc: DatabaseClient::with_interceptor(channel, Token(token)),
+            database: database.unwrap_or_default(),
+            last_seq: std::sync::Arc::default(),
+        })
+    }
+
+    fn min_seq(&self) -> Option<u64> {
+        Some(self.last_seq.load(Ordering::Relaxed)).filter(|s| *s > 0)
+    }
+
+    fn wrote(&self, seq: Option<u64>) {
+        if let Some(seq) = seq {
+            self.last_seq.fetch_max(seq, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) async fn execute(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<Executed, ClientError> {
+        let request = v1::ExecuteRequest {
+            database: self.database.clone(),
+            statements: statements.into_iter().map(statement_to_proto).collect(),
+            min_seq: self.min_seq(),
+        };
+        let answer = self
+            .grpc
+            .clone()
+            .execute(request)
+            .await
+            .map_err(from_status)?
+            .into_inner();
+        self.wrote(answer.seq);
+        Ok(Executed {
+            results: answer.results.into_iter().map(result_from_proto).collect(),
+            seq: answer.seq,
+        })
+    }
+
+    pub(crate) async fn session(&self) -> Result<RemoteSession, ClientError> {
+        let (requests, outgoing) = mpsc::unbounded();
+        let responses = self
+            .grpc
+            .clone()
+            .query(outgoing)
+            .await
+            .map_err(from_status)?
+            .into_inner();
+        Ok(RemoteSession {
+            requests,
+            responses,
+            database: Some(self.database.clone()),
+            last_seq: std::sync::Arc::clone(&self.last_seq),
+            open: false,
+        })
+    }
+
+    pub(crate) fn status(&self) -> crate::Status {
+        crate::Status {
+            applied_seq: self.last_seq.load(Ordering::Relaxed),
+            ..crate::Status::default()
+        }
+    }
+}
+
+/// A `Query` stream: one response per request, in order.
+pub(crate) struct RemoteSession {
+    requests: mpsc::UnboundedSender<v1::QueryRequest>,
+    responses: tonic::Streaming<v1::QueryResponse>,
+    /// Sent with the first request only.
+    database: Option<String>,
+    last_seq: std::sync::Arc<AtomicU64>,
+    open: bool,
+}
+
+impl RemoteSession {
+    pub(crate) async fn execute(&mut self, statement: Statement) -> Result<Executed, ClientError> {
+        let proto = statement_to_proto(statement);
+        let seq = self.last_seq.load(Ordering::Relaxed);
+        let request = v1::QueryRequest {
+            sql: proto.sql,
+            params: proto.params,
+            named_params: proto.named_params,
+            min_seq: (seq > 0).then_some(seq),
+            database: self.database.take().unwrap_or_default(),
+        };
+        let gone = || ClientError::Unavailable("the session's stream ended".into());
+        self.requests.unbounded_send(request).map_err(|_| gone())?;
+        let answer = self
+            .responses
+            .message()
+            .await
+            .map_err(from_status)?
+            .ok_or_else(gone)?;
+        self.open = answer.transaction != v1::TransactionStatus::Idle as i32;
+        if let Some(error) = answer.error {
+            return Err(ClientError::Failed {
+                code: ErrorCode::from_code(&error.code).unwrap_or(ErrorCode::Internal),
+                message: error.message,
+                statement_index: error.statement_index.map(|i| i as usize),
+            });
+        }
+        if let Some(seq) = answer.seq {
+            self.last_seq.fetch_max(seq, Ordering::Relaxed);
+        }
+        Ok(Executed {
+            results: answer.results.into_iter().map(result_from_proto).collect(),
+            seq: answer.seq,
+        })
+    }
+
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.open
+    }
+}
+
+fn from_status(status: Status) -> ClientError {
+    if let Some(info) = status.get_details_error_info()
+        && let Some(code) = ErrorCode::from_code(&info.reason)
+    {
+        return ClientError::Failed {
+            code,
+            message: status.message().to_string(),
+            statement_index: info
+                .metadata
+                .get("statement_index")
+                .and_then(|i| i.parse().ok()),
+        };
+    }
+    match status.code() {
+        Code::Unavailable | Code::Unknown => ClientError::Unavailable(status.message().to_string()),
+        _ => ClientError::Failed {
+            code: ErrorCode::Internal,
+            message: status.message().to_string(),
+            statement_index: None,
+        },
+    }
+}
+
+fn value_to_proto(value: Value) -> v1::Value {
+    let kind = match value {
+        Value::Null => v1::value::Kind::Null(v1::Null {}),
+        Value::Integer(i) => v1::value::Kind::Integer(i),
+        Value::Real(r) => v1::value::Kind::Real(r),
+        Value::Text(t) => v1::value::Kind::Text(t),
+        Value::Blob(b) => v1::value::Kind::Blob(b),
+    };
+    v1::Value { kind: Some(kind) }
+}
+
+fn value_from_proto(value: v1::Value) -> Value {
+    match value.kind {
+        Some(v1::value::Kind::Integer(i)) => Value::Integer(i),
+        Some(v1::value::Kind::Real(r)) => Value::Real(r),
+        Some(v1::value::Kind::Text(t)) => Value::Text(t),
+        Some(v1::value::Kind::Blob(b)) => Value::Blob(b),
+        Some(v1::value::Kind::Null(_)) | None => Value::Null,
+    }
+}
+
+fn statement_to_proto(statement: Statement) -> v1::Statement {
+    let (params, named_params) = match statement.params {
+        Params::None => (Vec::new(), Default::default()),
+        Params::Positional(values) => (
+            values.into_iter().map(value_to_proto).collect(),
+            Default::default(),
+        ),
+        Params::Named(named) => (
+            Vec::new(),
+            named
+                .into_iter()
+                .map(|(name, value)| (name, value_to_proto(value)))
+                .collect(),
+        ),
+    };
+    v1::Statement {
+        sql: statement.sql,
+        params,
+        named_params,
+    }
+}
+
+fn result_from_proto(result: v1::StatementResult) -> StatementResult {
+    if result.returns_rows {
+        let declared_types = result
+            .columns
+            .iter()
+            .map(|c| (!c.declared_type.is_empty()).then(|| c.declared_type.clone()))
+            .collect();
+        StatementResult::Rows {
+            columns: result.columns.into_iter().map(|c| c.name).collect(),
+            rows: result
+                .rows
+                .into_iter()
+                .map(|row| row.values.into_iter().map(value_from_proto).collect())
+                .collect(),
+            declared_types,
+        }
+    } else {
+        StatementResult::Exec {
+            rows_affected: u64::try_from(result.rows_affected).unwrap_or(0),
+            last_insert_id: result.last_insert_id,
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The Rust client (`ha-client`, SPEC §11) against real nodes and a real broker: a remote
+//! client over gRPC, and in-process replicas that follow the cluster, write into it, refuse
+//! writes when read-only, and bootstrap from a snapshot.
+
+use std::time::Duration;
+
+use ha_client::{Client, ClientOptions, ErrorCode, Params, Statement, StatementResult, Value};
+use ha_test_harness::{NatsServer, NodeBuilder, TestNode, free_port};
+use serde_json::json;
+
+use crate::support::{BIN, eventually};
+
+fn sql(text: &str) -> Statement {
+    Statement::new(text)
+}
+
+fn with(text: &str, params: Vec<Value>) -> Statement {
+    Statement::with_params(text, Params::Positional(params))
+}
+
+fn rows(result: &StatementResult) -> Vec<Vec<Value>> {
+    match result {
+        StatementResult::Rows { rows, .. } => rows.clone(),
+        StatementResult::Exec { .. } => panic!("not rows: {result:?}"),
+    }
+}
+
+async fn count(client: &Client, table: &str) -> Result<i64, String> {
+    let executed = client
+        .execute(vec![sql(&format!("SELECT count(*) FROM {table}"))])
+        .await
+        .map_err(|e| e.to_string())?;
+    match rows(&executed.results[0]).as_slice() {
+        [row] => match row.as_slice() {
+            [Value::Integer(n)] => Ok(*n),
+            other => Err(format!("{other:?}")),
+        },
+        other => Err(format!("{other:?}")),
+    }
+}
+
+async fn node_count(node: &TestNode, table: &str) -> Result<i64, String> {
+    let (status, body) = node
+        .post(
+            "/query",
+            &json!({"sql": format!("SELECT count(*) FROM {table}")}),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    body["rows"][0][0]
+        .as_i64()
+        .ok_or_else(|| format!("{status} {body}"))
+}
+
+fn replica_url(dir: &std::path::Path, broker: &str, node: &str, extra: &str) -> String {
+    format!(
+        "file:{}?replication_url={broker}&node={node}{extra}",
+        dir.join("ha.db").display()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_follows_the_cluster_and_its_writes_reach_every_node() {
+    let port = free_port().unwrap();
+    let broker = format!("nats://127.0.0.1:{port}");
+    let node1 = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m"])
+        .embedded_nats(port)
+        .start()
+        .await
+        .unwrap();
+    let node2 = NodeBuilder::new(BIN)
+        .args(["-n", "node2", "-m"])
+        .replication_url(&broker)
+        .start()
+        .await
+        .unwrap();
+    node1
+        .post(
+            "/query",
+            &json!([{"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"},
+                    {"sql": "INSERT INTO t VALUES (1, 'from node1')"}]),
+        )
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let replica = Client::open(
+        &replica_url(dir.path(), &broker, "replica1", ""),
+        ClientOptions::default(),
+    )
+    .await
+    .unwrap();
+    eventually(Duration::from_secs(20), || async {
+        match count(&replica, "t").await {
+            Ok(1) => Ok(()),
+            other => Err(format!("replica: {other:?}")),
+        }
+    })
+    .await;
+    let written = replica
+        .execute(vec![with(
+            "INSERT INTO t VALUES (?, ?)",
+            vec![Value::Integer(2), Value::Text("from the replica".into())],
+        )])
+        .await
+        .unwrap();
+    assert!(written.seq.is_some(), "a replica's write is in the log");
+    for node in [&node1, &node2] {
+        eventually(Duration::from_secs(20), || async {
+            match node_count(node, "t").await {
+                Ok(2) => Ok(()),
+                other => Err(format!("node: {other:?}")),
+            }
+        })
+        .await;
+    }
+    // An interactive transaction on the replica, rolled back, then committed.
+    let mut session = replica.session().await.unwrap();
+    session.execute(sql("BEGIN")).await.unwrap();
+    assert!(session.in_transaction());
+    session
+        .execute(sql("INSERT INTO t VALUES (3, 'rolled back')"))
+        .await
+        .unwrap();
+    session.execute(sql("ROLLBACK")).await.unwrap();
+    session.execute(sql("BEGIN")).await.unwrap();
+    session
+        .execute(sql("INSERT INTO t VALUES (4, 'committed')"))
+        .await
+        .unwrap();
+    session.execute(sql("COMMIT")).await.unwrap();
+    assert!(!session.in_transaction());
+    eventually(Duration::from_secs(20), || async {
+        match node_count(&node2, "t").await {
+            Ok(3) => Ok(()),
+            other => Err(format!("node2: {other:?}")),
+        }
+    })
+    .await;
+    let status = replica.status();
+    assert!(status.applied_seq >= 3, "{status:?}");
+    assert_eq!(status.error, None);
+    replica.close().await.unwrap();
+
+    // Reopened on its file: it carries on where it was, and still follows.
+    node1
+        .post(
+            "/query",
+            &json!({"sql": "INSERT INTO t VALUES (5, 'while closed')"}),
+        )
+        .await
+        .unwrap();
+    let replica = Client::open(
+        &replica_url(dir.path(), &broker, "replica1", ""),
+        ClientOptions::default(),
+    )
+    .await
+    .unwrap();
+    eventually(Duration::from_secs(20), || async {
+        match count(&replica, "t").await {
+            Ok(4) => Ok(()),
+            other => Err(format!("replica: {other:?}")),
+        }
+    })
+    .await;
+    replica.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_replica_refuses_writes() {
+    let port = free_port().unwrap();
+    let broker = format!("nats://127.0.0.1:{port}");
+    let node = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m"])
+        .embedded_nats(port)
+        .start()
+        .await
+        .unwrap();
+    node.post(
+        "/query",
+        &json!([{"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY)"},
+                {"sql": "INSERT INTO t VALUES (1)"}]),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let replica = Client::open(
+        &replica_url(dir.path(), &broker, "reader", "&read_only=true"),
+        ClientOptions::default(),
+    )
+    .await
+    .unwrap();
+    eventually(Duration::from_secs(20), || async {
+        match count(&replica, "t").await {
+            Ok(1) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let refused = replica
+        .execute(vec![sql("INSERT INTO t VALUES (2)")])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ReadOnly, "{refused}");
+    let mut session = replica.session().await.unwrap();
+    session.execute(sql("BEGIN")).await.unwrap();
+    let refused = session.execute(sql("DELETE FROM t")).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ReadOnly, "{refused}");
+    drop(session);
+    // Still following.
+    node.post("/query", &json!({"sql": "INSERT INTO t VALUES (3)"}))
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(20), || async {
+        match count(&replica, "t").await {
+            Ok(2) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    replica.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_replica_on_an_aged_log_starts_from_the_snapshot() {
+    let broker = NatsServer::start(None).await.unwrap();
+    let node = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m", "--replication-max-age", "1s"])
+        .replication_url(broker.url())
+        .start()
+        .await
+        .unwrap();
+    node.post(
+        "/query",
+        &json!([{"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY)"},
+                {"sql": "INSERT INTO t VALUES (1), (2)"}]),
+    )
+    .await
+    .unwrap();
+    let client = async_nats::connect(broker.url()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let js = &js;
+    eventually(Duration::from_secs(20), || async move {
+        let mut stream = js.get_stream("ha_replication").await.unwrap();
+        match stream.info().await.unwrap().state.first_sequence > 1 {
+            true => Ok(()),
+            false => Err("the log never aged out".to_string()),
+        }
+    })
+    .await;
+    let (status, taken) = crate::cluster::post_snapshot(&node, "/snapshot").await;
+    assert_eq!(status, 201, "{taken}");
+    let dir = tempfile::tempdir().unwrap();
+    let replica = Client::open(
+        &replica_url(dir.path(), &broker.url(), "fresh", ""),
+        ClientOptions::default(),
+    )
+    .await
+    .unwrap();
+    eventually(Duration::from_secs(20), || async {
+        match count(&replica, "t").await {
+            Ok(2) => Ok(()),
+            other => Err(format!("{other:?} (status {:?})", replica.status())),
+        }
+    })
+    .await;
+    replica.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_client_speaks_grpc_to_a_node() {
+    let node = crate::support::start(&["-m", "--token", "t0k"]).await;
+    let url = format!("http://{}", node.http_addr);
+    let refused = Client::open(&url, ClientOptions::default())
+        .await
+        .unwrap()
+        .execute(vec![sql("SELECT 1")])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::Unauthorized);
+    let client = Client::open(
+        &format!("{url}/ha.db"),
+        ClientOptions {
+            token: Some("t0k".into()),
+            ..ClientOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let executed = client
+        .execute(vec![
+            sql("CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB, big INTEGER)"),
+            with(
+                "INSERT INTO t VALUES (1, ?, ?)",
+                vec![Value::Blob(vec![0, 1, 255]), Value::Integer(i64::MIN)],
+            ),
+            sql("SELECT b, big FROM t"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&executed.results[2]),
+        vec![vec![Value::Blob(vec![0, 1, 255]), Value::Integer(i64::MIN)]]
+    );
+    let failed = client
+        .execute(vec![
+            sql("INSERT INTO t VALUES (2, NULL, 0)"),
+            sql("INSERT INTO t VALUES (1, NULL, 0)"),
+        ])
+        .await
+        .unwrap_err();
+    assert_eq!(failed.code(), ErrorCode::SqlConstraint);
+    let mut session = client.session().await.unwrap();
+    session.execute(sql("BEGIN")).await.unwrap();
+    session
+        .execute(sql("INSERT INTO t VALUES (3, NULL, 0)"))
+        .await
+        .unwrap();
+    let duplicate = session
+        .execute(sql("INSERT INTO t VALUES (3, NULL, 0)"))
+        .await
+        .unwrap_err();
+    assert_eq!(duplicate.code(), ErrorCode::SqlConstraint);
+    assert!(session.in_transaction(), "the session goes on");
+    session.execute(sql("ROLLBACK")).await.unwrap();
+    assert_eq!(count(&client, "t").await, Ok(1));
+}
