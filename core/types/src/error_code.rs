@@ -124,6 +124,12 @@ impl ErrorCode {
     }
 }
 
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod all_tests {
     use super::ErrorCode;
@@ -134,11 +140,5 @@ mod all_tests {
             assert_eq!(ErrorCode::from_code(code.as_str()), Some(*code));
         }
         assert_eq!(ErrorCode::from_code("nope"), None);
-    }
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
