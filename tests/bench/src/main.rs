@@ -8,6 +8,7 @@ mod grpc_load;
 mod http_load;
 mod pg_load;
 mod raw_sqlite;
+mod replica;
 mod replication;
 mod snapshot;
 
@@ -36,7 +37,8 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_values_t = [1, 8])]
     pg_clients: Vec<usize>,
     /// Which figures: http (HTTP vs raw SQLite), replication, pg (PostgreSQL wire vs HTTP),
-    /// snapshot (writers while a snapshot and a download run), grpc (gRPC vs HTTP), or all
+    /// snapshot (writers while a snapshot and a download run), grpc (gRPC vs HTTP), replica
+    /// (in-process replica reads vs rusqlite), or all
     #[arg(long, default_value = "all")]
     suite: String,
     /// Rows of the bulk catch-up
@@ -167,6 +169,17 @@ fn main() -> anyhow::Result<()> {
                 &doors.http_writes,
             );
         }
+    }
+    if args.suite == "all" || args.suite == "replica" {
+        let figures = runtime.block_on(replica::point_reads(&ha_bin, duration, args.rows))?;
+        println!();
+        print_row("rusqlite point select (base)", 1, &figures.raw, None);
+        print_row(
+            "replica point select (ha-client)",
+            1,
+            &figures.replica,
+            Some(&figures.raw),
+        );
     }
     if args.suite == "all" || args.suite == "snapshot" {
         let figures = runtime.block_on(snapshot::writers_during_snapshot(
