@@ -325,3 +325,162 @@ async fn a_remote_client_speaks_grpc_to_a_node() {
     session.execute(sql("ROLLBACK")).await.unwrap();
     assert_eq!(count(&client, "t").await, Ok(1));
 }
+
+/// Writes made on a replica while the broker is down are committed locally (answered
+/// `replication_pending`) and published when it returns; the node gets them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replica_writes_during_a_broker_outage_are_published_when_it_returns() {
+    let mut broker = NatsServer::start(None).await.unwrap();
+    let node = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m"])
+        .replication_url(broker.url())
+        .start()
+        .await
+        .unwrap();
+    node.post(
+        "/query",
+        &json!({"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"}),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let replica = Client::open(
+        &replica_url(dir.path(), &broker.url(), "offline", "&timeout_ms=500"),
+        ClientOptions::default(),
+    )
+    .await
+    .unwrap();
+    eventually(Duration::from_secs(20), || async {
+        count(&replica, "t").await.map(|_| ())
+    })
+    .await;
+    broker.kill().await.unwrap();
+    for id in 1..=3 {
+        let answer = replica
+            .execute(vec![with(
+                "INSERT INTO t VALUES (?, 'offline')",
+                vec![Value::Integer(id)],
+            )])
+            .await;
+        match answer {
+            Ok(_) => {}
+            Err(e) => assert_eq!(e.code(), ErrorCode::ReplicationPending, "{e}"),
+        }
+    }
+    assert_eq!(count(&replica, "t").await, Ok(3), "committed locally");
+    broker.restart().await.unwrap();
+    eventually(Duration::from_secs(30), || async {
+        match node_count(&node, "t").await {
+            Ok(3) => Ok(()),
+            other => Err(format!("node: {other:?}")),
+        }
+    })
+    .await;
+    replica.close().await.unwrap();
+}
+
+/// Two nodes and two replicas, each writing to the same rows at once: when the writers stop,
+/// all four hold the same table (the log's order decides every row).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_and_two_nodes_converge_under_conflicting_writers() {
+    let port = free_port().unwrap();
+    let broker = format!("nats://127.0.0.1:{port}");
+    let node1 = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m"])
+        .embedded_nats(port)
+        .start()
+        .await
+        .unwrap();
+    let node2 = NodeBuilder::new(BIN)
+        .args(["-n", "node2", "-m"])
+        .replication_url(&broker)
+        .start()
+        .await
+        .unwrap();
+    node1
+        .post(
+            "/query",
+            &json!({"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, n INTEGER)"}),
+        )
+        .await
+        .unwrap();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut replicas = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        let replica = Client::open(
+            &replica_url(dir.path(), &broker, &format!("replica{i}"), ""),
+            ClientOptions::default(),
+        )
+        .await
+        .unwrap();
+        eventually(Duration::from_secs(20), || async {
+            count(&replica, "t").await.map(|_| ())
+        })
+        .await;
+        replicas.push(replica);
+    }
+    // 40 rounds; in each, all four write the same 5 rows (upserts and deletes).
+    let http = reqwest::Client::new();
+    for round in 0..40i64 {
+        let id = round % 5;
+        let statement = |who: &str| {
+            if round % 7 == 3 {
+                format!("DELETE FROM t WHERE id = {id}")
+            } else {
+                format!("INSERT OR REPLACE INTO t VALUES ({id}, '{who}', {round})")
+            }
+        };
+        let (s0, s1, s2, s3) = (
+            statement("node1"),
+            statement("node2"),
+            statement("replica0"),
+            statement("replica1"),
+        );
+        let (a, b, c, d) = tokio::join!(
+            http.post(node1.url("/query"))
+                .json(&json!({"sql": s0}))
+                .send(),
+            http.post(node2.url("/query"))
+                .json(&json!({"sql": s1}))
+                .send(),
+            replicas[0].execute(vec![sql(&s2)]),
+            replicas[1].execute(vec![sql(&s3)]),
+        );
+        assert!(a.unwrap().status().is_success() && b.unwrap().status().is_success());
+        c.unwrap();
+        d.unwrap();
+    }
+    let dump = "SELECT id, v, n FROM t ORDER BY id";
+    let nodes = [node1, node2];
+    let on_nodes = crate::cluster::converged(&nodes, dump).await;
+    for replica in &replicas {
+        eventually(Duration::from_secs(30), || async {
+            let executed = replica
+                .execute(vec![sql(dump)])
+                .await
+                .map_err(|e| e.to_string())?;
+            let rows: Vec<serde_json::Value> = rows(&executed.results[0])
+                .into_iter()
+                .map(|row| {
+                    serde_json::Value::Array(
+                        row.into_iter()
+                            .map(|v| match v {
+                                Value::Integer(i) => json!(i),
+                                Value::Text(t) => json!(t),
+                                other => json!(format!("{other:?}")),
+                            })
+                            .collect(),
+                    )
+                })
+                .collect();
+            match serde_json::Value::Array(rows.clone()) == on_nodes {
+                true => Ok(()),
+                false => Err(format!("replica {rows:?} vs nodes {on_nodes}")),
+            }
+        })
+        .await;
+    }
+    for replica in replicas {
+        replica.close().await.unwrap();
+    }
+}
