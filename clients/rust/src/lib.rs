@@ -91,6 +91,19 @@ impl Client {
         }
     }
 
+    /// For blocking callers that are not async workers (the bindings' threads, through
+    /// `ha-ffi`): a replica runs a read of one statement right here, without a thread hand-off.
+    /// `Ok(None)`: take [`Client::execute`] (a write, a remote client, a busy replica).
+    pub fn read_on_this_thread(
+        &self,
+        statement: &Statement,
+    ) -> Result<Option<StatementResult>, ClientError> {
+        match &self.inner {
+            Inner::Remote(_) => Ok(None),
+            Inner::Local(local) => local.read_on_this_thread(statement),
+        }
+    }
+
     /// A session: its statements run one by one, with `BEGIN` / `COMMIT` / `ROLLBACK` /
     /// `SAVEPOINT` as interactive transactions. Dropping it rolls back an open transaction.
     pub async fn session(&self) -> Result<Session, ClientError> {

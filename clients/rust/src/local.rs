@@ -93,6 +93,15 @@ impl Local {
         })
     }
 
+    pub(crate) fn read_on_this_thread(
+        &self,
+        statement: &Statement,
+    ) -> Result<Option<ha_types::StatementResult>, ClientError> {
+        Ok(self
+            .registry
+            .read_on_this_thread(Some(&self.database), statement)?)
+    }
+
     pub(crate) fn session(&self) -> LocalSession {
         LocalSession {
             registry: Arc::clone(&self.registry),

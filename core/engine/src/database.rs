@@ -169,6 +169,32 @@ impl Database {
         self.write(statements, permit).await
     }
 
+    /// Runs one read on the calling thread, for callers that are not async workers (the
+    /// language bindings' threads): no hand-off to a blocking thread, which is most of a point
+    /// read's cost in-process. `Ok(None)` when the statement writes or no query slot is free
+    /// at once: then take [`Database::execute`].
+    pub fn read_on_this_thread(
+        &self,
+        statement: &Statement,
+    ) -> Result<Option<StatementResult>, CoreError> {
+        self.refused()?;
+        if statement.sql.contains('\0') || exec::likely_writes(&statement.sql) {
+            return Ok(None);
+        }
+        let Ok(permit) = Arc::clone(&self.slots).try_acquire_owned() else {
+            return Ok(None);
+        };
+        let conn = self.readers.take()?;
+        let result = exec::run(&conn, statement, Access::ReadOnly);
+        self.readers.give_back(conn);
+        drop(permit);
+        match result {
+            Ok(result) => Ok(Some(result)),
+            Err(RunError::NeedsWriter) => Ok(None),
+            Err(RunError::Failed(e)) => Err(e),
+        }
+    }
+
     /// What `sql` takes and returns, without running it.
     pub async fn describe(&self, sql: String) -> Result<ha_types::StatementDescription, CoreError> {
         self.refused()?;

@@ -297,6 +297,19 @@ impl Registry {
         self.execute(&mut session.database, statements).await
     }
 
+    /// [`Database::read_on_this_thread`] on database `id` (`None`: the default); special
+    /// commands are left to [`Registry::execute`] (`Ok(None)`).
+    pub fn read_on_this_thread(
+        &self,
+        id: Option<&str>,
+        statement: &Statement,
+    ) -> Result<Option<StatementResult>, CoreError> {
+        if SpecialCommand::parse(&statement.sql).is_some() {
+            return Ok(None);
+        }
+        self.get(id)?.read_on_this_thread(statement)
+    }
+
     /// Describes a statement for a session (on its current database).
     pub async fn describe(
         &self,

@@ -180,6 +180,12 @@ fn main() -> anyhow::Result<()> {
             &figures.replica,
             Some(&figures.raw),
         );
+        print_row(
+            "replica point select (ha-ffi)",
+            1,
+            &figures.blocking,
+            Some(&figures.raw),
+        );
     }
     if args.suite == "all" || args.suite == "snapshot" {
         let figures = runtime.block_on(snapshot::writers_during_snapshot(

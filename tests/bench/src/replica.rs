@@ -14,7 +14,10 @@ use crate::Figure;
 
 pub struct ReplicaFigures {
     pub raw: Figure,
+    /// Through the async `Client::execute` (a hand-off to a blocking thread per read).
     pub replica: Figure,
+    /// Through `ha-ffi`'s blocking client from a plain thread, as the bindings call it.
+    pub blocking: Figure,
 }
 
 pub async fn point_reads(
@@ -96,8 +99,36 @@ pub async fn point_reads(
         }
     };
     client.close().await?;
+    // The bindings' path: a plain thread, blocking calls, the read on that thread.
+    let blocking = std::thread::spawn(move || -> anyhow::Result<Figure> {
+        let client = ha_ffi::BlockingClient::open(&url, ha_ffi::ClientOptions::default())?;
+        let start = Instant::now();
+        let mut latencies_us = Vec::new();
+        let mut i = 0u64;
+        while start.elapsed() < duration {
+            let id = 1 + (i as i64 * 7919) % rows;
+            let t = Instant::now();
+            client.execute(vec![Statement::with_params(
+                "SELECT name FROM bench WHERE id = ?",
+                Params::Positional(vec![Value::Integer(id)]),
+            )])?;
+            latencies_us.push(t.elapsed().as_micros() as u64);
+            i += 1;
+        }
+        Ok(Figure {
+            ops: latencies_us.len() as u64,
+            elapsed: start.elapsed(),
+            latencies_us,
+        })
+    })
+    .join()
+    .map_err(|_| anyhow::anyhow!("the blocking reader panicked"))??;
     let _ = node.stop().await;
-    Ok(ReplicaFigures { raw, replica })
+    Ok(ReplicaFigures {
+        raw,
+        replica,
+        blocking,
+    })
 }
 
 async fn count(client: &Client) -> anyhow::Result<i64> {

@@ -1,0 +1,98 @@
+//! [`ha_client::Client`] for host threads: every call blocks on the process's runtime, except
+//! a replica's single reads, which run on the calling thread.
+
+use std::sync::Arc;
+
+use ha_client::{Client, ClientError, ClientOptions, Executed, Session, Statement, Status};
+use tokio::runtime::Runtime;
+
+use crate::runtime;
+
+pub struct BlockingClient {
+    client: Option<Client>,
+    runtime: Arc<Runtime>,
+}
+
+fn runtime_error(e: std::io::Error) -> ClientError {
+    ClientError::Unavailable(format!("starting the client's runtime: {e}"))
+}
+
+fn closed() -> ClientError {
+    ClientError::BadUrl("the client is closed".into())
+}
+
+impl BlockingClient {
+    /// Opens a remote or local connection (see [`ha_client::Client::open`]).
+    pub fn open(url: &str, options: ClientOptions) -> Result<BlockingClient, ClientError> {
+        let runtime = runtime().map_err(runtime_error)?;
+        let client = runtime.block_on(Client::open(url, options))?;
+        Ok(BlockingClient {
+            client: Some(client),
+            runtime,
+        })
+    }
+
+    fn client(&self) -> Result<&Client, ClientError> {
+        self.client.as_ref().ok_or_else(closed)
+    }
+
+    /// One statement, or several in one transaction.
+    pub fn execute(&self, statements: Vec<Statement>) -> Result<Executed, ClientError> {
+        let client = self.client()?;
+        if let [statement] = statements.as_slice()
+            && let Some(result) = client.read_on_this_thread(statement)?
+        {
+            return Ok(Executed {
+                results: vec![result],
+                seq: None,
+            });
+        }
+        self.runtime.block_on(client.execute(statements))
+    }
+
+    pub fn session(&self) -> Result<BlockingSession, ClientError> {
+        let session = self.runtime.block_on(self.client()?.session())?;
+        Ok(BlockingSession {
+            session,
+            runtime: Arc::clone(&self.runtime),
+        })
+    }
+
+    pub fn status(&self) -> Result<Status, ClientError> {
+        Ok(self.client()?.status())
+    }
+
+    /// Closes the connection (a replica stops following and closes its file). Later calls
+    /// fail with a clear error.
+    pub fn close(&mut self) -> Result<(), ClientError> {
+        match self.client.take() {
+            Some(client) => self.runtime.block_on(client.close()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for BlockingClient {
+    fn drop(&mut self) {
+        // Blocking inside an async task would panic: there, the runtime closes it as it ends.
+        if tokio::runtime::Handle::try_current().is_err() {
+            let _ = self.close();
+        }
+    }
+}
+
+/// A session (interactive transactions) of a [`BlockingClient`].
+pub struct BlockingSession {
+    session: Session,
+    runtime: Arc<Runtime>,
+}
+
+impl BlockingSession {
+    pub fn execute(&mut self, statement: Statement) -> Result<Executed, ClientError> {
+        self.runtime.block_on(self.session.execute(statement))
+    }
+
+    pub fn in_transaction(&self) -> bool {
+        self.session.in_transaction()
+    }
+}

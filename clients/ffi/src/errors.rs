@@ -1,0 +1,71 @@
+//! The classes of errors every binding maps onto its host's: decided once, here.
+
+use ha_types::ErrorCode;
+
+/// How a host language should see an error (named after PEP 249's exceptions, which the other
+/// hosts' mappings follow too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// A constraint failed (unique, not null, check, foreign key).
+    Integrity,
+    /// The statement is wrong: syntax, unknown table or column, bad parameters, unknown
+    /// database.
+    Programming,
+    /// The database could not do it now: busy, unavailable, read-only, transaction state,
+    /// pending replication (committed locally, not yet confirmed).
+    Operational,
+    /// Not supported by this build.
+    NotSupported,
+    /// The client's own use: bad URL or options, wrong credentials.
+    Interface,
+    /// A fault inside ha.
+    Internal,
+}
+
+pub fn class_for(code: ErrorCode) -> ErrorClass {
+    match code {
+        ErrorCode::SqlConstraint => ErrorClass::Integrity,
+        ErrorCode::SqlSyntax
+        | ErrorCode::SqlUnknownObject
+        | ErrorCode::SqlError
+        | ErrorCode::BadRequest
+        | ErrorCode::UnknownDatabase
+        | ErrorCode::UnknownReplication
+        | ErrorCode::DatabaseExists
+        | ErrorCode::NotFound
+        | ErrorCode::PayloadTooLarge => ErrorClass::Programming,
+        ErrorCode::Busy
+        | ErrorCode::Unavailable
+        | ErrorCode::ReplicationPending
+        | ErrorCode::ReadOnly
+        | ErrorCode::Cancelled
+        | ErrorCode::Conflict
+        | ErrorCode::TransactionAborted
+        | ErrorCode::TransactionState
+        | ErrorCode::NoSnapshot => ErrorClass::Operational,
+        ErrorCode::NotSupported | ErrorCode::MethodNotAllowed => ErrorClass::NotSupported,
+        ErrorCode::Unauthorized => ErrorClass::Interface,
+        _ => ErrorClass::Internal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_class() {
+        for code in ErrorCode::ALL {
+            let class = class_for(*code);
+            assert!(
+                *code != ErrorCode::Internal || class == ErrorClass::Internal,
+                "{code}"
+            );
+        }
+        assert_eq!(class_for(ErrorCode::SqlConstraint), ErrorClass::Integrity);
+        assert_eq!(
+            class_for(ErrorCode::ReplicationPending),
+            ErrorClass::Operational
+        );
+    }
+}
