@@ -484,3 +484,81 @@ async fn two_replicas_and_two_nodes_converge_under_conflicting_writers() {
         replica.close().await.unwrap();
     }
 }
+
+/// `ha-ffi`'s blocking client, from plain threads as the bindings call it: a remote node and a
+/// replica, reads on the calling thread, writes through the runtime, a session, the error
+/// classes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_blocking_client_serves_plain_threads() {
+    let port = free_port().unwrap();
+    let broker = format!("nats://127.0.0.1:{port}");
+    let node = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m"])
+        .embedded_nats(port)
+        .start()
+        .await
+        .unwrap();
+    node.post(
+        "/query",
+        &json!({"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"}),
+    )
+    .await
+    .unwrap();
+    let remote_url = format!("http://{}", node.http_addr);
+    let dir = tempfile::tempdir().unwrap();
+    let replica_url = replica_url(dir.path(), &broker, "blocking", "");
+    let outcome = std::thread::spawn(move || -> Result<(), String> {
+        use ha_ffi::{BlockingClient, ErrorClass, class_for};
+        let e = |e: ha_ffi::ClientError| e.to_string();
+        let remote =
+            BlockingClient::open(&remote_url, ha_ffi::ClientOptions::default()).map_err(e)?;
+        remote
+            .execute(vec![sql("INSERT INTO t VALUES (1, 'remote')")])
+            .map_err(e)?;
+        let failed = remote
+            .execute(vec![sql("INSERT INTO t VALUES (1, 'again')")])
+            .unwrap_err();
+        assert_eq!(class_for(failed.code()), ErrorClass::Integrity);
+        let mut replica =
+            BlockingClient::open(&replica_url, ha_ffi::ClientOptions::default()).map_err(e)?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            // Until the replica has applied the table, the read fails.
+            let answer = replica.execute(vec![sql("SELECT v FROM t WHERE id = 1")]);
+            if let Ok(answer) = answer
+                && rows(&answer.results[0]) == vec![vec![Value::Text("remote".into())]]
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the replica never saw the row"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut session = replica.session().map_err(e)?;
+        session.execute(sql("BEGIN")).map_err(e)?;
+        session
+            .execute(sql("INSERT INTO t VALUES (2, 'replica')"))
+            .map_err(e)?;
+        session.execute(sql("COMMIT")).map_err(e)?;
+        let unknown = replica
+            .execute(vec![sql("SELECT * FROM nope")])
+            .unwrap_err();
+        assert_eq!(class_for(unknown.code()), ErrorClass::Programming);
+        replica.close().map_err(e)?;
+        let closed = replica.execute(vec![sql("SELECT 1")]).unwrap_err();
+        assert!(closed.to_string().contains("closed"), "{closed}");
+        Ok(())
+    })
+    .join()
+    .unwrap();
+    outcome.unwrap();
+    eventually(Duration::from_secs(20), || async {
+        match node_count(&node, "t").await {
+            Ok(2) => Ok(()),
+            other => Err(format!("node: {other:?}")),
+        }
+    })
+    .await;
+}
