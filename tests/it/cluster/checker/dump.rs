@@ -1,6 +1,7 @@
-//! A full dump of a node's default database over HTTP: the schema (without `_ha_*` and
-//! `sqlite_*` objects) and every user table's rows, ordered by all their columns (rowid first
-//! for rowid tables), and a readable difference between two dumps.
+//! A full dump of a node's default database over HTTP (or of an in-process replica's, through
+//! `ha-client`, in the same JSON shapes): the schema (without `_ha_*` and `sqlite_*` objects)
+//! and every user table's rows, ordered by all their columns (rowid first for rowid tables),
+//! and a readable difference between two dumps.
 
 use std::collections::BTreeMap;
 
@@ -27,12 +28,51 @@ pub struct Dump {
     pub tables: BTreeMap<String, Table>,
 }
 
-async fn query(node: &TestNode, sql: &str) -> anyhow::Result<Value> {
-    let (status, answer) = node.post("/query", &json!({ "sql": sql })).await?;
-    if status != 200 {
-        bail!("{sql}: status {status}: {answer}");
+/// What a dump reads.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    Node(&'a TestNode),
+    Replica(&'a ha_client::Client),
+}
+
+async fn query(source: Source<'_>, sql: &str) -> anyhow::Result<Value> {
+    match source {
+        Source::Node(node) => {
+            let (status, answer) = node.post("/query", &json!({ "sql": sql })).await?;
+            if status != 200 {
+                bail!("{sql}: status {status}: {answer}");
+            }
+            Ok(answer)
+        }
+        Source::Replica(client) => {
+            let executed = client
+                .execute(vec![ha_client::Statement::new(sql)])
+                .await
+                .map_err(|e| anyhow::anyhow!("{sql}: {e}"))?;
+            match executed.results.into_iter().next() {
+                Some(ha_client::StatementResult::Rows { columns, rows, .. }) => Ok(json!({
+                    "columns": columns,
+                    "rows": rows
+                        .into_iter()
+                        .map(|row| row.into_iter().map(as_http_json).collect::<Vec<_>>())
+                        .collect::<Vec<_>>(),
+                })),
+                other => bail!("{sql}: no rows: {other:?}"),
+            }
+        }
     }
-    Ok(answer)
+}
+
+/// A value as the HTTP API writes it (BLOBs as base64 text).
+fn as_http_json(value: ha_client::Value) -> Value {
+    use base64::Engine;
+    match value {
+        ha_client::Value::Null => Value::Null,
+        ha_client::Value::Integer(i) => json!(i),
+        ha_client::Value::Real(r) => json!(r),
+        ha_client::Value::Text(t) => json!(t),
+        ha_client::Value::Blob(b) => json!(base64::engine::general_purpose::STANDARD.encode(b)),
+    }
 }
 
 fn quote(name: &str) -> String {
@@ -41,6 +81,10 @@ fn quote(name: &str) -> String {
 
 impl Dump {
     pub async fn of(node: &TestNode) -> anyhow::Result<Dump> {
+        Dump::of_source(Source::Node(node)).await
+    }
+
+    pub async fn of_source(node: Source<'_>) -> anyhow::Result<Dump> {
         let schema = query(node, SCHEMA).await?["rows"]
             .as_array()
             .cloned()

@@ -2,7 +2,8 @@
 //! `nats-server`, a seeded randomized workload (overlapping keys, UNIQUE conflicts,
 //! multi-statement transactions, DDL with DML, generated columns, WITHOUT ROWID, FK cascades, a
 //! trigger), one fault per test, then settling (every node has applied the broker's last
-//! sequence) and checks: identical dumps, no acknowledged write lost, the stream in per-origin
+//! sequence) and checks: identical dumps (the nodes' and an in-process replica's that followed
+//! the run), no acknowledged write lost, the stream in per-origin
 //! commit order with nothing stored twice, and every row as the last change in the stream left
 //! it. `IT_CHECKER_SEED` (default 1) and `IT_CHECKER_SECS` (default 6) vary the run;
 //! `scripts/soak N` runs N seeds; docs/reliability.md has the figures.

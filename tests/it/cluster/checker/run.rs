@@ -124,6 +124,19 @@ pub async fn check(name: &'static str, nemesis: Nemesis) {
         report.finish(&nodes, started);
     }
 
+    // An in-process replica (ha-client) follows the cluster through the whole run, passively:
+    // at the end it must hold what the nodes hold.
+    let replica_dir = tempfile::tempdir().expect("a replica directory");
+    let replica = ha_client::Client::open(
+        &format!(
+            "file:{}?replication_url={url}&node=replica",
+            replica_dir.path().join("ha.db").display()
+        ),
+        ha_client::ClientOptions::default(),
+    )
+    .await
+    .expect("a replica opens");
+
     // The workload, with the fault in its middle.
     let run_for = Duration::from_secs(secs);
     let begin = Instant::now();
@@ -286,6 +299,34 @@ pub async fn check(name: &'static str, nemesis: Nemesis) {
             ));
         }
     }
+    // The replica: caught up with the stream's last entry, then dumped like a node.
+    let caught_up = async {
+        while replica.status().applied_seq < last {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    if tokio::time::timeout(settle_timeout, caught_up)
+        .await
+        .is_err()
+    {
+        report.fail(format!(
+            "the replica did not reach seq {last} ({:?})",
+            replica.status()
+        ));
+    } else {
+        let dump = Dump::of_source(dump::Source::Replica(&replica))
+            .await
+            .expect("a replica dump");
+        let lines = dump::diff("node1", &dumps[0], "the replica", &dump);
+        if !lines.is_empty() {
+            report.divergences += 1;
+            report.fail(format!(
+                "node1 and the replica differ:\n{}",
+                lines.join("\n")
+            ));
+        }
+    }
+    let _ = replica.close().await;
     let entries = broker
         .read(&subject, last)
         .await
