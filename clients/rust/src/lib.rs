@@ -53,6 +53,8 @@ pub struct Executed {
 pub struct Status {
     /// The last log sequence applied (local), or the last one this client wrote (remote).
     pub applied_seq: u64,
+    /// Log entries of the database not received yet (local): how far behind the replica is.
+    pub lag: u64,
     /// Change sets waiting for an earlier one of their origin (local).
     pub held: u64,
     /// The entry that fails to apply, or why the database is not served (local).

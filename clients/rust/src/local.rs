@@ -119,6 +119,7 @@ impl Local {
         let apply = database.apply_status();
         Status {
             applied_seq: apply.applied_seq,
+            lag: database.lag(),
             held: database.held_change_sets() as u64,
             error: database.unavailable_reason().or(apply
                 .failing

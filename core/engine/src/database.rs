@@ -79,6 +79,8 @@ pub struct Database {
     /// the writer after each applied batch).
     held: Arc<std::sync::atomic::AtomicUsize>,
     commits: std::sync::atomic::AtomicU64,
+    /// Log entries of this database not yet delivered to its consumer, as last reported.
+    lag: std::sync::atomic::AtomicU64,
     pages_file: PathBuf,
     refusal: std::sync::Mutex<Option<String>>,
     /// After a restore: requests wait for the log to be applied up to here (see
@@ -117,6 +119,7 @@ impl Database {
             slots: Arc::new(Semaphore::new(options.concurrent_queries.max(1))),
             held,
             commits: std::sync::atomic::AtomicU64::new(0),
+            lag: std::sync::atomic::AtomicU64::new(0),
             pages_file: opener.pages_file().to_path_buf(),
             refusal: std::sync::Mutex::new(None),
             catch_up_to: std::sync::Mutex::new(None),
@@ -514,6 +517,17 @@ impl Database {
             failing,
         });
         Ok(at)
+    }
+
+    /// How many log entries of this database its consumer has not received yet (reported by
+    /// the consumer after each batch and when idle).
+    pub fn lag(&self) -> u64 {
+        self.lag.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_lag(&self, entries: u64) {
+        self.lag
+            .store(entries, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn committed(&self) {

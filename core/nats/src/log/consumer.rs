@@ -232,6 +232,7 @@ async fn consume(
                     .state
                     .last_sequence;
                 let info = consumer.get_info().await.map_err(|e| log(&e))?;
+                database.set_lag(info.num_pending);
                 let delivered = info.delivered.consumer_sequence;
                 if delivered == received
                     && info.num_pending == 0
@@ -266,8 +267,10 @@ async fn consume(
         }
         let mut entries = Vec::with_capacity(batch.len());
         let mut lost = None;
+        let mut behind = None;
         for message in &batch {
             let info = message.info().map_err(|e| log(&e))?;
+            behind = Some(info.pending);
             if info.consumer_sequence != received + 1 {
                 lost = Some(info.consumer_sequence);
                 break;
@@ -282,6 +285,9 @@ async fn consume(
         }
         if !entries.is_empty() {
             apply_with_retry(database, name, entries).await?;
+        }
+        if let Some(behind) = behind {
+            database.set_lag(behind);
         }
         if let Some(next) = lost {
             return Err(NatsError::Log(format!(
