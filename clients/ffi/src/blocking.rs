@@ -50,6 +50,15 @@ impl BlockingClient {
         self.runtime.block_on(client.execute(statements))
     }
 
+    /// One read whose rows come batch by batch (see [`ha_client::Client::query`]).
+    pub fn query(&self, statement: Statement) -> Result<BlockingRows, ClientError> {
+        let rows = self.runtime.block_on(self.client()?.query(statement))?;
+        Ok(BlockingRows {
+            rows,
+            runtime: Arc::clone(&self.runtime),
+        })
+    }
+
     pub fn session(&self) -> Result<BlockingSession, ClientError> {
         let session = self.runtime.block_on(self.client()?.session())?;
         Ok(BlockingSession {
@@ -78,6 +87,27 @@ impl Drop for BlockingClient {
         if tokio::runtime::Handle::try_current().is_err() {
             let _ = self.close();
         }
+    }
+}
+
+/// The rows of [`BlockingClient::query`].
+pub struct BlockingRows {
+    rows: ha_client::Rows,
+    runtime: Arc<Runtime>,
+}
+
+impl BlockingRows {
+    pub fn columns(&self) -> &[String] {
+        &self.rows.columns
+    }
+
+    pub fn declared_types(&self) -> &[Option<String>] {
+        &self.rows.declared_types
+    }
+
+    /// The next batch; `None` once every row was read.
+    pub fn next_batch(&mut self) -> Option<Result<Vec<Vec<ha_client::Value>>, ClientError>> {
+        self.runtime.block_on(self.rows.next_batch())
     }
 }
 

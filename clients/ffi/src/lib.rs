@@ -13,7 +13,7 @@ mod blocking;
 mod errors;
 mod runtime;
 
-pub use blocking::{BlockingClient, BlockingSession};
+pub use blocking::{BlockingClient, BlockingRows, BlockingSession};
 pub use errors::{ErrorClass, class_for};
 pub use ha_client::{
     ClientError, ClientOptions, ErrorCode, Executed, Params, Statement, StatementResult, Status,

@@ -9,8 +9,8 @@
 //!   snapshot; one whose position aged out is restored from it.
 //!
 //! Both offer the same calls: [`Client::execute`] (one statement, or a batch in one
-//! transaction), [`Client::session`] (interactive transactions), [`Client::status`],
-//! [`Client::close`]. The language bindings wrap this crate (through `ha-ffi`) and hold no
+//! transaction), [`Client::query`] (one read, rows streamed in batches), [`Client::session`]
+//! (interactive transactions), [`Client::status`], [`Client::close`]. The language bindings wrap this crate (through `ha-ffi`) and hold no
 //! database logic.
 
 mod error;
@@ -93,6 +93,15 @@ impl Client {
         }
     }
 
+    /// Runs one read and returns its rows as they are read, in batches (a large result is never
+    /// all in memory, here or on the node).
+    pub async fn query(&self, statement: Statement) -> Result<Rows, ClientError> {
+        match &self.inner {
+            Inner::Remote(remote) => remote.query(statement).await,
+            Inner::Local(local) => local.query(statement).await,
+        }
+    }
+
     /// For blocking callers that are not async workers (the bindings' threads, through
     /// `ha-ffi`): a replica runs a read of one statement right here, without a thread hand-off.
     /// `Ok(None)`: take [`Client::execute`] (a write, a remote client, a busy replica).
@@ -130,6 +139,39 @@ impl Client {
         match self.inner {
             Inner::Remote(_) => Ok(()),
             Inner::Local(local) => (*local).close().await,
+        }
+    }
+}
+
+/// Rows per batch of [`Client::query`].
+pub const BATCH_ROWS: usize = 500;
+
+/// The rows of [`Client::query`], read batch by batch.
+pub struct Rows {
+    pub columns: Vec<String>,
+    /// Each column's declared type (`None` for an expression).
+    pub declared_types: Vec<Option<String>>,
+    source: RowSource,
+}
+
+enum RowSource {
+    Remote(tonic::Streaming<ha_proto::v1::RowsChunk>),
+    Local(ha_core::RowStream),
+}
+
+impl Rows {
+    /// The next batch; `None` once every row was read.
+    pub async fn next_batch(&mut self) -> Option<Result<Vec<Vec<Value>>, ClientError>> {
+        match &mut self.source {
+            RowSource::Remote(chunks) => match chunks.message().await {
+                Ok(Some(chunk)) => Some(Ok(remote::rows_from_proto(chunk.rows))),
+                Ok(None) => None,
+                Err(status) => Some(Err(remote::from_status(status))),
+            },
+            RowSource::Local(rows) => rows
+                .next_batch()
+                .await
+                .map(|batch| batch.map_err(ClientError::from)),
         }
     }
 }

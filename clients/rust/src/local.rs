@@ -93,6 +93,18 @@ impl Local {
         })
     }
 
+    pub(crate) async fn query(&self, statement: Statement) -> Result<crate::Rows, ClientError> {
+        let rows = self
+            .registry
+            .stream(Some(&self.database), statement, crate::BATCH_ROWS)
+            .await?;
+        Ok(crate::Rows {
+            columns: rows.columns.clone(),
+            declared_types: rows.declared_types.clone(),
+            source: crate::RowSource::Local(rows),
+        })
+    }
+
     pub(crate) fn read_on_this_thread(
         &self,
         statement: &Statement,

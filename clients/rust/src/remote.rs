@@ -97,6 +97,37 @@ impl Remote {
         })
     }
 
+    pub(crate) async fn query(&self, statement: Statement) -> Result<crate::Rows, ClientError> {
+        let request = v1::QueryRowsRequest {
+            database: self.database.clone(),
+            statement: Some(statement_to_proto(statement)),
+            min_seq: self.min_seq(),
+            batch_rows: crate::BATCH_ROWS as u32,
+        };
+        let mut chunks = self
+            .grpc
+            .clone()
+            .query_rows(request)
+            .await
+            .map_err(from_status)?
+            .into_inner();
+        let first = chunks
+            .message()
+            .await
+            .map_err(from_status)?
+            .ok_or_else(|| ClientError::Unavailable("the node sent no columns".into()))?;
+        let declared_types = first
+            .columns
+            .iter()
+            .map(|c| (!c.declared_type.is_empty()).then(|| c.declared_type.clone()))
+            .collect();
+        Ok(crate::Rows {
+            columns: first.columns.into_iter().map(|c| c.name).collect(),
+            declared_types,
+            source: crate::RowSource::Remote(chunks),
+        })
+    }
+
     pub(crate) async fn session(&self) -> Result<RemoteSession, ClientError> {
         let (requests, outgoing) = mpsc::unbounded();
         let responses = self
@@ -174,7 +205,7 @@ impl RemoteSession {
     }
 }
 
-fn from_status(status: Status) -> ClientError {
+pub(crate) fn from_status(status: Status) -> ClientError {
     if let Some(info) = status.get_details_error_info()
         && let Some(code) = ErrorCode::from_code(&info.reason)
     {
@@ -238,6 +269,12 @@ fn statement_to_proto(statement: Statement) -> v1::Statement {
         params,
         named_params,
     }
+}
+
+pub(crate) fn rows_from_proto(rows: Vec<v1::Row>) -> Vec<Vec<Value>> {
+    rows.into_iter()
+        .map(|row| row.values.into_iter().map(value_from_proto).collect())
+        .collect()
 }
 
 fn result_from_proto(result: v1::StatementResult) -> StatementResult {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ha_types::{Statement, StatementResult};
+use ha_types::{Statement, StatementResult, Value};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::info;
 
@@ -53,6 +53,22 @@ impl Default for DatabaseOptions {
 pub struct Executed {
     pub results: Vec<StatementResult>,
     pub seq: Option<u64>,
+}
+
+/// The rows of a streamed read (see [`Database::stream`]).
+#[derive(Debug)]
+pub struct RowStream {
+    pub columns: Vec<String>,
+    /// Each column's declared type (`None` for an expression).
+    pub declared_types: Vec<Option<String>>,
+    batches: tokio::sync::mpsc::Receiver<Result<Vec<Vec<Value>>, CoreError>>,
+}
+
+impl RowStream {
+    /// The next batch of rows; `None` when all were read.
+    pub async fn next_batch(&mut self) -> Option<Result<Vec<Vec<Value>>, CoreError>> {
+        self.batches.recv().await
+    }
 }
 
 /// Where this node's consumer of the database stands (SPEC §6.5: apply errors are visible).
@@ -196,6 +212,67 @@ impl Database {
             Err(RunError::NeedsWriter) => Ok(None),
             Err(RunError::Failed(e)) => Err(e),
         }
+    }
+
+    /// Runs one read and hands its rows out in batches of `batch_rows` as they are read (a
+    /// large result is never all in memory). The reader and a query slot are held until the
+    /// rows are all taken or the [`RowStream`] is dropped. A statement that writes is refused.
+    pub async fn stream(
+        &self,
+        statement: Statement,
+        batch_rows: usize,
+    ) -> Result<RowStream, CoreError> {
+        self.refused()?;
+        let permit = self.slot().await?;
+        let readers = Arc::clone(&self.readers);
+        let (columns_sender, columns) = tokio::sync::oneshot::channel();
+        // Two batches ahead at most: a slow reader holds the producer back.
+        let (batches_sender, batches) = tokio::sync::mpsc::channel(2);
+        let id = self.spec.id.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let conn = match readers.take() {
+                Ok(conn) => conn,
+                Err(e) => {
+                    let _ = columns_sender.send(Err(e));
+                    return;
+                }
+            };
+            let mut columns_sender = Some(columns_sender);
+            let outcome = exec::stream(&conn, &statement, batch_rows, |streamed| match streamed {
+                exec::Streamed::Columns {
+                    columns,
+                    declared_types,
+                } => columns_sender
+                    .take()
+                    .is_some_and(|s| s.send(Ok((columns, declared_types))).is_ok()),
+                exec::Streamed::Rows(rows) => batches_sender.blocking_send(Ok(rows)).is_ok(),
+            });
+            readers.give_back(conn);
+            let error = match outcome {
+                Ok(()) => return,
+                Err(RunError::NeedsWriter) => CoreError::BadRequest(format!(
+                    "only reads can be streamed from {id}: run writes with execute"
+                )),
+                Err(RunError::Failed(e)) => e,
+            };
+            match columns_sender.take() {
+                Some(sender) => {
+                    let _ = sender.send(Err(error));
+                }
+                None => {
+                    let _ = batches_sender.blocking_send(Err(error));
+                }
+            }
+        });
+        let (columns, declared_types) = columns
+            .await
+            .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
+        Ok(RowStream {
+            columns,
+            declared_types,
+            batches,
+        })
     }
 
     /// What `sql` takes and returns, without running it.

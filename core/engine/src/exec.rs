@@ -102,6 +102,68 @@ pub(crate) fn run(
     last.ok_or_else(|| RunError::Failed(CoreError::BadRequest("empty SQL statement".into())))
 }
 
+/// What a streamed read hands out: its columns first, then rows in batches.
+pub(crate) enum Streamed {
+    Columns {
+        columns: Vec<String>,
+        declared_types: Vec<Option<String>>,
+    },
+    Rows(Vec<Vec<Value>>),
+}
+
+/// Runs one read-only statement and hands its rows to `sink` in batches of `batch_rows`, so a
+/// large result is never all in memory. `sink` answers false to stop (the reader went away).
+pub(crate) fn stream(
+    conn: &Conn,
+    statement: &Statement,
+    batch_rows: usize,
+    mut sink: impl FnMut(Streamed) -> bool,
+) -> Result<(), RunError> {
+    let _client = conn.actions.client_statement();
+    let Some((mut stmt, class)) = conn.prepare_cached(&statement.sql) else {
+        return Err(
+            CoreError::BadRequest("a streamed query takes exactly one statement".into()).into(),
+        );
+    };
+    check(conn, class, &stmt, Access::ReadOnly)?;
+    let highest_position = bind(&mut stmt, &statement.params)?;
+    check_positional_count(&statement.params, highest_position)?;
+    let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
+    let declared_types = stmt
+        .columns()
+        .map(|c| c.decl_type().map(str::to_string))
+        .collect();
+    let width = columns.len();
+    if !sink(Streamed::Columns {
+        columns,
+        declared_types,
+    }) {
+        return Ok(());
+    }
+    let batch_rows = batch_rows.max(1);
+    let mut batch = Vec::with_capacity(batch_rows);
+    let mut cursor = stmt.raw_query();
+    while let Some(row) = cursor.next()? {
+        let mut values = Vec::with_capacity(width);
+        for i in 0..width {
+            values.push(to_value(row.get_ref(i)?));
+        }
+        batch.push(values);
+        if batch.len() == batch_rows
+            && !sink(Streamed::Rows(std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(batch_rows),
+            )))
+        {
+            return Ok(());
+        }
+    }
+    if !batch.is_empty() {
+        sink(Streamed::Rows(batch));
+    }
+    Ok(())
+}
+
 /// Refuses what the engine owns or forbids, and stops a read-only run before a write.
 fn check(
     conn: &Conn,

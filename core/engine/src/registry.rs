@@ -310,6 +310,16 @@ impl Registry {
         self.get(id)?.read_on_this_thread(statement)
     }
 
+    /// Streams the rows of one read on database `id` (`None`: the default).
+    pub async fn stream(
+        &self,
+        id: Option<&str>,
+        statement: Statement,
+        batch_rows: usize,
+    ) -> Result<crate::RowStream, CoreError> {
+        self.get(id)?.stream(statement, batch_rows).await
+    }
+
     /// Describes a statement for a session (on its current database).
     pub async fn describe(
         &self,

@@ -83,6 +83,27 @@ pub struct ExecuteResponse {
     pub seq: ::core::option::Option<u64>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+pub struct QueryRowsRequest {
+    /// Empty: the node's default database.
+    #[prost(string, tag = "1")]
+    pub database: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub statement: ::core::option::Option<Statement>,
+    #[prost(uint64, optional, tag = "3")]
+    pub min_seq: ::core::option::Option<u64>,
+    /// Rows per chunk (0: the server's choice).
+    #[prost(uint32, tag = "4")]
+    pub batch_rows: u32,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct RowsChunk {
+    /// On the first chunk only.
+    #[prost(message, repeated, tag = "1")]
+    pub columns: ::prost::alloc::vec::Vec<Column>,
+    #[prost(message, repeated, tag = "2")]
+    pub rows: ::prost::alloc::vec::Vec<Row>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct QueryRequest {
     /// SQL (one statement, a transaction command such as BEGIN/COMMIT/ROLLBACK, or a special
     /// command such as SET DATABASE TO x.db).
@@ -320,6 +341,29 @@ pub mod database_client {
             req.extensions_mut().insert(GrpcMethod::new("ha.v1.Database", "Query"));
             self.inner.streaming(req, path, codec).await
         }
+        /// One read whose rows are streamed in chunks as they are read: a large result is never all
+        /// in memory on either side. The first chunk carries the columns.
+        pub async fn query_rows(
+            &mut self,
+            request: impl tonic::IntoRequest<super::QueryRowsRequest>,
+        ) -> std::result::Result<
+            tonic::Response<tonic::codec::Streaming<super::RowsChunk>>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/ha.v1.Database/QueryRows");
+            let mut req = request.into_request();
+            req.extensions_mut().insert(GrpcMethod::new("ha.v1.Database", "QueryRows"));
+            self.inner.server_streaming(req, path, codec).await
+        }
         /// The node's databases, the default one first.
         pub async fn list_databases(
             &mut self,
@@ -425,6 +469,18 @@ pub mod database_server {
             &self,
             request: tonic::Request<tonic::Streaming<super::QueryRequest>>,
         ) -> std::result::Result<tonic::Response<Self::QueryStream>, tonic::Status>;
+        /// Server streaming response type for the QueryRows method.
+        type QueryRowsStream: tonic::codegen::tokio_stream::Stream<
+                Item = std::result::Result<super::RowsChunk, tonic::Status>,
+            >
+            + std::marker::Send
+            + 'static;
+        /// One read whose rows are streamed in chunks as they are read: a large result is never all
+        /// in memory on either side. The first chunk carries the columns.
+        async fn query_rows(
+            &self,
+            request: tonic::Request<super::QueryRowsRequest>,
+        ) -> std::result::Result<tonic::Response<Self::QueryRowsStream>, tonic::Status>;
         /// The node's databases, the default one first.
         async fn list_databases(
             &self,
@@ -623,6 +679,52 @@ pub mod database_server {
                                 max_encoding_message_size,
                             );
                         let res = grpc.streaming(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/ha.v1.Database/QueryRows" => {
+                    #[allow(non_camel_case_types)]
+                    struct QueryRowsSvc<T: Database>(pub Arc<T>);
+                    impl<
+                        T: Database,
+                    > tonic::server::ServerStreamingService<super::QueryRowsRequest>
+                    for QueryRowsSvc<T> {
+                        type Response = super::RowsChunk;
+                        type ResponseStream = T::QueryRowsStream;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::ResponseStream>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::QueryRowsRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as Database>::query_rows(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = QueryRowsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.server_streaming(method, req).await;
                         Ok(res)
                     };
                     Box::pin(fut)

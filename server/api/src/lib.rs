@@ -7,7 +7,7 @@
 use std::fs::File;
 
 use async_trait::async_trait;
-use ha_types::{ErrorCode, Statement, StatementDescription, StatementResult};
+use ha_types::{ErrorCode, Statement, StatementDescription, StatementResult, Value};
 
 /// What a client's connection remembers between requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,6 +71,14 @@ pub struct SnapshotTaken {
     pub reason: Option<String>,
     /// The node that took the latest snapshot.
     pub node: String,
+}
+
+/// The rows of one read, in batches as they are read (a large result is never all in memory).
+pub struct StreamedRows {
+    pub columns: Vec<String>,
+    /// Each column's declared type (`None` for an expression).
+    pub declared_types: Vec<Option<String>>,
+    pub batches: futures::stream::BoxStream<'static, Result<Vec<Vec<Value>>, ApiError>>,
 }
 
 /// Whether the node can take traffic.
@@ -169,6 +177,14 @@ pub trait QueryService: Send + Sync + 'static {
 
     /// The ids of the databases, the default one first.
     fn list_databases(&self) -> Vec<String>;
+
+    /// Runs one read for `session` and streams its rows in batches of about `batch_rows`.
+    async fn stream_rows(
+        &self,
+        session: &Session,
+        statement: Statement,
+        batch_rows: usize,
+    ) -> Result<StreamedRows, ApiError>;
 
     /// Creates a database from a DSN; returns its id.
     async fn create_database(&self, dsn: &str) -> Result<String, ApiError>;

@@ -53,6 +53,28 @@ pub(crate) fn statement(
     Ok(Statement::with_params(sql, params))
 }
 
+pub(crate) fn columns_to_proto(
+    columns: Vec<String>,
+    declared_types: Vec<Option<String>>,
+) -> Vec<v1::Column> {
+    columns
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| v1::Column {
+            name,
+            declared_type: declared_types.get(i).cloned().flatten().unwrap_or_default(),
+        })
+        .collect()
+}
+
+pub(crate) fn rows_to_proto(rows: Vec<Vec<Value>>) -> Vec<v1::Row> {
+    rows.into_iter()
+        .map(|row| v1::Row {
+            values: row.into_iter().map(value_to_proto).collect(),
+        })
+        .collect()
+}
+
 pub(crate) fn result_to_proto(result: StatementResult) -> v1::StatementResult {
     match result {
         StatementResult::Rows {
@@ -60,20 +82,8 @@ pub(crate) fn result_to_proto(result: StatementResult) -> v1::StatementResult {
             rows,
             declared_types,
         } => v1::StatementResult {
-            columns: columns
-                .into_iter()
-                .enumerate()
-                .map(|(i, name)| v1::Column {
-                    name,
-                    declared_type: declared_types.get(i).cloned().flatten().unwrap_or_default(),
-                })
-                .collect(),
-            rows: rows
-                .into_iter()
-                .map(|row| v1::Row {
-                    values: row.into_iter().map(value_to_proto).collect(),
-                })
-                .collect(),
+            columns: columns_to_proto(columns, declared_types),
+            rows: rows_to_proto(rows),
             rows_affected: 0,
             last_insert_id: 0,
             returns_rows: true,

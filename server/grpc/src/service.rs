@@ -4,13 +4,13 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use ha_proto::v1;
 use ha_proto::v1::database_server::Database;
 use ha_server_api::{ClientSession, QueryService, Session, SessionOptions, TransactionStatus};
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::convert::{result_to_proto, statement};
+use crate::convert::{columns_to_proto, result_to_proto, rows_to_proto, statement};
 use crate::error::{proto_error, status_for};
 use crate::files::{FileStream, chunks};
 
@@ -38,6 +38,10 @@ fn transaction(status: TransactionStatus) -> i32 {
 }
 
 type QueryStream = Pin<Box<dyn Stream<Item = Result<v1::QueryResponse, Status>> + Send>>;
+type RowsStream = Pin<Box<dyn Stream<Item = Result<v1::RowsChunk, Status>> + Send>>;
+
+/// Rows per streamed chunk when the client leaves it to the server.
+const DEFAULT_BATCH_ROWS: usize = 500;
 
 /// The state of one `Query` stream: the requests, and the session opened at the first one.
 struct QuerySession {
@@ -149,6 +153,44 @@ impl Database for GrpcDatabase {
             Some((response, state))
         });
         Ok(Response::new(Box::pin(responses)))
+    }
+
+    type QueryRowsStream = RowsStream;
+
+    async fn query_rows(
+        &self,
+        request: Request<v1::QueryRowsRequest>,
+    ) -> Result<Response<RowsStream>, Status> {
+        let request = request.into_inner();
+        let given = request.statement.unwrap_or_default();
+        let statement = statement(given.sql, given.params, given.named_params)?;
+        let session = Session {
+            database: named(request.database),
+            min_seq: request.min_seq,
+        };
+        let batch_rows = match request.batch_rows {
+            0 => DEFAULT_BATCH_ROWS,
+            n => n as usize,
+        };
+        let rows = self
+            .service
+            .stream_rows(&session, statement, batch_rows)
+            .await
+            .map_err(|e| status_for(&e))?;
+        let first = v1::RowsChunk {
+            columns: columns_to_proto(rows.columns, rows.declared_types),
+            rows: Vec::new(),
+        };
+        let rest = rows.batches.map(|batch| match batch {
+            Ok(rows) => Ok(v1::RowsChunk {
+                columns: Vec::new(),
+                rows: rows_to_proto(rows),
+            }),
+            Err(e) => Err(status_for(&e)),
+        });
+        Ok(Response::new(Box::pin(
+            futures::stream::once(async { Ok(first) }).chain(rest),
+        )))
     }
 
     async fn list_databases(

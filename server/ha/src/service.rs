@@ -9,7 +9,7 @@ use ha_nats::log::admin;
 use ha_nats::log::consumer_name;
 use ha_server_api::{
     ApiError, Backup, ClientSession, QueryOutcome, QueryService, Readiness, ReplicationInfo,
-    Session, SessionOptions, SnapshotTaken, TransactionStatus,
+    Session, SessionOptions, SnapshotTaken, StreamedRows, TransactionStatus,
 };
 
 use crate::replication::ReplicationHandle;
@@ -72,6 +72,37 @@ impl QueryService for NodeService {
 
     fn list_databases(&self) -> Vec<String> {
         self.registry.ids()
+    }
+
+    async fn stream_rows(
+        &self,
+        session: &Session,
+        statement: Statement,
+        batch_rows: usize,
+    ) -> Result<StreamedRows, ApiError> {
+        read_your_writes(
+            &self.registry,
+            session.database.as_deref(),
+            session.min_seq,
+            self.min_seq_wait,
+        )
+        .await?;
+        let rows = self
+            .registry
+            .stream(session.database.as_deref(), statement, batch_rows)
+            .await
+            .map_err(to_api)?;
+        let columns = rows.columns.clone();
+        let declared_types = rows.declared_types.clone();
+        let batches = futures::stream::unfold(rows, |mut rows| async move {
+            let batch = rows.next_batch().await?;
+            Some((batch.map_err(to_api), rows))
+        });
+        Ok(StreamedRows {
+            columns,
+            declared_types,
+            batches: Box::pin(batches),
+        })
     }
 
     async fn create_database(&self, dsn: &str) -> Result<String, ApiError> {

@@ -567,3 +567,81 @@ async fn the_blocking_client_serves_plain_threads() {
     })
     .await;
 }
+
+async fn read_all(mut rows: ha_client::Rows) -> (usize, usize) {
+    let (mut batches, mut total) = (0, 0);
+    while let Some(batch) = rows.next_batch().await {
+        let batch = batch.unwrap();
+        assert!(batch.len() <= ha_client::BATCH_ROWS);
+        batches += 1;
+        total += batch.len();
+    }
+    (batches, total)
+}
+
+/// `Client::query` streams a read's rows in batches, on a remote node and on a replica; a
+/// write is refused; a stream dropped half-way frees what it held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_streams_rows_in_batches_remote_and_local() {
+    let port = free_port().unwrap();
+    let broker = format!("nats://127.0.0.1:{port}");
+    let node = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m", "--concurrent-queries", "2"])
+        .embedded_nats(port)
+        .start()
+        .await
+        .unwrap();
+    node.post(
+        "/query",
+        &json!([{"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, pad TEXT)"},
+                {"sql": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2345) \
+                         INSERT INTO t SELECT x, hex(randomblob(20)) FROM c"}]),
+    )
+    .await
+    .unwrap();
+    let remote = Client::open(
+        &format!("http://{}", node.http_addr),
+        ClientOptions::default(),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let replica = Client::open(
+        &replica_url(dir.path(), &broker, "streamer", ""),
+        ClientOptions::default(),
+    )
+    .await
+    .unwrap();
+    eventually(Duration::from_secs(20), || async {
+        match count(&replica, "t").await {
+            Ok(2345) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    for client in [&remote, &replica] {
+        let rows = client
+            .query(sql("SELECT id, pad FROM t ORDER BY id"))
+            .await
+            .unwrap();
+        assert_eq!(rows.columns, vec!["id".to_string(), "pad".to_string()]);
+        assert_eq!(
+            rows.declared_types,
+            vec![Some("INTEGER".to_string()), Some("TEXT".to_string())]
+        );
+        assert_eq!(read_all(rows).await, (5, 2345));
+        let refused = match client.query(sql("DELETE FROM t")).await {
+            Ok(rows) => read_all(rows).await.1.to_string(),
+            Err(e) => format!("{:?}", e.code()),
+        };
+        assert_eq!(refused, "BadRequest", "a write is not streamed");
+        // Streams dropped half-way, more of them than the node's query slots: each frees its
+        // reader and slot.
+        for _ in 0..4 {
+            let mut rows = client.query(sql("SELECT * FROM t")).await.unwrap();
+            assert!(rows.next_batch().await.unwrap().is_ok());
+        }
+        assert_eq!(count(client, "t").await, Ok(2345));
+    }
+    replica.close().await.unwrap();
+}
