@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ha_client::{Client, ClientError, ClientOptions, Executed, Session, Statement, Status};
 use tokio::runtime::Runtime;
 
-use crate::runtime;
+use crate::{CancelToken, runtime};
 
 pub struct BlockingClient {
     client: Option<Client>,
@@ -56,6 +56,27 @@ impl BlockingClient {
         Ok(BlockingRows {
             rows,
             runtime: Arc::clone(&self.runtime),
+        })
+    }
+
+    /// [`BlockingClient::execute`], stopped early (with the `cancelled` code) when `cancel` is
+    /// cancelled from another thread: the request is dropped, which cancels it on a node and
+    /// interrupts a read on a replica. A write that was already committed stays committed.
+    pub fn execute_cancellable(
+        &self,
+        statements: Vec<Statement>,
+        cancel: &CancelToken,
+    ) -> Result<Executed, ClientError> {
+        let client = self.client()?;
+        self.runtime.block_on(async {
+            tokio::select! {
+                executed = client.execute(statements) => executed,
+                () = cancel.cancelled() => Err(ClientError::Failed {
+                    code: ha_client::ErrorCode::Cancelled,
+                    message: "the call was cancelled".into(),
+                    statement_index: None,
+                }),
+            }
         })
     }
 

@@ -645,3 +645,42 @@ async fn query_streams_rows_in_batches_remote_and_local() {
     }
     replica.close().await.unwrap();
 }
+
+/// A blocking call cancelled from another thread (a host's Ctrl-C) returns `cancelled`, and the
+/// node's read is interrupted: with one query slot, the next query runs at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_call_can_be_cancelled_from_another_thread() {
+    let node = crate::support::start(&["-m", "--concurrent-queries", "1"]).await;
+    let url = format!("http://{}", node.http_addr);
+    let outcome = std::thread::spawn(move || -> Result<(), String> {
+        let client = ha_ffi::BlockingClient::open(&url, ha_ffi::ClientOptions::default())
+            .map_err(|e| e.to_string())?;
+        let token = ha_ffi::CancelToken::new();
+        let canceller = {
+            let token = token.clone();
+            // The user gives up a little later, while the query runs.
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(300));
+                token.cancel();
+            })
+        };
+        let forever = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+                       SELECT count(*) FROM c WHERE x < 0";
+        let started = std::time::Instant::now();
+        let cancelled = client
+            .execute_cancellable(vec![sql(forever)], &token)
+            .unwrap_err();
+        assert_eq!(cancelled.code(), ErrorCode::Cancelled, "{cancelled}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        canceller.join().unwrap();
+        token.reset();
+        let answer = client
+            .execute_cancellable(vec![sql("SELECT 1")], &token)
+            .map_err(|e| e.to_string())?;
+        assert_eq!(rows(&answer.results[0]), vec![vec![Value::Integer(1)]]);
+        Ok(())
+    })
+    .join()
+    .unwrap();
+    outcome.unwrap();
+}
