@@ -18,8 +18,11 @@ use crate::http_load::drive;
 pub struct DoorFigures {
     pub http_reads: Figure,
     pub grpc_reads: Figure,
+    /// gRPC with every client on one multiplexed channel (how gRPC clients share a connection).
+    pub grpc_shared_reads: Figure,
     pub http_writes: Figure,
     pub grpc_writes: Figure,
+    pub grpc_shared_writes: Figure,
 }
 
 pub async fn compare(
@@ -48,11 +51,12 @@ pub async fn compare(
         json!({"sql": "SELECT name FROM bench WHERE id = ?", "params": [id]})
     })
     .await?;
-    let grpc_reads = grpc_drive(&node, clients, duration, move |i| {
+    let read = move |i: u64| {
         let id = 1 + (i as i64 * 7919) % rows;
         ("SELECT name FROM bench WHERE id = ?", id)
-    })
-    .await?;
+    };
+    let grpc_reads = grpc_drive(&node, clients, duration, false, read).await?;
+    let grpc_shared_reads = grpc_drive(&node, clients, duration, true, read).await?;
     let http_writes = drive(
         &node,
         clients,
@@ -60,18 +64,19 @@ pub async fn compare(
         |i| json!({"sql": "INSERT INTO bench(name, n) VALUES ('client', ?)", "params": [i]}),
     )
     .await?;
-    let grpc_writes = grpc_drive(&node, clients, duration, |i| {
-        ("INSERT INTO bench(name, n) VALUES ('client', ?)", i as i64)
-    })
-    .await?;
+    let write = |i: u64| ("INSERT INTO bench(name, n) VALUES ('client', ?)", i as i64);
+    let grpc_writes = grpc_drive(&node, clients, duration, false, write).await?;
+    let grpc_shared_writes = grpc_drive(&node, clients, duration, true, write).await?;
     if let Ok(node) = Arc::try_unwrap(node) {
         let _ = node.stop().await;
     }
     Ok(DoorFigures {
         http_reads,
         grpc_reads,
+        grpc_shared_reads,
         http_writes,
         grpc_writes,
+        grpc_shared_writes,
     })
 }
 
@@ -79,14 +84,20 @@ async fn grpc_drive(
     node: &Arc<TestNode>,
     clients: usize,
     duration: Duration,
+    shared: bool,
     request: impl Fn(u64) -> (&'static str, i64) + Send + Sync + Copy + 'static,
 ) -> anyhow::Result<Figure> {
     let stop = Arc::new(AtomicBool::new(false));
+    let one = DatabaseClient::connect(format!("http://{}", node.http_addr)).await?;
     let start = Instant::now();
     let mut tasks = Vec::new();
     for client in 0..clients {
         let stop = Arc::clone(&stop);
-        let mut db = DatabaseClient::connect(format!("http://{}", node.http_addr)).await?;
+        let mut db = if shared {
+            one.clone()
+        } else {
+            DatabaseClient::connect(format!("http://{}", node.http_addr)).await?
+        };
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut i = client as u64 * 1_000_003;

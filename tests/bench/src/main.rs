@@ -161,11 +161,23 @@ fn main() -> anyhow::Result<()> {
                 &doors.grpc_reads,
                 &doors.http_reads,
             );
+            print_ratio_row(
+                "gRPC point select, one channel",
+                clients,
+                &doors.grpc_shared_reads,
+                &doors.http_reads,
+            );
             print_row("HTTP insert tx", clients, &doors.http_writes, None);
             print_ratio_row(
                 "gRPC insert tx",
                 clients,
                 &doors.grpc_writes,
+                &doors.http_writes,
+            );
+            print_ratio_row(
+                "gRPC insert tx, one channel",
+                clients,
+                &doors.grpc_shared_writes,
                 &doors.http_writes,
             );
         }
