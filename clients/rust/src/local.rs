@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use ha_core::{DatabaseOptions, DatabaseSpec, Registry, RegistryOptions, RowIdentify, Storage};
-use ha_nats::log::StreamSettings;
-use ha_nats::{Broker, LinkSettings, ReplicationLink, StartPolicy};
+use ha_nats::log::{ConsumerStart, StreamSettings};
+use ha_nats::{Broker, LinkSettings, ReplicationLink};
 use ha_types::Statement;
 use tokio::sync::Mutex;
 
@@ -31,7 +31,7 @@ impl Local {
                 replicas: 1,
                 max_age: std::time::Duration::from_secs(24 * 3600),
             },
-            policy: StartPolicy::All,
+            policy: ConsumerStart::All,
             async_ack: false,
             timeout: target.timeout,
             disable_ddl_sync: false,

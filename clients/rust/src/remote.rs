@@ -228,39 +228,18 @@ pub(crate) fn from_status(status: Status) -> ClientError {
     }
 }
 
-fn value_to_proto(value: Value) -> v1::Value {
-    let kind = match value {
-        Value::Null => v1::value::Kind::Null(v1::Null {}),
-        Value::Integer(i) => v1::value::Kind::Integer(i),
-        Value::Real(r) => v1::value::Kind::Real(r),
-        Value::Text(t) => v1::value::Kind::Text(t),
-        Value::Blob(b) => v1::value::Kind::Blob(b),
-    };
-    v1::Value { kind: Some(kind) }
-}
-
-fn value_from_proto(value: v1::Value) -> Value {
-    match value.kind {
-        Some(v1::value::Kind::Integer(i)) => Value::Integer(i),
-        Some(v1::value::Kind::Real(r)) => Value::Real(r),
-        Some(v1::value::Kind::Text(t)) => Value::Text(t),
-        Some(v1::value::Kind::Blob(b)) => Value::Blob(b),
-        Some(v1::value::Kind::Null(_)) | None => Value::Null,
-    }
-}
-
 fn statement_to_proto(statement: Statement) -> v1::Statement {
     let (params, named_params) = match statement.params {
         Params::None => (Vec::new(), Default::default()),
         Params::Positional(values) => (
-            values.into_iter().map(value_to_proto).collect(),
+            values.into_iter().map(v1::Value::from).collect(),
             Default::default(),
         ),
         Params::Named(named) => (
             Vec::new(),
             named
                 .into_iter()
-                .map(|(name, value)| (name, value_to_proto(value)))
+                .map(|(name, value)| (name, v1::Value::from(value)))
                 .collect(),
         ),
     };
@@ -273,7 +252,7 @@ fn statement_to_proto(statement: Statement) -> v1::Statement {
 
 pub(crate) fn rows_from_proto(rows: Vec<v1::Row>) -> Vec<Vec<Value>> {
     rows.into_iter()
-        .map(|row| row.values.into_iter().map(value_from_proto).collect())
+        .map(|row| row.values.into_iter().map(Value::from).collect())
         .collect()
 }
 
@@ -289,7 +268,7 @@ fn result_from_proto(result: v1::StatementResult) -> StatementResult {
             rows: result
                 .rows
                 .into_iter()
-                .map(|row| row.values.into_iter().map(value_from_proto).collect())
+                .map(|row| row.values.into_iter().map(Value::from).collect())
                 .collect(),
             declared_types,
         }

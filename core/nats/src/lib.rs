@@ -16,4 +16,4 @@ pub mod snapshot;
 
 pub use embedded::{EmbeddedNats, EmbeddedNatsOptions};
 pub use error::NatsError;
-pub use link::{Broker, LinkHandle, LinkSettings, ReplicationLink, StartPolicy};
+pub use link::{Broker, LinkHandle, LinkSettings, ReplicationLink};

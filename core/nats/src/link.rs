@@ -31,19 +31,6 @@ pub enum Broker {
     Url(String),
 }
 
-/// Where a consumer without a recorded position starts (`--replication-policy`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum StartPolicy {
-    #[default]
-    All,
-    Last,
-    /// What is written after this link started.
-    New,
-    Sequence(u64),
-    /// `YYYY-MM-DD HH:MM:SS`, UTC.
-    Time(String),
-}
-
 /// Everything a link needs.
 #[derive(Clone)]
 pub struct LinkSettings {
@@ -51,7 +38,9 @@ pub struct LinkSettings {
     pub node: String,
     pub broker: Broker,
     pub stream: StreamSettings,
-    pub policy: StartPolicy,
+    /// Where a consumer without a recorded position starts (`--replication-policy`);
+    /// `New` means what is written after this link started.
+    pub policy: ConsumerStart,
     pub async_ack: bool,
     pub timeout: Duration,
     pub disable_ddl_sync: bool,
@@ -145,16 +134,14 @@ impl ReplicationLink {
             timeout: settings.timeout,
             disable_ddl_sync: settings.disable_ddl_sync,
             row_identify: settings.row_identify,
-            from_log_start: settings.policy == StartPolicy::All,
+            from_log_start: settings.policy == ConsumerStart::All,
             log,
             runtime: tokio::runtime::Handle::current(),
         };
         let start = match &settings.policy {
-            StartPolicy::All => ConsumerStart::All,
-            StartPolicy::Last => ConsumerStart::Last,
             // "New" means what is written after this start: fixed here, as a sequence, so a
             // change written while the consumer is being created is not missed.
-            StartPolicy::New => {
+            ConsumerStart::New => {
                 let last = stream
                     .info()
                     .await
@@ -165,8 +152,7 @@ impl ReplicationLink {
                     .last_sequence;
                 ConsumerStart::Sequence(last + 1)
             }
-            StartPolicy::Sequence(n) => ConsumerStart::Sequence(*n),
-            StartPolicy::Time(t) => ConsumerStart::Time(t.clone()),
+            other => other.clone(),
         };
         let (stop, stopped) = watch::channel(false);
         info!(url = %redact(&url), stream = %settings.stream.name, "replication ready");

@@ -4,27 +4,6 @@ use ha_proto::v1;
 use ha_types::{Params, Statement, StatementResult, Value};
 use tonic::Status;
 
-pub(crate) fn value_from_proto(value: v1::Value) -> Value {
-    match value.kind {
-        Some(v1::value::Kind::Integer(i)) => Value::Integer(i),
-        Some(v1::value::Kind::Real(r)) => Value::Real(r),
-        Some(v1::value::Kind::Text(t)) => Value::Text(t),
-        Some(v1::value::Kind::Blob(b)) => Value::Blob(b),
-        Some(v1::value::Kind::Null(_)) | None => Value::Null,
-    }
-}
-
-pub(crate) fn value_to_proto(value: Value) -> v1::Value {
-    let kind = match value {
-        Value::Null => v1::value::Kind::Null(v1::Null {}),
-        Value::Integer(i) => v1::value::Kind::Integer(i),
-        Value::Real(r) => v1::value::Kind::Real(r),
-        Value::Text(t) => v1::value::Kind::Text(t),
-        Value::Blob(b) => v1::value::Kind::Blob(b),
-    };
-    v1::Value { kind: Some(kind) }
-}
-
 /// A statement from its text and parameters (positional or named, not both).
 pub(crate) fn statement(
     sql: String,
@@ -33,11 +12,11 @@ pub(crate) fn statement(
 ) -> Result<Statement, Status> {
     let params = match (params.is_empty(), named.is_empty()) {
         (true, true) => Params::None,
-        (false, true) => Params::Positional(params.into_iter().map(value_from_proto).collect()),
+        (false, true) => Params::Positional(params.into_iter().map(Value::from).collect()),
         (true, false) => {
             let mut named: Vec<(String, Value)> = named
                 .into_iter()
-                .map(|(name, value)| (name, value_from_proto(value)))
+                .map(|(name, value)| (name, Value::from(value)))
                 .collect();
             // A map has no order; a stable one keeps errors and logs reproducible.
             named.sort_by(|a, b| a.0.cmp(&b.0));
@@ -70,7 +49,7 @@ pub(crate) fn columns_to_proto(
 pub(crate) fn rows_to_proto(rows: Vec<Vec<Value>>) -> Vec<v1::Row> {
     rows.into_iter()
         .map(|row| v1::Row {
-            values: row.into_iter().map(value_to_proto).collect(),
+            values: row.into_iter().map(v1::Value::from).collect(),
         })
         .collect()
 }
@@ -98,24 +77,5 @@ pub(crate) fn result_to_proto(result: StatementResult) -> v1::StatementResult {
             last_insert_id,
             returns_rows: false,
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_round_trip_without_loss() {
-        for value in [
-            Value::Null,
-            Value::Integer(i64::MIN),
-            Value::Integer(i64::MAX),
-            Value::Real(-0.5),
-            Value::Text("é".into()),
-            Value::Blob(vec![0, 255]),
-        ] {
-            assert_eq!(value_from_proto(value_to_proto(value.clone())), value);
-        }
     }
 }

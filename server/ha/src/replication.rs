@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use ha_nats::log::StreamSettings;
-use ha_nats::{Broker, EmbeddedNatsOptions, LinkSettings, ReplicationLink, StartPolicy};
+use ha_nats::log::{ConsumerStart, StreamSettings};
+use ha_nats::{Broker, EmbeddedNatsOptions, LinkSettings, ReplicationLink};
 
 use crate::config::{Config, ReplicationPolicy, RowIdentify};
 
@@ -43,11 +43,11 @@ impl Replication {
                 max_age: config.replication_max_age,
             },
             policy: match &config.replication_policy {
-                None | Some(ReplicationPolicy::All) => StartPolicy::All,
-                Some(ReplicationPolicy::Last) => StartPolicy::Last,
-                Some(ReplicationPolicy::New) => StartPolicy::New,
-                Some(ReplicationPolicy::ByStartSequence(n)) => StartPolicy::Sequence(*n),
-                Some(ReplicationPolicy::ByStartTime(t)) => StartPolicy::Time(t.clone()),
+                None | Some(ReplicationPolicy::All) => ConsumerStart::All,
+                Some(ReplicationPolicy::Last) => ConsumerStart::Last,
+                Some(ReplicationPolicy::New) => ConsumerStart::New,
+                Some(ReplicationPolicy::ByStartSequence(n)) => ConsumerStart::Sequence(*n),
+                Some(ReplicationPolicy::ByStartTime(t)) => ConsumerStart::Time(t.clone()),
             },
             async_ack: config.async_replication,
             timeout: config.replication_timeout,
