@@ -80,30 +80,9 @@ pub async fn run_consumer(
                 bootstrapped = true;
                 continue;
             }
-            (Err(NatsError::Bootstrap(reason)), Some(healing)) => {
-                let healed = tokio::select! {
-                    healed = healing.snapshots.heal(&healing.registry, &database, &reason) => healed,
-                    _ = stop.changed() => break,
-                };
-                match healed {
-                    Ok(restored) => {
-                        database = restored;
-                        continue;
-                    }
-                    Err(NatsError::NoSnapshot(_)) => {
-                        warn!(consumer = %name, "{reason}, and there is no usable snapshot: starting from its first kept entry");
-                        bootstrapped = true;
-                        continue;
-                    }
-                    Err(e) => {
-                        if let Ok(current) = healing.registry.get(Some(database.id())) {
-                            database = current;
-                        }
-                        Err(e)
-                    }
-                }
-            }
-            (Err(NatsError::Gap(reason)), Some(healing)) => {
+            (Err(e @ (NatsError::Gap(_) | NatsError::Bootstrap(_))), Some(healing)) => {
+                let bootstrap = matches!(e, NatsError::Bootstrap(_));
+                let reason = e.to_string();
                 let healed = tokio::select! {
                     healed = healing.snapshots.heal(&healing.registry, &database, &reason) => healed,
                     _ = stop.changed() => break,
@@ -114,13 +93,24 @@ pub async fn run_consumer(
                         backoff = Duration::from_millis(100);
                         continue;
                     }
+                    Err(NatsError::NoSnapshot(_)) if bootstrap => {
+                        warn!(consumer = %name, "{reason}, and there is no usable snapshot: starting from its first kept entry");
+                        bootstrapped = true;
+                        continue;
+                    }
                     Err(e) => {
                         // A failed restore reopens the old file: follow whichever is current.
                         match healing.registry.get(Some(database.id())) {
                             Ok(current) => database = current,
                             Err(_) => break,
                         }
-                        Err(NatsError::Gap(e.to_string()))
+                        // A gap stays a gap (the database is refused); a bootstrap whose
+                        // store could not be reached is retried.
+                        if bootstrap {
+                            Err(e)
+                        } else {
+                            Err(NatsError::Gap(e.to_string()))
+                        }
                     }
                 }
             }
