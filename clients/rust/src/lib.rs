@@ -41,12 +41,8 @@ pub struct ClientOptions {
 }
 
 /// The results of a call, and the log sequence where its write takes effect (for
-/// read-your-writes on other nodes).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Executed {
-    pub results: Vec<StatementResult>,
-    pub seq: Option<u64>,
-}
+/// read-your-writes on other nodes): the engine's own type.
+pub use ha_core::Executed;
 
 /// Where a replica (or the node a remote client reads from) stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -86,11 +86,7 @@ impl Local {
         statements: Vec<Statement>,
     ) -> Result<Executed, ClientError> {
         let mut current = Some(self.database.clone());
-        let executed = self.registry.execute(&mut current, statements).await?;
-        Ok(Executed {
-            results: executed.results,
-            seq: executed.seq,
-        })
+        Ok(self.registry.execute(&mut current, statements).await?)
     }
 
     pub(crate) async fn query(&self, statement: Statement) -> Result<crate::Rows, ClientError> {
@@ -159,14 +155,10 @@ pub(crate) struct LocalSession {
 
 impl LocalSession {
     pub(crate) async fn execute(&mut self, statement: Statement) -> Result<Executed, ClientError> {
-        let executed = self
+        Ok(self
             .registry
             .execute_in(&mut self.session, vec![statement])
-            .await?;
-        Ok(Executed {
-            results: executed.results,
-            seq: executed.seq,
-        })
+            .await?)
     }
 
     pub(crate) fn in_transaction(&self) -> bool {

@@ -10,8 +10,6 @@ use ha_nats::{Broker, EmbeddedNatsOptions, LinkSettings, ReplicationLink};
 
 use crate::config::{Config, ReplicationPolicy, RowIdentify};
 
-pub(crate) use ha_nats::LinkHandle as ReplicationHandle;
-
 pub(crate) struct Replication {
     pub(crate) link: ReplicationLink,
     /// The broker's store under `-m`: a fresh directory of its own, removed after the broker
@@ -70,7 +68,7 @@ impl Replication {
         })
     }
 
-    pub(crate) fn handle(&self) -> ReplicationHandle {
+    pub(crate) fn handle(&self) -> ha_nats::LinkHandle {
         self.link.handle()
     }
 

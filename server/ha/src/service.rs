@@ -12,12 +12,12 @@ use ha_server_api::{
     Session, SessionOptions, SnapshotTaken, StreamedRows, TransactionStatus,
 };
 
-use crate::replication::ReplicationHandle;
+use ha_nats::LinkHandle;
 use ha_types::{ErrorCode, Statement, StatementDescription};
 
 pub(crate) struct NodeService {
     registry: Arc<Registry>,
-    replication: Option<ReplicationHandle>,
+    replication: Option<LinkHandle>,
     /// How long a read waits for `X-Ha-Min-Seq` (`--replication-timeout`).
     min_seq_wait: std::time::Duration,
 }
@@ -25,7 +25,7 @@ pub(crate) struct NodeService {
 impl NodeService {
     pub(crate) fn new(
         registry: Arc<Registry>,
-        replication: Option<ReplicationHandle>,
+        replication: Option<LinkHandle>,
         min_seq_wait: std::time::Duration,
     ) -> Self {
         NodeService {
@@ -283,7 +283,7 @@ impl QueryService for NodeService {
 }
 
 impl NodeService {
-    fn snapshots_enabled(&self) -> Result<&ReplicationHandle, ApiError> {
+    fn snapshots_enabled(&self) -> Result<&LinkHandle, ApiError> {
         self.replication.as_ref().ok_or_else(|| {
             ApiError::new(
                 ErrorCode::Conflict,

@@ -8,9 +8,9 @@ use std::time::Duration;
 use ha_core::Registry;
 use tracing::{info, warn};
 
-use crate::replication::ReplicationHandle;
+use ha_nats::LinkHandle;
 
-pub(crate) async fn every(interval: Duration, registry: Arc<Registry>, handle: ReplicationHandle) {
+pub(crate) async fn every(interval: Duration, registry: Arc<Registry>, handle: LinkHandle) {
     // Per database: which open instance (a restore reopens it) at how many commits.
     let mut last: HashMap<String, (usize, u64)> = HashMap::new();
     let mut ticker = tokio::time::interval(interval);

@@ -476,16 +476,17 @@ async fn an_idle_database_is_not_taken_for_one_that_missed_changes() {
         .await
         .unwrap()
         .sequence;
-    let mut id = 2;
-    let end = loop {
-        node1
+    let next_id = std::sync::atomic::AtomicI64::new(2);
+    let (js, next_id, writer) = (&js, &next_id, &node1);
+    let end = eventually(Duration::from_secs(30), || async move {
+        let id = next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        writer
             .post(
                 "/databases/busy.db/query",
                 &json!({"sql": "INSERT INTO t VALUES (?, 'b')", "params": [id]}),
             )
             .await
             .unwrap();
-        id += 1;
         let state = js
             .get_stream("ha_replication")
             .await
@@ -495,11 +496,15 @@ async fn an_idle_database_is_not_taken_for_one_that_missed_changes() {
             .unwrap()
             .state
             .clone();
-        if state.first_sequence > idle_last + 1 {
-            break state.last_sequence;
+        match state.first_sequence > idle_last + 1 {
+            true => Ok(state.last_sequence),
+            false => Err(format!(
+                "the log still holds idle.db's last change (seq {idle_last}): it starts at {}",
+                state.first_sequence
+            )),
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    })
+    .await;
     // node2's idle consumer of idle.db moves its position along the stream.
     eventually(Duration::from_secs(20), || async {
         let (_, body) = get_json(&node2, "/databases/idle.db/replications").await;
