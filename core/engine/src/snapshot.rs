@@ -39,11 +39,9 @@ pub struct LocalState {
     pub exists: bool,
     /// The log position recorded for the consumer (0: none).
     pub applied: u64,
-    /// Change sets in the outbox (possibly not in the log yet).
-    pub outbox: u64,
 }
 
-/// Reads `path`'s position for `consumer` and outbox size without changing it. A missing file
+/// Reads `path`'s position for `consumer` without changing it. A missing file
 /// or one without `_ha_*` tables is new.
 pub fn local_state(spec: &DatabaseSpec, consumer: &str) -> Result<LocalState, CoreError> {
     let path = match &spec.storage {
@@ -77,19 +75,9 @@ pub fn local_state(spec: &DatabaseSpec, consumer: &str) -> Result<LocalState, Co
     } else {
         0
     };
-    let outbox = if has("_ha_outbox")? {
-        conn.query_row("SELECT count(*) FROM _ha_outbox", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(read)?
-        .max(0) as u64
-    } else {
-        0
-    };
     Ok(LocalState {
         exists: true,
         applied,
-        outbox,
     })
 }
 
@@ -269,7 +257,6 @@ mod tests {
             LocalState {
                 exists: true,
                 applied: 3,
-                outbox: 1
             }
         );
         assert_eq!(unpublished_messages(&old).unwrap().len(), 1);

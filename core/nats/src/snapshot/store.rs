@@ -107,10 +107,6 @@ impl SnapshotStore {
         }
     }
 
-    pub fn bucket(&self) -> &str {
-        &self.bucket
-    }
-
     async fn store(&self) -> Result<object_store::ObjectStore, NatsError> {
         let mut store = self.store.lock().await;
         if let Some(store) = store.as_ref() {
