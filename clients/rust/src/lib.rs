@@ -160,7 +160,7 @@ impl Rows {
     pub async fn next_batch(&mut self) -> Option<Result<Vec<Vec<Value>>, ClientError>> {
         match &mut self.source {
             RowSource::Remote(chunks) => match chunks.message().await {
-                Ok(Some(chunk)) => Some(Ok(remote::rows_from_proto(chunk.rows))),
+                Ok(Some(chunk)) => Some(Ok(ha_proto::convert::rows_from_proto(chunk.rows))),
                 Ok(None) => None,
                 Err(status) => Some(Err(remote::from_status(status))),
             },

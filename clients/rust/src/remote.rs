@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures::channel::mpsc;
 use ha_proto::v1;
 use ha_proto::v1::database_client::DatabaseClient;
-use ha_types::{ErrorCode, Params, Statement, StatementResult, Value};
+use ha_types::{ErrorCode, Params, Statement, StatementResult};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -92,7 +92,11 @@ impl Remote {
             .into_inner();
         self.wrote(answer.seq);
         Ok(Executed {
-            results: answer.results.into_iter().map(result_from_proto).collect(),
+            results: answer
+                .results
+                .into_iter()
+                .map(StatementResult::from)
+                .collect(),
             seq: answer.seq,
         })
     }
@@ -116,13 +120,9 @@ impl Remote {
             .await
             .map_err(from_status)?
             .ok_or_else(|| ClientError::Unavailable("the node sent no columns".into()))?;
-        let declared_types = first
-            .columns
-            .iter()
-            .map(|c| (!c.declared_type.is_empty()).then(|| c.declared_type.clone()))
-            .collect();
+        let (columns, declared_types) = ha_proto::convert::columns_from_proto(first.columns);
         Ok(crate::Rows {
-            columns: first.columns.into_iter().map(|c| c.name).collect(),
+            columns,
             declared_types,
             source: crate::RowSource::Remote(chunks),
         })
@@ -195,7 +195,11 @@ impl RemoteSession {
             self.last_seq.fetch_max(seq, Ordering::Relaxed);
         }
         Ok(Executed {
-            results: answer.results.into_iter().map(result_from_proto).collect(),
+            results: answer
+                .results
+                .into_iter()
+                .map(StatementResult::from)
+                .collect(),
             seq: answer.seq,
         })
     }
@@ -247,35 +251,5 @@ fn statement_to_proto(statement: Statement) -> v1::Statement {
         sql: statement.sql,
         params,
         named_params,
-    }
-}
-
-pub(crate) fn rows_from_proto(rows: Vec<v1::Row>) -> Vec<Vec<Value>> {
-    rows.into_iter()
-        .map(|row| row.values.into_iter().map(Value::from).collect())
-        .collect()
-}
-
-fn result_from_proto(result: v1::StatementResult) -> StatementResult {
-    if result.returns_rows {
-        let declared_types = result
-            .columns
-            .iter()
-            .map(|c| (!c.declared_type.is_empty()).then(|| c.declared_type.clone()))
-            .collect();
-        StatementResult::Rows {
-            columns: result.columns.into_iter().map(|c| c.name).collect(),
-            rows: result
-                .rows
-                .into_iter()
-                .map(|row| row.values.into_iter().map(Value::from).collect())
-                .collect(),
-            declared_types,
-        }
-    } else {
-        StatementResult::Exec {
-            rows_affected: u64::try_from(result.rows_affected).unwrap_or(0),
-            last_insert_id: result.last_insert_id,
-        }
     }
 }

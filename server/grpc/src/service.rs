@@ -10,7 +10,9 @@ use ha_proto::v1::database_server::Database;
 use ha_server_api::{ClientSession, QueryService, Session, SessionOptions, TransactionStatus};
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::convert::{columns_to_proto, result_to_proto, rows_to_proto, statement};
+use ha_proto::convert::{columns_to_proto, rows_to_proto};
+
+use crate::convert::statement;
 use crate::error::{proto_error, status_for};
 use crate::files::{FileStream, chunks};
 
@@ -91,7 +93,11 @@ impl QuerySession {
         };
         let response = match answer {
             Ok(outcome) => v1::QueryResponse {
-                results: outcome.results.into_iter().map(result_to_proto).collect(),
+                results: outcome
+                    .results
+                    .into_iter()
+                    .map(v1::StatementResult::from)
+                    .collect(),
                 seq: outcome.seq,
                 error: None,
                 transaction: transaction(session.transaction_status()),
@@ -129,7 +135,11 @@ impl Database for GrpcDatabase {
             .await
             .map_err(|e| status_for(&e))?;
         Ok(Response::new(v1::ExecuteResponse {
-            results: outcome.results.into_iter().map(result_to_proto).collect(),
+            results: outcome
+                .results
+                .into_iter()
+                .map(v1::StatementResult::from)
+                .collect(),
             seq: outcome.seq,
         }))
     }
