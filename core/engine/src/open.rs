@@ -12,6 +12,55 @@ use crate::capture::Capture;
 use crate::classify::{ActionLog, StatementClass};
 use crate::{CoreError, DatabaseSpec, Storage};
 
+/// How many SQLite VM instructions run between two looks at a reader's deadline: a point read
+/// takes a few dozen, so it never pays for the look; a long scan looks every few microseconds.
+const READ_BUDGET_CHECK_OPS: std::ffi::c_int = 1000;
+
+/// The deadline of a read run on an async worker thread. Past it, SQLite's progress handler
+/// interrupts the statement and records that it overran, so the caller runs it again on the
+/// blocking pool: a short read skips two thread hand-offs, a long one never stalls the runtime.
+#[derive(Default)]
+pub(crate) struct ReadBudget {
+    deadline: std::sync::Mutex<Option<std::time::Instant>>,
+    overran: std::sync::atomic::AtomicBool,
+}
+
+impl ReadBudget {
+    /// Arms the deadline for the statement about to run.
+    pub(crate) fn start(&self, budget: std::time::Duration) {
+        self.overran
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        *self
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(std::time::Instant::now() + budget);
+    }
+
+    /// Disarms it; `true` when the statement was interrupted for overrunning it.
+    pub(crate) fn stop(&self) -> bool {
+        self.deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        self.overran.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The progress handler: interrupt once the armed deadline is past.
+    fn overran(&self) -> bool {
+        let deadline = *self
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let overran = deadline.is_some_and(|deadline| std::time::Instant::now() > deadline);
+        if overran {
+            self.overran
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        overran
+    }
+}
+
 /// A connection with its action log (see [`crate::classify`]).
 pub(crate) struct Conn {
     pub conn: Connection,
@@ -23,6 +72,8 @@ pub(crate) struct Conn {
     schema_recorder: RefCell<Option<Capture>>,
     /// A memory database's directory lives as long as any of its connections.
     _scratch: Option<Arc<MemoryDir>>,
+    /// A reader's deadline while it runs on an async worker (see [`ReadBudget`]).
+    pub budget: Arc<ReadBudget>,
 }
 
 /// Statements kept prepared per connection.
@@ -281,7 +332,12 @@ impl Opener {
             .map_or("5000", |(_, value)| value.as_str());
         conn.execute_batch(&format!("PRAGMA busy_timeout = {busy}"))
             .map_err(CoreError::storage("setting busy_timeout"))?;
-        with_action_log(conn, self.scratch.clone())
+        let mut conn = with_action_log(conn, self.scratch.clone())?;
+        let budget = Arc::clone(&conn.budget);
+        conn.conn
+            .progress_handler(READ_BUDGET_CHECK_OPS, Some(move || budget.overran()))
+            .map_err(CoreError::storage("installing the progress handler"))?;
+        Ok(conn)
     }
 
     fn apply_pragmas(&self, conn: &Connection) -> Result<(), CoreError> {
@@ -314,6 +370,7 @@ fn with_action_log(
         classes: RefCell::new(HashMap::new()),
         schema_recorder: RefCell::new(None),
         _scratch: scratch,
+        budget: Arc::default(),
     })
 }
 

@@ -33,6 +33,14 @@ impl ReaderPool {
         }
     }
 
+    /// An idle connection, never a new one (opening one is blocking work).
+    pub(crate) fn take_idle(&self) -> Option<Conn> {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+    }
+
     pub(crate) fn give_back(&self, conn: Conn) {
         self.idle
             .lock()

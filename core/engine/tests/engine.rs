@@ -207,6 +207,52 @@ async fn a_full_database_answers_busy() {
     one(&db, "SELECT 1").await.unwrap();
 }
 
+/// Reads start on the async worker that received them; one that overruns its budget must move
+/// off it. On a one-thread runtime a slow read kept inline would hold every other task back
+/// until it ended: here point reads are answered while it still runs, and it still answers.
+#[tokio::test(flavor = "current_thread")]
+async fn a_long_read_never_holds_the_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(
+        Database::open(
+            file(&dir.path().join("long.db")),
+            DatabaseOptions::default(),
+        )
+        .unwrap(),
+    );
+    one(&db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+        .await
+        .unwrap();
+    one(&db, "INSERT INTO t VALUES (1, 'one')").await.unwrap();
+    // An idle reader, so the slow read starts inline.
+    one(&db, "SELECT v FROM t WHERE id = 1").await.unwrap();
+    let slow = {
+        let db = Arc::clone(&db);
+        tokio::spawn(async move {
+            one(&db, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 20000000) SELECT count(*) FROM c").await
+        })
+    };
+    // Runs the slow read's task up to its first await: past its budget it is on the pool.
+    tokio::task::yield_now().await;
+    for _ in 0..200 {
+        let row = one(&db, "SELECT v FROM t WHERE id = 1").await.unwrap();
+        assert_eq!(rows(row), vec![vec![Value::Text("one".into())]]);
+    }
+    assert!(
+        !slow.is_finished(),
+        "the point reads waited for the slow read"
+    );
+    let counted = slow.await.unwrap().unwrap();
+    assert_eq!(rows(counted), vec![vec![Value::Integer(20_000_000)]]);
+}
+
+fn rows(result: StatementResult) -> Vec<Vec<Value>> {
+    match result {
+        StatementResult::Rows { rows, .. } => rows,
+        other => panic!("expected rows, got {other:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registry_creates_switches_and_drops() {
     let dir = tempfile::tempdir().unwrap();

@@ -31,6 +31,7 @@ pub(crate) fn registry_options(config: &Config) -> anyhow::Result<RegistryOption
             replication: None,
             transaction_idle_timeout: config.transaction_idle_timeout,
             read_only: false,
+            inline_read_budget: config.inline_read_budget,
         },
     })
 }

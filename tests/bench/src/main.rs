@@ -5,6 +5,7 @@
 //! Run with `scripts/bench` (builds the release binary first).
 
 mod grpc_load;
+mod h2load;
 mod http_load;
 mod pg_load;
 mod raw_sqlite;
@@ -180,6 +181,44 @@ fn main() -> anyhow::Result<()> {
                 &doors.grpc_shared_writes,
                 &doors.http_writes,
             );
+        }
+    }
+    if (args.suite == "all" || args.suite == "grpc") && h2load::installed() {
+        println!();
+        println!(
+            "{:<44} {:>8} {:>12} {:>10} {:>9}",
+            "point select, one load generator (h2load)", "clients", "ops/s", "mean µs", "vs h1"
+        );
+        for &clients in &args.clients {
+            let doors = runtime.block_on(h2load::compare(&ha_bin, clients, duration))?;
+            let row = |case: &str, figure: &h2load::LoadFigure, baseline: &h2load::LoadFigure| {
+                println!(
+                    "{:<44} {:>8} {:>12.0} {:>10.0} {:>8.2}x",
+                    case,
+                    clients,
+                    figure.per_second,
+                    figure.mean_us,
+                    figure.per_second / baseline.per_second
+                );
+            };
+            row(
+                "GET /healthz, HTTP/1.1 (floor)",
+                &doors.healthz_h1,
+                &doors.healthz_h1,
+            );
+            row(
+                "GET /healthz, HTTP/2 (floor)",
+                &doors.healthz_h2,
+                &doors.healthz_h1,
+            );
+            row("HTTP/1.1 JSON", &doors.json_h1, &doors.json_h1);
+            row(
+                "HTTP/1.1 JSON, --inline-read-budget 0",
+                &doors.json_h1_pool,
+                &doors.json_h1,
+            );
+            row("HTTP/2 JSON", &doors.json_h2, &doors.json_h1);
+            row("gRPC Execute", &doors.grpc, &doors.json_h1);
         }
     }
     if args.suite == "all" || args.suite == "replica" {

@@ -53,6 +53,10 @@ pub struct Config {
     /// How long a query waits for a free slot before the "busy" error
     #[arg(long, env = "HA_CONCURRENT_QUERIES_WAIT", default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
     pub concurrent_queries_wait: Duration,
+    /// A read first runs on the thread that received it for at most this long, then moves to
+    /// the blocking pool; 0: every read moves at once
+    #[arg(long, env = "HA_INLINE_READ_BUDGET", default_value = "250us", value_name = "DURATION", value_parser = parse_duration)]
+    pub inline_read_budget: Duration,
     /// An interactive transaction (BEGIN over a wire protocol) idle longer than this is rolled
     /// back: while it is open it holds its database's one writer
     #[arg(long, env = "HA_TRANSACTION_IDLE_TIMEOUT", default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
