@@ -1,12 +1,26 @@
 //! [`ha_client::Client`] for host threads: every call blocks on the process's runtime, except
 //! a replica's single reads, which run on the calling thread.
+//!
+//! Every blocking call takes an [`Interrupted`] question, asked every [`INTERRUPT_POLL`] while
+//! it waits: `true` gives the call up with the `cancelled` code (its future is dropped, which
+//! cancels a remote request and interrupts a local read). Hosts answer it from their own
+//! signals: Python's pending Ctrl-C, Java's interrupted thread, a cancelled statement.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ha_client::{Client, ClientError, ClientOptions, Executed, Session, Statement, Status};
 use tokio::runtime::Runtime;
 
 use crate::{CancelToken, runtime};
+
+/// Asked while a call blocks whether the host wants to give it up; `&mut || false` when
+/// nothing can interrupt it.
+pub type Interrupted<'a> = &'a mut dyn FnMut() -> bool;
+
+/// How often a blocked call asks [`Interrupted`]: short enough that Ctrl-C feels immediate.
+pub const INTERRUPT_POLL: Duration = Duration::from_millis(25);
 
 pub struct BlockingClient {
     client: Option<Client>,
@@ -18,14 +32,49 @@ fn runtime_error(e: std::io::Error) -> ClientError {
 }
 
 fn closed() -> ClientError {
-    ClientError::BadUrl("the client is closed".into())
+    ClientError::BadUrl("the connection is closed".into())
+}
+
+fn cancelled() -> ClientError {
+    ClientError::Failed {
+        code: ha_client::ErrorCode::Cancelled,
+        message: "the call was interrupted".into(),
+        statement_index: None,
+    }
+}
+
+/// Blocks on `work`, asking `interrupted` every [`INTERRUPT_POLL`] while it is not done.
+fn wait<T>(
+    runtime: &Runtime,
+    work: impl Future<Output = Result<T, ClientError>>,
+    interrupted: Interrupted<'_>,
+) -> Result<T, ClientError> {
+    runtime.block_on(async {
+        let mut work = std::pin::pin!(work);
+        loop {
+            tokio::select! {
+                biased;
+                done = &mut work => return done,
+                () = tokio::time::sleep(INTERRUPT_POLL) => {
+                    if interrupted() {
+                        return Err(cancelled());
+                    }
+                }
+            }
+        }
+    })
 }
 
 impl BlockingClient {
-    /// Opens a remote or local connection (see [`ha_client::Client::open`]).
-    pub fn open(url: &str, options: ClientOptions) -> Result<BlockingClient, ClientError> {
+    /// Opens a remote or local connection (see [`ha_client::Client::open`]); a replica that
+    /// starts from a snapshot may take a while.
+    pub fn open(
+        url: &str,
+        options: ClientOptions,
+        interrupted: Interrupted<'_>,
+    ) -> Result<BlockingClient, ClientError> {
         let runtime = runtime().map_err(runtime_error)?;
-        let client = runtime.block_on(Client::open(url, options))?;
+        let client = wait(&runtime, Client::open(url, options), interrupted)?;
         Ok(BlockingClient {
             client: Some(client),
             runtime,
@@ -36,8 +85,16 @@ impl BlockingClient {
         self.client.as_ref().ok_or_else(closed)
     }
 
+    pub fn is_closed(&self) -> bool {
+        self.client.is_none()
+    }
+
     /// One statement, or several in one transaction.
-    pub fn execute(&self, statements: Vec<Statement>) -> Result<Executed, ClientError> {
+    pub fn execute(
+        &self,
+        statements: Vec<Statement>,
+        interrupted: Interrupted<'_>,
+    ) -> Result<Executed, ClientError> {
         let client = self.client()?;
         if let [statement] = statements.as_slice()
             && let Some(result) = client.read_on_this_thread(statement)?
@@ -47,36 +104,29 @@ impl BlockingClient {
                 seq: None,
             });
         }
-        self.runtime.block_on(client.execute(statements))
+        wait(&self.runtime, client.execute(statements), interrupted)
     }
 
-    /// One read whose rows come batch by batch (see [`ha_client::Client::query`]).
-    pub fn query(&self, statement: Statement) -> Result<BlockingRows, ClientError> {
-        let rows = self.runtime.block_on(self.client()?.query(statement))?;
-        Ok(BlockingRows {
-            rows,
-            runtime: Arc::clone(&self.runtime),
-        })
-    }
-
-    /// [`BlockingClient::execute`], stopped early (with the `cancelled` code) when `cancel` is
-    /// cancelled from another thread: the request is dropped, which cancels it on a node and
-    /// interrupts a read on a replica. A write that was already committed stays committed.
+    /// [`BlockingClient::execute`], given up when `cancel` is cancelled from another thread
+    /// (a statement's cancel). A write that was already committed stays committed.
     pub fn execute_cancellable(
         &self,
         statements: Vec<Statement>,
         cancel: &CancelToken,
     ) -> Result<Executed, ClientError> {
-        let client = self.client()?;
-        self.runtime.block_on(async {
-            tokio::select! {
-                executed = client.execute(statements) => executed,
-                () = cancel.cancelled() => Err(ClientError::Failed {
-                    code: ha_client::ErrorCode::Cancelled,
-                    message: "the call was cancelled".into(),
-                    statement_index: None,
-                }),
-            }
+        self.execute(statements, &mut || cancel.is_cancelled())
+    }
+
+    /// One read whose rows come batch by batch (see [`ha_client::Client::query`]).
+    pub fn query(
+        &self,
+        statement: Statement,
+        interrupted: Interrupted<'_>,
+    ) -> Result<BlockingRows, ClientError> {
+        let rows = wait(&self.runtime, self.client()?.query(statement), interrupted)?;
+        Ok(BlockingRows {
+            rows,
+            runtime: Arc::clone(&self.runtime),
         })
     }
 
@@ -90,6 +140,22 @@ impl BlockingClient {
 
     pub fn status(&self) -> Result<Status, ClientError> {
         Ok(self.client()?.status())
+    }
+
+    /// Waits until this client has applied the log up to `seq` (a write's sequence, from this
+    /// or another connection): read-your-writes across nodes. A remote client's next request
+    /// carries it instead, so there it returns at once.
+    pub fn wait_for(
+        &self,
+        seq: u64,
+        timeout: Duration,
+        interrupted: Interrupted<'_>,
+    ) -> Result<(), ClientError> {
+        wait(
+            &self.runtime,
+            self.client()?.wait_for(seq, timeout),
+            interrupted,
+        )
     }
 
     /// Closes the connection (a replica stops following and closes its file). Later calls
@@ -127,8 +193,17 @@ impl BlockingRows {
     }
 
     /// The next batch; `None` once every row was read.
-    pub fn next_batch(&mut self) -> Option<Result<Vec<Vec<ha_client::Value>>, ClientError>> {
-        self.runtime.block_on(self.rows.next_batch())
+    pub fn next_batch(
+        &mut self,
+        interrupted: Interrupted<'_>,
+    ) -> Option<Result<Vec<Vec<ha_client::Value>>, ClientError>> {
+        let rows = &mut self.rows;
+        wait(
+            &self.runtime,
+            async { rows.next_batch().await.transpose() },
+            interrupted,
+        )
+        .transpose()
     }
 }
 
@@ -139,8 +214,12 @@ pub struct BlockingSession {
 }
 
 impl BlockingSession {
-    pub fn execute(&mut self, statement: Statement) -> Result<Executed, ClientError> {
-        self.runtime.block_on(self.session.execute(statement))
+    pub fn execute(
+        &mut self,
+        statement: Statement,
+        interrupted: Interrupted<'_>,
+    ) -> Result<Executed, ClientError> {
+        wait(&self.runtime, self.session.execute(statement), interrupted)
     }
 
     pub fn in_transaction(&self) -> bool {

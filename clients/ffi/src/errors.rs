@@ -22,6 +22,16 @@ pub enum ErrorClass {
     Internal,
 }
 
+/// The class of a client error: a URL or option the client cannot use is the caller's
+/// (interface), an unreachable node or broker is operational, the rest by its code.
+pub fn class_of(error: &ha_client::ClientError) -> ErrorClass {
+    match error {
+        ha_client::ClientError::BadUrl(_) => ErrorClass::Interface,
+        ha_client::ClientError::Unavailable(_) => ErrorClass::Operational,
+        ha_client::ClientError::Failed { code, .. } => class_for(*code),
+    }
+}
+
 pub fn class_for(code: ErrorCode) -> ErrorClass {
     match code {
         ErrorCode::SqlConstraint => ErrorClass::Integrity,

@@ -7,19 +7,25 @@
 //! - [`BlockingClient`]: [`ha_client::Client`] with blocking calls for host threads; a replica's
 //!   single reads run on the calling thread (no hand-off), everything else on the runtime;
 //!   [`CancelToken`] stops a blocked call from another thread (a host's Ctrl-C handler).
+//! - [`opens_implicit_transaction`]: which statements a host that begins transactions on its
+//!   own (PEP 249, JDBC without auto-commit) begins one before.
 //! - [`ErrorClass`]: the one classification of [`ha_types::ErrorCode`] that bindings map onto
 //!   their host's errors (PEP 249 exceptions, JS error codes, `SQLException` SQLStates).
+//!
+//! Every blocking call takes an [`Interrupted`] question the host answers (a pending Ctrl-C).
 
 mod blocking;
 mod cancel;
 mod errors;
 mod runtime;
+mod transactions;
 
-pub use blocking::{BlockingClient, BlockingRows, BlockingSession};
+pub use blocking::{BlockingClient, BlockingRows, BlockingSession, INTERRUPT_POLL, Interrupted};
 pub use cancel::CancelToken;
-pub use errors::{ErrorClass, class_for};
+pub use errors::{ErrorClass, class_for, class_of};
 pub use ha_client::{
     ClientError, ClientOptions, ErrorCode, Executed, Params, Statement, StatementResult, Status,
-    Value,
+    Value, sqlite_version,
 };
 pub use runtime::runtime;
+pub use transactions::{leading_keyword, opens_implicit_transaction};

@@ -16,9 +16,11 @@
 mod error;
 mod local;
 mod remote;
+mod shared;
 mod url;
 
 pub use error::ClientError;
+pub use ha_core::sqlite_version;
 pub use ha_types::{ErrorCode, Params, Statement, StatementResult, Value};
 pub use url::{Target, parse_url};
 
@@ -62,10 +64,10 @@ pub struct Client {
     inner: Inner,
 }
 
-/// Both boxed: their sizes differ a lot, and clients are moved around by the bindings.
+/// A replica is shared by the connections of a process that open its file (`shared.rs`).
 enum Inner {
     Remote(Box<remote::Remote>),
-    Local(Box<local::Local>),
+    Local(std::sync::Arc<local::Local>),
 }
 
 impl Client {
@@ -75,7 +77,7 @@ impl Client {
             Target::Remote { endpoint, database } => Inner::Remote(Box::new(
                 remote::Remote::connect(endpoint, database, options).await?,
             )),
-            Target::Local(settings) => Inner::Local(Box::new(local::Local::open(settings).await?)),
+            Target::Local(settings) => Inner::Local(shared::open(settings).await?),
         };
         Ok(Client { inner })
     }
@@ -122,6 +124,24 @@ impl Client {
         })
     }
 
+    /// Read-your-writes across connections: after this, reads through this client see the
+    /// log up to `seq` (another connection's write sequence, [`Executed::seq`]). A replica
+    /// waits until it has applied it (at most `timeout`, else `replication_pending`); a remote
+    /// client sends it with its next requests, and the node waits.
+    pub async fn wait_for(
+        &self,
+        seq: u64,
+        timeout: std::time::Duration,
+    ) -> Result<(), ClientError> {
+        match &self.inner {
+            Inner::Remote(remote) => {
+                remote.wrote(Some(seq));
+                Ok(())
+            }
+            Inner::Local(local) => local.wait_for(seq, timeout).await,
+        }
+    }
+
     pub fn status(&self) -> Status {
         match &self.inner {
             Inner::Remote(remote) => remote.status(),
@@ -134,7 +154,7 @@ impl Client {
     pub async fn close(self) -> Result<(), ClientError> {
         match self.inner {
             Inner::Remote(_) => Ok(()),
-            Inner::Local(local) => (*local).close().await,
+            Inner::Local(local) => shared::close(local).await,
         }
     }
 }

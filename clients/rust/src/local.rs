@@ -117,6 +117,15 @@ impl Local {
         }
     }
 
+    pub(crate) async fn wait_for(
+        &self,
+        seq: u64,
+        timeout: std::time::Duration,
+    ) -> Result<(), ClientError> {
+        let database = self.registry.get(Some(&self.database))?;
+        Ok(database.wait_applied(seq, timeout).await?)
+    }
+
     pub(crate) fn status(&self) -> Status {
         let Ok(database) = self.registry.get(Some(&self.database)) else {
             return Status {

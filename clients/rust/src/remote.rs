@@ -68,7 +68,7 @@ impl Remote {
         Some(self.last_seq.load(Ordering::Relaxed)).filter(|s| *s > 0)
     }
 
-    fn wrote(&self, seq: Option<u64>) {
+    pub(crate) fn wrote(&self, seq: Option<u64>) {
         if let Some(seq) = seq {
             self.last_seq.fetch_max(seq, Ordering::Relaxed);
         }

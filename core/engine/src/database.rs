@@ -198,8 +198,9 @@ impl Database {
 
     /// Runs one read on the calling thread, for callers that are not async workers (the
     /// language bindings' threads): no hand-off to a blocking thread, which is most of a point
-    /// read's cost in-process. `Ok(None)` when the statement writes or no query slot is free
-    /// at once: then take [`Database::execute`].
+    /// read's cost in-process. `Ok(None)` when the statement writes, no query slot is free at
+    /// once, or the read overran the inline budget (it was interrupted): then take
+    /// [`Database::execute`], whose wait the caller can interrupt (a host's Ctrl-C).
     pub fn read_on_this_thread(
         &self,
         statement: &Statement,
@@ -212,9 +213,17 @@ impl Database {
             return Ok(None);
         };
         let conn = self.readers.take()?;
+        let budget = self.options.inline_read_budget;
+        if !budget.is_zero() {
+            conn.budget.start(budget);
+        }
         let result = exec::run(&conn, statement, Access::ReadOnly);
+        let overran = conn.budget.stop();
         self.readers.give_back(conn);
         drop(permit);
+        if overran {
+            return Ok(None);
+        }
         match result {
             Ok(result) => Ok(Some(result)),
             Err(RunError::NeedsWriter) => Ok(None),

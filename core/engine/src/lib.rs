@@ -36,3 +36,8 @@ pub use replication::{
     AckFuture, ChangeLog, LogEntry, PublishFuture, ReplicationOptions, RowIdentify,
 };
 pub use session::{Session, TransactionStatus};
+
+/// The version of the SQLite built into ha (the same in every node and replica of a build).
+pub fn sqlite_version() -> &'static str {
+    rusqlite::version()
+}

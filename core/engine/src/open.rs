@@ -43,7 +43,8 @@ impl ReadBudget {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
-        self.overran.load(std::sync::atomic::Ordering::Relaxed)
+        self.overran
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The progress handler: interrupt once the armed deadline is past.

@@ -101,17 +101,21 @@ pub async fn point_reads(
     client.close().await?;
     // The bindings' path: a plain thread, blocking calls, the read on that thread.
     let blocking = std::thread::spawn(move || -> anyhow::Result<Figure> {
-        let client = ha_ffi::BlockingClient::open(&url, ha_ffi::ClientOptions::default())?;
+        let client =
+            ha_ffi::BlockingClient::open(&url, ha_ffi::ClientOptions::default(), &mut || false)?;
         let start = Instant::now();
         let mut latencies_us = Vec::new();
         let mut i = 0u64;
         while start.elapsed() < duration {
             let id = 1 + (i as i64 * 7919) % rows;
             let t = Instant::now();
-            client.execute(vec![Statement::with_params(
-                "SELECT name FROM bench WHERE id = ?",
-                Params::Positional(vec![Value::Integer(id)]),
-            )])?;
+            client.execute(
+                vec![Statement::with_params(
+                    "SELECT name FROM bench WHERE id = ?",
+                    Params::Positional(vec![Value::Integer(id)]),
+                )],
+                &mut || false,
+            )?;
             latencies_us.push(t.elapsed().as_micros() as u64);
             i += 1;
         }

@@ -516,20 +516,28 @@ async fn the_blocking_client_serves_plain_threads() {
         use ha_ffi::{BlockingClient, ErrorClass, class_for};
         let e = |e: ha_ffi::ClientError| e.to_string();
         let remote =
-            BlockingClient::open(&remote_url, ha_ffi::ClientOptions::default()).map_err(e)?;
+            BlockingClient::open(&remote_url, ha_ffi::ClientOptions::default(), &mut || false)
+                .map_err(e)?;
         remote
-            .execute(vec![sql("INSERT INTO t VALUES (1, 'remote')")])
+            .execute(vec![sql("INSERT INTO t VALUES (1, 'remote')")], &mut || {
+                false
+            })
             .map_err(e)?;
         let failed = remote
-            .execute(vec![sql("INSERT INTO t VALUES (1, 'again')")])
+            .execute(vec![sql("INSERT INTO t VALUES (1, 'again')")], &mut || {
+                false
+            })
             .unwrap_err();
         assert_eq!(class_for(failed.code()), ErrorClass::Integrity);
         let mut replica =
-            BlockingClient::open(&replica_url, ha_ffi::ClientOptions::default()).map_err(e)?;
+            BlockingClient::open(&replica_url, ha_ffi::ClientOptions::default(), &mut || {
+                false
+            })
+            .map_err(e)?;
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             // Until the replica has applied the table, the read fails.
-            let answer = replica.execute(vec![sql("SELECT v FROM t WHERE id = 1")]);
+            let answer = replica.execute(vec![sql("SELECT v FROM t WHERE id = 1")], &mut || false);
             if let Ok(answer) = answer
                 && rows(&answer.results[0]) == vec![vec![Value::Text("remote".into())]]
             {
@@ -542,17 +550,19 @@ async fn the_blocking_client_serves_plain_threads() {
             std::thread::sleep(Duration::from_millis(20));
         }
         let mut session = replica.session().map_err(e)?;
-        session.execute(sql("BEGIN")).map_err(e)?;
+        session.execute(sql("BEGIN"), &mut || false).map_err(e)?;
         session
-            .execute(sql("INSERT INTO t VALUES (2, 'replica')"))
+            .execute(sql("INSERT INTO t VALUES (2, 'replica')"), &mut || false)
             .map_err(e)?;
-        session.execute(sql("COMMIT")).map_err(e)?;
+        session.execute(sql("COMMIT"), &mut || false).map_err(e)?;
         let unknown = replica
-            .execute(vec![sql("SELECT * FROM nope")])
+            .execute(vec![sql("SELECT * FROM nope")], &mut || false)
             .unwrap_err();
         assert_eq!(class_for(unknown.code()), ErrorClass::Programming);
         replica.close().map_err(e)?;
-        let closed = replica.execute(vec![sql("SELECT 1")]).unwrap_err();
+        let closed = replica
+            .execute(vec![sql("SELECT 1")], &mut || false)
+            .unwrap_err();
         assert!(closed.to_string().contains("closed"), "{closed}");
         Ok(())
     })
@@ -653,8 +663,9 @@ async fn a_blocking_call_can_be_cancelled_from_another_thread() {
     let node = crate::support::start(&["-m", "--concurrent-queries", "1"]).await;
     let url = format!("http://{}", node.http_addr);
     let outcome = std::thread::spawn(move || -> Result<(), String> {
-        let client = ha_ffi::BlockingClient::open(&url, ha_ffi::ClientOptions::default())
-            .map_err(|e| e.to_string())?;
+        let client =
+            ha_ffi::BlockingClient::open(&url, ha_ffi::ClientOptions::default(), &mut || false)
+                .map_err(|e| e.to_string())?;
         let token = ha_ffi::CancelToken::new();
         let canceller = {
             let token = token.clone();
