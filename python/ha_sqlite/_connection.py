@@ -28,6 +28,36 @@ _TRANSACTION_CONTROL = frozenset({"BEGIN", "SAVEPOINT", "COMMIT", "END", "ROLLBA
 _SESSION_STATE = frozenset({"USE", "SET"})
 _ISOLATION_LEVELS = (None, "", "DEFERRED", "IMMEDIATE", "EXCLUSIVE")
 
+# What a statement is, by its text: decided in ha-ffi, remembered here per text (as sqlite3
+# keeps its statement cache) so a repeated statement costs a dictionary look-up.
+_PLAIN, _CONTROL, _STATE, _CHANGES_DATA = range(4)
+_kinds: dict[str, tuple[int, bool]] = {}
+_KINDS_KEPT = 1024
+
+# An answer of the native module: (columns, rows, rows_affected, last_insert_id, seq).
+Answer = tuple
+
+
+def _kind(sql: str) -> tuple[int, bool]:
+    """(what the statement is, whether it sets `lastrowid`)."""
+    known = _kinds.get(sql)
+    if known is not None:
+        return known
+    keyword = _native.leading_keyword(sql)
+    if keyword in _TRANSACTION_CONTROL:
+        kind = _CONTROL
+    elif keyword in _SESSION_STATE:
+        kind = _STATE
+    elif _native.opens_implicit_transaction(sql):
+        kind = _CHANGES_DATA
+    else:
+        kind = _PLAIN
+    known = (kind, keyword in ("INSERT", "REPLACE"))
+    if len(_kinds) >= _KINDS_KEPT:
+        _kinds.clear()
+    _kinds[sql] = known
+    return known
+
 
 class Status(NamedTuple):
     """Where a connection stands. A replica: the last log sequence it applied, the log entries
@@ -230,37 +260,42 @@ class Connection:
             raise ProgrammingError("Cannot operate on a closed connection.")
         return client
 
-    def _run(self, sql: str, params: Params) -> _native.QueryResult:
-        if not isinstance(sql, str):
+    def _run(self, sql: str, params: Params) -> Answer:
+        if type(sql) is not str:
             raise ProgrammingError(f"the SQL must be a string, not {type(sql).__name__}")
         with self._lock:
-            client = self._native()
-            if self.in_transaction or self._sticky_session:
+            client = self._client
+            if client is None:
+                raise ProgrammingError("Cannot operate on a closed connection.")
+            session = self._session
+            if session is not None and (self._sticky_session or session.in_transaction):
                 return self._track(self._session_execute(sql, params))
-            keyword = _native.leading_keyword(sql)
-            if keyword in _TRANSACTION_CONTROL:
+            kind = _kind(sql)[0]
+            if kind == _PLAIN and self._autocommit is not False:
+                return self._track(client.execute(sql, params))
+            if kind == _CONTROL:
                 return self._track(self._session_execute(sql, params))
-            if keyword in _SESSION_STATE:
-                result = self._session_execute(sql, params)
+            if kind == _STATE:
+                answer = self._session_execute(sql, params)
                 self._sticky_session = True
-                return result
-            if self._begins_before(sql):
+                return answer
+            if self._begins_before(kind):
                 self._session_execute(self._begin_sql())
                 return self._track(self._session_execute(sql, params))
             return self._track(client.execute(sql, params))
 
-    def _begins_before(self, sql: str) -> bool:
+    def _begins_before(self, kind: int) -> bool:
         if self._autocommit is True:
             return False
         if self._autocommit is False:
             return True
-        return self._isolation_level is not None and _native.opens_implicit_transaction(sql)
+        return self._isolation_level is not None and kind == _CHANGES_DATA
 
     def _begin_sql(self) -> str:
         level = self._isolation_level if self._autocommit == LEGACY_TRANSACTION_CONTROL else ""
         return f"BEGIN {level}".strip()
 
-    def _session_execute(self, sql: str, params: Params = None) -> _native.QueryResult:
+    def _session_execute(self, sql: str, params: Params = None) -> Answer:
         if self._session is None:
             self._session = self._native().session()
         try:
@@ -272,12 +307,13 @@ class Connection:
                 self._session = None
             raise
 
-    def _track(self, result: _native.QueryResult) -> _native.QueryResult:
-        if result.seq is not None:
-            self._last_seq = result.seq
-        return result
+    def _track(self, answer: Answer) -> Answer:
+        seq = answer[4]
+        if seq is not None:
+            self._last_seq = seq
+        return answer
 
-    def _script(self, script: str) -> _native.QueryResult:
+    def _script(self, script: str) -> Answer:
         with self._lock:
             self.commit()
             if self._sticky_session:
@@ -303,11 +339,16 @@ class Cursor:
     """A cursor (PEP 249). A statement's rows arrive whole with its answer, as with most
     remote DB-API drivers' default cursors."""
 
+    __slots__ = (
+        "connection", "arraysize", "row_factory", "_columns", "_rows", "_position",
+        "_rowcount", "_lastrowid", "_closed",
+    )
+
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.arraysize = 1
         self.row_factory: Optional[Callable[[Cursor, tuple], Any]] = connection.row_factory
-        self._description: Optional[tuple] = None
+        self._columns: Optional[tuple] = None
         self._rows: list = []
         self._position = 0
         self._rowcount = -1
@@ -316,7 +357,10 @@ class Cursor:
 
     @property
     def description(self) -> Optional[tuple]:
-        return self._description
+        columns = self._columns
+        if columns is None:
+            return None
+        return tuple((name, None, None, None, None, None, None) for name in columns)
 
     @property
     def rowcount(self) -> int:
@@ -327,10 +371,20 @@ class Cursor:
         return self._lastrowid
 
     def execute(self, sql: str, parameters: Params = None) -> Cursor:
-        self._check()
-        self._forget()
-        result = self.connection._run(sql, parameters)
-        self._take(result, sql)
+        if self._closed:
+            raise ProgrammingError("Cannot operate on a closed cursor.")
+        self._columns = None
+        self._rows = []
+        self._position = 0
+        self._rowcount = -1
+        columns, rows, rows_affected, last_insert_id, _ = self.connection._run(sql, parameters)
+        if columns is not None:
+            self._columns = columns
+            self._rows = rows
+        else:
+            self._rowcount = rows_affected
+            if _kind(sql)[1]:
+                self._lastrowid = last_insert_id
         return self
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Params]) -> Cursor:
@@ -339,10 +393,10 @@ class Cursor:
         self._forget()
         total = 0
         for parameters in seq_of_parameters:
-            result = self.connection._run(sql, parameters)
-            if result.columns is not None:
+            columns, _, rows_affected, _, _ = self.connection._run(sql, parameters)
+            if columns is not None:
                 raise ProgrammingError("executemany() can only execute DML statements.")
-            total += max(result.rows_affected, 0)
+            total += max(rows_affected, 0)
         self._rowcount = total
         return self
 
@@ -354,12 +408,16 @@ class Cursor:
         return self
 
     def fetchone(self) -> Any:
-        self._check()
-        if self._position >= len(self._rows):
+        if self._closed:
+            self._check()
+        position = self._position
+        rows = self._rows
+        if position >= len(rows):
             return None
-        row = self._rows[self._position]
-        self._position += 1
-        return self._shape(row)
+        self._position = position + 1
+        row = rows[position]
+        factory = self.row_factory
+        return row if factory is None else factory(self, row)
 
     def fetchmany(self, size: Optional[int] = None) -> list:
         self._check()
@@ -407,22 +465,10 @@ class Cursor:
         self.connection._native()
 
     def _forget(self) -> None:
-        self._description = None
+        self._columns = None
         self._rows = []
         self._position = 0
         self._rowcount = -1
-
-    def _take(self, result: _native.QueryResult, sql: str) -> None:
-        if result.columns is not None:
-            self._description = tuple(
-                (name, None, None, None, None, None, None) for name in result.columns
-            )
-            self._rows = result.rows
-            self._rowcount = -1
-        else:
-            self._rowcount = result.rows_affected
-            if _native.leading_keyword(sql) in ("INSERT", "REPLACE"):
-                self._lastrowid = result.last_insert_id
 
     def _shape(self, row: tuple) -> Any:
         factory = self.row_factory

@@ -1,12 +1,12 @@
-//! The native connection objects: [`Client`] (one per DB-API connection), its [`Session`]
-//! (the connection's transactions) and [`QueryResult`] (one statement's answer).
+//! The native connection objects: [`Client`] (one per DB-API connection) and its [`Session`]
+//! (the connection's transactions); each statement answers a plain tuple (see [`answer`]).
 
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use ha_ffi::{BlockingClient, BlockingSession, ClientError, ClientOptions, Executed, Statement};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyTuple};
 
 use crate::{errors, values};
 
@@ -38,42 +38,42 @@ fn seconds(value: f64, what: &str) -> PyResult<Duration> {
         .map_err(|_| errors::interface(&format!("{what} must be a non-negative number of seconds")))
 }
 
-/// One statement's answer.
-#[pyclass(module = "ha_sqlite._native", frozen, get_all)]
-pub(crate) struct QueryResult {
-    /// The columns of a statement that returns rows; `None` for one that does not.
-    columns: Option<Vec<String>>,
-    /// Each column's declared type (`None` for an expression).
-    declared_types: Vec<Option<String>>,
-    /// Tuples, one per row.
-    rows: Py<PyList>,
-    /// Rows changed (-1 for a statement that returns rows).
-    rows_affected: i64,
-    last_insert_id: i64,
-    /// The log sequence of the write (read-your-writes on other connections).
+/// One statement's answer, as the tuple the DB-API layer reads:
+/// `(columns, rows, rows_affected, last_insert_id, seq)`. `columns` is a tuple of names for a
+/// statement that returns rows (`rows` a list of tuples, `rows_affected` -1), else `None`;
+/// `seq` is the log sequence of the write (read-your-writes on other connections) or `None`.
+/// A plain tuple: built once, read without a getter call per field.
+fn answer<'py>(
+    py: Python<'py>,
+    result: ha_ffi::StatementResult,
     seq: Option<u64>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let converted = values::convert(py, result)?;
+    let columns = match converted.columns {
+        Some(columns) => PyTuple::new(py, columns)?.into_any(),
+        None => py.None().into_bound(py),
+    };
+    (
+        columns,
+        converted.rows,
+        converted.rows_affected,
+        converted.last_insert_id,
+        seq,
+    )
+        .into_pyobject(py)
 }
 
-fn results(py: Python<'_>, executed: Executed) -> PyResult<Vec<QueryResult>> {
+fn answers<'py>(py: Python<'py>, executed: Executed) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+    let seq = executed.seq;
     executed
         .results
         .into_iter()
-        .map(|result| {
-            let converted = values::convert(py, result)?;
-            Ok(QueryResult {
-                columns: converted.columns,
-                declared_types: converted.declared_types,
-                rows: converted.rows,
-                rows_affected: converted.rows_affected,
-                last_insert_id: converted.last_insert_id,
-                seq: executed.seq,
-            })
-        })
+        .map(|result| answer(py, result, seq))
         .collect()
 }
 
-fn last(py: Python<'_>, executed: Executed) -> PyResult<QueryResult> {
-    results(py, executed)?
+fn last<'py>(py: Python<'py>, executed: Executed) -> PyResult<Bound<'py, PyTuple>> {
+    answers(py, executed)?
         .pop()
         .ok_or_else(|| errors::interface("the server answered no result"))
 }
@@ -127,12 +127,12 @@ impl Client {
 
     /// One statement (or a script of several, which answers with the last one's result).
     #[pyo3(signature = (sql, params=None))]
-    fn execute(
+    fn execute<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         sql: String,
-        params: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<QueryResult> {
+        params: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
         let statement = statement(sql, params)?;
         let executed = blocking(py, |interrupted| {
             self.read().execute(vec![statement], interrupted)
@@ -141,11 +141,11 @@ impl Client {
     }
 
     /// Several statements in one transaction: all of them or, at the first error, none.
-    fn execute_batch(
+    fn execute_batch<'py>(
         &self,
-        py: Python<'_>,
-        statements: Vec<(String, Option<Bound<'_, PyAny>>)>,
-    ) -> PyResult<Vec<QueryResult>> {
+        py: Python<'py>,
+        statements: Vec<(String, Option<Bound<'py, PyAny>>)>,
+    ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
         let statements = statements
             .into_iter()
             .map(|(sql, params)| statement(sql, params.as_ref()))
@@ -153,7 +153,7 @@ impl Client {
         let executed = blocking(py, |interrupted| {
             self.read().execute(statements, interrupted)
         })?;
-        results(py, executed)
+        answers(py, executed)
     }
 
     /// A session: interactive transactions (`BEGIN` ... `COMMIT`).
@@ -207,12 +207,12 @@ pub(crate) struct Session {
 #[pymethods]
 impl Session {
     #[pyo3(signature = (sql, params=None))]
-    fn execute(
+    fn execute<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         sql: String,
-        params: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<QueryResult> {
+        params: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
         let statement = statement(sql, params)?;
         let executed = blocking(py, |interrupted| {
             self.inner

@@ -15,7 +15,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::Session>()?;
-    m.add_class::<client::QueryResult>()?;
     m.add_function(wrap_pyfunction!(opens_implicit_transaction, m)?)?;
     m.add_function(wrap_pyfunction!(leading_keyword, m)?)?;
     m.add("sqlite_version", ha_ffi::sqlite_version())?;

@@ -48,7 +48,9 @@ fn iso_text(item: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     if item.is_instance(&datetime.getattr("datetime")?)? {
         return Ok(Some(item.call_method1("isoformat", (" ",))?.extract()?));
     }
-    if item.is_instance(&datetime.getattr("date")?)? || item.is_instance(&datetime.getattr("time")?)? {
+    if item.is_instance(&datetime.getattr("date")?)?
+        || item.is_instance(&datetime.getattr("time")?)?
+    {
         return Ok(Some(item.call_method0("isoformat")?.extract()?));
     }
     Ok(None)
@@ -123,29 +125,23 @@ pub(crate) fn row<'py>(py: Python<'py>, row: Vec<Value>) -> PyResult<Bound<'py, 
 }
 
 /// A statement's result as the DB-API layer reads it.
-pub(crate) struct Converted {
+pub(crate) struct Converted<'py> {
     pub columns: Option<Vec<String>>,
-    pub declared_types: Vec<Option<String>>,
-    pub rows: Py<PyList>,
+    pub rows: Bound<'py, PyList>,
     pub rows_affected: i64,
     pub last_insert_id: i64,
 }
 
-pub(crate) fn convert(py: Python<'_>, result: StatementResult) -> PyResult<Converted> {
+pub(crate) fn convert<'py>(py: Python<'py>, result: StatementResult) -> PyResult<Converted<'py>> {
     Ok(match result {
-        StatementResult::Rows {
-            columns,
-            rows,
-            declared_types,
-        } => {
+        StatementResult::Rows { columns, rows, .. } => {
             let list = PyList::empty(py);
             for values in rows {
                 list.append(row(py, values)?)?;
             }
             Converted {
                 columns: Some(columns),
-                declared_types,
-                rows: list.unbind(),
+                rows: list,
                 rows_affected: -1,
                 last_insert_id: 0,
             }
@@ -155,8 +151,7 @@ pub(crate) fn convert(py: Python<'_>, result: StatementResult) -> PyResult<Conve
             last_insert_id,
         } => Converted {
             columns: None,
-            declared_types: Vec::new(),
-            rows: PyList::empty(py).unbind(),
+            rows: PyList::empty(py),
             rows_affected: i64::try_from(rows_affected).unwrap_or(i64::MAX),
             last_insert_id,
         },

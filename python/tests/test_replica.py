@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 import ha_sqlite
-from conftest import eventually
+from cluster import eventually
 
 
 def rows(conn, sql):

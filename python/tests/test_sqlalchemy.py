@@ -9,7 +9,7 @@ sqlalchemy = pytest.importorskip("sqlalchemy")
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, create_engine, func, select  # noqa: E402
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column  # noqa: E402
 
-from conftest import eventually  # noqa: E402
+from cluster import eventually  # noqa: E402
 
 
 @pytest.fixture(params=["remote", "replica"])
