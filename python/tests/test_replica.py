@@ -157,8 +157,10 @@ def test_ctrl_c_interrupts_a_long_call(standalone):
     the connection still works afterwards."""
     script = textwrap.dedent(
         f"""
-        import os, signal, threading, time
+        import faulthandler, os, signal, sys, threading, time
         import ha_sqlite
+        # If the interrupt is ever missed, say where the interpreter waits before the timeout.
+        faulthandler.dump_traceback_later(20, exit=True, file=sys.stderr)
         conn = ha_sqlite.connect({standalone.url!r}, autocommit=True)
         forever = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
                    "SELECT count(*) FROM c WHERE x < 0")
