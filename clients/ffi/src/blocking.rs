@@ -1,10 +1,11 @@
 //! [`ha_client::Client`] for host threads: every call blocks on the process's runtime, except
 //! a replica's single reads, which run on the calling thread.
 //!
-//! Every blocking call takes an [`Interrupted`] question, asked every [`INTERRUPT_POLL`] while
-//! it waits: `true` gives the call up with the `cancelled` code (its future is dropped, which
-//! cancels a remote request and interrupts a local read). Hosts answer it from their own
-//! signals: Python's pending Ctrl-C, Java's interrupted thread, a cancelled statement.
+//! Every blocking call takes an [`Interrupted`] question, asked every [`INTERRUPT_POLL`] while it
+//! waits (on the ticks of `clock.rs`): `true` gives the call up with the `cancelled` code (its
+//! future is dropped, which cancels a remote request and interrupts a local read). Hosts answer
+//! it from their own signals: Python's pending Ctrl-C, Java's interrupted thread, a cancelled
+//! statement.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use ha_client::{Client, ClientError, ClientOptions, Executed, Session, Statement, Status};
 use tokio::runtime::Runtime;
 
+use crate::clock::clock;
 use crate::{CancelToken, runtime};
 
 /// Asked while a call blocks whether the host wants to give it up; `&mut || false` when
@@ -43,19 +45,26 @@ fn cancelled() -> ClientError {
     }
 }
 
-/// Blocks on `work`, asking `interrupted` every [`INTERRUPT_POLL`] while it is not done.
+/// Blocks on `work`, asking `interrupted` at every tick of the [`crate::clock`] while it is
+/// not done.
 fn wait<T>(
     runtime: &Runtime,
     work: impl Future<Output = Result<T, ClientError>>,
     interrupted: Interrupted<'_>,
 ) -> Result<T, ClientError> {
+    let Ok(clock) = clock() else {
+        // No thread for the clock: the call still runs, only without interruption.
+        return runtime.block_on(work);
+    };
+    let _waiting = clock.waiting();
     runtime.block_on(async {
         let mut work = std::pin::pin!(work);
         loop {
+            let tick = clock.next_tick();
             tokio::select! {
                 biased;
                 done = &mut work => return done,
-                () = tokio::time::sleep(INTERRUPT_POLL) => {
+                () = tick => {
                     if interrupted() {
                         return Err(cancelled());
                     }

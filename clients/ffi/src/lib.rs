@@ -16,6 +16,7 @@
 
 mod blocking;
 mod cancel;
+mod clock;
 mod errors;
 mod runtime;
 mod transactions;
