@@ -79,13 +79,16 @@ def connect(
     node: Optional[str] = None,
     read_only: bool = False,
     timeout: Optional[float] = None,
+    tls_ca_file: Optional[str] = None,
     autocommit: Union[bool, int] = LEGACY_TRANSACTION_CONTROL,
     isolation_level: Optional[str] = "",
 ) -> Connection:
     """Opens a connection.
 
     - ``http://host:8080[/db]``: a node, over gRPC (``token``: its API token; ``database``:
-      where statements go, default the URL's path, else the node's default).
+      where statements go, default the URL's path, else the node's default). ``https://``
+      through a TLS front (HTTP/2); ``tls_ca_file``: a PEM file of a CA to trust besides the
+      system's.
     - ``file:/path/app.db``: an in-process replica of the cluster database ``database``
       (default: the file's name), following the broker at ``replication_url`` as ``node``;
       ``read_only=True`` refuses writes; ``timeout``: seconds a write waits for the broker.
@@ -103,6 +106,7 @@ def connect(
         node=node,
         read_only=read_only,
         timeout=timeout,
+        tls_ca_file=tls_ca_file,
     )
     return Connection(client, autocommit=autocommit, isolation_level=isolation_level)
 

@@ -97,7 +97,7 @@ impl Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (url, *, token=None, database=None, replication_url=None, node=None, read_only=false, timeout=None))]
+    #[pyo3(signature = (url, *, token=None, database=None, replication_url=None, node=None, read_only=false, timeout=None, tls_ca_file=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -108,6 +108,7 @@ impl Client {
         node: Option<String>,
         read_only: bool,
         timeout: Option<f64>,
+        tls_ca_file: Option<std::path::PathBuf>,
     ) -> PyResult<Client> {
         let options = ClientOptions {
             token,
@@ -116,6 +117,7 @@ impl Client {
             node,
             read_only,
             timeout: timeout.map(|t| seconds(t, "timeout")).transpose()?,
+            tls_ca_file,
         };
         let client = blocking(py, |interrupted| {
             BlockingClient::open(&url, options, interrupted)

@@ -40,6 +40,9 @@ pub struct ClientOptions {
     pub read_only: bool,
     /// How long a write waits for the broker before "pending replication" (local).
     pub timeout: Option<std::time::Duration>,
+    /// For `https://`: a PEM file of the certificate authority to trust besides the system's
+    /// (a private CA, a self-signed certificate).
+    pub tls_ca_file: Option<std::path::PathBuf>,
 }
 
 /// The results of a call, and the log sequence where its write takes effect (for

@@ -9,13 +9,41 @@ use ha_proto::v1::database_client::DatabaseClient;
 use ha_types::{ErrorCode, Params, Statement, StatementResult};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 use crate::{ClientError, ClientOptions, Executed};
 
 type Grpc = DatabaseClient<InterceptedService<Channel, Token>>;
+
+/// An error with its causes ("transport error" alone says nothing of a refused certificate).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// TLS for `https://`: the system's certificate authorities, and the one of
+/// [`ClientOptions::tls_ca_file`] if given; the server must offer HTTP/2 (ALPN `h2`).
+fn tls(options: &ClientOptions) -> Result<ClientTlsConfig, ClientError> {
+    let mut tls = ClientTlsConfig::new().with_native_roots();
+    if let Some(file) = &options.tls_ca_file {
+        let pem = std::fs::read(file).map_err(|e| {
+            ClientError::BadUrl(format!(
+                "reading the CA certificate {}: {e}",
+                file.display()
+            ))
+        })?;
+        tls = tls.ca_certificate(Certificate::from_pem(pem));
+    }
+    Ok(tls)
+}
 
 /// Adds the token as `authorization` metadata.
 #[derive(Clone)]
@@ -52,11 +80,16 @@ impl Remote {
             ),
             None => None,
         };
-        let channel = Channel::from_shared(endpoint.clone())
-            .map_err(|e| ClientError::BadUrl(format!("{endpoint}: {e}")))?
-            .connect()
-            .await
-            .map_err(|e| ClientError::Unavailable(format!("cannot reach {endpoint}: {e}")))?;
+        let mut channel = Channel::from_shared(endpoint.clone())
+            .map_err(|e| ClientError::BadUrl(format!("{endpoint}: {e}")))?;
+        if endpoint.starts_with("https://") {
+            channel = channel
+                .tls_config(tls(&options)?)
+                .map_err(|e| ClientError::BadUrl(format!("{endpoint}: {e}")))?;
+        }
+        let channel = channel.connect().await.map_err(|e| {
+            ClientError::Unavailable(format!("cannot reach {endpoint}: {}", chain(&e)))
+        })?;
         Ok(Remote {
             grpc: DatabaseClient::with_interceptor(channel, Token(token)),
             database: database.unwrap_or_default(),

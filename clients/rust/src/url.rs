@@ -40,9 +40,6 @@ pub fn parse_url(url: &str, options: &ClientOptions) -> Result<Target, ClientErr
         .or_else(|| url.strip_prefix("https://").map(|r| ("https", r)))
     {
         let (scheme, rest) = rest;
-        if scheme == "https" {
-            return Err(bad("https is not supported by this build yet; use http://"));
-        }
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
         if authority.is_empty() {
             return Err(bad("no host in the URL"));

@@ -1,6 +1,7 @@
 //! The HTTP/JSON front end (SPEC §4), through reqwest and the real curl.
 
 mod grpc;
+mod grpc_tls;
 mod http_auth;
 mod http_bad_input;
 mod http_batch;
