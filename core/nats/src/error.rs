@@ -23,6 +23,9 @@ pub enum NatsError {
     /// The replication log (stream, publish, consumer) failed.
     #[error("replication log: {0}")]
     Log(String),
+    /// No broker answered at the replication URL (within the connect timeout).
+    #[error("replication log: {0}")]
+    Unreachable(String),
     /// The consumer cannot continue from its position without missing changes.
     #[error("{0}")]
     Gap(String),
@@ -120,7 +123,7 @@ impl NatsError {
             | NatsError::Gap(_)
             | NatsError::Bootstrap(_)
             | NatsError::DatabaseClosed => ErrorCode::Internal,
-            NatsError::SnapshotStore(_) => ErrorCode::Unavailable,
+            NatsError::SnapshotStore(_) | NatsError::Unreachable(_) => ErrorCode::Unavailable,
             NatsError::NoSnapshot(_) => ErrorCode::NoSnapshot,
             NatsError::Database(e) => e.code(),
         }

@@ -253,7 +253,7 @@ async fn connect(url: &str) -> Result<async_nats::Client, NatsError> {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Err(e) => {
-                return Err(NatsError::Log(format!(
+                return Err(NatsError::Unreachable(format!(
                     "cannot connect to {}: {e}",
                     redact(url)
                 )));
