@@ -161,6 +161,9 @@ def test_ctrl_c_interrupts_a_long_call(standalone):
         import ha_sqlite
         # If the interrupt is ever missed, say where the interpreter waits before the timeout.
         faulthandler.dump_traceback_later(20, exit=True, file=sys.stderr)
+        # As in an interactive session: a process started in the background of a shell (CI)
+        # inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         conn = ha_sqlite.connect({standalone.url!r}, autocommit=True)
         forever = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
                    "SELECT count(*) FROM c WHERE x < 0")

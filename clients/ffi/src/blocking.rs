@@ -2,7 +2,7 @@
 //! a replica's single reads, which run on the calling thread.
 //!
 //! Every blocking call takes an [`Interrupted`] question, asked every [`INTERRUPT_POLL`] while it
-//! waits (on the ticks of `clock.rs`): `true` gives the call up with the `cancelled` code (its
+//! waits: `true` gives the call up with the `cancelled` code (its
 //! future is dropped, which cancels a remote request and interrupts a local read). Hosts answer
 //! it from their own signals: Python's pending Ctrl-C, Java's interrupted thread, a cancelled
 //! statement.
@@ -14,7 +14,6 @@ use std::time::Duration;
 use ha_client::{Client, ClientError, ClientOptions, Executed, Session, Statement, Status};
 use tokio::runtime::Runtime;
 
-use crate::clock::clock;
 use crate::{CancelToken, runtime};
 
 /// Asked while a call blocks whether the host wants to give it up; `&mut || false` when
@@ -45,26 +44,19 @@ fn cancelled() -> ClientError {
     }
 }
 
-/// Blocks on `work`, asking `interrupted` at every tick of the [`crate::clock`] while it is
-/// not done.
+/// Blocks on `work`, asking `interrupted` every [`INTERRUPT_POLL`] while it is not done.
 fn wait<T>(
     runtime: &Runtime,
     work: impl Future<Output = Result<T, ClientError>>,
     interrupted: Interrupted<'_>,
 ) -> Result<T, ClientError> {
-    let Ok(clock) = clock() else {
-        // No thread for the clock: the call still runs, only without interruption.
-        return runtime.block_on(work);
-    };
-    let _waiting = clock.waiting();
     runtime.block_on(async {
         let mut work = std::pin::pin!(work);
         loop {
-            let tick = clock.next_tick();
             tokio::select! {
                 biased;
                 done = &mut work => return done,
-                () = tick => {
+                () = tokio::time::sleep(INTERRUPT_POLL) => {
                     if interrupted() {
                         return Err(cancelled());
                     }
@@ -114,6 +106,17 @@ impl BlockingClient {
             });
         }
         wait(&self.runtime, client.execute(statements), interrupted)
+    }
+
+    /// A replica's read of one statement, run here and now if it is short (see
+    /// [`ha_client::Client::read_on_this_thread`]); `Ok(None)`: take [`BlockingClient::execute`]
+    /// (a write, a remote client, a long read, a busy replica). For hosts whose calling thread
+    /// is an event loop: a short read answers at once, anything else goes to a worker.
+    pub fn read_now(
+        &self,
+        statement: &Statement,
+    ) -> Result<Option<ha_client::StatementResult>, ClientError> {
+        self.client()?.read_on_this_thread(statement)
     }
 
     /// [`BlockingClient::execute`], given up when `cancel` is cancelled from another thread

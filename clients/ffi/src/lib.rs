@@ -16,7 +16,6 @@
 
 mod blocking;
 mod cancel;
-mod clock;
 mod errors;
 mod runtime;
 mod transactions;
