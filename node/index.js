@@ -1,0 +1,229 @@
+'use strict'
+// ha-sqlite: the Node.js client of ha, the highly available SQLite cluster.
+//
+//   const { connect } = require('ha-sqlite')
+//   const db = await connect('http://localhost:8080', { token })            // a node, over gRPC
+//   const db = await connect('file:/data/app.db', {                        // a live replica
+//     replicationUrl: 'nats://localhost:4222', node: 'js-1', database: 'ha.db' })
+//   await db.execute('INSERT INTO users(name) VALUES (?)', ['ada'])
+//   const { rows } = await db.query('SELECT * FROM users')
+//
+// Everything that waits runs on libuv's thread pool (native module, over ha-ffi); a replica's
+// short read answers at once. Errors are `HaError`s with the core's stable `code`.
+
+const native = require('./ha-sqlite.node')
+
+/** An error of ha, with the stable `code` (`sql_constraint`, `unavailable`, ...). */
+class HaError extends Error {
+  constructor (failure) {
+    super(failure.message)
+    this.name = 'HaError'
+    this.code = failure.code
+    if (failure.statementIndex !== undefined && failure.statementIndex !== null) {
+      this.statementIndex = failure.statementIndex
+    }
+  }
+}
+
+function fail (code, message) {
+  return new HaError({ code, message })
+}
+
+function checked (answer) {
+  if (answer.error) throw new HaError(answer.error)
+  return answer
+}
+
+// Values the native module does not take as they are: undefined is NULL (as in better-sqlite3
+// and node-postgres), a plain Uint8Array is bytes like a Buffer.
+function value (v) {
+  if (v === undefined) return null
+  if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+  return v
+}
+
+function parameters (params) {
+  if (params === undefined || params === null) return undefined
+  if (Array.isArray(params)) return params.map(value)
+  if (typeof params === 'object' && !Buffer.isBuffer(params)) {
+    const named = {}
+    for (const key of Object.keys(params)) named[key] = value(params[key])
+    return named
+  }
+  throw fail('bad_request', 'params must be an array (positional) or an object (named)')
+}
+
+// Calls the native module; a value it cannot take is a bad request, not a crash.
+function native_call (call) {
+  try {
+    return call()
+  } catch (e) {
+    throw fail('bad_request', `a parameter cannot be sent: ${e.message}`)
+  }
+}
+
+function shaped (answer, rowMode) {
+  const columns = answer.columns || []
+  if (rowMode === 'array') return { columns, rows: answer.rows }
+  const rows = answer.rows.map((row) => {
+    const object = {}
+    for (let i = 0; i < columns.length; i++) object[columns[i]] = row[i]
+    return object
+  })
+  return { columns, rows }
+}
+
+function outcome (answer) {
+  return {
+    rowsAffected: answer.rowsAffected,
+    lastInsertId: answer.lastInsertId,
+    seq: answer.seq === undefined ? null : answer.seq
+  }
+}
+
+/** Statements of one transaction (`db.transaction(async (tx) => ...)`). */
+class Transaction {
+  constructor (session, options) {
+    this._session = session
+    this._options = options
+  }
+
+  async _run (sql, params) {
+    const p = parameters(params)
+    return checked(await native_call(() => this._session.execute(sql, p, this._options.bigint)))
+  }
+
+  async query (sql, params, options) {
+    const answer = await this._run(sql, params)
+    return shaped(answer, (options && options.rowMode) || this._options.rowMode)
+  }
+
+  async execute (sql, params) {
+    return outcome(await this._run(sql, params))
+  }
+}
+
+class Connection {
+  constructor (client, options) {
+    this._native = client
+    this._options = { bigint: Boolean(options.bigint), rowMode: options.rowMode || 'object' }
+    this._session = null
+    // Transactions of one connection run one after the other, on its one session.
+    this._transactions = Promise.resolve()
+    this._lastSeq = null
+  }
+
+  async _run (sql, params) {
+    if (typeof sql !== 'string') throw fail('bad_request', 'the SQL must be a string')
+    const p = parameters(params)
+    const bigint = this._options.bigint
+    let answer = native_call(() => this._native.readNow(sql, p, bigint))
+    if (answer === null) answer = await native_call(() => this._native.execute(sql, p, bigint))
+    checked(answer)
+    if (answer.seq !== undefined && answer.seq !== null) this._lastSeq = answer.seq
+    return answer
+  }
+
+  /** Runs a statement that returns rows: `{ columns, rows }` (rows as objects, or arrays with `rowMode: 'array'`). */
+  async query (sql, params, options) {
+    const answer = await this._run(sql, params)
+    return shaped(answer, (options && options.rowMode) || this._options.rowMode)
+  }
+
+  /** Runs a statement that changes something: `{ rowsAffected, lastInsertId, seq }`. */
+  async execute (sql, params) {
+    return outcome(await this._run(sql, params))
+  }
+
+  /** Several statements in one transaction, in one call: all of them or, at the first error, none. */
+  async batch (statements) {
+    if (!Array.isArray(statements)) throw fail('bad_request', 'batch takes an array of { sql, params }')
+    const list = statements.map((s) => (typeof s === 'string' ? [s, undefined] : [s.sql, parameters(s.params)]))
+    const answer = checked(await native_call(() => this._native.batch(list, this._options.bigint)))
+    if (answer.seq !== undefined && answer.seq !== null) this._lastSeq = answer.seq
+    return answer.results.map((a) => (a.columns ? shaped(a, this._options.rowMode) : outcome(a)))
+  }
+
+  /** Runs `fn(tx)` in a transaction: committed when it resolves, rolled back when it throws. */
+  transaction (fn) {
+    const run = this._transactions.then(() => this._transaction(fn))
+    this._transactions = run.catch(() => {})
+    return run
+  }
+
+  async _transaction (fn) {
+    if (this._session === null) {
+      const opened = await this._native.session()
+      if (!(opened instanceof native.NativeSession)) throw new HaError(opened)
+      this._session = opened
+    }
+    const tx = new Transaction(this._session, this._options)
+    await tx._run('BEGIN')
+    let result
+    try {
+      result = await fn(tx)
+    } catch (e) {
+      if (this._session.inTransaction) {
+        try { await tx._run('ROLLBACK') } catch (_) { /* the error that matters is e */ }
+      }
+      throw e
+    }
+    const committed = await tx._run('COMMIT')
+    if (committed.seq !== undefined && committed.seq !== null) this._lastSeq = committed.seq
+    return result
+  }
+
+  /** Where this connection stands: `{ appliedSeq, lag, held, error }`. */
+  status () {
+    return this._native.status()
+  }
+
+  /** The log sequence of this connection's last committed write (for `waitFor` elsewhere). */
+  get lastSeq () {
+    return this._lastSeq
+  }
+
+  /** Read-your-writes: later reads through this connection see the log up to `seq`. */
+  async waitFor (seq, options) {
+    if (seq === null || seq === undefined) return
+    const timeoutMs = (options && options.timeoutMs) || 10000
+    checked(await this._native.waitFor(Number(seq), timeoutMs))
+  }
+
+  async close () {
+    this._session = null
+    checked(await this._native.close())
+  }
+
+  get closed () {
+    return this._native.closed
+  }
+}
+
+/** Opens a connection to a node (`http://`, `https://`) or an in-process replica (`file:`). */
+async function connect (url, options) {
+  if (typeof url !== 'string') throw fail('bad_request', 'the URL must be a string')
+  const o = options || {}
+  for (const key of Object.keys(o)) {
+    if (!KNOWN_OPTIONS.has(key)) throw fail('bad_request', `unknown option ${key}`)
+  }
+  if (o.rowMode !== undefined && o.rowMode !== 'object' && o.rowMode !== 'array') {
+    throw fail('bad_request', "rowMode is 'object' or 'array'")
+  }
+  const opened = await native.open(url, {
+    token: o.token,
+    database: o.database,
+    replicationUrl: o.replicationUrl,
+    node: o.node,
+    readOnly: o.readOnly,
+    timeoutMs: o.timeoutMs,
+    tlsCaFile: o.tlsCaFile
+  })
+  if (!(opened instanceof native.NativeClient)) throw new HaError(opened)
+  return new Connection(opened, o)
+}
+
+const KNOWN_OPTIONS = new Set(['token', 'database', 'replicationUrl', 'node', 'readOnly',
+  'timeoutMs', 'tlsCaFile', 'bigint', 'rowMode'])
+
+module.exports = { connect, Connection, Transaction, HaError }
