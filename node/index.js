@@ -118,6 +118,8 @@ class Connection {
     const p = parameters(params)
     const bigint = this._options.bigint
     let answer = native_call(() => this._native.readNow(sql, p, bigint))
+    // A short read answered at once comes as [columns, rows].
+    if (Array.isArray(answer)) return { columns: answer[0], rows: answer[1], rowsAffected: 0, lastInsertId: 0 }
     if (answer === null) answer = await native_call(() => this._native.execute(sql, p, bigint))
     checked(answer)
     if (answer.seq !== undefined && answer.seq !== null) this._lastSeq = answer.seq

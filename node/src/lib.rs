@@ -15,7 +15,8 @@ use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::tasks::{Close, Execute, Open, OpenSession, SessionExecute, WaitFor};
-use crate::values::{Answer, Params};
+use crate::values::{Answer, Params, Rows};
+use napi::bindgen_prelude::Either;
 
 /// What `connect` accepts besides the URL.
 #[napi(object)]
@@ -67,18 +68,24 @@ impl NativeClient {
 
 #[napi]
 impl NativeClient {
-    /// A replica's short read, answered now; `null` when it must go to a worker (`execute`).
-    #[napi]
-    pub fn read_now(&self, sql: String, params: Option<Params>, bigint: bool) -> Option<Answer> {
+    /// A replica's short read, answered now: `[columns, rows]` (or an answer, e.g. an error);
+    /// `null` when it must go to a worker (`execute`).
+    #[napi(ts_return_type = "[Array<string>, Array<Array<Cell>>] | Answer | null")]
+    pub fn read_now(
+        &self,
+        sql: String,
+        params: Option<Params>,
+        bigint: bool,
+    ) -> Option<Either<Rows, Answer>> {
         let statement = match values::statement(sql, params) {
             Ok(statement) => statement,
-            Err(failure) => return Some(Answer::failed(failure)),
+            Err(failure) => return Some(Either::B(Answer::failed(failure))),
         };
         let client = self.client.read().unwrap_or_else(PoisonError::into_inner);
         match client.read_now(&statement) {
-            Ok(Some(result)) => Some(Answer::of(result, None, bigint)),
+            Ok(Some(result)) => Some(values::rows_or_answer(result, bigint)),
             Ok(None) => None,
-            Err(error) => Some(Answer::error(error)),
+            Err(error) => Some(Either::B(Answer::error(error))),
         }
     }
 

@@ -8,8 +8,8 @@ use ha_ffi::{ClientError, Params as CoreParams, Statement, StatementResult, Stat
 use napi::bindgen_prelude::{BigInt, Buffer, Either, Either5, Either6, Null};
 use napi_derive::napi;
 
-/// One parameter as JavaScript gives it.
-pub type Param = Either6<Null, bool, f64, BigInt, String, Buffer>;
+/// One parameter as JavaScript gives it (the commonest kinds first: each is tried in turn).
+pub type Param = Either6<f64, String, Null, BigInt, Buffer, bool>;
 /// Positional (an array) or named (an object).
 pub type Params = Either<Vec<Param>, HashMap<String, Param>>;
 /// One value as JavaScript gets it.
@@ -50,6 +50,22 @@ impl From<ClientError> for Failure {
             message: error.to_string(),
             statement_index,
         }
+    }
+}
+
+/// A short read's rows, as compact as JavaScript can take them: `[columns, rows]`.
+pub type Rows = (Vec<String>, Vec<Vec<Cell>>);
+
+/// The rows of a result that has them, else the whole answer.
+pub(crate) fn rows_or_answer(result: StatementResult, bigint: bool) -> Either<Rows, Answer> {
+    match result {
+        StatementResult::Rows { columns, rows, .. } => Either::A((
+            columns,
+            rows.into_iter()
+                .map(|row| row.into_iter().map(|v| cell(v, bigint)).collect())
+                .collect(),
+        )),
+        other => Either::B(Answer::of(other, None, bigint)),
     }
 }
 
@@ -158,9 +174,9 @@ fn cell(value: Value, bigint: bool) -> Cell {
 
 fn value(param: Param, position: usize) -> Result<Value, Failure> {
     Ok(match param {
-        Either6::A(Null) => Value::Null,
-        Either6::B(flag) => Value::Integer(i64::from(flag)),
-        Either6::C(n) => {
+        Either6::C(Null) => Value::Null,
+        Either6::F(flag) => Value::Integer(i64::from(flag)),
+        Either6::A(n) => {
             if n.fract() == 0.0 && n.abs() <= SAFE as f64 {
                 Value::Integer(n as i64)
             } else {
@@ -175,8 +191,8 @@ fn value(param: Param, position: usize) -> Result<Value, Failure> {
                 )));
             }
         },
-        Either6::E(text) => Value::Text(text),
-        Either6::F(buffer) => Value::Blob(buffer.to_vec()),
+        Either6::B(text) => Value::Text(text),
+        Either6::E(buffer) => Value::Blob(buffer.to_vec()),
     })
 }
 
