@@ -159,8 +159,19 @@ class Connection {
       if (!(opened instanceof native.NativeSession)) throw new HaError(opened)
       this._session = opened
     }
-    const tx = new Transaction(this._session, this._options)
-    await tx._run('BEGIN')
+    let tx = new Transaction(this._session, this._options)
+    try {
+      await tx._run('BEGIN')
+    } catch (e) {
+      // A session that broke while idle (the node restarted, the network dropped it) is
+      // replaced once: no transaction was open, so beginning again is safe.
+      if (e.code !== 'unavailable') throw e
+      const opened = await this._native.session()
+      if (!(opened instanceof native.NativeSession)) throw new HaError(opened)
+      this._session = opened
+      tx = new Transaction(this._session, this._options)
+      await tx._run('BEGIN')
+    }
     let result
     try {
       result = await fn(tx)

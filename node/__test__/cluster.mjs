@@ -111,8 +111,23 @@ export class Node {
     const node = new Node()
     node.dir = mkdtempSync(path.join(tmpdir(), 'ha-js-node-'))
     node.name = `jsnode${++names}`
+    node.args = args
+    await node.launch(0)
+    return node
+  }
+
+  /** SIGKILL, then the same node again on the same port and files. */
+  async restart () {
+    const exited = new Promise((resolve) => this.child.once('exit', resolve))
+    this.child.kill('SIGKILL')
+    await exited
+    await this.launch(Number(this.address.split(':').pop()))
+  }
+
+  async launch (port) {
+    const node = this
     const { child, found } = await startProcess(haBin(),
-      ['-n', node.name, '--port=0', '--bind-address=127.0.0.1', '--log-format=json', ...args],
+      ['-n', node.name, `--port=${port}`, '--bind-address=127.0.0.1', '--log-format=json', ...node.args],
       { cwd: node.dir }, (line) => {
         try {
           const record = JSON.parse(line)
@@ -124,7 +139,6 @@ export class Node {
       })
     node.child = child
     node.address = found
-    return node
   }
 
   get url () {

@@ -237,3 +237,20 @@ test('index.d.ts type-checks a sample program (tsc --noEmit)', () => {
     { encoding: 'utf8' })
   assert.equal(run.status, 0, run.stdout + run.stderr)
 })
+
+test('a restarted node is reached again, transactions included', async () => {
+  const node = await Node.start('--nats-port=0', 'file:restart.db')
+  try {
+    const db = await connect(node.url)
+    await db.execute('CREATE TABLE t(x)')
+    await db.transaction((tx) => tx.execute('INSERT INTO t VALUES (1)'))
+    await node.restart()
+    await eventually(async () => (await db.query('SELECT count(*) AS n FROM t')).rows[0].n === 1, 'the connection reads again')
+    // A new transaction on a session that broke while idle.
+    await db.transaction((tx) => tx.execute('INSERT INTO t VALUES (2)'))
+    assert.equal((await db.query('SELECT count(*) AS n FROM t')).rows[0].n, 2)
+    await db.close()
+  } finally {
+    await node.stop()
+  }
+})

@@ -284,7 +284,7 @@ class Connection:
                 self._sticky_session = True
                 return answer
             if self._begins_before(kind):
-                self._session_execute(self._begin_sql())
+                self._begin()
                 return self._track(self._session_execute(sql, params))
             return self._track(client.execute(sql, params))
 
@@ -294,6 +294,16 @@ class Connection:
         if self._autocommit is False:
             return True
         return self._isolation_level is not None and kind == _CHANGES_DATA
+
+    def _begin(self) -> None:
+        try:
+            self._session_execute(self._begin_sql())
+        except OperationalError as e:
+            # A session that broke while idle (the node restarted, the network dropped it) is
+            # replaced once: no transaction was open, so beginning again is safe.
+            if self._session is not None or getattr(e, "code", None) != "unavailable":
+                raise
+            self._session_execute(self._begin_sql())
 
     def _begin_sql(self) -> str:
         level = self._isolation_level if self._autocommit == LEGACY_TRANSACTION_CONTROL else ""

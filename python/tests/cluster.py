@@ -108,9 +108,23 @@ class Node:
     def __init__(self, *args: str, name: Optional[str] = None) -> None:
         self.dir = tempfile.TemporaryDirectory(prefix="ha-py-node-")
         self.name = name or f"node{next(_names)}"
+        self.args = args
+        self.address: Optional[str] = None
+        self._launch("0")
+
+    def restart(self) -> None:
+        """SIGKILL, then the same node again on the same port and files."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+        assert self.address is not None
+        port = self.address.rsplit(":", 1)[1]
+        self._launch(port)
+
+    def _launch(self, port: str) -> None:
+        self.address = None
         self.process = subprocess.Popen(
-            [ha_bin(), "-n", self.name, "--port=0", "--bind-address=127.0.0.1",
-             "--log-format=json", *args],
+            [ha_bin(), "-n", self.name, f"--port={port}", "--bind-address=127.0.0.1",
+             "--log-format=json", *self.args],
             cwd=self.dir.name,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -119,7 +133,6 @@ class Node:
         )
         self.logs: list[str] = []
         ready = threading.Event()
-        self.address: Optional[str] = None
 
         def read() -> None:
             assert self.process.stderr is not None

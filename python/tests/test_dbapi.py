@@ -276,3 +276,24 @@ def test_threads_share_a_connection(conn, table_name):
     for thread in threads:
         thread.join()
     assert conn.execute(f"SELECT count(*) FROM {table_name}").fetchone() == (80,)
+
+
+def test_a_restarted_node_is_reached_again():
+    """The node is killed and comes back on its port: reads and transactions work again."""
+    from cluster import Node, eventually
+
+    node = Node("--nats-port=0", "file:restart.db")
+    try:
+        conn = ha_sqlite.connect(node.url)
+        conn.execute("CREATE TABLE t(x)")
+        with conn:
+            conn.execute("INSERT INTO t VALUES (1)")
+        node.restart()
+        eventually(lambda: conn.execute("SELECT count(*) FROM t").fetchone() == (1,),
+                   what="the connection reads again")
+        with conn:  # a new transaction on a session that broke while idle
+            conn.execute("INSERT INTO t VALUES (2)")
+        assert conn.execute("SELECT count(*) FROM t").fetchone() == (2,)
+        conn.close()
+    finally:
+        node.stop()

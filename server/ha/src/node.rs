@@ -9,7 +9,7 @@ use ha_core::Registry;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::databases;
@@ -48,10 +48,22 @@ impl RunningNode {
         if let Some(stop) = self.stop_http.take() {
             let _ = stop.send(());
         }
-        if let Some(pg) = self.pg.take() {
-            let _ = pg.await;
+        // In-flight requests get a grace period to finish; a client that keeps a stream open
+        // (an idle gRPC session, a psql left connected) must not hold the node up for ever.
+        if let Some(mut pg) = self.pg.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut pg).await.is_err()
+        {
+            warn!(grace = ?SHUTDOWN_GRACE, "PostgreSQL connections still open at shutdown: closing them");
+            pg.abort();
         }
-        let served = (&mut self.http).await;
+        let served = match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.http).await {
+            Ok(served) => served,
+            Err(_) => {
+                warn!(grace = ?SHUTDOWN_GRACE, "HTTP/gRPC connections still open at shutdown: closing them");
+                self.http.abort();
+                Ok(Ok(()))
+            }
+        };
         if let Some(timer) = self.snapshot_timer.take() {
             timer.abort();
         }
@@ -71,6 +83,9 @@ impl RunningNode {
             .context("serving HTTP")
     }
 }
+
+/// How long a stopping node waits for the requests in flight (and open streams) to finish.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Validates the configuration, opens the databases and starts serving.
 pub async fn start(config: Config) -> anyhow::Result<RunningNode> {

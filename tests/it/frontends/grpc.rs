@@ -257,6 +257,36 @@ async fn the_query_stream_is_a_session_with_transactions() {
     );
 }
 
+/// A client that keeps a `Query` stream open (an idle session of a driver) does not hold a
+/// stopping node up: SIGTERM stops it within the grace period, cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_session_does_not_hold_up_a_stopping_node() {
+    let node = start(&["-m"]).await;
+    let mut db = client(&node).await;
+    let (requests, outbound) = futures::channel::mpsc::unbounded::<v1::QueryRequest>();
+    requests
+        .unbounded_send(v1::QueryRequest {
+            sql: "SELECT 1".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let mut inbound = db.query(outbound).await.unwrap().into_inner();
+    assert!(
+        inbound.message().await.unwrap().is_some(),
+        "the session answers"
+    );
+    // The stream stays open (`requests` is alive) while the node stops.
+    let started = std::time::Instant::now();
+    let code = node.stop().await.unwrap();
+    assert_eq!(code, Some(0));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "stopped after {:?}",
+        started.elapsed()
+    );
+    drop(requests);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_is_required_as_metadata_and_reflection_lists_the_service() {
     let node = start(&["-m", "--token", "s3cret"]).await;
