@@ -91,7 +91,11 @@ impl Remote {
             ClientError::Unavailable(format!("cannot reach {endpoint}: {}", chain(&e)))
         })?;
         Ok(Remote {
-            grpc: DatabaseClient::with_interceptor(channel, Token(token)),
+            // The node bounds what it sends (`--max-body-size`); the client takes any answer
+            // (tonic's default would fail results beyond 4 MiB).
+            grpc: DatabaseClient::with_interceptor(channel, Token(token))
+                .max_decoding_message_size(usize::MAX)
+                .max_encoding_message_size(usize::MAX),
             database: database.unwrap_or_default(),
             last_seq: std::sync::Arc::default(),
         })

@@ -35,9 +35,11 @@ pub fn router(
     options: GrpcOptions,
 ) -> Result<axum::Router, tonic_reflection::server::Error> {
     let size = options.max_message_size.max(4 << 20);
+    // Requests are bounded like HTTP bodies; answers are not (as over HTTP): a large result
+    // is already in memory when it is encoded, and failing it there would only lose it.
     let database = DatabaseServer::new(service::GrpcDatabase::new(service))
         .max_decoding_message_size(size)
-        .max_encoding_message_size(size);
+        .max_encoding_message_size(usize::MAX);
     let database = tonic::service::interceptor::InterceptedService::new(
         database,
         auth::TokenCheck::new(options.token),

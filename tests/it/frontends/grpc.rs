@@ -257,6 +257,30 @@ async fn the_query_stream_is_a_session_with_transactions() {
     );
 }
 
+/// An answer larger than the request limit (`--max-body-size`) and than gRPC's usual 4 MiB
+/// reaches `ha-client` whole: requests are bounded, answers are not (as over HTTP).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_answer_reaches_the_client() {
+    let node = start(&["-m", "--max-body-size", "1MiB"]).await;
+    let client = ha_client::Client::open(
+        &format!("http://{}", node.http_addr),
+        ha_client::ClientOptions::default(),
+    )
+    .await
+    .unwrap();
+    let executed = client
+        .execute(vec![ha_client::Statement::new(
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000) \
+             SELECT x, printf('%060d', x) FROM n",
+        )])
+        .await
+        .unwrap();
+    match &executed.results[0] {
+        ha_client::StatementResult::Rows { rows, .. } => assert_eq!(rows.len(), 100_000),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// A client that keeps a `Query` stream open (an idle session of a driver) does not hold a
 /// stopping node up: SIGTERM stops it within the grace period, cleanly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
