@@ -44,7 +44,14 @@ function value (v) {
 
 function parameters (params) {
   if (params === undefined || params === null) return undefined
-  if (Array.isArray(params)) return params.map(value)
+  if (Array.isArray(params)) {
+    // Most parameter lists need no change: pass them as they are.
+    for (let i = 0; i < params.length; i++) {
+      const v = params[i]
+      if (v === undefined || (v instanceof Uint8Array && !Buffer.isBuffer(v))) return params.map(value)
+    }
+    return params
+  }
   if (typeof params === 'object' && !Buffer.isBuffer(params)) {
     const named = {}
     for (const key of Object.keys(params)) named[key] = value(params[key])
@@ -60,6 +67,17 @@ function native_call (call) {
   } catch (e) {
     throw fail('bad_request', `a parameter cannot be sent: ${e.message}`)
   }
+}
+
+// [n, name1..nameN, cells...] -> { columns, rows } with rows as arrays of n cells.
+function unflatten (flat) {
+  const n = flat[0]
+  const columns = flat.slice(1, 1 + n)
+  const rows = []
+  if (n > 0) {
+    for (let at = 1 + n; at < flat.length; at += n) rows.push(flat.slice(at, at + n))
+  }
+  return { columns, rows, rowsAffected: 0, lastInsertId: 0 }
 }
 
 function shaped (answer, rowMode) {
@@ -106,6 +124,7 @@ class Transaction {
 class Connection {
   constructor (client, options) {
     this._native = client
+    this._handle = client.handle()
     this._options = { bigint: Boolean(options.bigint), rowMode: options.rowMode || 'object' }
     this._session = null
     // Transactions of one connection run one after the other, on its one session.
@@ -113,28 +132,51 @@ class Connection {
     this._lastSeq = null
   }
 
-  async _run (sql, params) {
+  // A replica's short read, answered now ({ columns, rows }), or null: then `_execute`.
+  // Throws HaError for a bad call.
+  _readNow (sql, p) {
     if (typeof sql !== 'string') throw fail('bad_request', 'the SQL must be a string')
-    const p = parameters(params)
-    const bigint = this._options.bigint
-    let answer = native_call(() => this._native.readNow(sql, p, bigint))
-    // A short read answered at once comes as [columns, rows].
-    if (Array.isArray(answer)) return { columns: answer[0], rows: answer[1], rowsAffected: 0, lastInsertId: 0 }
-    if (answer === null) answer = await native_call(() => this._native.execute(sql, p, bigint))
+    let answer
+    try {
+      answer = native.readNow(this._handle, sql, p, this._options.bigint)
+    } catch (e) {
+      throw fail('bad_request', `a parameter cannot be sent: ${e.message}`)
+    }
+    // A short read answered at once comes flat: [n, names..., cells...].
+    if (Array.isArray(answer)) return unflatten(answer)
+    if (answer !== null) return this._settled(answer)
+    return null
+  }
+
+  async _execute (sql, p) {
+    return this._settled(await native_call(() => this._native.execute(sql, p, this._options.bigint)))
+  }
+
+  _settled (answer) {
     checked(answer)
     if (answer.seq !== undefined && answer.seq !== null) this._lastSeq = answer.seq
     return answer
   }
 
   /** Runs a statement that returns rows: `{ columns, rows }` (rows as objects, or arrays with `rowMode: 'array'`). */
-  async query (sql, params, options) {
-    const answer = await this._run(sql, params)
-    return shaped(answer, (options && options.rowMode) || this._options.rowMode)
+  query (sql, params, options) {
+    const rowMode = (options && options.rowMode) || this._options.rowMode
+    try {
+      const p = parameters(params)
+      const now = this._readNow(sql, p)
+      // Answered at once: no thread hop, one resolved promise.
+      if (now !== null) return Promise.resolve(shaped(now, rowMode))
+      return this._execute(sql, p).then((answer) => shaped(answer, rowMode))
+    } catch (e) {
+      return Promise.reject(e)
+    }
   }
 
   /** Runs a statement that changes something: `{ rowsAffected, lastInsertId, seq }`. */
   async execute (sql, params) {
-    return outcome(await this._run(sql, params))
+    const p = parameters(params)
+    const now = this._readNow(sql, p)
+    return outcome(now !== null ? now : await this._execute(sql, p))
   }
 
   /** Several statements in one transaction, in one call: all of them or, at the first error, none. */

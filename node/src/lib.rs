@@ -15,8 +15,8 @@ use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::tasks::{Close, Execute, Open, OpenSession, SessionExecute, WaitFor};
-use crate::values::{Answer, Params, Rows};
-use napi::bindgen_prelude::Either;
+use crate::values::{Answer, Cell, Params};
+use napi::bindgen_prelude::{Either, External};
 
 /// What `connect` accepts besides the URL.
 #[napi(object)]
@@ -68,25 +68,11 @@ impl NativeClient {
 
 #[napi]
 impl NativeClient {
-    /// A replica's short read, answered now: `[columns, rows]` (or an answer, e.g. an error);
-    /// `null` when it must go to a worker (`execute`).
-    #[napi(ts_return_type = "[Array<string>, Array<Array<Cell>>] | Answer | null")]
-    pub fn read_now(
-        &self,
-        sql: String,
-        params: Option<Params>,
-        bigint: bool,
-    ) -> Option<Either<Rows, Answer>> {
-        let statement = match values::statement(sql, params) {
-            Ok(statement) => statement,
-            Err(failure) => return Some(Either::B(Answer::failed(failure))),
-        };
-        let client = self.client.read().unwrap_or_else(PoisonError::into_inner);
-        match client.read_now(&statement) {
-            Ok(Some(result)) => Some(values::rows_or_answer(result, bigint)),
-            Ok(None) => None,
-            Err(error) => Some(Either::B(Answer::error(error))),
-        }
+    /// The connection as a plain value for [`read_now`] (a free function costs less per call
+    /// than a method).
+    #[napi]
+    pub fn handle(&self) -> External<SharedClient> {
+        External::new(Arc::clone(&self.client))
     }
 
     /// One statement, on a worker thread.
@@ -140,6 +126,32 @@ impl NativeClient {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .is_closed()
+    }
+}
+
+/// A connection shared by its JavaScript object and its tasks.
+pub type SharedClient = Arc<RwLock<BlockingClient>>;
+
+/// A replica's short read, answered now, its rows flat in one array: `[n, name1..nameN,
+/// row1col1..row1colN, row2col1, ...]` (one array costs far less to build than nested ones);
+/// an answer for anything else (an error, a statement without rows); `null` when it must go to
+/// a worker (`NativeClient.execute`).
+#[napi(ts_return_type = "Array<Cell> | Answer | null")]
+pub fn read_now(
+    client: &External<SharedClient>,
+    sql: String,
+    params: Option<Params>,
+    bigint: bool,
+) -> Option<Either<Vec<Cell>, Answer>> {
+    let statement = match values::statement(sql, params) {
+        Ok(statement) => statement,
+        Err(failure) => return Some(Either::B(Answer::failed(failure))),
+    };
+    let client = client.read().unwrap_or_else(PoisonError::into_inner);
+    match client.read_now(&statement) {
+        Ok(Some(result)) => Some(values::flat_rows_or_answer(result, bigint)),
+        Ok(None) => None,
+        Err(error) => Some(Either::B(Answer::error(error))),
     }
 }
 

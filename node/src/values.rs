@@ -53,18 +53,22 @@ impl From<ClientError> for Failure {
     }
 }
 
-/// A short read's rows, as compact as JavaScript can take them: `[columns, rows]`.
-pub type Rows = (Vec<String>, Vec<Vec<Cell>>);
-
-/// The rows of a result that has them, else the whole answer.
-pub(crate) fn rows_or_answer(result: StatementResult, bigint: bool) -> Either<Rows, Answer> {
+/// The rows of a result that has them, flat (see [`crate::read_now`]); else the whole answer.
+pub(crate) fn flat_rows_or_answer(
+    result: StatementResult,
+    bigint: bool,
+) -> Either<Vec<Cell>, Answer> {
     match result {
-        StatementResult::Rows { columns, rows, .. } => Either::A((
-            columns,
-            rows.into_iter()
-                .map(|row| row.into_iter().map(|v| cell(v, bigint)).collect())
-                .collect(),
-        )),
+        StatementResult::Rows { columns, rows, .. } => {
+            let width = columns.len();
+            let mut flat = Vec::with_capacity(1 + width + width * rows.len());
+            flat.push(Either5::B(width as f64));
+            flat.extend(columns.into_iter().map(Either5::D));
+            for row in rows {
+                flat.extend(row.into_iter().map(|v| cell(v, bigint)));
+            }
+            Either::A(flat)
+        }
         other => Either::B(Answer::of(other, None, bigint)),
     }
 }

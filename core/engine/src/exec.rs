@@ -40,17 +40,16 @@ impl From<rusqlite::Error> for RunError {
 /// A routing hint only: statements that begin with a writing keyword go straight to the writer,
 /// which runs anything correctly; the others try a reader first, where SQLite decides.
 pub(crate) fn likely_writes(sql: &str) -> bool {
-    let head: String = sql
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .take(8)
-        .collect::<String>()
-        .to_ascii_uppercase();
-    matches!(
-        head.as_str(),
-        "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "CREATE" | "DROP" | "ALTER" | "UPSERT"
-    )
+    let head = sql.trim_start();
+    let end = head
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(head.len());
+    let word = &head[..end];
+    [
+        "INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "UPSERT",
+    ]
+    .iter()
+    .any(|keyword| word.eq_ignore_ascii_case(keyword))
 }
 
 /// Runs every SQL statement of `statement.sql` in order and returns the last one's result.

@@ -19,44 +19,48 @@ const READ_BUDGET_CHECK_OPS: std::ffi::c_int = 1000;
 /// The deadline of a read run on an async worker thread. Past it, SQLite's progress handler
 /// interrupts the statement and records that it overran, so the caller runs it again on the
 /// blocking pool: a short read skips two thread hand-offs, a long one never stalls the runtime.
+/// Atomics, not a lock: it is armed and disarmed on every read.
 #[derive(Default)]
 pub(crate) struct ReadBudget {
-    deadline: std::sync::Mutex<Option<std::time::Instant>>,
+    /// Nanoseconds after [`budget_epoch`]; 0: not armed.
+    deadline: std::sync::atomic::AtomicU64,
     overran: std::sync::atomic::AtomicBool,
+}
+
+/// The instant read deadlines count from (the first read of the process).
+fn budget_epoch() -> std::time::Instant {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(std::time::Instant::now)
+}
+
+fn nanos_since_epoch() -> u64 {
+    u64::try_from(budget_epoch().elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl ReadBudget {
     /// Arms the deadline for the statement about to run.
     pub(crate) fn start(&self, budget: std::time::Duration) {
-        self.overran
-            .store(false, std::sync::atomic::Ordering::Relaxed);
-        *self
-            .deadline
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Some(std::time::Instant::now() + budget);
+        use std::sync::atomic::Ordering::Relaxed;
+        self.overran.store(false, Relaxed);
+        let budget = u64::try_from(budget.as_nanos()).unwrap_or(u64::MAX);
+        self.deadline
+            .store(nanos_since_epoch().saturating_add(budget).max(1), Relaxed);
     }
 
     /// Disarms it; `true` when the statement was interrupted for overrunning it.
     pub(crate) fn stop(&self) -> bool {
-        self.deadline
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        self.overran
-            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        use std::sync::atomic::Ordering::Relaxed;
+        self.deadline.store(0, Relaxed);
+        self.overran.swap(false, Relaxed)
     }
 
     /// The progress handler: interrupt once the armed deadline is past.
     fn overran(&self) -> bool {
-        let deadline = *self
-            .deadline
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let overran = deadline.is_some_and(|deadline| std::time::Instant::now() > deadline);
+        use std::sync::atomic::Ordering::Relaxed;
+        let deadline = self.deadline.load(Relaxed);
+        let overran = deadline != 0 && nanos_since_epoch() > deadline;
         if overran {
-            self.overran
-                .store(true, std::sync::atomic::Ordering::Relaxed);
+            self.overran.store(true, Relaxed);
         }
         overran
     }
