@@ -61,7 +61,7 @@ function parameters (params) {
 }
 
 // Calls the native module; a value it cannot take is a bad request, not a crash.
-function native_call (call) {
+function nativeCall (call) {
   try {
     return call()
   } catch (e) {
@@ -108,7 +108,7 @@ class Transaction {
 
   async _run (sql, params) {
     const p = parameters(params)
-    return checked(await native_call(() => this._session.execute(sql, p, this._options.bigint)))
+    return checked(await nativeCall(() => this._session.execute(sql, p, this._options.bigint)))
   }
 
   async query (sql, params, options) {
@@ -149,7 +149,7 @@ class Connection {
   }
 
   async _execute (sql, p) {
-    return this._settled(await native_call(() => this._native.execute(sql, p, this._options.bigint)))
+    return this._settled(await nativeCall(() => this._native.execute(sql, p, this._options.bigint)))
   }
 
   _settled (answer) {
@@ -183,7 +183,7 @@ class Connection {
   async batch (statements) {
     if (!Array.isArray(statements)) throw fail('bad_request', 'batch takes an array of { sql, params }')
     const list = statements.map((s) => (typeof s === 'string' ? [s, undefined] : [s.sql, parameters(s.params)]))
-    const answer = checked(await native_call(() => this._native.batch(list, this._options.bigint)))
+    const answer = checked(await nativeCall(() => this._native.batch(list, this._options.bigint)))
     if (answer.seq !== undefined && answer.seq !== null) this._lastSeq = answer.seq
     return answer.results.map((a) => (a.columns ? shaped(a, this._options.rowMode) : outcome(a)))
   }
