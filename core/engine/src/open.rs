@@ -142,9 +142,18 @@ impl Conn {
             self.conn.flush_prepared_statement_cache();
             return None;
         }
-        let class = classes.entry(sql.to_string()).or_default();
-        *class = class.union(fresh);
-        Some((stmt, *class))
+        // Looked up before inserted: `entry` would allocate the key on every run.
+        let class = match classes.get_mut(sql) {
+            Some(class) => {
+                *class = class.union(fresh);
+                *class
+            }
+            None => {
+                classes.insert(sql.to_string(), fresh);
+                fresh
+            }
+        };
+        Some((stmt, class))
     }
 }
 
