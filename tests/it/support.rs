@@ -271,3 +271,79 @@ pub async fn slow_insert(
     }
     panic!("no write found that takes more than {at_least:?}");
 }
+
+fn openssl(args: &[&str], dir: &Path) {
+    let made = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is installed");
+    assert!(
+        made.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+}
+
+/// A test certificate authority (`ca.crt`) and, signed by it, a certificate for `localhost`
+/// and 127.0.0.1 (`front.crt`, `front.key`), in `dir`.
+pub fn certificates(dir: &Path) {
+    std::fs::write(
+        dir.join("front.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=ha test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+        ],
+        dir,
+    );
+    openssl(
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "front.key",
+            "-out",
+            "front.csr",
+        ],
+        dir,
+    );
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "front.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            "front.ext",
+            "-out",
+            "front.crt",
+        ],
+        dir,
+    );
+}

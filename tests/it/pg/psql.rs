@@ -207,31 +207,9 @@ async fn a_wrong_password_or_user_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psql_connects_over_tls_when_required() {
     let dir = tempfile::tempdir().unwrap();
-    let cert = dir.path().join("server.crt");
-    let key = dir.path().join("server.key");
-    let made = std::process::Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl is installed");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    crate::support::certificates(dir.path());
+    let cert = dir.path().join("front.crt");
+    let key = dir.path().join("front.key");
     let node = pg_node(&[
         "--pg-cert",
         cert.to_str().unwrap(),
