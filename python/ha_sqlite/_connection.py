@@ -22,14 +22,11 @@ LEGACY_TRANSACTION_CONTROL = -1
 
 Params = Union[Sequence[Any], Mapping[str, Any], None]
 
-# Statements that open, end or mark a transaction: they belong to the session.
-_TRANSACTION_CONTROL = frozenset({"BEGIN", "SAVEPOINT", "COMMIT", "END", "ROLLBACK", "RELEASE"})
-# Statements that change the session's current database: every later one follows it.
-_SESSION_STATE = frozenset({"USE", "SET"})
 _ISOLATION_LEVELS = (None, "", "DEFERRED", "IMMEDIATE", "EXCLUSIVE")
 
-# What a statement is, by its text: decided in ha-ffi, remembered here per text (as sqlite3
-# keeps its statement cache) so a repeated statement costs a dictionary look-up.
+# What a statement is, by its text: decided in ha-ffi (`_native.statement_kind`), remembered
+# here per text (as sqlite3 keeps its statement cache) so a repeated statement costs a
+# dictionary look-up.
 _PLAIN, _CONTROL, _STATE, _CHANGES_DATA = range(4)
 _kinds: dict[str, tuple[int, bool]] = {}
 _KINDS_KEPT = 1024
@@ -41,21 +38,11 @@ Answer = tuple
 def _kind(sql: str) -> tuple[int, bool]:
     """(what the statement is, whether it sets `lastrowid`)."""
     known = _kinds.get(sql)
-    if known is not None:
-        return known
-    keyword = _native.leading_keyword(sql)
-    if keyword in _TRANSACTION_CONTROL:
-        kind = _CONTROL
-    elif keyword in _SESSION_STATE:
-        kind = _STATE
-    elif _native.opens_implicit_transaction(sql):
-        kind = _CHANGES_DATA
-    else:
-        kind = _PLAIN
-    known = (kind, keyword in ("INSERT", "REPLACE"))
-    if len(_kinds) >= _KINDS_KEPT:
-        _kinds.clear()
-    _kinds[sql] = known
+    if known is None:
+        known = _native.statement_kind(sql)
+        if len(_kinds) >= _KINDS_KEPT:
+            _kinds.clear()
+        _kinds[sql] = known
     return known
 
 

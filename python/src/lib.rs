@@ -15,20 +15,20 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::Session>()?;
-    m.add_function(wrap_pyfunction!(opens_implicit_transaction, m)?)?;
-    m.add_function(wrap_pyfunction!(leading_keyword, m)?)?;
+    m.add_function(wrap_pyfunction!(statement_kind, m)?)?;
     m.add("sqlite_version", ha_ffi::sqlite_version())?;
     Ok(())
 }
 
-/// Whether a connection in `sqlite3`'s default mode begins a transaction before `sql`.
+/// What a statement is to a connection (`ha_ffi::statement_kind`): `(kind, sets_lastrowid)`,
+/// kind 0 other, 1 transaction command, 2 database switch, 3 data change.
 #[pyfunction]
-fn opens_implicit_transaction(sql: &str) -> bool {
-    ha_ffi::opens_implicit_transaction(sql)
-}
-
-/// The statement's first keyword, upper-cased, after any comments ("" when there is none).
-#[pyfunction]
-fn leading_keyword(sql: &str) -> String {
-    ha_ffi::leading_keyword(sql)
+fn statement_kind(sql: &str) -> (u8, bool) {
+    let kind = match ha_ffi::statement_kind(sql) {
+        ha_ffi::StatementKind::Other => 0,
+        ha_ffi::StatementKind::TransactionControl => 1,
+        ha_ffi::StatementKind::SessionState => 2,
+        ha_ffi::StatementKind::ChangesData => 3,
+    };
+    (kind, ha_ffi::sets_last_row_id(sql))
 }

@@ -7,8 +7,8 @@
 //! - [`BlockingClient`]: [`ha_client::Client`] with blocking calls for host threads; a replica's
 //!   single reads run on the calling thread (no hand-off), everything else on the runtime;
 //!   [`CancelToken`] stops a blocked call from another thread (a host's Ctrl-C handler).
-//! - [`opens_implicit_transaction`]: which statements a host that begins transactions on its
-//!   own (PEP 249, JDBC without auto-commit) begins one before.
+//! - [`statement_kind`]: what a statement is to a host's connection (transaction command,
+//!   database switch, data change before which PEP 249 and JDBC begin a transaction).
 //! - [`ErrorClass`]: the one classification of [`ha_types::ErrorCode`] that bindings map onto
 //!   their host's errors (PEP 249 exceptions, JS error codes, `SQLException` SQLStates).
 //!
@@ -18,7 +18,7 @@ mod blocking;
 mod cancel;
 mod errors;
 mod runtime;
-mod transactions;
+mod statements;
 
 pub use blocking::{BlockingClient, BlockingRows, BlockingSession, INTERRUPT_POLL, Interrupted};
 pub use cancel::CancelToken;
@@ -28,4 +28,4 @@ pub use ha_client::{
     Value, sqlite_version,
 };
 pub use runtime::runtime;
-pub use transactions::{leading_keyword, opens_implicit_transaction};
+pub use statements::{StatementKind, sets_last_row_id, statement_kind};
