@@ -11,7 +11,7 @@ use tracing::{debug, info};
 
 use crate::backup::{self, CopyKind};
 use crate::exec::{self, Access, RunError};
-use crate::open::Opener;
+use crate::open::{Conn, Opener};
 use crate::readers::{CancelOnDrop, Canceller, ReaderPool};
 use crate::replication::{LogEntry, ReplicationOptions};
 use crate::snapshot::SnapshotFile;
@@ -213,21 +213,13 @@ impl Database {
             return Ok(None);
         };
         let conn = self.readers.take()?;
-        let budget = self.options.inline_read_budget;
-        if !budget.is_zero() {
-            conn.budget.start(budget);
-        }
-        let result = exec::run(&conn, statement, Access::ReadOnly);
-        let overran = conn.budget.stop();
-        self.readers.give_back(conn);
+        let result = self.run_within_budget(conn, statement);
         drop(permit);
-        if overran {
-            return Ok(None);
-        }
         match result {
-            Ok(result) => Ok(Some(result)),
-            Err(RunError::NeedsWriter) => Ok(None),
-            Err(RunError::Failed(e)) => Err(e),
+            None => Ok(None),
+            Some(Ok(result)) => Ok(Some(result)),
+            Some(Err(RunError::NeedsWriter)) => Ok(None),
+            Some(Err(RunError::Failed(e))) => Err(e),
         }
     }
 
@@ -516,12 +508,25 @@ impl Database {
             return None;
         }
         let conn = self.readers.take_idle()?;
-        conn.budget.start(budget);
+        self.run_within_budget(conn, statement)
+    }
+
+    /// Runs a read on `conn` (then gives it back) under the inline budget (none when it is
+    /// zero); `None` when it overran and was interrupted: run it again where time is no object.
+    fn run_within_budget(
+        &self,
+        conn: Conn,
+        statement: &Statement,
+    ) -> Option<Result<StatementResult, RunError>> {
+        let budget = self.options.inline_read_budget;
+        if !budget.is_zero() {
+            conn.budget.start(budget);
+        }
         let result = exec::run(&conn, statement, Access::ReadOnly);
         let overran = conn.budget.stop();
         self.readers.give_back(conn);
         if overran {
-            debug!(database = %self.spec.id, "a read overran its inline budget: moved to the blocking pool");
+            debug!(database = %self.spec.id, "a read overran its inline budget: run again off this thread");
             return None;
         }
         Some(result)

@@ -50,13 +50,14 @@ impl RunningNode {
         }
         // In-flight requests get a grace period to finish; a client that keeps a stream open
         // (an idle gRPC session, a psql left connected) must not hold the node up for ever.
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
         if let Some(mut pg) = self.pg.take()
-            && tokio::time::timeout(SHUTDOWN_GRACE, &mut pg).await.is_err()
+            && tokio::time::timeout_at(deadline, &mut pg).await.is_err()
         {
             warn!(grace = ?SHUTDOWN_GRACE, "PostgreSQL connections still open at shutdown: closing them");
             pg.abort();
         }
-        let served = match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.http).await {
+        let served = match tokio::time::timeout_at(deadline, &mut self.http).await {
             Ok(served) => served,
             Err(_) => {
                 warn!(grace = ?SHUTDOWN_GRACE, "HTTP/gRPC connections still open at shutdown: closing them");
@@ -84,7 +85,8 @@ impl RunningNode {
     }
 }
 
-/// How long a stopping node waits for the requests in flight (and open streams) to finish.
+/// How long a stopping node waits for the requests in flight (and open streams) to finish,
+/// over all its doors.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Validates the configuration, opens the databases and starts serving.
