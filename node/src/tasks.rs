@@ -17,6 +17,16 @@ fn never() -> bool {
     false
 }
 
+/// What a task was given, taken by its one `compute` (napi calls it once; `&mut self` only
+/// lets it take it).
+fn once<T>(given: &mut Option<Result<T, Failure>>) -> Result<T, Failure> {
+    given.take().unwrap_or_else(|| {
+        Err(Failure::from(ClientError::BadUrl(
+            "the call was already run".into(),
+        )))
+    })
+}
+
 pub struct Open {
     url: String,
     options: Option<ClientOptions>,
@@ -81,10 +91,9 @@ impl Task for Execute {
     type JsValue = Answer;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        let statements = match self.statements.take() {
-            Some(Ok(statements)) => statements,
-            Some(Err(failure)) => return Ok(Err(failure)),
-            None => return Ok(Err(ClientError::BadUrl("the call ran twice".into()).into())),
+        let statements = match once(&mut self.statements) {
+            Ok(statements) => statements,
+            Err(failure) => return Ok(Err(failure)),
         };
         let client = self.client.read().unwrap_or_else(PoisonError::into_inner);
         Ok(client
@@ -95,10 +104,7 @@ impl Task for Execute {
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Answer> {
         Ok(match output {
             Ok(executed) if self.every => Answer::all(executed.results, executed.seq, self.bigint),
-            Ok(mut executed) => match executed.results.pop() {
-                Some(result) => Answer::of(result, executed.seq, self.bigint),
-                None => Answer::done(),
-            },
+            Ok(executed) => Answer::last(executed, self.bigint),
             Err(failure) => Answer::failed(failure),
         })
     }
@@ -156,10 +162,9 @@ impl Task for SessionExecute {
     type JsValue = Answer;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        let statement = match self.statement.take() {
-            Some(Ok(statement)) => statement,
-            Some(Err(failure)) => return Ok(Err(failure)),
-            None => return Ok(Err(ClientError::BadUrl("the call ran twice".into()).into())),
+        let statement = match once(&mut self.statement) {
+            Ok(statement) => statement,
+            Err(failure) => return Ok(Err(failure)),
         };
         let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(session
@@ -169,10 +174,7 @@ impl Task for SessionExecute {
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Answer> {
         Ok(match output {
-            Ok(mut executed) => match executed.results.pop() {
-                Some(result) => Answer::of(result, executed.seq, self.bigint),
-                None => Answer::done(),
-            },
+            Ok(executed) => Answer::last(executed, self.bigint),
             Err(failure) => Answer::failed(failure),
         })
     }
@@ -213,7 +215,7 @@ impl Task for WaitFor {
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Answer> {
         Ok(match output {
-            Ok(()) => Answer::done(),
+            Ok(()) => Answer::empty(),
             Err(error) => Answer::error(error),
         })
     }
@@ -240,7 +242,7 @@ impl Task for Close {
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Answer> {
         Ok(match output {
-            Ok(()) => Answer::done(),
+            Ok(()) => Answer::empty(),
             Err(error) => Answer::error(error),
         })
     }

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use ha_ffi::{ClientError, Params as CoreParams, Statement, StatementResult, Status, Value};
+use ha_ffi::{
+    ClientError, Executed, Params as CoreParams, Statement, StatementResult, Status, Value,
+};
 use napi::bindgen_prelude::{BigInt, Buffer, Either, Either5, Either6, Null};
 use napi_derive::napi;
 
@@ -89,7 +91,8 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn empty() -> Answer {
+    /// An answer with nothing in it (a call that returns nothing).
+    pub(crate) fn empty() -> Answer {
         Answer {
             columns: None,
             rows: Vec::new(),
@@ -101,8 +104,12 @@ impl Answer {
         }
     }
 
-    pub(crate) fn done() -> Answer {
-        Answer::empty()
+    /// The answer of a call's last statement.
+    pub(crate) fn last(mut executed: Executed, bigint: bool) -> Answer {
+        match executed.results.pop() {
+            Some(result) => Answer::of(result, executed.seq, bigint),
+            None => Answer::empty(),
+        }
     }
 
     pub(crate) fn failed(failure: Failure) -> Answer {
