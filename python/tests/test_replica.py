@@ -167,8 +167,22 @@ def test_ctrl_c_interrupts_a_long_call(standalone):
         conn = ha_sqlite.connect({standalone.url!r}, autocommit=True)
         forever = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
                    "SELECT count(*) FROM c WHERE x < 0")
-        # The user presses Ctrl-C a little after the query started.
-        threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        # The user presses Ctrl-C once the main thread waits inside the call: the same line of
+        # the driver's `_run` seen twice, 50 ms apart (the native call is under way).
+        main = threading.main_thread().ident
+
+        def press_ctrl_c():
+            seen = None
+            while True:
+                frame = sys._current_frames().get(main)
+                here = frame and (frame.f_code.co_name, frame.f_lineno)
+                if here and here[0] == "_run" and here == seen:
+                    break
+                seen = here
+                time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        threading.Thread(target=press_ctrl_c, daemon=True).start()
         started = time.monotonic()
         try:
             conn.execute(forever)
