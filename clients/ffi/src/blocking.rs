@@ -33,7 +33,7 @@ fn runtime_error(e: std::io::Error) -> ClientError {
 }
 
 fn closed() -> ClientError {
-    ClientError::BadUrl("the connection is closed".into())
+    ClientError::Closed
 }
 
 fn cancelled() -> ClientError {

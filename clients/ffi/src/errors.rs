@@ -26,9 +26,22 @@ pub enum ErrorClass {
 /// (interface), an unreachable node or broker is operational, the rest by its code.
 pub fn class_of(error: &ha_client::ClientError) -> ErrorClass {
     match error {
-        ha_client::ClientError::BadUrl(_) => ErrorClass::Interface,
+        ha_client::ClientError::BadUrl(_) | ha_client::ClientError::Closed => ErrorClass::Interface,
         ha_client::ClientError::Unavailable(_) => ErrorClass::Operational,
         ha_client::ClientError::Failed { code, .. } => class_for(*code),
+    }
+}
+
+/// The SQLSTATE of a client error for drivers that report one (JDBC): the engine's from the
+/// shared table ([`ha_types::sqlstate`]); the client's own failures in the connection class:
+/// `08001` a connection that cannot be made (bad URL or options), `08003` a closed one,
+/// `08006` a node or broker lost.
+pub fn sql_state(error: &ha_client::ClientError) -> &'static str {
+    match error {
+        ha_client::ClientError::BadUrl(_) => "08001",
+        ha_client::ClientError::Closed => "08003",
+        ha_client::ClientError::Unavailable(_) => "08006",
+        ha_client::ClientError::Failed { code, message, .. } => ha_types::sqlstate(*code, message),
     }
 }
 
@@ -62,6 +75,20 @@ pub fn class_for(code: ErrorCode) -> ErrorClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ha_client::ClientError;
+
+    #[test]
+    fn sql_states_put_connection_failures_in_class_08() {
+        assert_eq!(sql_state(&ClientError::BadUrl("x".into())), "08001");
+        assert_eq!(sql_state(&ClientError::Closed), "08003");
+        assert_eq!(sql_state(&ClientError::Unavailable("x".into())), "08006");
+        let unique = ClientError::Failed {
+            code: ErrorCode::SqlConstraint,
+            message: "UNIQUE constraint failed: t.x".into(),
+            statement_index: None,
+        };
+        assert_eq!(sql_state(&unique), "23505");
+    }
 
     #[test]
     fn every_code_has_a_class() {

@@ -12,20 +12,25 @@
 //! - [`ErrorClass`]: the one classification of [`ha_types::ErrorCode`] that bindings map onto
 //!   their host's errors (PEP 249 exceptions, JS error codes, `SQLException` SQLStates).
 //!
+//! - [`options_from_properties`]: a driver's URL and named properties (JDBC) as client options.
+//!
 //! Every blocking call takes an [`Interrupted`] question the host answers (a pending Ctrl-C).
 
 mod blocking;
 mod cancel;
 mod errors;
+mod properties;
 mod runtime;
 mod statements;
 
 pub use blocking::{BlockingClient, BlockingRows, BlockingSession, INTERRUPT_POLL, Interrupted};
 pub use cancel::CancelToken;
-pub use errors::{ErrorClass, class_for, class_of};
+pub use errors::{ErrorClass, class_for, class_of, sql_state};
 pub use ha_client::{
     ClientError, ClientOptions, ErrorCode, Executed, Params, Statement, StatementResult, Status,
     Value, sqlite_version,
 };
+pub use ha_types::CatalogQuery;
+pub use properties::options_from_properties;
 pub use runtime::runtime;
 pub use statements::{StatementKind, sets_last_row_id, statement_kind};

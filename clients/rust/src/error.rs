@@ -18,6 +18,9 @@ pub enum ClientError {
     /// The node or the broker cannot be reached.
     #[error("{0}")]
     Unavailable(String),
+    /// The connection was closed by its owner: nothing more can go through it.
+    #[error("the connection is closed")]
+    Closed,
 }
 
 impl ClientError {
@@ -27,6 +30,7 @@ impl ClientError {
             ClientError::BadUrl(_) => ErrorCode::BadRequest,
             ClientError::Failed { code, .. } => *code,
             ClientError::Unavailable(_) => ErrorCode::Unavailable,
+            ClientError::Closed => ErrorCode::BadRequest,
         }
     }
 }

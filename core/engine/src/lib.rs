@@ -12,6 +12,7 @@
 
 mod backup;
 mod capture;
+mod catalog_queries;
 mod classify;
 mod database;
 mod describe;

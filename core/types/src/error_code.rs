@@ -91,7 +91,8 @@ impl ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, for reading one back from its string (clients of the remote API).
+    /// Every code, for reading one back from its string (clients of the remote API). New codes
+    /// go at the end: a code's place here is its [`ErrorCode::number`].
     pub const ALL: &'static [ErrorCode] = &[
         ErrorCode::BadRequest,
         ErrorCode::SqlSyntax,
@@ -118,6 +119,15 @@ impl ErrorCode {
         ErrorCode::Internal,
     ];
 
+    /// A stable number for drivers whose errors carry one (JDBC's vendor code): the code's
+    /// place in [`ErrorCode::ALL`], from 1.
+    pub fn number(self) -> i32 {
+        ErrorCode::ALL
+            .iter()
+            .position(|c| *c == self)
+            .map_or(0, |at| at as i32 + 1)
+    }
+
     /// The code whose [`ErrorCode::as_str`] is `text`.
     pub fn from_code(text: &str) -> Option<ErrorCode> {
         ErrorCode::ALL.iter().copied().find(|c| c.as_str() == text)
@@ -140,5 +150,16 @@ mod all_tests {
             assert_eq!(ErrorCode::from_code(code.as_str()), Some(*code));
         }
         assert_eq!(ErrorCode::from_code("nope"), None);
+    }
+
+    #[test]
+    fn numbers_are_stable_and_distinct() {
+        // Released numbers never change: drivers' users may match on them.
+        assert_eq!(ErrorCode::BadRequest.number(), 1);
+        assert_eq!(ErrorCode::SqlConstraint.number(), 3);
+        assert_eq!(ErrorCode::Internal.number(), 23);
+        let mut numbers: Vec<i32> = ErrorCode::ALL.iter().map(|c| c.number()).collect();
+        numbers.dedup();
+        assert_eq!(numbers.len(), ErrorCode::ALL.len());
     }
 }

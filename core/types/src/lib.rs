@@ -4,20 +4,24 @@
 //! This crate knows nothing of SQLite, tokio or NATS, so clients, bindings and front ends can all
 //! depend on it cheaply.
 
+mod catalog;
 mod change;
 mod description;
 mod error_code;
 mod result;
 mod special;
 pub mod sql_text;
+mod sqlstate;
 mod statement;
 mod value;
 
+pub use catalog::CatalogQuery;
 pub use change::{CHANGE_SET_VERSION, Change, ChangeSet, Chunk, RowChange, RowOperation};
 pub use description::{ColumnDescription, ParameterDescription, StatementDescription};
 pub use error_code::ErrorCode;
 pub use result::{EXEC_COLUMNS, StatementResult};
 pub use special::SpecialCommand;
+pub use sqlstate::sqlstate;
 pub use statement::{Params, Statement};
 pub use value::{Value, ValueError};
 

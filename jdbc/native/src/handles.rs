@@ -1,0 +1,51 @@
+//! Rust objects kept by Java as `long`s: boxed here, borrowed by each call, freed once by Java
+//! (from a `Cleaner`, when no thread can call with the handle any more).
+
+use std::sync::{Mutex, RwLock};
+
+use ha_ffi::{BlockingClient, BlockingSession, CancelToken, ClientError};
+
+use crate::failure::Failure;
+
+pub fn into_handle<T>(value: T) -> i64 {
+    Box::into_raw(Box::new(value)) as i64
+}
+
+/// # Safety (of the callers' handles)
+/// Java passes only handles this library made with the matching type, and frees each once,
+/// after its last use; 0 is "none".
+fn borrow<'a, T>(handle: i64) -> Option<&'a T> {
+    // SAFETY: see above: a non-zero handle is a live `Box<T>` made by `into_handle`.
+    (handle != 0).then(|| unsafe { &*(handle as *const T) })
+}
+
+fn free<T>(handle: i64) {
+    if handle != 0 {
+        // SAFETY: a live `Box<T>` from `into_handle`, freed once (see `borrow`).
+        drop(unsafe { Box::from_raw(handle as *mut T) });
+    }
+}
+
+pub fn client_of<'a>(handle: i64) -> Result<&'a RwLock<BlockingClient>, Failure> {
+    borrow(handle).ok_or(Failure::Client(ClientError::Closed))
+}
+
+pub fn session_of<'a>(handle: i64) -> Result<&'a Mutex<BlockingSession>, Failure> {
+    borrow(handle).ok_or(Failure::Client(ClientError::Closed))
+}
+
+pub fn cancel_token<'a>(handle: i64) -> Option<&'a CancelToken> {
+    borrow(handle)
+}
+
+pub fn free_client(handle: i64) {
+    free::<RwLock<BlockingClient>>(handle);
+}
+
+pub fn free_session(handle: i64) {
+    free::<Mutex<BlockingSession>>(handle);
+}
+
+pub fn free_cancel(handle: i64) {
+    free::<CancelToken>(handle);
+}
