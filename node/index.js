@@ -69,25 +69,75 @@ function nativeCall (call) {
   }
 }
 
-// [n, name1..nameN, cells...] -> { columns, rows } with rows as arrays of n cells.
-function unflatten (flat) {
-  const n = flat[0]
-  const columns = flat.slice(1, 1 + n)
-  const rows = []
-  if (n > 0) {
-    for (let at = 1 + n; at < flat.length; at += n) rows.push(flat.slice(at, at + n))
+// Row objects of one column list are all made by one function whose object literal has those
+// keys in order: V8 gives every row the same shape at once, where setting the keys one by one
+// (`row[name] = v`) goes through its slowest, megamorphic stores. Names are JSON-quoted into
+// the code, so any column name is safe; `__proto__` (a literal would set the prototype) and
+// duplicate names (the last one wins, as with assignment) take the plain loop.
+const ROW_FACTORIES = new Map()
+const MAX_ROW_FACTORIES = 256
+
+function rowFactory (columns) {
+  const key = columns.join('\u0000')
+  let make = ROW_FACTORIES.get(key)
+  if (make !== undefined) return make
+  make = null
+  if (!columns.includes('__proto__') && new Set(columns).size === columns.length) {
+    const fields = columns.map((name, i) => `${JSON.stringify(name)}: f[at + ${i}]`)
+    try {
+      make = new Function('f', 'at', `return { ${fields.join(', ')} }`) // eslint-disable-line no-new-func
+    } catch (_) {
+      make = null // code generation disallowed (--disallow-code-generation-from-strings)
+    }
   }
-  return { columns, rows, rowsAffected: 0, lastInsertId: 0 }
+  if (make === null) {
+    make = (f, at) => {
+      const row = {}
+      for (let i = 0; i < columns.length; i++) {
+        // `row.__proto__ = v` would set the prototype: a column named so is a plain property.
+        if (columns[i] === '__proto__') {
+          Object.defineProperty(row, '__proto__', { value: f[at + i], enumerable: true, writable: true, configurable: true })
+        } else {
+          row[columns[i]] = f[at + i]
+        }
+      }
+      return row
+    }
+  }
+  if (ROW_FACTORIES.size >= MAX_ROW_FACTORIES) ROW_FACTORIES.clear()
+  ROW_FACTORIES.set(key, make)
+  return make
+}
+
+// The `length` first elements of `flat`: [n, name1..nameN, cells...], or [-n, cells...] when
+// the names are `known` (the last ones this connection got) -> { columns, rows }, rows as
+// objects or arrays of n cells.
+function fromFlat (flat, length, known, rowMode) {
+  let n = flat[0]
+  let columns = known
+  let first = 1
+  if (n > 0) {
+    columns = flat.slice(1, 1 + n)
+    first = 1 + n
+  } else {
+    n = -n
+  }
+  const rows = []
+  if (rowMode === 'array') {
+    for (let at = first; at < length; at += n) rows.push(flat.slice(at, at + n))
+  } else {
+    const make = rowFactory(columns)
+    for (let at = first; at < length; at += n) rows.push(make(flat, at))
+  }
+  // The caller's own copy: the known names stay as they were whatever it does with it.
+  return { columns: columns.slice(), rows }
 }
 
 function shaped (answer, rowMode) {
   const columns = answer.columns || []
   if (rowMode === 'array') return { columns, rows: answer.rows }
-  const rows = answer.rows.map((row) => {
-    const object = {}
-    for (let i = 0; i < columns.length; i++) object[columns[i]] = row[i]
-    return object
-  })
+  const make = rowFactory(columns)
+  const rows = answer.rows.map((row) => make(row, 0))
   return { columns, rows }
 }
 
@@ -124,7 +174,12 @@ class Transaction {
 class Connection {
   constructor (client, options) {
     this._native = client
+    // What `native.readNow` keeps on its side, kept here too: it sends the SQL text and the
+    // column names only when they change, and writes answers into `_out`.
     this._handle = client.handle()
+    this._sql = null
+    this._columns = []
+    this._out = []
     this._options = { bigint: Boolean(options.bigint), rowMode: options.rowMode || 'object' }
     this._session = null
     // Transactions of one connection run one after the other, on its one session.
@@ -132,20 +187,30 @@ class Connection {
     this._lastSeq = null
   }
 
-  // A replica's short read, answered now ({ columns, rows }), or null: then `_execute`.
-  // Throws HaError for a bad call.
+  // A replica's short read, answered now: how many elements of `_out` hold its rows flat, or
+  // an answer; null: then `_execute`. Throws HaError for a bad call.
   _readNow (sql, p) {
     if (typeof sql !== 'string') throw fail('bad_request', 'the SQL must be a string')
     let answer
     try {
-      answer = native.readNow(this._handle, sql, p, this._options.bigint)
+      answer = native.readNow(this._handle, sql === this._sql ? null : sql, p, this._options.bigint, this._out)
     } catch (e) {
       throw fail('bad_request', `a parameter cannot be sent: ${e.message}`)
     }
-    // A short read answered at once comes flat: [n, names..., cells...].
-    if (Array.isArray(answer)) return unflatten(answer)
-    if (answer !== null) return this._settled(answer)
-    return null
+    // The call went in: the handle has this text now.
+    this._sql = sql
+    if (answer === null || typeof answer === 'number') return answer
+    return this._settled(answer)
+  }
+
+  // Every flat answer goes through here, so `_columns` stays the handle's last names.
+  _fromFlat (length, rowMode) {
+    const out = this._out
+    const answer = fromFlat(out, length, this._columns, rowMode)
+    if (out[0] > 0) this._columns = answer.columns.slice()
+    // A large answer's cells are not kept alive until the next one overwrites them.
+    if (length > 1024) out.length = 0
+    return answer
   }
 
   async _execute (sql, p) {
@@ -165,7 +230,7 @@ class Connection {
       const p = parameters(params)
       const now = this._readNow(sql, p)
       // Answered at once: no thread hop, one resolved promise.
-      if (now !== null) return Promise.resolve(shaped(now, rowMode))
+      if (now !== null) return Promise.resolve(typeof now === 'number' ? this._fromFlat(now, rowMode) : shaped(now, rowMode))
       return this._execute(sql, p).then((answer) => shaped(answer, rowMode))
     } catch (e) {
       return Promise.reject(e)
@@ -176,6 +241,10 @@ class Connection {
   async execute (sql, params) {
     const p = parameters(params)
     const now = this._readNow(sql, p)
+    if (typeof now === 'number') {
+      this._fromFlat(now, 'array')
+      return outcome({ rowsAffected: 0, lastInsertId: 0, seq: null })
+    }
     return outcome(now !== null ? now : await this._execute(sql, p))
   }
 

@@ -107,6 +107,38 @@ for (const kind of ['remote', 'replica']) {
       await db.close()
     })
 
+    test('the same text read again follows schema changes; any column name makes a row', async () => {
+      const db = await open()
+      const t = table()
+      await db.execute(`CREATE TABLE ${t}(id INTEGER PRIMARY KEY, a TEXT)`)
+      await db.execute(`INSERT INTO ${t} VALUES (1, 'x')`)
+      const read = () => db.query(`SELECT * FROM ${t} WHERE id = ?`, [1])
+      assert.deepEqual(await read(), { columns: ['id', 'a'], rows: [{ id: 1, a: 'x' }] })
+      const again = await read()
+      again.columns.push('mine') // a caller's copy: later answers keep their own
+      assert.deepEqual(await read(), { columns: ['id', 'a'], rows: [{ id: 1, a: 'x' }] })
+      await db.execute(`ALTER TABLE ${t} RENAME COLUMN a TO b`)
+      await eventually(async () => (await read()).columns[1] === 'b', 'the renamed column')
+      assert.deepEqual(await read(), { columns: ['id', 'b'], rows: [{ id: 1, b: 'x' }] })
+      await db.execute(`ALTER TABLE ${t} ADD COLUMN c INTEGER DEFAULT 7`)
+      await eventually(async () => (await read()).columns.length === 3, 'the added column')
+      assert.deepEqual((await read()).rows, [{ id: 1, b: 'x', c: 7 }])
+      // Another text in between, then the first one again.
+      assert.deepEqual((await db.query('SELECT 2 AS two')).rows, [{ two: 2 }])
+      assert.deepEqual((await read()).rows, [{ id: 1, b: 'x', c: 7 }])
+      // Names no object literal takes as they are.
+      const odd = await db.query('SELECT 1 AS "__proto__", 2 AS "x", 3 AS "x", 4 AS "a""b", 5 AS "constructor"')
+      assert.equal(Object.getPrototypeOf(odd.rows[0]), Object.prototype)
+      assert.equal(Object.getOwnPropertyDescriptor(odd.rows[0], '__proto__').value, 1)
+      assert.equal(odd.rows[0].x, 3)
+      assert.equal(odd.rows[0]['a"b'], 4)
+      assert.equal(odd.rows[0].constructor, 5)
+      const many = await db.query('WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3000) SELECT n FROM c')
+      assert.equal(many.rows.length, 3000)
+      assert.deepEqual((await read()).rows, [{ id: 1, b: 'x', c: 7 }])
+      await db.close()
+    })
+
     test('errors carry their code', async () => {
       const db = await open()
       await assert.rejects(db.query('SELEC 1'), (e) => e instanceof HaError && e.code === 'sql_syntax')

@@ -5,6 +5,7 @@
 //! for long. Errors come back as data (`{ error: { code, message } }`): the JavaScript layer
 //! (`index.js`) turns them into `Error`s with the stable `code`.
 
+mod read_now;
 mod tasks;
 mod values;
 
@@ -14,9 +15,10 @@ use ha_ffi::{BlockingClient, BlockingSession, ClientOptions, Statement};
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
+pub use crate::read_now::{ReadHandle, read_now};
 use crate::tasks::{Close, Execute, Open, OpenSession, SessionExecute, WaitFor};
-use crate::values::{Answer, Cell, Params};
-use napi::bindgen_prelude::{Either, External};
+use crate::values::Params;
+use napi::bindgen_prelude::External;
 
 /// What `connect` accepts besides the URL.
 #[napi(object)]
@@ -69,10 +71,10 @@ impl NativeClient {
 #[napi]
 impl NativeClient {
     /// The connection as a plain value for [`read_now`] (a free function costs less per call
-    /// than a method).
+    /// than a method). Its caller keeps the columns of its last flat answer: see [`ReadHandle`].
     #[napi]
-    pub fn handle(&self) -> External<SharedClient> {
-        External::new(Arc::clone(&self.client))
+    pub fn handle(&self) -> External<ReadHandle> {
+        External::new(ReadHandle::new(Arc::clone(&self.client)))
     }
 
     /// One statement, on a worker thread.
@@ -131,29 +133,6 @@ impl NativeClient {
 
 /// A connection shared by its JavaScript object and its tasks.
 pub type SharedClient = Arc<RwLock<BlockingClient>>;
-
-/// A replica's short read, answered now, its rows flat in one array: `[n, name1..nameN,
-/// row1col1..row1colN, row2col1, ...]` (one array costs far less to build than nested ones);
-/// an answer for anything else (an error, a statement without rows); `null` when it must go to
-/// a worker (`NativeClient.execute`).
-#[napi(ts_return_type = "Array<Cell> | Answer | null")]
-pub fn read_now(
-    client: &External<SharedClient>,
-    sql: String,
-    params: Option<Params>,
-    bigint: bool,
-) -> Option<Either<Vec<Cell>, Answer>> {
-    let statement = match values::statement(sql, params) {
-        Ok(statement) => statement,
-        Err(failure) => return Some(Either::B(Answer::failed(failure))),
-    };
-    let client = client.read().unwrap_or_else(PoisonError::into_inner);
-    match client.read_now(&statement) {
-        Ok(Some(result)) => Some(values::flat_rows_or_answer(result, bigint)),
-        Ok(None) => None,
-        Err(error) => Some(Either::B(Answer::error(error))),
-    }
-}
 
 /// A connection's session: its statements run one by one; a transaction stays open between
 /// them.

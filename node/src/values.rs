@@ -30,9 +30,17 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn bad_request(message: String) -> Failure {
+    pub(crate) fn bad_request(message: String) -> Failure {
         Failure {
             code: "bad_request".into(),
+            message,
+            statement_index: None,
+        }
+    }
+
+    pub(crate) fn internal(message: String) -> Failure {
+        Failure {
+            code: ha_ffi::ErrorCode::Internal.as_str().into(),
             message,
             statement_index: None,
         }
@@ -52,26 +60,6 @@ impl From<ClientError> for Failure {
             message: error.to_string(),
             statement_index,
         }
-    }
-}
-
-/// The rows of a result that has them, flat (see [`crate::read_now`]); else the whole answer.
-pub(crate) fn flat_rows_or_answer(
-    result: StatementResult,
-    bigint: bool,
-) -> Either<Vec<Cell>, Answer> {
-    match result {
-        StatementResult::Rows { columns, rows, .. } => {
-            let width = columns.len();
-            let mut flat = Vec::with_capacity(1 + width + width * rows.len());
-            flat.push(Either5::B(width as f64));
-            flat.extend(columns.into_iter().map(Either5::D));
-            for row in rows {
-                flat.extend(row.into_iter().map(|v| cell(v, bigint)));
-            }
-            Either::A(flat)
-        }
-        other => Either::B(Answer::of(other, None, bigint)),
     }
 }
 
@@ -170,7 +158,7 @@ fn integer(n: i64, bigint: bool) -> Either<f64, BigInt> {
     }
 }
 
-fn cell(value: Value, bigint: bool) -> Cell {
+pub(crate) fn cell(value: Value, bigint: bool) -> Cell {
     match value {
         Value::Null => Either5::A(Null),
         Value::Integer(n) => match integer(n, bigint) {
@@ -183,7 +171,7 @@ fn cell(value: Value, bigint: bool) -> Cell {
     }
 }
 
-fn value(param: Param, position: usize) -> Result<Value, Failure> {
+pub(crate) fn value(param: Param, position: usize) -> Result<Value, Failure> {
     Ok(match param {
         Either6::C(Null) => Value::Null,
         Either6::F(flag) => Value::Integer(i64::from(flag)),
