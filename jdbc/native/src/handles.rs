@@ -46,6 +46,20 @@ pub fn free_session(handle: i64) {
     free::<Mutex<BlockingSession>>(handle);
 }
 
+/// A prepared statement's side here: its text (converted once) and the columns last sent.
+pub struct Prepared {
+    pub statement: ha_ffi::Statement,
+    pub columns: crate::values::Columns,
+}
+
+pub fn prepared_of<'a>(handle: i64) -> Result<&'a Mutex<Prepared>, Failure> {
+    borrow(handle).ok_or(Failure::Client(ClientError::Closed))
+}
+
+pub fn free_prepared(handle: i64) {
+    free::<Mutex<Prepared>>(handle);
+}
+
 pub fn free_cancel(handle: i64) {
     free::<CancelToken>(handle);
 }

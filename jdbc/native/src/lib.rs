@@ -20,7 +20,7 @@ use jni::sys::{jboolean, jint, jlong};
 use ha_ffi::{BlockingClient, CancelToken, CatalogQuery, StatementKind};
 
 use crate::failure::{Failure, ThrowNative, bad_request};
-use crate::handles::{cancel_token, client_of, into_handle, session_of};
+use crate::handles::{Prepared, cancel_token, client_of, into_handle, prepared_of, session_of};
 use crate::java::NativeResult;
 
 #[jni::jni_mangle("ha.jdbc.core.Native")]
@@ -117,6 +117,66 @@ pub fn execute<'local>(
         Ok(answers)
     })
     .resolve::<ThrowNative>()
+}
+
+#[jni::jni_mangle("ha.jdbc.core.Native")]
+pub fn prepare<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    sql: JString<'local>,
+) -> jlong {
+    env.with_env(|env| -> Result<jlong, Failure> {
+        let sql = values::string(env, &sql, "SQL text")?;
+        Ok(into_handle(std::sync::Mutex::new(Prepared {
+            statement: ha_ffi::Statement::new(sql),
+            columns: values::Columns::default(),
+        })))
+    })
+    .resolve::<ThrowNative>()
+}
+
+#[jni::jni_mangle("ha.jdbc.core.Native")]
+pub fn execute_prepared<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    prepared: jlong,
+    params: JObjectArray<'local>,
+    cancel: jlong,
+) -> NativeResult<'local> {
+    env.with_env(|env| -> Result<_, Failure> {
+        let mut prepared = prepared_of(prepared)?
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        prepared.statement.params = values::parameters(env, &params)?;
+        let token = cancel_token(cancel);
+        let executed = {
+            let client = client_of(handle)?
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // A replica's short read runs here and now, without copying the statement.
+            match client.read_now(&prepared.statement)? {
+                Some(result) => ha_ffi::Executed {
+                    results: vec![result],
+                    seq: None,
+                },
+                None => client.execute(vec![prepared.statement.clone()], &mut || {
+                    token.is_some_and(CancelToken::is_cancelled)
+                })?,
+            }
+        };
+        let answer = executed
+            .results
+            .last()
+            .ok_or_else(|| bad_request("the statement gave no answer"))?;
+        values::result_after(env, answer, executed.seq, Some(&mut prepared.columns))
+    })
+    .resolve::<ThrowNative>()
+}
+
+#[jni::jni_mangle("ha.jdbc.core.Native")]
+pub fn free_prepared<'local>(_env: EnvUnowned<'local>, _class: JClass<'local>, handle: jlong) {
+    handles::free_prepared(handle);
 }
 
 #[jni::jni_mangle("ha.jdbc.core.Native")]

@@ -29,13 +29,14 @@ fn value(env: &mut Env<'_>, object: JObject<'_>) -> Result<Value, Failure> {
     if object.is_null() {
         return Ok(Value::Null);
     }
-    if is::<JString>(env, &object)? {
-        let text = env.cast_local::<JString>(object)?;
-        return Ok(Value::Text(text.try_to_string(env)?));
-    }
+    // The driver passes whole numbers as Long and text as String: those first.
     if is::<JavaLong>(env, &object)? {
         let long = env.cast_local::<JavaLong>(object)?;
         return Ok(Value::Integer(long.long_value(env)?));
+    }
+    if is::<JString>(env, &object)? {
+        let text = env.cast_local::<JString>(object)?;
+        return Ok(Value::Text(text.try_to_string(env)?));
     }
     if is::<JavaDouble>(env, &object)? || is::<JavaFloat>(env, &object)? {
         let number = env.cast_local::<JavaNumber>(object)?;
@@ -66,8 +67,13 @@ pub fn statement(
     params: &JObjectArray<'_>,
 ) -> Result<Statement, Failure> {
     let sql = string(env, sql, "SQL text")?;
+    Ok(Statement::with_params(sql, parameters(env, params)?))
+}
+
+/// Positional parameters (`null`: none).
+pub fn parameters(env: &mut Env<'_>, params: &JObjectArray<'_>) -> Result<Params, Failure> {
     if params.is_null() {
-        return Ok(Statement::new(sql));
+        return Ok(Params::None);
     }
     let count = params.len(env)?;
     let mut values = Vec::with_capacity(count);
@@ -75,7 +81,7 @@ pub fn statement(
         let element = params.get_element(env, index)?;
         values.push(value(env, element)?);
     }
-    Ok(Statement::with_params(sql, Params::Positional(values)))
+    Ok(Params::Positional(values))
 }
 
 fn strings<'local, 'a>(
@@ -108,6 +114,17 @@ pub fn result<'local>(
     answer: &StatementResult,
     seq: Option<u64>,
 ) -> Result<NativeResult<'local>, Failure> {
+    result_after(env, answer, seq, None)
+}
+
+/// [`result`], with `columns` and `declaredTypes` null when they are those of `known` (the
+/// last ones sent to this caller, updated).
+pub fn result_after<'local>(
+    env: &mut Env<'local>,
+    answer: &StatementResult,
+    seq: Option<u64>,
+    known: Option<&mut Columns>,
+) -> Result<NativeResult<'local>, Failure> {
     let seq = seq.and_then(|s| i64::try_from(s).ok()).unwrap_or(-1);
     match answer {
         StatementResult::Rows {
@@ -115,11 +132,28 @@ pub fn result<'local>(
             rows,
             declared_types,
         } => {
-            let names = strings(env, columns.iter().map(|c| Some(c.as_str())))?;
-            let types = strings(
-                env,
-                (0..columns.len()).map(|i| declared_types.get(i).and_then(|t| t.as_deref())),
-            )?;
+            let same = known
+                .as_ref()
+                .is_some_and(|k| k.names == *columns && k.types == *declared_types);
+            let (names, types) = if same {
+                (
+                    JObjectArray::<JString>::null(),
+                    JObjectArray::<JString>::null(),
+                )
+            } else {
+                if let Some(known) = known {
+                    known.names.clone_from(columns);
+                    known.types.clone_from(declared_types);
+                }
+                (
+                    strings(env, columns.iter().map(|c| Some(c.as_str())))?,
+                    strings(
+                        env,
+                        (0..columns.len())
+                            .map(|i| declared_types.get(i).and_then(|t| t.as_deref())),
+                    )?,
+                )
+            };
             let cells =
                 JObjectArray::<JObject>::new(env, rows.len() * columns.len(), JObject::null())?;
             let mut at = 0;
@@ -150,4 +184,11 @@ pub fn result<'local>(
             )?)
         }
     }
+}
+
+/// The column names and declared types a caller was last sent.
+#[derive(Debug, Default)]
+pub struct Columns {
+    names: Vec<String>,
+    types: Vec<Option<String>>,
 }

@@ -42,6 +42,23 @@ public final class Native {
     public static native Result[] execute(long client, String[] sql, Object[][] params, long cancel)
             throws NativeException;
 
+    /**
+     * A prepared statement's native side: its SQL text, converted once, and the columns last
+     * sent for it. Not tied to a client: {@link #executePrepared} names the client.
+     */
+    public static native long prepare(String sql) throws NativeException;
+
+    /**
+     * Runs a prepared statement outside any session, as {@link #execute} runs one statement.
+     * The answer's {@code columns} and {@code declaredTypes} are null when they are the same as
+     * the last answer of this prepared statement carried (the caller keeps those).
+     */
+    public static native Result executePrepared(long client, long prepared, Object[] params, long cancel)
+            throws NativeException;
+
+    /** Releases a prepared statement's memory, once. */
+    public static native void freePrepared(long prepared);
+
     /** Opens a session: its statements run one by one, BEGIN/COMMIT/SAVEPOINT keep state. */
     public static native long session(long client) throws NativeException;
 

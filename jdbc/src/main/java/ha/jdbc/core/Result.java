@@ -26,6 +26,11 @@ public final class Result {
         this.seq = seq;
     }
 
+    /** This answer with the columns it left out ({@link Native#executePrepared}). */
+    public Result withColumns(String[] columns, String[] declaredTypes) {
+        return new Result(columns, declaredTypes, cells, rowsAffected, lastInsertId, seq);
+    }
+
     public int rowCount() {
         return columns.length == 0 ? 0 : cells.length / columns.length;
     }
