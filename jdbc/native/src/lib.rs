@@ -340,18 +340,11 @@ pub fn catalog<'local>(
     table: JString<'local>,
 ) -> NativeResult<'local> {
     env.with_env(|env| -> Result<_, Failure> {
-        let what = values::string(env, &what, "catalog question")?;
-        let query = CatalogQuery::from_name(&what)
-            .ok_or_else(|| bad_request(format!("no catalog question {what}")))?;
-        let table = if table.is_null() {
-            None
-        } else {
-            Some(table.try_to_string(env)?)
-        };
+        let statement = catalog_statement(env, &what, &table)?;
         let executed = client_of(handle)?
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .execute(vec![query.statement(table.as_deref())], &mut || false)?;
+            .execute(vec![statement], &mut || false)?;
         let answer = executed
             .results
             .last()
@@ -359,4 +352,44 @@ pub fn catalog<'local>(
         values::result(env, answer, None)
     })
     .resolve::<ThrowNative>()
+}
+
+/// [`catalog`] through a session: of the database the session is on (after `USE`).
+#[jni::jni_mangle("ha.jdbc.core.Native")]
+pub fn session_catalog<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    what: JString<'local>,
+    table: JString<'local>,
+) -> NativeResult<'local> {
+    env.with_env(|env| -> Result<_, Failure> {
+        let statement = catalog_statement(env, &what, &table)?;
+        let executed = session_of(handle)?
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .execute(statement, &mut || false)?;
+        let answer = executed
+            .results
+            .last()
+            .ok_or_else(|| bad_request("the catalog gave no answer"))?;
+        values::result(env, answer, None)
+    })
+    .resolve::<ThrowNative>()
+}
+
+fn catalog_statement(
+    env: &mut jni::Env<'_>,
+    what: &JString<'_>,
+    table: &JString<'_>,
+) -> Result<ha_ffi::Statement, Failure> {
+    let what = values::string(env, what, "catalog question")?;
+    let query = CatalogQuery::from_name(&what)
+        .ok_or_else(|| bad_request(format!("no catalog question {what}")))?;
+    let table = if table.is_null() {
+        None
+    } else {
+        Some(table.try_to_string(env)?)
+    };
+    Ok(query.statement(table.as_deref()))
 }

@@ -224,10 +224,17 @@ final class Client {
         sticky = true;
     }
 
+    /** The catalog of the database statements go to: the session's after a {@code USE}. */
     Result catalog(String what, String table) throws SQLException {
         lifetime.readLock().lock();
         try {
             checkOpen();
+            long s = handles.session;
+            synchronized (this) {
+                if (sticky && s != 0) {
+                    return Native.sessionCatalog(s, what, table);
+                }
+            }
             return Native.catalog(handles.client, what, table);
         } catch (NativeException e) {
             throw Errors.from(e);

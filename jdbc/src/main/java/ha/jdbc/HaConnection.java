@@ -40,9 +40,8 @@ public final class HaConnection implements Connection {
     private final Set<HaStatement> statements = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
     private volatile boolean autoCommit = true;
     private volatile boolean readOnly;
+    /** The database statements and the catalog queries go to: the URL's, then setCatalog's. */
     private volatile String catalog;
-    /** The URL's database: the one the catalog queries read (they run through the client). */
-    private final String initialCatalog;
     private volatile int networkTimeout;
     private int savepoints;
 
@@ -50,7 +49,6 @@ public final class HaConnection implements Connection {
         this.url = url;
         this.client = new Client(this, clientHandle);
         this.catalog = catalog;
-        this.initialCatalog = catalog;
     }
 
     Client client() throws SQLException {
@@ -62,8 +60,8 @@ public final class HaConnection implements Connection {
         return autoCommit;
     }
 
-    String initialCatalog() {
-        return initialCatalog;
+    String currentCatalog() {
+        return catalog;
     }
 
     String url() {

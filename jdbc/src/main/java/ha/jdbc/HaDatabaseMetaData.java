@@ -59,24 +59,25 @@ final class HaDatabaseMetaData extends MetaCapabilities {
 
     // -- catalogs, schemas, tables ------------------------------------------------------------
 
-    private String initialCatalog() {
-        return connection.initialCatalog();
+    /** The database statements go to now (the URL's, or the last setCatalog's). */
+    private String currentCatalog() {
+        return connection.currentCatalog();
     }
 
     /** Whether a catalog argument names the connection's database (null, "" and unknown: yes). */
     private boolean ours(String catalog) {
-        String database = initialCatalog();
+        String database = currentCatalog();
         return catalog == null || catalog.isEmpty() || database == null || catalog.equalsIgnoreCase(database);
     }
 
     /**
-     * The databases the client reaches; none when the URL names no database (the catalog
-     * queries then read the node's default database, whose name the client does not know).
+     * The databases the client reaches; none while it names no database (the catalog queries
+     * then read the node's default database, whose name the client does not know).
      */
     @Override
     public ResultSet getCatalogs() throws SQLException {
         MetaTable t = MetaColumns.catalogs();
-        if (initialCatalog() == null) {
+        if (currentCatalog() == null) {
             return t.resultSet();
         }
         for (Object[] row : rows(catalog("databases", null))) {
@@ -102,7 +103,7 @@ final class HaDatabaseMetaData extends MetaCapabilities {
         for (Object[] row : tables(namePattern)) {
             String type = "view".equals(row[1]) ? "VIEW" : "TABLE";
             if (types == null || contains(types, type)) {
-                t.add(initialCatalog(), null, row[0], type, null, null, null, null, null, null);
+                t.add(currentCatalog(), null, row[0], type, null, null, null, null, null, null);
             }
         }
         return t.sortBy("TABLE_TYPE", "TABLE_NAME").resultSet();
@@ -158,7 +159,7 @@ final class HaDatabaseMetaData extends MetaCapabilities {
             Integer digits = type.sqlType() == java.sql.Types.BIGINT ? Integer.valueOf(0)
                     : (type.sqlType() == java.sql.Types.DECIMAL || type.sqlType() == java.sql.Types.NUMERIC)
                     ? Integer.valueOf(type.scale()) : null;
-            t.add(initialCatalog(), null, table, name, type.sqlType(), declared.isEmpty() ? "" : declared.trim(),
+            t.add(currentCatalog(), null, table, name, type.sqlType(), declared.isEmpty() ? "" : declared.trim(),
                     type.precision(), null, digits, 10,
                     notNull ? java.sql.DatabaseMetaData.columnNoNulls : java.sql.DatabaseMetaData.columnNullable,
                     null, c[5], null, null, text ? type.precision() : null, (int) number(c[1]),
@@ -191,7 +192,7 @@ final class HaDatabaseMetaData extends MetaCapabilities {
         }
         for (Object[] c : rows(catalog("columns", real))) {
             if (number(c[6]) > 0) {
-                t.add(initialCatalog(), null, c[0], c[2], (int) number(c[6]), pkName);
+                t.add(currentCatalog(), null, c[0], c[2], (int) number(c[6]), pkName);
             }
         }
         return t.sortBy("COLUMN_NAME").resultSet();
@@ -210,7 +211,7 @@ final class HaDatabaseMetaData extends MetaCapabilities {
             if (unique && !isUnique) {
                 continue;
             }
-            t.add(initialCatalog(), null, i[0], !isUnique, null, i[1], java.sql.DatabaseMetaData.tableIndexOther,
+            t.add(currentCatalog(), null, i[0], !isUnique, null, i[1], java.sql.DatabaseMetaData.tableIndexOther,
                     (int) number(i[4]), i[5], "A", 0L, 0L, null);
         }
         return t.sortBy("NON_UNIQUE", "TYPE", "INDEX_NAME", "ORDINAL_POSITION").resultSet();
@@ -222,7 +223,7 @@ final class HaDatabaseMetaData extends MetaCapabilities {
         if (real == null) {
             return MetaColumns.keys().resultSet();
         }
-        return ForeignKeys.table(rows(catalog("foreign_keys", real)), initialCatalog(), null)
+        return ForeignKeys.table(rows(catalog("foreign_keys", real)), currentCatalog(), null)
                 .sortBy("PKTABLE_NAME", "KEY_SEQ").resultSet();
     }
 
@@ -231,7 +232,7 @@ final class HaDatabaseMetaData extends MetaCapabilities {
         if (!ours(catalog) || table == null) {
             return MetaColumns.keys().resultSet();
         }
-        return ForeignKeys.table(rows(catalog("foreign_keys", null)), initialCatalog(), table)
+        return ForeignKeys.table(rows(catalog("foreign_keys", null)), currentCatalog(), table)
                 .sortBy("FKTABLE_NAME", "FK_NAME", "KEY_SEQ").resultSet();
     }
 
@@ -243,7 +244,7 @@ final class HaDatabaseMetaData extends MetaCapabilities {
             return MetaColumns.keys().resultSet();
         }
         List<Object[]> rows = rows(catalog("foreign_keys", real));
-        return ForeignKeys.table(rows, initialCatalog(), parentTable).sortBy("FKTABLE_NAME", "FK_NAME", "KEY_SEQ").resultSet();
+        return ForeignKeys.table(rows, currentCatalog(), parentTable).sortBy("FKTABLE_NAME", "FK_NAME", "KEY_SEQ").resultSet();
     }
 
     @Override public ResultSet getTypeInfo() throws SQLException { return TypeInfo.rows().resultSet(); }

@@ -13,6 +13,7 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -185,6 +186,24 @@ class MetadataTest {
             assertEmpty(meta.getBestRowIdentifier(null, null, child, DatabaseMetaData.bestRowSession, true), 8);
             assertEmpty(meta.getColumnPrivileges(null, null, child, "%"), 8);
             assertEmpty(meta.getTablePrivileges(null, null, "%"), 7);
+        }
+    }
+
+    /** After setCatalog (USE), statements and the metadata both describe the chosen database. */
+    @Test
+    void metadataFollowsTheCatalog(TestCluster cluster) throws Exception {
+        java.util.Properties properties = new java.util.Properties();
+        properties.setProperty("password", TestCluster.TOKEN);
+        String other = Db.table("catalog") + ".db";
+        try (Connection c = java.sql.DriverManager.getConnection("jdbc:ha:http://" + cluster.tokenNode.address(), properties)) {
+            Db.run(c, "CREATE DATABASE " + other);
+            c.setCatalog(other);
+            assertTrue(column(c.getMetaData().getCatalogs(), "TABLE_CAT").contains(other));
+            assertEquals(other, c.getCatalog());
+            Db.run(c, "CREATE TABLE only_here(id INTEGER PRIMARY KEY, v TEXT)");
+            DatabaseMetaData meta = c.getMetaData();
+            assertEquals(List.of("only_here"), column(meta.getTables(null, null, "only_here", null), "TABLE_NAME"));
+            assertEquals(List.of("id", "v"), column(meta.getColumns(null, null, "only_here", "%"), "COLUMN_NAME"));
         }
     }
 

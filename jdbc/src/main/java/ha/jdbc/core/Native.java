@@ -109,4 +109,7 @@ public final class Native {
      * on_update, on_delete), "databases" (database). {@code table}: one table, or null for all.
      */
     public static native Result catalog(long client, String what, String table) throws NativeException;
+
+    /** {@link #catalog} through a session: of the database it is on (after {@code USE}). */
+    public static native Result sessionCatalog(long session, String what, String table) throws NativeException;
 }
