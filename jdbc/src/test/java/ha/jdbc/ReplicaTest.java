@@ -48,6 +48,50 @@ class ReplicaTest {
         }
     }
 
+    /** Threads share one replica connection; statements closing while others run break nothing. */
+    @Test
+    void threadsShareOneReplicaConnection(TestCluster cluster) throws Exception {
+        String t = Db.table("threads");
+        try (Connection replica = DriverManager.getConnection(cluster.replicaUrl("j-threads", null))) {
+            Db.run(replica, "CREATE TABLE " + t + "(id INTEGER PRIMARY KEY, worker INTEGER, v TEXT)");
+            int workers = 4;
+            int each = 200;
+            java.util.List<Thread> threads = new java.util.ArrayList<>();
+            java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            for (int w = 0; w < workers; w++) {
+                int worker = w;
+                Thread thread = new Thread(() -> {
+                    try {
+                        for (int i = 0; i < each; i++) {
+                            try (PreparedStatement insert = replica.prepareStatement(
+                                    "INSERT INTO " + t + "(worker, v) VALUES (?, ?)");
+                                    PreparedStatement read = replica.prepareStatement(
+                                            "SELECT count(*) FROM " + t + " WHERE worker = ?")) {
+                                insert.setInt(1, worker);
+                                insert.setString(2, "w" + worker + "-" + i);
+                                assertEquals(1, insert.executeUpdate());
+                                read.setInt(1, worker);
+                                try (java.sql.ResultSet rs = read.executeQuery()) {
+                                    assertTrue(rs.next());
+                                    assertEquals(i + 1, rs.getInt(1));
+                                }
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                });
+                threads.add(thread);
+                thread.start();
+            }
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            assertTrue(failures.isEmpty(), () -> "failures: " + failures);
+            assertEquals(workers * each, Db.count(replica, t));
+        }
+    }
+
     @Test
     void readOnlyReplicaRefusesWrites(TestCluster cluster) throws Exception {
         String t = Db.table("reader");
