@@ -110,6 +110,9 @@ pub struct Database {
     /// After a restore: requests wait for the log to be applied up to here (see
     /// [`Database::catch_up_before_serving`]).
     catch_up_to: std::sync::Mutex<Option<u64>>,
+    /// Whether `refusal` or `catch_up_to` is set: every request asks, almost always for
+    /// nothing, so it asks this first rather than take two locks.
+    gated: std::sync::atomic::AtomicBool,
     options: DatabaseOptions,
 }
 
@@ -147,6 +150,7 @@ impl Database {
             pages_file: opener.pages_file().to_path_buf(),
             refusal: std::sync::Mutex::new(None),
             catch_up_to: std::sync::Mutex::new(None),
+            gated: std::sync::atomic::AtomicBool::new(false),
             spec,
             options,
         })
@@ -367,6 +371,24 @@ impl Database {
             .refusal
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = reason;
+        self.regate();
+    }
+
+    /// Sets [`Database::gated`] from what it stands for, under both locks (in this order), so
+    /// that of two at once the later one stores what both changed.
+    fn regate(&self) {
+        let refusal = self
+            .refusal
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let catch_up_to = self
+            .catch_up_to
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.gated.store(
+            refusal.is_some() || catch_up_to.is_some(),
+            std::sync::atomic::Ordering::Release,
+        );
     }
 
     fn writable(&self) -> Result<(), CoreError> {
@@ -395,10 +417,14 @@ impl Database {
                 .catch_up_to
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(seq);
+            self.regate();
         }
     }
 
     fn refused(&self) -> Result<(), CoreError> {
+        if !self.gated.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(());
+        }
         if let Some(reason) = self
             .refusal
             .lock()
@@ -424,6 +450,8 @@ impl Database {
                 )));
             }
             *catch_up_to = None;
+            drop(catch_up_to);
+            self.regate();
         }
         Ok(())
     }
