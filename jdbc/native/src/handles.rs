@@ -30,6 +30,23 @@ pub fn client_of<'a>(handle: i64) -> Result<&'a RwLock<BlockingClient>, Failure>
     borrow(handle).ok_or(Failure::Client(ClientError::Closed))
 }
 
+/// The client, shared with other threads' calls (closing takes it alone).
+pub fn read_client<'a>(
+    handle: i64,
+) -> Result<std::sync::RwLockReadGuard<'a, BlockingClient>, Failure> {
+    Ok(client_of(handle)?
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner))
+}
+
+pub fn lock_session<'a>(
+    handle: i64,
+) -> Result<std::sync::MutexGuard<'a, BlockingSession>, Failure> {
+    Ok(session_of(handle)?
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner))
+}
+
 pub fn session_of<'a>(handle: i64) -> Result<&'a Mutex<BlockingSession>, Failure> {
     borrow(handle).ok_or(Failure::Client(ClientError::Closed))
 }

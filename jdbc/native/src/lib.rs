@@ -20,7 +20,9 @@ use jni::sys::{jboolean, jint, jlong};
 use ha_ffi::{BlockingClient, CancelToken, CatalogQuery, StatementKind};
 
 use crate::failure::{Failure, ThrowNative, bad_request};
-use crate::handles::{Prepared, cancel_token, client_of, into_handle, prepared_of, session_of};
+use crate::handles::{
+    Prepared, cancel_token, client_of, into_handle, lock_session, prepared_of, read_client,
+};
 use crate::java::NativeResult;
 
 #[jni::jni_mangle("ha.jdbc.core.Native")]
@@ -101,9 +103,7 @@ pub fn execute<'local>(
         }
         let token = cancel_token(cancel);
         let executed = {
-            let client = client_of(handle)?
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let client = read_client(handle)?;
             client.execute(statements, &mut || {
                 token.is_some_and(CancelToken::is_cancelled)
             })?
@@ -151,9 +151,7 @@ pub fn execute_prepared<'local>(
         prepared.statement.params = values::parameters(env, &params)?;
         let token = cancel_token(cancel);
         let executed = {
-            let client = client_of(handle)?
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let client = read_client(handle)?;
             // A replica's short read runs here and now, without copying the statement.
             match client.read_now(&prepared.statement)? {
                 Some(result) => ha_ffi::Executed {
@@ -165,10 +163,7 @@ pub fn execute_prepared<'local>(
                 })?,
             }
         };
-        let answer = executed
-            .results
-            .last()
-            .ok_or_else(|| bad_request("the statement gave no answer"))?;
+        let answer = last_answer(&executed)?;
         values::result_after(env, answer, executed.seq, Some(&mut prepared.columns))
     })
     .resolve::<ThrowNative>()
@@ -186,10 +181,7 @@ pub fn session<'local>(
     handle: jlong,
 ) -> jlong {
     env.with_env(|_env| -> Result<jlong, Failure> {
-        let opened = client_of(handle)?
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .session()?;
+        let opened = read_client(handle)?.session()?;
         Ok(into_handle(std::sync::Mutex::new(opened)))
     })
     .resolve::<ThrowNative>()
@@ -207,16 +199,10 @@ pub fn session_execute<'local>(
     env.with_env(|env| -> Result<_, Failure> {
         let statement = values::statement(env, &sql, &params)?;
         let token = cancel_token(cancel);
-        let executed = session_of(handle)?
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .execute(statement, &mut || {
-                token.is_some_and(CancelToken::is_cancelled)
-            })?;
-        let answer = executed
-            .results
-            .last()
-            .ok_or_else(|| bad_request("the statement gave no answer"))?;
+        let executed = lock_session(handle)?.execute(statement, &mut || {
+            token.is_some_and(CancelToken::is_cancelled)
+        })?;
+        let answer = last_answer(&executed)?;
         values::result(env, answer, executed.seq)
     })
     .resolve::<ThrowNative>()
@@ -228,13 +214,8 @@ pub fn session_in_transaction<'local>(
     _class: JClass<'local>,
     handle: jlong,
 ) -> jboolean {
-    env.with_env(|_env| -> Result<jboolean, Failure> {
-        Ok(session_of(handle)?
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .in_transaction())
-    })
-    .resolve::<ThrowNative>()
+    env.with_env(|_env| -> Result<jboolean, Failure> { Ok(lock_session(handle)?.in_transaction()) })
+        .resolve::<ThrowNative>()
 }
 
 #[jni::jni_mangle("ha.jdbc.core.Native")]
@@ -253,10 +234,7 @@ pub fn wait_for<'local>(
     env.with_env(|_env| -> Result<(), Failure> {
         let seq = u64::try_from(seq).map_err(|_| bad_request("a sequence is not negative"))?;
         let timeout = std::time::Duration::from_millis(u64::try_from(timeout_millis).unwrap_or(0));
-        Ok(client_of(handle)?
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .wait_for(seq, timeout, &mut || false)?)
+        Ok(read_client(handle)?.wait_for(seq, timeout, &mut || false)?)
     })
     .resolve::<ThrowNative>()
 }
@@ -341,14 +319,8 @@ pub fn catalog<'local>(
 ) -> NativeResult<'local> {
     env.with_env(|env| -> Result<_, Failure> {
         let statement = catalog_statement(env, &what, &table)?;
-        let executed = client_of(handle)?
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .execute(vec![statement], &mut || false)?;
-        let answer = executed
-            .results
-            .last()
-            .ok_or_else(|| bad_request("the catalog gave no answer"))?;
+        let executed = read_client(handle)?.execute(vec![statement], &mut || false)?;
+        let answer = last_answer(&executed)?;
         values::result(env, answer, None)
     })
     .resolve::<ThrowNative>()
@@ -365,17 +337,19 @@ pub fn session_catalog<'local>(
 ) -> NativeResult<'local> {
     env.with_env(|env| -> Result<_, Failure> {
         let statement = catalog_statement(env, &what, &table)?;
-        let executed = session_of(handle)?
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .execute(statement, &mut || false)?;
-        let answer = executed
-            .results
-            .last()
-            .ok_or_else(|| bad_request("the catalog gave no answer"))?;
+        let executed = lock_session(handle)?.execute(statement, &mut || false)?;
+        let answer = last_answer(&executed)?;
         values::result(env, answer, None)
     })
     .resolve::<ThrowNative>()
+}
+
+/// The answer of a call's last statement.
+fn last_answer(executed: &ha_ffi::Executed) -> Result<&ha_ffi::StatementResult, Failure> {
+    executed
+        .results
+        .last()
+        .ok_or_else(|| bad_request("the statement gave no answer"))
 }
 
 fn catalog_statement(

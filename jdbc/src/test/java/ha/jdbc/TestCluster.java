@@ -161,9 +161,14 @@ final class TestCluster implements AutoCloseable {
         return Path.of(target, "debug", "ha").toString();
     }
 
+    /** $HA_NATS_BIN, else the one scripts/nats.sh installs, else nats-server on the PATH. */
     static String natsBin() {
         String bin = System.getenv("HA_NATS_BIN");
-        return bin == null || bin.isEmpty() ? "nats-server" : bin;
+        if (bin != null && !bin.isEmpty()) {
+            return bin;
+        }
+        Path installed = Path.of(System.getProperty("user.home"), ".cache", "ha", "venv", "bin", "nats-server");
+        return Files.isExecutable(installed) ? installed.toString() : "nats-server";
     }
 
     private Path tempDir(String prefix) throws IOException {
