@@ -27,6 +27,9 @@ pub struct RunningNode {
     pg_addr: Option<SocketAddr>,
     stop_pg: Option<oneshot::Sender<()>>,
     pg: Option<JoinHandle<()>>,
+    mysql_addr: Option<SocketAddr>,
+    stop_mysql: Option<oneshot::Sender<()>>,
+    mysql: Option<JoinHandle<()>>,
 }
 
 impl RunningNode {
@@ -40,9 +43,17 @@ impl RunningNode {
         self.pg_addr
     }
 
+    /// Where the MySQL wire server listens, when `--mysql-port` is set.
+    pub fn mysql_addr(&self) -> Option<SocketAddr> {
+        self.mysql_addr
+    }
+
     /// Stops accepting requests, finishes those in flight, and closes every database.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop_pg.take() {
+            let _ = stop.send(());
+        }
+        if let Some(stop) = self.stop_mysql.take() {
             let _ = stop.send(());
         }
         if let Some(stop) = self.stop_http.take() {
@@ -56,6 +67,12 @@ impl RunningNode {
         {
             warn!(grace = ?SHUTDOWN_GRACE, "PostgreSQL connections still open at shutdown: closing them");
             pg.abort();
+        }
+        if let Some(mut mysql) = self.mysql.take()
+            && tokio::time::timeout_at(deadline, &mut mysql).await.is_err()
+        {
+            warn!(grace = ?SHUTDOWN_GRACE, "MySQL connections still open at shutdown: closing them");
+            mysql.abort();
         }
         let served = match tokio::time::timeout_at(deadline, &mut self.http).await {
             Ok(served) => served,
@@ -154,6 +171,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     } else {
         (None, None, None)
     };
+    let (mysql_addr, stop_mysql, mysql) = if config.mysql_port != 0 {
+        let (addr, stop, task) = start_mysql(&config, Arc::clone(&service) as _).await?;
+        (Some(addr), Some(stop), Some(task))
+    } else {
+        (None, None, None)
+    };
     // gRPC on the same port (HTTP/2), beside the HTTP/JSON API (SPEC §5).
     let grpc = ha_grpc::router(
         Arc::clone(&service) as _,
@@ -179,6 +202,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         node = %config.name,
         http_addr = %http_addr,
         pg_addr = pg_addr.map(|a| a.to_string()),
+        mysql_addr = mysql_addr.map(|a| a.to_string()),
         databases = ?registry.ids(),
         "listening"
     );
@@ -192,6 +216,9 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         pg_addr,
         stop_pg,
         pg,
+        mysql_addr,
+        stop_mysql,
+        mysql,
     })
 }
 
@@ -213,6 +240,27 @@ async fn start_pg(
     let server = ha_pgwire::PgServer::bind(bind, service, pg_config)
         .await
         .with_context(|| format!("--pg-port: cannot serve PostgreSQL on {bind}"))?;
+    let addr = server.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve(async move {
+        let _ = stopped.await;
+    }));
+    Ok((addr, stop, task))
+}
+
+/// Binds the MySQL wire server and starts serving it.
+async fn start_mysql(
+    config: &Config,
+    service: Arc<dyn ha_server_api::QueryService>,
+) -> anyhow::Result<(SocketAddr, oneshot::Sender<()>, JoinHandle<()>)> {
+    let bind = SocketAddr::new(config.bind_address, config.mysql_port);
+    let mysql_config = ha_mysql::MysqlConfig {
+        user: config.mysql_user.clone(),
+        password: config.mysql_pass.clone(),
+    };
+    let server = ha_mysql::MysqlServer::bind(bind, service, mysql_config)
+        .await
+        .with_context(|| format!("--mysql-port: cannot serve MySQL on {bind}"))?;
     let addr = server.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(server.serve(async move {

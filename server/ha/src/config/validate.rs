@@ -20,20 +20,6 @@ impl Unbuilt {
     const fn always(flag: &'static str) -> Unbuilt {
         Unbuilt { flag, off: None }
     }
-
-    const fn unless_off(
-        flag: &'static str,
-        value: &'static str,
-        off: fn(&Config) -> bool,
-    ) -> Unbuilt {
-        Unbuilt {
-            flag,
-            off: Some(OffValue {
-                text: value,
-                is_off: off,
-            }),
-        }
-    }
 }
 
 /// Every flag this build refuses. Delete a line when its feature lands (and its
@@ -43,9 +29,6 @@ pub const NOT_SUPPORTED_YET: &[Unbuilt] = &[
     Unbuilt::always("leader-static"),
     Unbuilt::always("grpc-insecure"),
     Unbuilt::always("grpc-port"),
-    Unbuilt::unless_off("mysql-port", "0", |c| c.mysql_port == 0),
-    Unbuilt::always("mysql-user"),
-    Unbuilt::always("mysql-pass"),
     Unbuilt::always("pg-proxied"),
     Unbuilt::always("pg-publication"),
     Unbuilt::always("pg-slot"),

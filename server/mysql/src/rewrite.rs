@@ -1,0 +1,312 @@
+//! MySQL's SQL text made SQLite's, where the two read the same text differently:
+//!
+//! - string literals: MySQL reads backslash escapes (`'it\'s'`, `'a\nb'`) and takes `"..."` as a
+//!   string; SQLite reads neither. Every literal is written again the SQLite way (`'it''s'`), a
+//!   `_binary'...'` one as a BLOB (`X'..'`);
+//! - `#` comments become `--` ones;
+//! - in `CREATE TABLE`, what SQLite has no use for and refuses: `AUTO_INCREMENT` (an `INTEGER
+//!   PRIMARY KEY` is SQLite's auto-increment), `UNSIGNED`/`ZEROFILL`, `CHARACTER SET x` /
+//!   `COLLATE x` on columns, and the table options after the column list (`ENGINE=InnoDB
+//!   DEFAULT CHARSET=utf8mb4`).
+//!
+//! Identifiers in backticks stay as they are: SQLite reads them as MySQL does.
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    /// Already in SQLite's form.
+    Literal(String),
+    Other(String),
+}
+
+impl Token {
+    fn text(&self) -> &str {
+        match self {
+            Token::Word(t) | Token::Literal(t) | Token::Other(t) => t,
+        }
+    }
+
+    fn is_word(&self, word: &str) -> bool {
+        matches!(self, Token::Word(w) if w.eq_ignore_ascii_case(word))
+    }
+
+    fn is_space(&self) -> bool {
+        matches!(self, Token::Other(t) if t.chars().all(char::is_whitespace))
+    }
+}
+
+/// The statement SQLite should run for MySQL's `sql`.
+pub(crate) fn to_sqlite(sql: &str) -> String {
+    let tokens = tokens(sql);
+    let tokens = if is_create_table(&tokens) {
+        create_table(tokens)
+    } else {
+        tokens
+    };
+    tokens.iter().map(Token::text).collect()
+}
+
+fn tokens(sql: &str) -> Vec<Token> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut tokens = Vec::new();
+    let mut at = 0;
+    let mut binary = false;
+    while at < chars.len() {
+        let c = chars[at];
+        let start = at;
+        if c == '\'' || c == '"' {
+            let (value, end) = string_literal(&chars, at);
+            tokens.push(Token::Literal(if binary {
+                blob_literal(&value)
+            } else {
+                text_literal(&value)
+            }));
+            binary = false;
+            at = end;
+            continue;
+        }
+        binary = false;
+        if c == '`' {
+            at += 1;
+            while at < chars.len() {
+                if chars[at] == '`' {
+                    if chars.get(at + 1) == Some(&'`') {
+                        at += 2;
+                        continue;
+                    }
+                    at += 1;
+                    break;
+                }
+                at += 1;
+            }
+            tokens.push(Token::Other(chars[start..at].iter().collect()));
+        } else if c == '#' || (c == '-' && chars.get(at + 1) == Some(&'-')) {
+            while at < chars.len() && chars[at] != '\n' {
+                at += 1;
+            }
+            let comment: String = chars[start..at].iter().collect();
+            let comment = match comment.strip_prefix('#') {
+                Some(rest) => format!("--{rest}"),
+                None => comment,
+            };
+            tokens.push(Token::Other(comment));
+        } else if c == '/' && chars.get(at + 1) == Some(&'*') {
+            at += 2;
+            while at < chars.len() && !(chars[at] == '*' && chars.get(at + 1) == Some(&'/')) {
+                at += 1;
+            }
+            at = (at + 2).min(chars.len());
+            tokens.push(Token::Other(chars[start..at].iter().collect()));
+        } else if c.is_alphanumeric() || c == '_' || c == '$' {
+            while at < chars.len()
+                && (chars[at].is_alphanumeric() || chars[at] == '_' || chars[at] == '$')
+            {
+                at += 1;
+            }
+            let word: String = chars[start..at].iter().collect();
+            // A charset introducer before a literal: `_binary'...'`, `_utf8mb4'...'`.
+            if word.starts_with('_') && matches!(chars.get(at), Some('\'' | '"')) {
+                binary = word.eq_ignore_ascii_case("_binary");
+                continue;
+            }
+            tokens.push(Token::Word(word));
+        } else if c.is_whitespace() {
+            while at < chars.len() && chars[at].is_whitespace() {
+                at += 1;
+            }
+            tokens.push(Token::Other(chars[start..at].iter().collect()));
+        } else {
+            at += 1;
+            tokens.push(Token::Other(c.to_string()));
+        }
+    }
+    tokens
+}
+
+/// The value of the literal opening at `start` and where it ends.
+fn string_literal(chars: &[char], start: usize) -> (String, usize) {
+    let quote = chars[start];
+    let mut value = String::new();
+    let mut at = start + 1;
+    while at < chars.len() {
+        let c = chars[at];
+        if c == quote {
+            if chars.get(at + 1) == Some(&quote) {
+                value.push(quote);
+                at += 2;
+                continue;
+            }
+            return (value, at + 1);
+        }
+        if c == '\\' && at + 1 < chars.len() {
+            let next = chars[at + 1];
+            let unescaped = match next {
+                '0' => '\0',
+                'b' => '\u{8}',
+                'n' => '\n',
+                'r' => '\r',
+                't' => '\t',
+                'Z' => '\u{1a}',
+                // MySQL keeps the backslash of `\%` and `\_` (LIKE escapes).
+                '%' | '_' => {
+                    value.push('\\');
+                    next
+                }
+                other => other,
+            };
+            value.push(unescaped);
+            at += 2;
+            continue;
+        }
+        value.push(c);
+        at += 1;
+    }
+    // Unterminated: SQLite reports the syntax error on what follows.
+    (value, at)
+}
+
+fn text_literal(value: &str) -> String {
+    if !value.contains('\0') {
+        return format!("'{}'", value.replace('\'', "''"));
+    }
+    // SQLite's SQL text cannot hold a NUL: join the pieces around each with char(0).
+    let pieces: Vec<String> = value
+        .split('\0')
+        .map(|p| format!("'{}'", p.replace('\'', "''")))
+        .collect();
+    format!("({})", pieces.join(" || char(0) || "))
+}
+
+fn blob_literal(value: &str) -> String {
+    let hex: String = value.bytes().map(|b| format!("{b:02X}")).collect();
+    format!("X'{hex}'")
+}
+
+fn significant(tokens: &[Token]) -> impl Iterator<Item = &Token> {
+    tokens
+        .iter()
+        .filter(|t| !t.is_space() && !t.text().starts_with("--") && !t.text().starts_with("/*"))
+}
+
+fn is_create_table(tokens: &[Token]) -> bool {
+    let mut words = significant(tokens);
+    if !words.next().is_some_and(|t| t.is_word("CREATE")) {
+        return false;
+    }
+    words.take(2).any(|t| t.is_word("TABLE"))
+}
+
+const COLUMN_NOISE: [&str; 3] = ["AUTO_INCREMENT", "UNSIGNED", "ZEROFILL"];
+
+fn create_table(tokens: Vec<Token>) -> Vec<Token> {
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut depth = 0usize;
+    let mut opened = false;
+    let mut at = 0;
+    while at < tokens.len() {
+        let token = &tokens[at];
+        match token.text() {
+            "(" => {
+                depth += 1;
+                opened = true;
+            }
+            ")" => {
+                depth = depth.saturating_sub(1);
+                if opened && depth == 0 {
+                    out.push(token.clone());
+                    // The table options: keep SQLite's own (WITHOUT ROWID, STRICT), drop MySQL's.
+                    let rest = &tokens[at + 1..];
+                    let keep: Vec<&Token> = significant(rest).collect();
+                    let sqlite_options = keep.iter().all(|t| {
+                        t.is_word("WITHOUT")
+                            || t.is_word("ROWID")
+                            || t.is_word("STRICT")
+                            || t.text() == ","
+                            || t.text() == ";"
+                    });
+                    if sqlite_options {
+                        out.extend(rest.iter().cloned());
+                    }
+                    return out;
+                }
+            }
+            _ => {}
+        }
+        if depth >= 1 && COLUMN_NOISE.iter().any(|w| token.is_word(w)) {
+            at += 1;
+            continue;
+        }
+        // `CHARACTER SET x`, `CHARSET x`, `COLLATE x` inside the column list.
+        if depth >= 1
+            && (token.is_word("CHARACTER") || token.is_word("CHARSET") || token.is_word("COLLATE"))
+        {
+            let mut skip = at + 1;
+            let mut words_left = if token.is_word("CHARACTER") { 2 } else { 1 };
+            while skip < tokens.len() && words_left > 0 {
+                if !tokens[skip].is_space() && tokens[skip].text() != "=" {
+                    words_left -= 1;
+                }
+                skip += 1;
+            }
+            at = skip;
+            continue;
+        }
+        out.push(token.clone());
+        at += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_sqlite;
+
+    #[test]
+    fn literals_are_rewritten_the_sqlite_way() {
+        assert_eq!(
+            to_sqlite(r"SELECT 'it\'s', 'a\\b'"),
+            r"SELECT 'it''s', 'a\b'"
+        );
+        assert_eq!(
+            to_sqlite(r#"SELECT "x", 'say ''hi'''"#),
+            "SELECT 'x', 'say ''hi'''"
+        );
+        assert_eq!(to_sqlite(r"SELECT 'a\nb'"), "SELECT 'a\nb'");
+        assert_eq!(
+            to_sqlite(r"SELECT 'a\0b'"),
+            "SELECT ('a' || char(0) || 'b')"
+        );
+        assert_eq!(to_sqlite(r"SELECT _binary'ab'"), "SELECT X'6162'");
+        assert_eq!(to_sqlite(r"SELECT _utf8mb4'ab'"), "SELECT 'ab'");
+        assert_eq!(
+            to_sqlite("SELECT `a``b` FROM t # note"),
+            "SELECT `a``b` FROM t -- note"
+        );
+        assert_eq!(
+            to_sqlite(r"SELECT 'x' LIKE 'a\%'"),
+            r"SELECT 'x' LIKE 'a\%'"
+        );
+        assert_eq!(to_sqlite("SELECT '中文 ✓'"), "SELECT '中文 ✓'");
+    }
+
+    #[test]
+    fn create_table_drops_what_sqlite_refuses() {
+        assert_eq!(
+            to_sqlite(
+                "CREATE TABLE t (id INTEGER NOT NULL AUTO_INCREMENT, n INT(11) UNSIGNED, \
+                 s VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, PRIMARY KEY (id)) \
+                 ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+            ),
+            "CREATE TABLE t (id INTEGER NOT NULL , n INT(11) , \
+             s VARCHAR(20)  , PRIMARY KEY (id))"
+        );
+        assert_eq!(
+            to_sqlite("CREATE TABLE t(a INTEGER PRIMARY KEY) WITHOUT ROWID"),
+            "CREATE TABLE t(a INTEGER PRIMARY KEY) WITHOUT ROWID"
+        );
+        assert_eq!(
+            to_sqlite("INSERT INTO t VALUES ('AUTO_INCREMENT')"),
+            "INSERT INTO t VALUES ('AUTO_INCREMENT')"
+        );
+    }
+}
