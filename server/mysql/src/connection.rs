@@ -515,6 +515,10 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
         self.id
     }
 
+    fn status_flags(&self) -> StatusFlags {
+        self.status()
+    }
+
     fn salt(&self) -> [u8; 20] {
         self.scramble
     }
@@ -552,6 +556,29 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
         let sqlite = rewrite::to_sqlite(sql);
         let result = self.run(sql, sqlite, Params::None).await;
         self.answer(sql, result, writer).await
+    }
+
+    async fn on_query_bytes<'a>(
+        &'a mut self,
+        sql: &'a [u8],
+        writer: QueryResultWriter<'a, W>,
+    ) -> io::Result<()>
+    where
+        W: AsyncWrite + Unpin + 'async_trait,
+    {
+        if let Ok(text) = std::str::from_utf8(sql) {
+            return self.on_query(text, writer).await;
+        }
+        let rewritten = rewrite::binary_literals(sql);
+        match String::from_utf8(rewritten) {
+            Ok(text) => self.on_query(&text, writer).await,
+            Err(_) => {
+                let message = "the query is not valid UTF-8 outside its string literals";
+                writer
+                    .error(ErrorKind::ER_INVALID_CHARACTER_STRING, message.as_bytes())
+                    .await
+            }
+        }
     }
 
     async fn on_prepare<'a>(

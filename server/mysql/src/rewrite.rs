@@ -35,6 +35,81 @@ impl Token {
     }
 }
 
+/// A query whose bytes are not all UTF-8 (a client that interpolates bytes, as PyMySQL does:
+/// `'...'` or `_binary'...'` holding raw bytes): each string literal that is not UTF-8 text, or
+/// that a `_binary` introducer marks, becomes a BLOB literal `X'..'`; the rest is kept as sent.
+pub(crate) fn binary_literals(sql: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(sql.len() * 2);
+    let mut at = 0;
+    while at < sql.len() {
+        let byte = sql[at];
+        if byte == b'\'' || byte == b'"' {
+            let (value, end) = raw_literal(sql, at);
+            let introducer =
+                out.len() >= 7 && out[out.len() - 7..].eq_ignore_ascii_case(b"_binary");
+            if introducer || std::str::from_utf8(&value).is_err() {
+                if introducer {
+                    out.truncate(out.len() - 7);
+                }
+                out.extend_from_slice(b"X'");
+                for b in &value {
+                    out.extend_from_slice(format!("{b:02X}").as_bytes());
+                }
+                out.push(b'\'');
+            } else {
+                out.extend_from_slice(&sql[at..end]);
+            }
+            at = end;
+        } else if byte == b'`' {
+            let end = sql[at + 1..]
+                .iter()
+                .position(|b| *b == b'`')
+                .map_or(sql.len(), |p| at + 2 + p);
+            out.extend_from_slice(&sql[at..end]);
+            at = end;
+        } else {
+            out.push(byte);
+            at += 1;
+        }
+    }
+    out
+}
+
+/// The bytes of the literal opening at `start` (backslash escapes and doubled quotes read)
+/// and where it ends.
+fn raw_literal(sql: &[u8], start: usize) -> (Vec<u8>, usize) {
+    let quote = sql[start];
+    let mut value = Vec::new();
+    let mut at = start + 1;
+    while at < sql.len() {
+        let b = sql[at];
+        if b == quote {
+            if sql.get(at + 1) == Some(&quote) {
+                value.push(quote);
+                at += 2;
+                continue;
+            }
+            return (value, at + 1);
+        }
+        if b == b'\\' && at + 1 < sql.len() {
+            value.push(match sql[at + 1] {
+                b'0' => 0,
+                b'b' => 8,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                b'Z' => 0x1a,
+                other => other,
+            });
+            at += 2;
+            continue;
+        }
+        value.push(b);
+        at += 1;
+    }
+    (value, at)
+}
+
 /// The statement SQLite should run for MySQL's `sql`.
 pub(crate) fn to_sqlite(sql: &str) -> String {
     let tokens = tokens(sql);
@@ -287,6 +362,15 @@ mod tests {
             r"SELECT 'x' LIKE 'a\%'"
         );
         assert_eq!(to_sqlite("SELECT '中文 ✓'"), "SELECT '中文 ✓'");
+    }
+
+    #[test]
+    fn literals_of_raw_bytes_become_blobs() {
+        let sql = b"INSERT INTO t VALUES ('\xff\\0\x01', _binary'ab', 'text', `c`)";
+        assert_eq!(
+            String::from_utf8(super::binary_literals(sql)).unwrap(),
+            "INSERT INTO t VALUES (X'FF0001', X'6162', 'text', `c`)"
+        );
     }
 
     #[test]
