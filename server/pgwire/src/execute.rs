@@ -3,7 +3,9 @@
 
 use ha_server_api::TransactionStatus;
 use ha_types::sql_text::{TransactionCommand, first_word};
-use ha_types::{Params, SpecialCommand, Statement as EngineStatement, StatementResult, Value};
+use ha_types::{
+    CatalogQuery, Params, SpecialCommand, Statement as EngineStatement, StatementResult, Value,
+};
 use pgwire::api::Type;
 use pgwire::api::results::Tag;
 use pgwire::error::{PgWireError, PgWireResult};
@@ -199,19 +201,19 @@ async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireRe
             Ok(outcome)
         }
         Compat::ListRelations { tables, views } => {
-            let kinds = match (tables, views) {
-                (true, true) => "'table', 'view'",
-                (false, true) => "'view'",
-                _ => "'table'",
-            };
-            let sql = format!(
-                "SELECT 'public' AS \"Schema\", name AS \"Name\", type AS \"Type\", \
-                 ?1 AS \"Owner\" FROM sqlite_master WHERE type IN ({kinds}) \
-                 AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_ha\\_%' ESCAPE '\\' \
-                 ORDER BY name"
-            );
+            let (tables, views) = (*tables, *views);
+            let wanted = |kind: &str| if kind == "view" { views } else { tables };
             let user = Value::Text(connection.user.clone());
-            let rows = query_rows(connection, &sql, vec![user]).await?;
+            let rows = catalog_rows(connection, CatalogQuery::Tables, None)
+                .await?
+                .into_iter()
+                .filter(|t| matches!(t.get(1), Some(Value::Text(kind)) if wanted(kind)))
+                .map(|t| {
+                    let name = t.first().cloned().unwrap_or(Value::Null);
+                    let kind = t.get(1).cloned().unwrap_or(Value::Null);
+                    vec![Value::Text("public".into()), name, kind, user.clone()]
+                })
+                .collect();
             Ok(text_rows(&["Schema", "Name", "Type", "Owner"], rows))
         }
         Compat::FindRelation { name } => {
@@ -275,12 +277,25 @@ async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireRe
             let Some(Value::Text(table)) = table.first().and_then(|r| r.first()).cloned() else {
                 return Ok(text_rows(columns, Vec::new()));
             };
-            let attributes = query_rows(
-                connection,
-                "SELECT name, lower(type), dflt_value, \"notnull\" FROM pragma_table_info(?1) ORDER BY cid",
-                vec![Value::Text(table)],
-            )
-            .await?;
+            // The core's catalog: table, position, name, declared_type, not_null,
+            // default_value, primary_key, hidden; psql wants name, type, default, not null.
+            let attributes: Vec<Vec<Value>> =
+                catalog_rows(connection, CatalogQuery::Columns, Some(&table))
+                    .await?
+                    .into_iter()
+                    .map(|c| {
+                        let declared = match c.get(3) {
+                            Some(Value::Text(t)) => Value::Text(t.to_lowercase()),
+                            _ => Value::Null,
+                        };
+                        vec![
+                            c.get(2).cloned().unwrap_or(Value::Null),
+                            declared,
+                            c.get(5).cloned().unwrap_or(Value::Null),
+                            c.get(4).cloned().unwrap_or(Value::Null),
+                        ]
+                    })
+                    .collect();
             // psql reads them by position: name, type, default, not null, collation, identity,
             // generated, then (\\d+) storage and the rest.
             let rows = attributes
@@ -336,6 +351,23 @@ async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireRe
 }
 
 /// Runs an engine query of the front end's own (a catalog answer) and returns its rows.
+/// Rows of one of the core's catalog questions ([`CatalogQuery`]).
+async fn catalog_rows(
+    connection: &mut Connection,
+    query: CatalogQuery,
+    table: Option<&str>,
+) -> PgWireResult<Vec<Vec<Value>>> {
+    let outcome = connection
+        .session
+        .execute(vec![query.statement(table)])
+        .await
+        .map_err(|e| api_error(&e))?;
+    Ok(match outcome.results.into_iter().next() {
+        Some(StatementResult::Rows { rows, .. }) => rows,
+        _ => Vec::new(),
+    })
+}
+
 async fn query_rows(
     connection: &mut Connection,
     sql: &str,
