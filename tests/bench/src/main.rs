@@ -7,6 +7,7 @@
 mod grpc_load;
 mod h2load;
 mod http_load;
+mod mysql_load;
 mod pg_load;
 mod raw_sqlite;
 mod replica;
@@ -39,7 +40,7 @@ struct Args {
     pg_clients: Vec<usize>,
     /// Which figures: http (HTTP vs raw SQLite), replication, pg (PostgreSQL wire vs HTTP),
     /// snapshot (writers while a snapshot and a download run), grpc (gRPC vs HTTP), replica
-    /// (in-process replica reads vs rusqlite), or all
+    /// (in-process replica reads vs rusqlite), mysql (MySQL wire vs HTTP and PostgreSQL), or all
     #[arg(long, default_value = "all")]
     suite: String,
     /// Rows of the bulk catch-up
@@ -348,6 +349,60 @@ fn main() -> anyhow::Result<()> {
                         pg.tps / http.per_second()
                     );
                 }
+            }
+        }
+    }
+    if args.suite == "all" || args.suite == "mysql" {
+        println!();
+        println!(
+            "{:<44} {:>8} {:>12} {:>14} {:>9}",
+            "MySQL wire (mysql_async) vs HTTP and PostgreSQL",
+            "clients",
+            "ops/s",
+            "avg latency µs",
+            "vs HTTP"
+        );
+        for &clients in &args.pg_clients {
+            for (operation, name) in [
+                (pg_load::Operation::PointSelect, "point select"),
+                (pg_load::Operation::Insert, "single-row insert"),
+            ] {
+                let http = runtime.block_on(pg_load::http(
+                    &ha_bin, operation, clients, duration, args.rows,
+                ))?;
+                let average = |f: &Figure| {
+                    f.latencies_us.iter().sum::<u64>() as f64 / f.latencies_us.len().max(1) as f64
+                };
+                println!(
+                    "{:<44} {:>8} {:>12.0} {:>14.0} {:>9}",
+                    format!("HTTP {name}"),
+                    clients,
+                    http.per_second(),
+                    average(&http),
+                    "-"
+                );
+                let pg = runtime.block_on(pg_load::pgbench(
+                    &ha_bin, operation, "prepared", clients, duration, args.rows,
+                ))?;
+                println!(
+                    "{:<44} {:>8} {:>12.0} {:>14.0} {:>8.2}x",
+                    format!("PostgreSQL (pgbench -M prepared) {name}"),
+                    clients,
+                    pg.tps,
+                    pg.latency_ms * 1000.0,
+                    pg.tps / http.per_second()
+                );
+                let mysql = runtime.block_on(mysql_load::drive(
+                    &ha_bin, operation, clients, duration, args.rows,
+                ))?;
+                println!(
+                    "{:<44} {:>8} {:>12.0} {:>14.0} {:>8.2}x",
+                    format!("MySQL (prepared) {name}"),
+                    clients,
+                    mysql.per_second(),
+                    average(&mysql),
+                    mysql.per_second() / http.per_second()
+                );
             }
         }
     }

@@ -19,13 +19,19 @@ pub struct PgFigure {
     pub latency_ms: f64,
 }
 
-/// A node with a file database of `rows` rows, serving HTTP and PostgreSQL.
-async fn node(bin: &Path, rows: i64) -> anyhow::Result<TestNode> {
+/// A node with a file database of `rows` rows, serving HTTP and PostgreSQL (and MySQL on
+/// `mysql_port`, when given).
+pub(crate) async fn node_with(
+    bin: &Path,
+    rows: i64,
+    mysql_port: Option<u16>,
+) -> anyhow::Result<TestNode> {
     let port = free_port()?.to_string();
-    let node = NodeBuilder::new(bin)
-        .args(["file:bench.db", "--pg-port", port.as_str()])
-        .start()
-        .await?;
+    let mut args = vec!["file:bench.db".to_string(), "--pg-port".into(), port];
+    if let Some(mysql) = mysql_port {
+        args.extend(["--mysql-port".into(), mysql.to_string()]);
+    }
+    let node = NodeBuilder::new(bin).args(args).start().await?;
     node.sql("CREATE TABLE bench(id INTEGER PRIMARY KEY, name TEXT, n INTEGER)")
         .await?;
     let (status, answer) = node
@@ -42,11 +48,17 @@ async fn node(bin: &Path, rows: i64) -> anyhow::Result<TestNode> {
     Ok(node)
 }
 
+async fn node(bin: &Path, rows: i64) -> anyhow::Result<TestNode> {
+    node_with(bin, rows, None).await
+}
+
 /// The two operations, as pgbench scripts and as HTTP bodies.
 #[derive(Clone, Copy, Debug)]
 pub enum Operation {
     PointSelect,
     Update,
+    /// A single-row INSERT (autocommit).
+    Insert,
     /// `SHOW server_version`: answered by the front end without the database (the floor of
     /// the protocol path, as `GET /healthz` is HTTP's).
     Floor,
@@ -61,6 +73,7 @@ impl Operation {
             Operation::Update => {
                 "\\set id random(1, :rows)\nUPDATE bench SET n = n + 1 WHERE id = :id;\n"
             }
+            Operation::Insert => "INSERT INTO bench(name, n) VALUES ('new', 1);\n",
             Operation::Floor => "SHOW server_version;\n",
         }
     }
@@ -73,6 +86,9 @@ impl Operation {
             }
             Operation::Update => {
                 json!({"sql": "UPDATE bench SET n = n + 1 WHERE id = ?", "params": [id]})
+            }
+            Operation::Insert => {
+                json!({"sql": "INSERT INTO bench(name, n) VALUES ('new', ?)", "params": [id]})
             }
             Operation::Floor => json!({"sql": "SELECT 1"}),
         }
