@@ -329,7 +329,37 @@ impl Connection {
                     Ok(rows) => rows,
                     Err(error) => return self.answer("", Err(error), writer).await,
                 };
-                let sql = tables.first().map(|t| text(t.get(2))).unwrap_or_default();
+                let is_view = tables.first().is_some_and(|t| text(t.get(1)) == "view");
+                if is_view {
+                    let sql = tables.first().map(|t| text(t.get(2))).unwrap_or_default();
+                    let names = [
+                        "View",
+                        "Create View",
+                        "character_set_client",
+                        "collation_connection",
+                    ];
+                    let row = vec![
+                        Some(table),
+                        Some(sql),
+                        Some("utf8mb4".into()),
+                        Some("utf8mb4_0900_ai_ci".into()),
+                    ];
+                    return write_text_rows(writer, &names, vec![row]).await;
+                }
+                let mut parts = Vec::new();
+                for query in [
+                    CatalogQuery::Columns,
+                    CatalogQuery::Indexes,
+                    CatalogQuery::ForeignKeys,
+                ] {
+                    match self.catalog(query, Some(&table)).await {
+                        Ok(rows) => parts.push(rows),
+                        Err(error) => return self.answer("", Err(error), writer).await,
+                    }
+                }
+                let sql = crate::create_table::mysql_create_table(
+                    &table, &parts[0], &parts[1], &parts[2],
+                );
                 write_text_rows(
                     writer,
                     &["Table", "Create Table"],

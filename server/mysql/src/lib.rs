@@ -14,6 +14,7 @@
 mod auth;
 mod compat;
 mod connection;
+mod create_table;
 mod error;
 mod results;
 mod rewrite;
