@@ -47,12 +47,37 @@ pub(crate) enum Item {
     User,
     ConnectionId,
     LastInsertId,
+    /// A literal beside them (`SELECT DATABASE(), 7`).
+    Literal(ha_types::Value),
     /// `ROW_COUNT()`: the rows the last statement changed.
     RowCount,
 }
 
+/// `sql` without the comments before its first word (`/* mysql-connector-j ... */SELECT`).
+fn without_leading_comments(sql: &str) -> &str {
+    let mut text = sql.trim_start();
+    loop {
+        if let Some(rest) = text.strip_prefix("/*") {
+            match rest.find("*/") {
+                Some(end) => text = rest[end + 2..].trim_start(),
+                None => return text,
+            }
+        } else if text.starts_with("-- ") || text.starts_with('#') {
+            match text.find('\n') {
+                Some(end) => text = text[end + 1..].trim_start(),
+                None => return "",
+            }
+        } else {
+            return text;
+        }
+    }
+}
+
 pub(crate) fn parse(sql: &str) -> Option<Compat> {
-    let text = sql.trim().trim_end_matches(';').trim();
+    let text = without_leading_comments(sql)
+        .trim()
+        .trim_end_matches(';')
+        .trim();
     let words: Vec<&str> = text.split_whitespace().collect();
     let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
     let first = upper.first()?.as_str();
@@ -197,6 +222,9 @@ fn item(expression: &str) -> Option<Item> {
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
         return valid.then(|| Item::Variable(variable_name(expression)));
     }
+    if let Some(literal) = literal(expression) {
+        return Some(Item::Literal(literal));
+    }
     let call = expression.replace(' ', "").to_ascii_uppercase();
     Some(match call.as_str() {
         "DATABASE()" | "SCHEMA()" => Item::Database,
@@ -209,6 +237,36 @@ fn item(expression: &str) -> Option<Item> {
         "ROW_COUNT()" => Item::RowCount,
         _ => return None,
     })
+}
+
+/// A number, a quoted string or NULL.
+fn literal(expression: &str) -> Option<ha_types::Value> {
+    use ha_types::Value;
+    if expression.eq_ignore_ascii_case("NULL") {
+        return Some(Value::Null);
+    }
+    if let Ok(n) = expression.parse::<i64>() {
+        return Some(Value::Integer(n));
+    }
+    if expression
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '.')
+        && let Ok(f) = expression.parse::<f64>()
+    {
+        return Some(Value::Real(f));
+    }
+    for quote in ['\'', '"'] {
+        if let Some(inner) = expression
+            .strip_prefix(quote)
+            .and_then(|rest| rest.strip_suffix(quote))
+            && !inner.contains(quote)
+            && !inner.contains('\\')
+        {
+            return Some(Value::Text(inner.to_string()));
+        }
+    }
+    None
 }
 
 fn like_of(words: &[&str], upper: &[String]) -> Option<String> {
@@ -322,7 +380,19 @@ mod tests {
                 ("DATABASE()".into(), Item::Database),
             ]))
         );
-        assert_eq!(parse("SELECT @@version, 1"), None);
+        assert_eq!(
+            parse(
+                "/* mysql-connector-j */SELECT  @@session.auto_increment_increment AS a, 1 AS one"
+            ),
+            Some(Compat::Select(vec![
+                (
+                    "a".into(),
+                    Item::Variable("auto_increment_increment".into())
+                ),
+                ("one".into(), Item::Literal(ha_types::Value::Integer(1))),
+            ]))
+        );
+        assert_eq!(parse("SELECT @@version, now()"), None);
         assert_eq!(parse("SELECT name FROM t"), None);
         assert_eq!(
             parse("SET NAMES utf8mb4"),

@@ -225,9 +225,9 @@ impl Connection {
                 }
             },
             Compat::Select(items) => {
-                let names: Vec<&str> = items.iter().map(|(name, _)| name.as_str()).collect();
-                let row = items.iter().map(|(_, item)| self.item(item)).collect();
-                write_text_rows(writer, &names, vec![row]).await
+                let names: Vec<String> = items.iter().map(|(name, _)| name.clone()).collect();
+                let row: Vec<Value> = items.iter().map(|(_, item)| self.item(item)).collect();
+                write_rows(writer, &names, &[], &[row]).await
             }
             Compat::ShowVariables { like } => {
                 let rows = self
@@ -437,18 +437,26 @@ impl Connection {
             .unwrap_or_default())
     }
 
-    fn item(&self, item: &Item) -> Option<String> {
+    /// An item's value, typed as MySQL types it: numbers (`@@autocommit`, `LAST_INSERT_ID()`,
+    /// a numeric variable) as integers, the rest as text.
+    fn item(&self, item: &Item) -> Value {
+        let number = |n: i64| Value::Integer(n);
+        let text = |t: Option<String>| t.map_or(Value::Null, Value::Text);
         match item {
-            Item::Variable(name) if name == "autocommit" => {
-                Some(if self.autocommit { "1" } else { "0" }.into())
-            }
-            Item::Variable(name) => self.variables.get(name).cloned(),
-            Item::Database => self.database(),
-            Item::Version => self.variables.get("version").cloned(),
-            Item::User => Some(format!("{}@%", self.config.user)),
-            Item::ConnectionId => Some(self.id.to_string()),
-            Item::LastInsertId => Some(self.last_insert_id.to_string()),
-            Item::RowCount => Some(self.row_count.to_string()),
+            Item::Variable(name) if name == "autocommit" => number(i64::from(self.autocommit)),
+            Item::Variable(name) => match self.variables.get(name) {
+                Some(value) => value
+                    .parse::<i64>()
+                    .map_or_else(|_| Value::Text(value.clone()), Value::Integer),
+                None => Value::Null,
+            },
+            Item::Database => text(self.database()),
+            Item::Version => text(self.variables.get("version").cloned()),
+            Item::User => Value::Text(format!("{}@%", self.config.user)),
+            Item::ConnectionId => number(i64::from(self.id)),
+            Item::LastInsertId => number(i64::try_from(self.last_insert_id).unwrap_or(i64::MAX)),
+            Item::RowCount => number(self.row_count),
+            Item::Literal(value) => value.clone(),
         }
     }
 

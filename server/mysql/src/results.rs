@@ -25,8 +25,12 @@ pub(crate) fn declared_type(declared: Option<&str>) -> ColumnType {
     }
 }
 
-/// The type of one column of rows: the one kind all its values have, else text.
+/// The type of one column of rows: a declared BLOB stays BLOB (a text value in it is sent as
+/// its bytes); else the one kind all its values have, else text.
 fn column_type(rows: &[Vec<Value>], index: usize, declared: Option<&str>) -> ColumnType {
+    if declared_type(declared) == ColumnType::MYSQL_TYPE_BLOB {
+        return ColumnType::MYSQL_TYPE_BLOB;
+    }
     let mut kind: Option<ColumnType> = None;
     for value in rows.iter().filter_map(|r| r.get(index)) {
         let this = match value {
@@ -93,6 +97,13 @@ pub(crate) async fn write_rows<W: AsyncWrite + Send + Unpin>(
                 (Value::Integer(i), ColumnType::MYSQL_TYPE_DOUBLE) => out.write_col(*i as f64)?,
                 (Value::Real(f), ColumnType::MYSQL_TYPE_DOUBLE) => out.write_col(*f)?,
                 (Value::Blob(b), ColumnType::MYSQL_TYPE_BLOB) => out.write_col(b.as_slice())?,
+                (Value::Text(t), ColumnType::MYSQL_TYPE_BLOB) => out.write_col(t.as_bytes())?,
+                (Value::Integer(i), ColumnType::MYSQL_TYPE_BLOB) => {
+                    out.write_col(i.to_string().as_bytes())?
+                }
+                (Value::Real(f), ColumnType::MYSQL_TYPE_BLOB) => {
+                    out.write_col(f.to_string().as_bytes())?
+                }
                 (Value::Text(t), _) => out.write_col(t.as_str())?,
                 (Value::Integer(i), _) => out.write_col(i.to_string())?,
                 (Value::Real(f), _) => out.write_col(f.to_string())?,

@@ -355,7 +355,7 @@ where
 
         writer.write_all(&server_capabilities_vec[..2])?; // The lower 2 bytes of the Capabilities Flags, 0x42
                                                           // self.writer.write_all(&[0x00, 0x42])?;
-        writer.write_all(&[0x21])?; // UTF8_GENERAL_CI
+        writer.write_all(&[45])?; // ha: utf8mb4_general_ci (was utf8mb3's 33)
         writer.write_all(&shim.status_flags().bits().to_le_bytes())?; // status_flags (ha: the shim's)
         writer.write_all(&server_capabilities_vec[2..4])?; // The upper 2 bytes of the Capabilities Flags
 
@@ -707,6 +707,35 @@ where
                                     .entry(param)
                                     .or_insert_with(Vec::new)
                                     .extend(data);
+                            }
+                        }
+                        Command::Reset(stmt) => {
+                            // ha: COM_STMT_RESET, which Connector/J and mysql2 send.
+                            match stmts.get_mut(&stmt) {
+                                Some(state) => {
+                                    state.long_data.clear();
+                                    let ok = OkResponse {
+                                        status_flags: self.shim.status_flags(),
+                                        ..OkResponse::default()
+                                    };
+                                    writers::write_ok_packet(
+                                        &mut self.writer,
+                                        self.client_capabilities,
+                                        ok,
+                                    )
+                                    .await?;
+                                }
+                                None => {
+                                    let message = format!(
+                                        "Unknown prepared statement handler ({stmt}) given to mysqld_stmt_reset"
+                                    );
+                                    writers::write_err(
+                                        ErrorKind::ER_UNKNOWN_STMT_HANDLER,
+                                        message.as_bytes(),
+                                        &mut self.writer,
+                                    )
+                                    .await?;
+                                }
                             }
                         }
                         Command::Close(stmt) => {

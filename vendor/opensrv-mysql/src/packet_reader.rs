@@ -105,7 +105,8 @@ impl<R: AsyncRead + Unpin> AsyncRead for PacketReader<R> {
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<io::Result<()>> {
         if self.remaining != 0 {
-            buf.put_slice(&self.bytes[self.start..]);
+            // ha: the unconsumed bytes only (see next_async).
+            buf.put_slice(&self.bytes[self.start..self.start + self.remaining]);
             self.bytes.clear();
             self.start = 0;
             self.remaining = 0;
@@ -117,32 +118,30 @@ impl<R: AsyncRead + Unpin> AsyncRead for PacketReader<R> {
 }
 
 impl<R: AsyncRead + Unpin> PacketReader<R> {
+    /// ha: rewritten. The unconsumed bytes are `bytes[start..start + remaining]`. The crate's
+    /// version replaced `bytes` with a copy of the rest after a packet when more followed in
+    /// the same read, freeing the memory the returned packet points into (pipelined commands,
+    /// as mysql2 sends COM_STMT_CLOSE before a prepare, then read as garbage).
     pub async fn next_async(&mut self) -> io::Result<Option<(u8, Packet<'_>)>> {
-        self.start = self.bytes.len() - self.remaining;
-
         let mut buffer_size = PACKET_BUFFER_SIZE;
         loop {
             if self.remaining != 0 {
                 let bytes = {
-                    // NOTE: this is all sorts of unfortunate. what we really want to do is to give
-                    // &self.bytes[self.start..] to `packet()`, and the lifetimes should all work
-                    // out. however, without NLL, borrowck doesn't realize that self.bytes is no
-                    // longer borrowed after the match, and so can be mutated.
-                    let bytes = &self.bytes[self.start..];
-                    unsafe { ::std::slice::from_raw_parts(bytes.as_ptr(), self.remaining) }
+                    let bytes = &self.bytes[self.start..self.start + self.remaining];
+                    // The packet borrows these bytes; they stay in place until the next call.
+                    unsafe { ::std::slice::from_raw_parts(bytes.as_ptr(), bytes.len()) }
                 };
                 match packet(bytes) {
                     Ok((rest, p)) => {
+                        self.start += self.remaining - rest.len();
                         self.remaining = rest.len();
-                        if self.remaining > 0 {
-                            self.bytes = rest.to_vec();
-                            self.start = 0;
-                        }
                         return Ok(Some(p));
                     }
                     Err(nom::Err::Incomplete(_)) | Err(nom::Err::Error(_)) => {}
                     Err(nom::Err::Failure(ctx)) => {
-                        self.bytes.truncate(self.remaining);
+                        self.bytes.clear();
+                        self.start = 0;
+                        self.remaining = 0;
                         return Err(io::Error::new(
                             io::ErrorKind::InvalidData,
                             format!("{:?}", ctx),
@@ -151,8 +150,9 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
                 }
             }
 
-            // we need to read some more
-            self.bytes.drain(0..self.start);
+            // we need to read some more: the unconsumed bytes first
+            self.bytes
+                .copy_within(self.start..self.start + self.remaining, 0);
             self.start = 0;
             let end = self.remaining;
 
@@ -169,18 +169,18 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
             buffer_size = PACKET_LARGE_BUFFER_SIZE;
 
             if read == 0 {
-                self.bytes.truncate(self.remaining);
-                if self.bytes.is_empty() {
+                if self.remaining == 0 {
                     return Ok(None);
                 } else {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
-                        format!("{} unhandled bytes", self.bytes.len()),
+                        format!("{} unhandled bytes", self.remaining),
                     ));
                 }
             }
         }
     }
+
 }
 
 pub fn fullpacket(i: &[u8]) -> nom::IResult<&[u8], (u8, &[u8])> {

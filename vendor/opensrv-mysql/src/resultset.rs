@@ -160,10 +160,7 @@ impl<'a, W: AsyncWrite + Unpin> QueryResultWriter<'a, W> {
         }
         match self.last_end.take() {
             None => Ok(()),
-            Some(Finalizer::Ok(mut ok_packet)) => {
-                if ok_packet.status_flags.is_empty() {
-                    ok_packet.status_flags = status;
-                }
+            Some(Finalizer::Ok(ok_packet)) => {
                 writers::write_ok_packet(self.writer, self.client_capabilities, ok_packet).await
             }
             Some(Finalizer::Eof) => writers::write_eof_packet(self.writer, status).await,
@@ -400,6 +397,8 @@ impl<'a, W: AsyncWrite + Unpin + 'a> RowWriter<'a, W> {
                 // response to no column query is always an OK packet
                 let resp = OkResponse {
                     info: extra_info.to_string(),
+                    // ha: the connection's status.
+                    status_flags: self.result.as_ref().map_or(StatusFlags::empty(), |r| r.status),
                     ..Default::default()
                 };
                 self.result.as_mut().unwrap().last_end = Some(Finalizer::Ok(resp));
@@ -411,6 +410,8 @@ impl<'a, W: AsyncWrite + Unpin + 'a> RowWriter<'a, W> {
                 let resp = OkResponse {
                     info: extra_info.to_string(),
                     header: 0xfe,
+                    // ha: the connection's status.
+                    status_flags: self.result.as_ref().map_or(StatusFlags::empty(), |r| r.status),
                     ..Default::default()
                 };
                 self.result.as_mut().unwrap().last_end = Some(Finalizer::Ok(resp));

@@ -123,7 +123,6 @@ where
     W: AsyncWrite + Unpin,
 {
     for c in i {
-        use crate::myc::constants::UTF8_GENERAL_CI;
         w.write_lenenc_str(b"def")?;
         w.write_lenenc_str(b"")?;
         w.write_lenenc_str(c.table.as_bytes())?;
@@ -133,10 +132,12 @@ where
         w.write_lenenc_int(0xC)?;
         // ha: a binary column says so with the binary character set (63): clients then hand
         // its values out as bytes instead of decoding them as text.
+        // ha: text in utf8mb4 (45, utf8mb4_general_ci): utf8 (33) is MySQL's three-byte
+        // utf8mb3, which clients decode without four-byte characters (emoji).
         let charset = if c.colflags.contains(crate::myc::constants::ColumnFlags::BINARY_FLAG) {
             63
         } else {
-            UTF8_GENERAL_CI
+            45
         };
         w.write_u16::<LittleEndian>(charset)?;
         w.write_u32::<LittleEndian>(1024)?;
