@@ -21,7 +21,7 @@ use tracing::debug;
 
 use crate::compat::{self, Compat, Item};
 use crate::error::error_kind;
-use crate::results::{self, write_rows, write_text_rows};
+use crate::results::{self, text, write_rows, write_text_rows};
 use crate::{MysqlConfig, auth, rewrite, variables};
 
 /// A prepared statement of the connection.
@@ -498,16 +498,6 @@ impl Connection {
             }
         }
         Ok(())
-    }
-}
-
-fn text(value: Option<&Value>) -> String {
-    match value {
-        Some(Value::Text(t)) => t.clone(),
-        Some(Value::Integer(i)) => i.to_string(),
-        Some(Value::Real(f)) => f.to_string(),
-        Some(Value::Blob(b)) => String::from_utf8_lossy(b).into_owned(),
-        Some(Value::Null) | None => String::new(),
     }
 }
 

@@ -4,6 +4,8 @@
 
 use ha_types::Value;
 
+use crate::results::text;
+
 /// The statement for `table`, from the catalog's rows (see `ha_types::CatalogQuery`): its
 /// columns, its indexes and its foreign keys, each in the catalog's column order.
 pub(crate) fn mysql_create_table(
@@ -144,16 +146,6 @@ struct ForeignKey {
 
 fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
-}
-
-fn text(value: Option<&Value>) -> String {
-    match value {
-        Some(Value::Text(t)) => t.clone(),
-        Some(Value::Integer(i)) => i.to_string(),
-        Some(Value::Real(f)) => f.to_string(),
-        Some(Value::Blob(b)) => String::from_utf8_lossy(b).into_owned(),
-        Some(Value::Null) | None => String::new(),
-    }
 }
 
 #[cfg(test)]

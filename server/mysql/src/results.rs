@@ -134,6 +134,17 @@ pub(crate) async fn write_text_rows<W: AsyncWrite + Send + Unpin>(
     write_rows(writer, &names, &declared, &rows).await
 }
 
+/// A catalog cell as text (empty for NULL or a missing one).
+pub(crate) fn text(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::Text(t)) => t.clone(),
+        Some(Value::Integer(i)) => i.to_string(),
+        Some(Value::Real(f)) => f.to_string(),
+        Some(Value::Blob(b)) => String::from_utf8_lossy(b).into_owned(),
+        Some(Value::Null) | None => String::new(),
+    }
+}
+
 /// Rows of `result` (empty when it has none).
 pub(crate) fn rows_of(result: StatementResult) -> Vec<Vec<Value>> {
     match result {
