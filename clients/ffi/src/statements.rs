@@ -5,6 +5,7 @@
 //! changes data; transaction commands and `USE` belong to the connection's session.
 
 use ha_types::SpecialCommand;
+pub use ha_types::sql_text::sets_last_row_id;
 use ha_types::sql_text::{TokenKind, Tokens, TransactionCommand, first_word};
 
 const DATA_CHANGES: [&str; 4] = ["INSERT", "UPDATE", "DELETE", "REPLACE"];
@@ -36,11 +37,6 @@ pub fn statement_kind(sql: &str) -> StatementKind {
         return StatementKind::ChangesData;
     }
     StatementKind::Other
-}
-
-/// Whether the statement sets the last inserted row id (`sqlite3`'s `lastrowid`).
-pub fn sets_last_row_id(sql: &str) -> bool {
-    matches!(first_word(sql).as_str(), "INSERT" | "REPLACE")
 }
 
 fn changes_data(sql: &str) -> bool {

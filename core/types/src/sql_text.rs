@@ -255,6 +255,12 @@ fn push_statement<'a>(
 
 /// The first word of a statement, upper-cased, after whitespace, comments and parentheses
 /// (`(SELECT 1)`); empty when it starts with something else.
+/// Whether the statement sets the last inserted row id (`sqlite3`'s `lastrowid`, MySQL's
+/// `LAST_INSERT_ID()`): an INSERT or a REPLACE.
+pub fn sets_last_row_id(sql: &str) -> bool {
+    matches!(first_word(sql).as_str(), "INSERT" | "REPLACE")
+}
+
 pub fn first_word(sql: &str) -> String {
     words(sql, 1).into_iter().next().unwrap_or_default()
 }

@@ -55,6 +55,13 @@ pub fn cancel_token<'a>(handle: i64) -> Option<&'a CancelToken> {
     borrow(handle)
 }
 
+/// What a blocking call asks while it waits: whether the cancel token `handle` (0: none) was
+/// cancelled (`Statement.cancel()`, a query timeout).
+pub fn cancelled(handle: i64) -> impl FnMut() -> bool {
+    let token = cancel_token(handle);
+    move || token.is_some_and(CancelToken::is_cancelled)
+}
+
 pub fn free_client(handle: i64) {
     free::<RwLock<BlockingClient>>(handle);
 }

@@ -21,7 +21,8 @@ use ha_ffi::{BlockingClient, CancelToken, CatalogQuery, StatementKind};
 
 use crate::failure::{Failure, ThrowNative, bad_request};
 use crate::handles::{
-    Prepared, cancel_token, client_of, into_handle, lock_session, prepared_of, read_client,
+    Prepared, cancel_token, cancelled, client_of, into_handle, lock_session, prepared_of,
+    read_client,
 };
 use crate::java::NativeResult;
 
@@ -51,10 +52,7 @@ pub fn open<'local>(
             &url,
             properties.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         )?;
-        let token = cancel_token(cancel);
-        let opened = BlockingClient::open(&url, options, &mut || {
-            token.is_some_and(CancelToken::is_cancelled)
-        })?;
+        let opened = BlockingClient::open(&url, options, &mut cancelled(cancel))?;
         Ok(into_handle(std::sync::RwLock::new(opened)))
     })
     .resolve::<ThrowNative>()
@@ -101,12 +99,9 @@ pub fn execute<'local>(
             };
             statements.push(values::statement(env, &text, &values)?);
         }
-        let token = cancel_token(cancel);
         let executed = {
             let client = read_client(handle)?;
-            client.execute(statements, &mut || {
-                token.is_some_and(CancelToken::is_cancelled)
-            })?
+            client.execute(statements, &mut cancelled(cancel))?
         };
         let answers =
             JObjectArray::<NativeResult>::new(env, executed.results.len(), NativeResult::null())?;
@@ -149,7 +144,6 @@ pub fn execute_prepared<'local>(
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         prepared.statement.params = values::parameters(env, &params)?;
-        let token = cancel_token(cancel);
         let executed = {
             let client = read_client(handle)?;
             // A replica's short read runs here and now, without copying the statement.
@@ -158,9 +152,7 @@ pub fn execute_prepared<'local>(
                     results: vec![result],
                     seq: None,
                 },
-                None => client.execute(vec![prepared.statement.clone()], &mut || {
-                    token.is_some_and(CancelToken::is_cancelled)
-                })?,
+                None => client.execute(vec![prepared.statement.clone()], &mut cancelled(cancel))?,
             }
         };
         let answer = last_answer(&executed)?;
@@ -198,10 +190,7 @@ pub fn session_execute<'local>(
 ) -> NativeResult<'local> {
     env.with_env(|env| -> Result<_, Failure> {
         let statement = values::statement(env, &sql, &params)?;
-        let token = cancel_token(cancel);
-        let executed = lock_session(handle)?.execute(statement, &mut || {
-            token.is_some_and(CancelToken::is_cancelled)
-        })?;
+        let executed = lock_session(handle)?.execute(statement, &mut cancelled(cancel))?;
         let answer = last_answer(&executed)?;
         values::result(env, answer, executed.seq)
     })

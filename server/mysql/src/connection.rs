@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ha_server_api::{ApiError, ClientSession, QueryService, SessionOptions, TransactionStatus};
-use ha_types::sql_text::{TransactionCommand, first_word};
+use ha_types::sql_text::{TransactionCommand, sets_last_row_id};
 use ha_types::{
     CatalogQuery, ErrorCode, Params, SpecialCommand, Statement, StatementResult, Value,
 };
@@ -164,7 +164,7 @@ impl Connection {
             last_insert_id,
         } = &result
             && *rows_affected > 0
-            && matches!(first_word(mysql).as_str(), "INSERT" | "REPLACE")
+            && sets_last_row_id(mysql)
         {
             self.last_insert_id = u64::try_from(*last_insert_id).unwrap_or(0);
         }
@@ -193,7 +193,7 @@ impl Connection {
                 write_rows(writer, &columns, &declared_types, &rows).await
             }
             Ok(StatementResult::Exec { rows_affected, .. }) => {
-                let id = if matches!(first_word(mysql).as_str(), "INSERT" | "REPLACE") {
+                let id = if sets_last_row_id(mysql) {
                     self.last_insert_id
                 } else {
                     0
