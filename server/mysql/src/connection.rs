@@ -279,9 +279,17 @@ impl Connection {
                     Err(error) => return self.answer("", Err(error), writer).await,
                 };
                 let rows = columns
-                    .into_iter()
+                    .iter()
                     .filter(|c| !matches!(c.get(7), Some(Value::Integer(1))))
                     .map(|c| {
+                        let extra = match c.get(7) {
+                            Some(Value::Integer(2)) => "VIRTUAL GENERATED",
+                            Some(Value::Integer(3)) => "STORED GENERATED",
+                            _ if crate::create_table::is_auto_increment(&columns, c) => {
+                                "auto_increment"
+                            }
+                            _ => "",
+                        };
                         let primary = matches!(c.get(6), Some(Value::Integer(k)) if *k > 0);
                         let not_null = primary || matches!(c.get(4), Some(Value::Integer(1)));
                         let mut row =
@@ -296,7 +304,7 @@ impl Connection {
                                 Some(Value::Null) | None => None,
                                 Some(v) => Some(text(Some(v))),
                             },
-                            Some(String::new()),
+                            Some(extra.to_string()),
                         ]);
                         if full {
                             row.extend([
@@ -357,8 +365,13 @@ impl Connection {
                         Err(error) => return self.answer("", Err(error), writer).await,
                     }
                 }
+                let table_sql = tables.first().map(|t| text(t.get(2))).unwrap_or_default();
                 let sql = crate::create_table::mysql_create_table(
-                    &table, &parts[0], &parts[1], &parts[2],
+                    &table,
+                    &parts[0],
+                    &parts[1],
+                    &parts[2],
+                    &ha_types::generated_columns(&table_sql),
                 );
                 write_text_rows(
                     writer,
@@ -551,10 +564,15 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
         self.scramble
     }
 
+    fn accepts_auth_plugin(&self, plugin: &str) -> bool {
+        auth::Plugin::from_name(plugin).is_some()
+    }
+
     async fn authenticate(&self, plugin: &str, user: &[u8], salt: &[u8], response: &[u8]) -> bool {
-        plugin == "mysql_native_password"
-            && user == self.config.user.as_bytes()
-            && auth::verify(&self.config.password, salt, response)
+        auth::Plugin::from_name(plugin).is_some_and(|plugin| {
+            user == self.config.user.as_bytes()
+                && auth::verify(plugin, &self.config.password, salt, response)
+        })
     }
 
     async fn on_init<'a>(

@@ -2,17 +2,19 @@
 //! (SQLAlchemy's MySQL reflection parses it line by line, `` `name` type ... ``), and SQLite's
 //! `CREATE TABLE` text is not what they expect. A view keeps SQLite's text.
 
-use ha_types::Value;
+use ha_types::{GeneratedColumn, Value};
 
 use crate::results::text;
 
 /// The statement for `table`, from the catalog's rows (see `ha_types::CatalogQuery`): its
-/// columns, its indexes and its foreign keys, each in the catalog's column order.
+/// columns, its indexes and its foreign keys, each in the catalog's column order, and the
+/// expressions of its generated columns.
 pub(crate) fn mysql_create_table(
     table: &str,
     columns: &[Vec<Value>],
     indexes: &[Vec<Value>],
     foreign_keys: &[Vec<Value>],
+    generated: &[GeneratedColumn],
 ) -> String {
     let mut lines = Vec::new();
     let key: Vec<(i64, String)> = {
@@ -43,6 +45,15 @@ pub(crate) fn mysql_create_table(
         );
         let in_key = key.iter().any(|(_, k)| *k == name);
         let not_null = in_key || matches!(column.get(4), Some(Value::Integer(1)));
+        if let Some(g) = generated.iter().find(|g| g.name == name) {
+            let kind = if g.stored { "STORED" } else { "VIRTUAL" };
+            line.push_str(&format!(" GENERATED ALWAYS AS ({}) {kind}", g.expression));
+            if not_null {
+                line.push_str(" NOT NULL");
+            }
+            lines.push(line);
+            continue;
+        }
         if not_null {
             line.push_str(" NOT NULL");
         }
@@ -54,8 +65,7 @@ pub(crate) fn mysql_create_table(
             }
             Some(default) => line.push_str(&format!(" DEFAULT {}", text(Some(default)))),
         }
-        // SQLite's rowid alias is its auto-increment.
-        if key.len() == 1 && in_key && declared.eq_ignore_ascii_case("INTEGER") {
+        if is_auto_increment(columns, column) {
             line.push_str(" AUTO_INCREMENT");
         }
         lines.push(line);
@@ -132,6 +142,15 @@ pub(crate) fn mysql_create_table(
         lines.push(line);
     }
     format!("CREATE TABLE {} (\n{}\n)", quote(table), lines.join(",\n"))
+}
+
+/// Whether `column` (a row of `columns`, the table's catalog rows) numbers itself: SQLite's
+/// rowid alias, the `INTEGER` column that is the whole primary key, is its auto-increment.
+pub(crate) fn is_auto_increment(columns: &[Vec<Value>], column: &[Value]) -> bool {
+    let in_key = |c: &[Value]| matches!(c.get(6), Some(Value::Integer(p)) if *p > 0);
+    in_key(column)
+        && text(column.get(3)).eq_ignore_ascii_case("INTEGER")
+        && columns.iter().filter(|c| in_key(c)).count() == 1
 }
 
 /// One foreign key's columns, gathered from the catalog's rows (one per column).
@@ -217,11 +236,41 @@ mod tests {
             t("CASCADE"),
         ]];
         assert_eq!(
-            mysql_create_table("c", &columns, &indexes, &keys),
+            mysql_create_table("c", &columns, &indexes, &keys, &[]),
             "CREATE TABLE `c` (\n  `id` integer NOT NULL AUTO_INCREMENT,\n  \
              `name` varchar(50) NOT NULL DEFAULT 'x',\n  `pa` integer DEFAULT NULL,\n  \
              PRIMARY KEY (`id`),\n  UNIQUE KEY `c_name` (`name`),\n  \
              CONSTRAINT `c_ibfk_1` FOREIGN KEY (`pa`) REFERENCES `p` (`a`) ON DELETE CASCADE\n)"
+        );
+    }
+
+    #[test]
+    fn generated_columns_show_their_expressions() {
+        let column = |position, name: &str, declared: &str, hidden| {
+            vec![
+                t("g"),
+                i(position),
+                t(name),
+                t(declared),
+                i(0),
+                Value::Null,
+                i(0),
+                i(hidden),
+            ]
+        };
+        let columns = vec![
+            column(1, "a", "INT", 0),
+            column(2, "v", "INT", 2),
+            column(3, "s", "TEXT", 3),
+        ];
+        let generated = ha_types::generated_columns(
+            "CREATE TABLE g(a INT, v INT AS (a * 2), s TEXT GENERATED ALWAYS AS (upper(a)) STORED)",
+        );
+        assert_eq!(
+            mysql_create_table("g", &columns, &[], &[], &generated),
+            "CREATE TABLE `g` (\n  `a` int DEFAULT NULL,\n  \
+             `v` int GENERATED ALWAYS AS (a * 2) VIRTUAL,\n  \
+             `s` text GENERATED ALWAYS AS (upper(a)) STORED\n)"
         );
     }
 }

@@ -23,8 +23,9 @@ fn kind(code: ErrorCode, message: &str) -> ErrorKind {
                 ErrorKind::ER_BAD_NULL_ERROR
             } else if message.contains("FOREIGN KEY constraint failed") {
                 ErrorKind::ER_NO_REFERENCED_ROW_2
+            } else if message.contains("CHECK constraint failed") {
+                ErrorKind::ER_CHECK_CONSTRAINT_VIOLATED
             } else {
-                // CHECK and the rest: MySQL 8's 3819 is beyond the crate's table (MySQL 5.7).
                 ErrorKind::ER_UNKNOWN_ERROR
             }
         }
@@ -71,6 +72,11 @@ mod tests {
                 ErrorCode::SqlConstraint,
                 "NOT NULL constraint failed: t.x",
                 1048,
+            ),
+            (
+                ErrorCode::SqlConstraint,
+                "CHECK constraint failed: n > 0",
+                3819,
             ),
             (ErrorCode::Unauthorized, "no", 1045),
             (ErrorCode::UnknownDatabase, "no such database", 1049),

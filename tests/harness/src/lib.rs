@@ -146,6 +146,7 @@ impl NodeBuilder {
             child,
             http_addr: addr.http,
             pg_addr: addr.pg,
+            mysql_addr: addr.mysql,
             dir,
             _temp: temp,
             logs,
@@ -200,6 +201,8 @@ pub struct TestNode {
     pub http_addr: std::net::SocketAddr,
     /// The PostgreSQL wire address, when the node serves it (`--pg-port`).
     pub pg_addr: Option<std::net::SocketAddr>,
+    /// The MySQL wire address, when the node serves it (`--mysql-port`).
+    pub mysql_addr: Option<std::net::SocketAddr>,
     dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     logs: Arc<Mutex<Vec<String>>>,
@@ -329,6 +332,7 @@ async fn read_logs(
 struct Listening {
     http: std::net::SocketAddr,
     pg: Option<std::net::SocketAddr>,
+    mysql: Option<std::net::SocketAddr>,
 }
 
 fn listening_addr(line: &str) -> Option<Listening> {
@@ -339,9 +343,11 @@ fn listening_addr(line: &str) -> Option<Listening> {
     }
     Some(Listening {
         http: fields.get("http_addr")?.as_str()?.parse().ok()?,
-        pg: fields
-            .get("pg_addr")
-            .and_then(|a| a.as_str())
-            .and_then(|a| a.parse().ok()),
+        pg: optional_addr(fields, "pg_addr"),
+        mysql: optional_addr(fields, "mysql_addr"),
     })
+}
+
+fn optional_addr(fields: &serde_json::Value, name: &str) -> Option<std::net::SocketAddr> {
+    fields.get(name)?.as_str()?.parse().ok()
 }

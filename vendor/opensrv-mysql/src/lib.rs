@@ -101,6 +101,7 @@ use crate::{commands::ClientHandshake, packet_reader::PacketReader, packet_write
 
 const SCRAMBLE_SIZE: usize = 20;
 const MYSQL_NATIVE_PASSWORD: &str = "mysql_native_password";
+const CACHING_SHA2_PASSWORD: &str = "caching_sha2_password";
 
 #[async_trait]
 /// Implementors of this async-trait can be used to drive a MySQL-compatible database backend.
@@ -129,6 +130,13 @@ pub trait AsyncMysqlShim<W: Send> {
     /// get auth plugin
     async fn auth_plugin_for_username(&self, _user: &[u8]) -> &str {
         MYSQL_NATIVE_PASSWORD
+    }
+
+    /// ha: whether the server also verifies a response made with `plugin`, the one the client
+    /// chose for its handshake response; otherwise the client is asked to switch to
+    /// [`AsyncMysqlShim::auth_plugin_for_username`]'s, as MySQL does.
+    fn accepts_auth_plugin(&self, _plugin: &str) -> bool {
+        false
     }
 
     /// Default salt(scramble) for auth plugin
@@ -495,13 +503,28 @@ where
             self.client_capabilities = handshake.capabilities;
             let mut auth_response = handshake.auth_response.clone();
             if let Some(username) = &handshake.username {
-                let auth_plugin_expect = self.shim.auth_plugin_for_username(username).await;
+                let mut auth_plugin_expect = self.shim.auth_plugin_for_username(username).await;
+                // ha: a response made with another plugin than the server's is verified with
+                // that plugin when the shim accepts it (a MySQL 8 client answering with
+                // caching_sha2_password), and otherwise answered with an auth switch, as
+                // MySQL does; the crate only switched when the response was empty, then
+                // checked the response with the wrong plugin and refused the client.
+                let client_plugin = std::str::from_utf8(&handshake.auth_plugin).unwrap_or("");
+                let switch = if client_plugin.is_empty() {
+                    auth_response.is_empty()
+                } else if client_plugin == CACHING_SHA2_PASSWORD
+                    && self.shim.accepts_auth_plugin(client_plugin)
+                {
+                    // A client that answered with no response (the MariaDB client when the
+                    // greeting named another plugin) is asked for one.
+                    auth_plugin_expect = CACHING_SHA2_PASSWORD;
+                    auth_response.is_empty()
+                } else {
+                    client_plugin != auth_plugin_expect
+                };
 
                 // auth switch
-                if !auth_plugin_expect.is_empty()
-                    && auth_response.is_empty()
-                    && handshake.auth_plugin != auth_plugin_expect.as_bytes()
-                {
+                if !auth_plugin_expect.is_empty() && switch {
                     self.writer.set_seq(seq + 1);
                     self.writer.write_all(&[0xfe])?;
                     self.writer.write_all(auth_plugin_expect.as_bytes())?;
@@ -553,6 +576,12 @@ where
                     .await?;
                     self.writer.flush_all().await?;
                     return Err(io::Error::new(io::ErrorKind::PermissionDenied, err_msg).into());
+                }
+
+                if auth_plugin_expect == CACHING_SHA2_PASSWORD {
+                    // ha: caching_sha2_password's "fast authentication succeeded" before the OK.
+                    self.writer.write_all(&[0x01, 0x03])?;
+                    self.writer.end_packet().await?;
                 }
 
                 if let Some(Ok(db)) = handshake.db.as_ref().map(|x| std::str::from_utf8(x)) {

@@ -95,6 +95,15 @@ def test_cli_wrong_password_is_refused_with_1045(target):
     assert ok(target.mysql("-B", "-N", sql="SELECT 1")).split() == ["1"]
 
 
+def test_cli_with_caching_sha2_password_logs_in(target, ha_only):
+    """The client answers the greeting with MySQL 8's default plugin (as the mysql 8 client and
+    Connector/J 8 may): the node verifies it; a wrong password is still 1045."""
+    auth = "--default-auth=caching_sha2_password"
+    assert ok(target.mysql(auth, "-B", "-N", sql="SELECT 1")).split() == ["1"]
+    result = target.mysql(auth, password="not-the-password", sql="SELECT 1")
+    assert re.search(r"^ERROR 1045 \(28000\)", result.stderr, re.M), result.stderr
+
+
 def test_cli_use_switches_database_and_unknown_database_is_error_1049(target):
     script = "use ha.db\nSELECT DATABASE();\nUSE `ha.db`;\nSELECT DATABASE();\n"
     out = ok(target.mysql("-B", "-N", stdin=script, database=None))
@@ -122,7 +131,7 @@ def test_cli_show_tables_lists_user_tables(target, fresh_table):
 
 def test_cli_show_columns_and_describe_list_the_columns(target, fresh_table):
     t = fresh_table("cli_described",
-                    "id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL, note TEXT, data BLOB")
+                    "id {autoinc}, name VARCHAR(50) NOT NULL, note TEXT, data BLOB")
     for sql in (f"SHOW COLUMNS FROM {t}", f"DESCRIBE {t}", f"DESC {t}"):
         out = ok(target.mysql("-B", sql=sql))
         lines = rows(out)
@@ -135,6 +144,19 @@ def test_cli_show_columns_and_describe_list_the_columns(target, fresh_table):
         assert "blob" in fields["data"][1].lower()
         assert [fields[f][2] for f in fields] == ["NO", "NO", "YES", "YES"], sql
         assert fields["id"][3] == "PRI", sql
+        assert [fields[f][5] for f in fields] == ["auto_increment", "", "", ""], sql
+
+
+def test_cli_generated_columns_show_as_generated(target, fresh_table):
+    t = fresh_table("cli_generated", "a INT, v INT AS (a * 2) VIRTUAL, s INT AS (a + 1) STORED")
+    ok(target.mysql(sql=f"INSERT INTO {t}(a) VALUES (20)"))
+    assert rows(ok(target.mysql("-B", "-N", sql=f"SELECT a, v, s FROM {t}"))) == [
+        ["20", "40", "21"]]
+    extra = {r[0]: r[5] for r in rows(ok(target.mysql("-B", "-N", sql=f"SHOW COLUMNS FROM {t}")))}
+    assert extra == {"a": "", "v": "VIRTUAL GENERATED", "s": "STORED GENERATED"}
+    ddl = rows(ok(target.mysql("-B", "-N", sql=f"SHOW CREATE TABLE {t}")))[0][1]
+    assert re.search(r"`v` int.* GENERATED ALWAYS AS \(`?a`? \* 2\) VIRTUAL", ddl), ddl
+    assert re.search(r"`s` int.* GENERATED ALWAYS AS \(`?a`? \+ 1\) STORED", ddl), ddl
 
 
 def test_cli_show_create_table_gives_the_ddl(target, fresh_table):

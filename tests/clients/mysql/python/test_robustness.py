@@ -47,6 +47,22 @@ def native_password(password: bytes, salt: bytes) -> bytes:
     return bytes(a ^ b for a, b in zip(stage1, mix))
 
 
+def caching_sha2_password(password: bytes, salt: bytes) -> bytes:
+    """caching_sha2_password: SHA256(pw) XOR SHA256(SHA256(SHA256(pw)) + salt)."""
+    if not password:
+        return b""
+    stage1 = hashlib.sha256(password).digest()
+    stage2 = hashlib.sha256(stage1).digest()
+    mix = hashlib.sha256(stage2 + salt).digest()
+    return bytes(a ^ b for a, b in zip(stage1, mix))
+
+
+PROOFS = {
+    b"mysql_native_password": native_password,
+    b"caching_sha2_password": caching_sha2_password,
+}
+
+
 class RawClient:
     """Just enough of the client side of the protocol to send what no driver would."""
 
@@ -106,22 +122,32 @@ class RawClient:
         return salt[:20], plugin
 
     def login(self, user: str = USER, password: str = PASSWORD,
-              database: str | None = DATABASE) -> bytes:
-        """Greeting, handshake response, and the answer (after an auth switch, if asked)."""
+              database: str | None = DATABASE,
+              plugin: bytes = b"mysql_native_password") -> bytes:
+        """Greeting, handshake response made with `plugin`, and the answer (after an auth
+        switch and caching_sha2's "fast auth succeeded", if they come). `self.switched_to`
+        tells which plugin the server switched to, if it did."""
         salt, _ = self.greeting()
-        auth = native_password(password.encode(), salt)
+        proof = PROOFS.get(plugin, lambda pw, s: b"\x01" * 20)
+        auth = proof(password.encode(), salt)
         caps = CAPABILITIES if database else CAPABILITIES & ~CLIENT_CONNECT_WITH_DB
         payload = struct.pack("<IIB23x", caps, 1 << 24, UTF8MB4_GENERAL_CI)
         payload += user.encode() + b"\0" + bytes([len(auth)]) + auth
         if database:
             payload += database.encode() + b"\0"
-        payload += b"mysql_native_password\0"
+        payload += plugin + b"\0"
         self.write_packet(payload)
         answer = self.read_packet()
+        self.switched_to = None
+        self.fast_auth = False
         if answer[:1] == b"\xfe":  # auth switch request: plugin name, then a new salt
             plugin, _, data = answer[1:].partition(b"\0")
-            assert plugin == b"mysql_native_password", plugin
-            self.write_packet(native_password(password.encode(), data.rstrip(b"\0")[:20]))
+            assert plugin in PROOFS, plugin
+            self.switched_to = plugin
+            self.write_packet(PROOFS[plugin](password.encode(), data.rstrip(b"\0")[:20]))
+            answer = self.read_packet()
+        if answer == b"\x01\x03":  # caching_sha2_password: fast authentication succeeded
+            self.fast_auth = True
             answer = self.read_packet()
         return answer
 
@@ -175,6 +201,38 @@ def test_login_with_the_raw_client_works(target):
         assert kind == "rows" and len(rows) == 1
         c.command(bytes([COM_PING]))
         assert c.read_packet()[0] == 0x00
+    finally:
+        c.close()
+
+
+def test_caching_sha2_password_response_is_verified_without_a_switch(target, ha_only):
+    """A MySQL 8 client answers the greeting with caching_sha2_password whatever the server
+    named; ha verifies it (fast path) instead of refusing or switching."""
+    c = RawClient(target)
+    try:
+        answer = c.login(plugin=b"caching_sha2_password")
+        assert answer[0] == 0x00, answer
+        assert c.switched_to is None and c.fast_auth
+        assert c.query(b"SELECT 1")[0] == "rows"
+    finally:
+        c.close()
+    c = RawClient(target)
+    try:
+        answer = c.login(plugin=b"caching_sha2_password", password="not-the-password")
+        assert answer[0] == 0xFF and parse_err(answer)[0] == 1045, answer
+    finally:
+        c.close()
+
+
+def test_response_made_with_an_unknown_plugin_gets_an_auth_switch(target):
+    """As MySQL: a handshake response made with a plugin the server does not verify is answered
+    with an auth switch to one it does, not checked with the wrong plugin and refused."""
+    c = RawClient(target)
+    try:
+        answer = c.login(plugin=b"client_ed25519")
+        assert c.switched_to is not None, "no auth switch"
+        assert answer[0] == 0x00, answer
+        assert c.query(b"SELECT 1")[0] == "rows"
     finally:
         c.close()
 
