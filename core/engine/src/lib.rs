@@ -32,7 +32,7 @@ pub use database::{ApplyStatus, Database, DatabaseOptions, Executed, RowStream};
 pub use dsn::{DatabaseSpec, Storage};
 pub use error::CoreError;
 pub use ha_types::SpecialCommand;
-pub use registry::{OnCreated, Registry, RegistryOptions};
+pub use registry::{Cause, OnCreated, OnDropped, Registry, RegistryOptions};
 pub use replication::{
     AckFuture, ChangeLog, LogEntry, PublishFuture, ReplicationOptions, RowIdentify,
 };

@@ -28,13 +28,28 @@ pub struct RegistryOptions {
     pub database: DatabaseOptions,
 }
 
-/// Called with each database created while the node runs (the node starts its consumer).
-pub type OnCreated = Box<dyn Fn(Arc<Database>) + Send + Sync>;
+/// Why a database was created or dropped while the node runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// A client of this node asked (`CREATE DATABASE`, `POST /databases`...): the node tells
+    /// the cluster.
+    Request,
+    /// The cluster's directory of databases said so (another node's request): nothing to tell.
+    Cluster,
+}
+
+/// Called with each database created while the node runs (the node starts its consumer, and
+/// announces it to the cluster when a client asked for it).
+pub type OnCreated = Box<dyn Fn(Arc<Database>, Cause) + Send + Sync>;
+
+/// Called with the id of each database dropped while the node runs.
+pub type OnDropped = Box<dyn Fn(&str, Cause) + Send + Sync>;
 
 pub struct Registry {
     options: RegistryOptions,
     databases: RwLock<Vec<Arc<Database>>>,
     on_created: RwLock<Option<OnCreated>>,
+    on_dropped: RwLock<Option<OnDropped>>,
 }
 
 impl Registry {
@@ -63,6 +78,7 @@ impl Registry {
             options,
             databases: RwLock::new(databases),
             on_created: RwLock::new(None),
+            on_dropped: RwLock::new(None),
         })
     }
 
@@ -70,6 +86,14 @@ impl Registry {
     pub fn on_created(&self, hook: OnCreated) {
         *self
             .on_created
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(hook);
+    }
+
+    /// Sets what happens after each database dropped from now on.
+    pub fn on_dropped(&self, hook: OnDropped) {
+        *self
+            .on_dropped
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Some(hook);
     }
@@ -95,8 +119,27 @@ impl Registry {
         databases.iter().map(|db| db.id().to_string()).collect()
     }
 
-    /// Creates a database from a DSN naming a plain file name; returns its id.
+    /// Creates a database from a DSN naming a plain file name, for a client; returns its id.
     pub async fn create(&self, dsn: &str) -> Result<String, CoreError> {
+        self.create_for(dsn, Cause::Request).await
+    }
+
+    /// Creates the database `id` that the cluster's directory lists, unless this node has it
+    /// already. A file of that name left in the data directory is this node's earlier copy
+    /// (the node restarted): it is opened, and its consumer goes on from its position.
+    pub async fn create_from_cluster(&self, id: &str) -> Result<(), CoreError> {
+        if self.ids().iter().any(|have| have == id) {
+            return Ok(());
+        }
+        match self.create_for(id, Cause::Cluster).await {
+            Ok(_) => Ok(()),
+            // Created meanwhile by a client of this node.
+            Err(CoreError::DatabaseExists(_)) if self.ids().iter().any(|have| have == id) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn create_for(&self, dsn: &str, cause: Cause) -> Result<String, CoreError> {
         let without_scheme = dsn.strip_prefix("file:").unwrap_or(dsn);
         let (name, params) = without_scheme
             .split_once('?')
@@ -116,7 +159,7 @@ impl Registry {
             Storage::Memory { load_from: None }
         } else {
             let path = self.options.data_dir.join(name);
-            if path.exists() {
+            if path.exists() && cause == Cause::Request {
                 return Err(CoreError::DatabaseExists(format!(
                     "{name} (a file with that name is already in {})",
                     self.options.data_dir.display()
@@ -149,9 +192,9 @@ impl Registry {
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
         {
-            hook(database);
+            hook(database, cause);
         }
-        info!(database = name, "database created");
+        info!(database = name, ?cause, "database created");
         Ok(name.to_string())
     }
 
@@ -174,8 +217,22 @@ impl Registry {
         Ok(database)
     }
 
-    /// Closes a database and deletes its files. The default database can't be dropped.
+    /// Closes a database and deletes its files, for a client. The default database can't be
+    /// dropped.
     pub async fn drop_database(&self, id: &str) -> Result<(), CoreError> {
+        self.drop_for(id, Cause::Request).await
+    }
+
+    /// Drops the database `id` because the cluster dropped it; one this node does not have is
+    /// nothing to do.
+    pub async fn drop_from_cluster(&self, id: &str) -> Result<(), CoreError> {
+        match self.drop_for(id, Cause::Cluster).await {
+            Err(CoreError::UnknownDatabase(_)) => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn drop_for(&self, id: &str, cause: Cause) -> Result<(), CoreError> {
         let database = {
             let mut databases = self
                 .databases
@@ -209,7 +266,15 @@ impl Registry {
             Ok(())
         })
         .await?;
-        info!(database = id, "database dropped");
+        if let Some(hook) = self
+            .on_dropped
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            hook(id, cause);
+        }
+        info!(database = id, ?cause, "database dropped");
         Ok(())
     }
 

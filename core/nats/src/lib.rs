@@ -9,11 +9,13 @@
 
 mod error;
 
+pub mod directory;
 pub mod embedded;
 pub mod link;
 pub mod log;
 pub mod snapshot;
 
+pub use directory::{Announcement, Directory};
 pub use embedded::{EmbeddedNats, EmbeddedNatsOptions};
 pub use error::NatsError;
 pub use link::{Broker, LinkHandle, LinkSettings, ReplicationLink};

@@ -61,6 +61,23 @@ pub struct LinkHandle {
 }
 
 impl LinkHandle {
+    /// Becomes `true` when the link stops.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stop.clone()
+    }
+
+    /// The cluster's directory of databases (opened, or created, in the broker).
+    pub async fn directory(&self, replicas: usize) -> Result<crate::Directory, NatsError> {
+        crate::Directory::open(
+            self.context.clone(),
+            &self.stream,
+            replicas,
+            &self.node,
+            Arc::clone(&self.snapshots),
+        )
+        .await
+    }
+
     /// Starts the consumer of a database of `registry`; it ends when the database is dropped
     /// or the link stops. A database that cannot catch up from the log is restored from the
     /// latest snapshot in `registry`.

@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use ha_core::Registry;
+use ha_core::{Cause, Registry};
+use ha_nats::Announcement;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -139,13 +140,36 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     if let Some(replication) = replication.as_mut() {
         replication.link.start_consumers(&registry)?;
         let handle = replication.handle();
+        // The cluster's databases: created here before the node serves, then followed.
+        let directory = Arc::new(
+            handle
+                .directory(usize::from(config.replicas))
+                .await
+                .context("opening the cluster's directory of databases")?,
+        );
         let weak = Arc::downgrade(&registry);
-        registry.on_created(Box::new(move |database| {
+        let (created_in, stopping) = (Arc::clone(&directory), handle.stopping());
+        registry.on_created(Box::new(move |database, cause| {
+            let id = database.id().to_string();
             // Such a consumer ends when its database is dropped or the node stops.
             if let Some(registry) = weak.upgrade() {
                 handle.start_consumer(&registry, database);
             }
+            if cause == Cause::Request {
+                created_in.announce(Announcement::Created(id), stopping.clone());
+            }
         }));
+        let (dropped_in, stopping) = (Arc::clone(&directory), replication.handle().stopping());
+        registry.on_dropped(Box::new(move |id, cause| {
+            if cause == Cause::Request {
+                dropped_in.announce(Announcement::Dropped(id.to_string()), stopping.clone());
+            }
+        }));
+        directory
+            .create_listed(&registry)
+            .await
+            .context("creating the cluster's databases")?;
+        tokio::spawn(directory.follow(Arc::downgrade(&registry), replication.handle().stopping()));
         if !config.snapshot_interval.is_zero() {
             snapshot_timer = Some(tokio::spawn(crate::snapshots::every(
                 config.snapshot_interval,

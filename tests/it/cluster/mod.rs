@@ -3,6 +3,7 @@
 mod broker_faults;
 mod checker;
 mod converge;
+mod databases;
 mod faults;
 mod instances;
 mod pg;

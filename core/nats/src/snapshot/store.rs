@@ -159,6 +159,22 @@ impl SnapshotStore {
         }
     }
 
+    /// Deletes the snapshot of `database` (dropped in the cluster); none is nothing to do.
+    pub async fn delete(&self, database: &str) -> Result<(), NatsError> {
+        let store = self.store().await?;
+        match store.delete(database).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == object_store::DeleteErrorKind::NotFound => Ok(()),
+            Err(e) => {
+                self.forget().await;
+                Err(NatsError::SnapshotStore(format!(
+                    "deleting the snapshot of {database} from bucket {}: {e}",
+                    self.bucket
+                )))
+            }
+        }
+    }
+
     /// Stores `file` as the latest snapshot of `info.database`.
     pub async fn put(&self, file: std::fs::File, info: &SnapshotInfo) -> Result<(), NatsError> {
         let store = self.store().await?;
