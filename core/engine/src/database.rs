@@ -77,6 +77,33 @@ impl RowStream {
     pub async fn next_batch(&mut self) -> Option<Result<Vec<Vec<Value>>, CoreError>> {
         self.batches.recv().await
     }
+
+    /// An answer already in memory (a cross-database query's merged rows), handed out in
+    /// batches of `batch_rows` like a read's.
+    pub(crate) fn of_result(result: StatementResult, batch_rows: usize) -> RowStream {
+        let (columns, declared_types, rows) = match result {
+            StatementResult::Rows {
+                columns,
+                rows,
+                declared_types,
+            } => (columns, declared_types, rows),
+            exec @ StatementResult::Exec { .. } => (exec.columns(), Vec::new(), Vec::new()),
+        };
+        let chunks: Vec<Vec<Vec<Value>>> = rows
+            .chunks(batch_rows.max(1))
+            .map(<[Vec<Value>]>::to_vec)
+            .collect();
+        let (sender, batches) = tokio::sync::mpsc::channel(chunks.len().max(1));
+        for chunk in chunks {
+            // The channel holds every batch: sending cannot fail.
+            let _ = sender.try_send(Ok(chunk));
+        }
+        RowStream {
+            columns,
+            declared_types,
+            batches,
+        }
+    }
 }
 
 /// Where this node's consumer of the database stands (SPEC §6.5: apply errors are visible).
@@ -154,6 +181,11 @@ impl Database {
             spec,
             options,
         })
+    }
+
+    /// The replicated log this database publishes to, when it replicates.
+    pub(crate) fn replication_log(&self) -> Option<&Arc<dyn crate::ChangeLog>> {
+        self.options.replication.as_ref().map(|r| &r.log)
     }
 
     pub fn id(&self) -> &str {

@@ -14,11 +14,13 @@ mod backup;
 mod capture;
 mod catalog_queries;
 mod classify;
+mod cross_db;
 mod database;
 mod describe;
 mod dsn;
 mod error;
 mod exec;
+mod history;
 mod open;
 mod readers;
 mod registry;
@@ -34,7 +36,7 @@ pub use error::CoreError;
 pub use ha_types::SpecialCommand;
 pub use registry::{Cause, OnCreated, OnDropped, Registry, RegistryOptions};
 pub use replication::{
-    AckFuture, ChangeLog, LogEntry, PublishFuture, ReplicationOptions, RowIdentify,
+    AckFuture, ChangeLog, HistoryFuture, LogEntry, PublishFuture, ReplicationOptions, RowIdentify,
 };
 pub use session::{Session, TransactionStatus};
 

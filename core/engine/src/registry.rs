@@ -9,6 +9,7 @@ use tracing::info;
 
 use ha_types::sql_text::TransactionCommand;
 
+use crate::cross_db::CrossDatabaseQuery;
 use crate::database::blocking;
 use crate::dsn::validate_new_database_name;
 use crate::session::Session;
@@ -285,11 +286,21 @@ impl Registry {
         current: &mut Option<String>,
         statements: Vec<Statement>,
     ) -> Result<Executed, CoreError> {
+        if let Some(query) = CrossDatabaseQuery::of_request(&statements)? {
+            return Ok(Executed {
+                results: vec![query.run(self).await?],
+                seq: None,
+            });
+        }
         let special: Vec<Option<SpecialCommand>> = statements
             .iter()
             .map(|s| SpecialCommand::parse(&s.sql))
             .collect();
         match special.as_slice() {
+            [Some(SpecialCommand::Undo(scope, since))] => {
+                let database = self.get(current.as_deref())?;
+                crate::history::undo(&database, *scope, *since).await
+            }
             [Some(command)] => Ok(Executed {
                 results: vec![self.run_special(current, command.clone()).await?],
                 seq: None,
@@ -326,23 +337,29 @@ impl Registry {
                 return done;
             }
             if let Some(special) = SpecialCommand::parse(&statement.sql) {
-                if session.in_transaction()
-                    && matches!(
-                        special,
-                        SpecialCommand::SetDatabase(_) | SpecialCommand::UnsetDatabase
-                    )
-                {
-                    return Err(CoreError::Sql {
-                        code: ha_types::ErrorCode::TransactionState,
-                        message: "the database can't be changed inside a transaction".into(),
-                    });
+                if session.in_transaction() {
+                    let refused = match special {
+                        SpecialCommand::SetDatabase(_) | SpecialCommand::UnsetDatabase => {
+                            Some("the database can't be changed inside a transaction".into())
+                        }
+                        SpecialCommand::Undo(scope, _) => Some(format!(
+                            "{} can't run inside a transaction: it is a transaction of its own \
+                             (COMMIT or ROLLBACK first)",
+                            scope.keyword()
+                        )),
+                        _ => None,
+                    };
+                    if let Some(message) = refused {
+                        return Err(CoreError::Sql {
+                            code: ha_types::ErrorCode::TransactionState,
+                            message,
+                        });
+                    }
                 }
-                return Ok(Executed {
-                    results: vec![self.run_special(&mut session.database, special).await?],
-                    seq: None,
-                });
+                return self.execute(&mut session.database, vec![statement]).await;
             }
             if session.in_transaction() {
+                crate::cross_db::refuse_in_transaction(&statement.sql)?;
                 return Ok(Executed {
                     results: vec![session.run_in_transaction(statement).await?],
                     seq: None,
@@ -369,7 +386,9 @@ impl Registry {
         id: Option<&str>,
         statement: &Statement,
     ) -> Result<Option<StatementResult>, CoreError> {
-        if SpecialCommand::parse(&statement.sql).is_some() {
+        if SpecialCommand::parse(&statement.sql).is_some()
+            || ha_types::DatabaseHint::is_present(&statement.sql)
+        {
             return Ok(None);
         }
         self.get(id)?.read_on_this_thread(statement)
@@ -382,6 +401,12 @@ impl Registry {
         statement: Statement,
         batch_rows: usize,
     ) -> Result<crate::RowStream, CoreError> {
+        if let Some(query) = CrossDatabaseQuery::of_statement(&statement)? {
+            return Ok(crate::RowStream::of_result(
+                query.run(self).await?,
+                batch_rows,
+            ));
+        }
         self.get(id)?.stream(statement, batch_rows).await
     }
 
@@ -395,11 +420,22 @@ impl Registry {
             return Ok(ha_types::StatementDescription::default());
         }
         if let Some(special) = SpecialCommand::parse(sql) {
+            let column = |name: &str, declared: &str| ha_types::ColumnDescription {
+                name: name.into(),
+                declared_type: Some(declared.into()),
+            };
             let columns = match special {
-                SpecialCommand::ShowDatabases => vec![ha_types::ColumnDescription {
-                    name: "database".into(),
-                    declared_type: Some("TEXT".into()),
-                }],
+                SpecialCommand::ShowDatabases => vec![column("database", "TEXT")],
+                SpecialCommand::History(_) => vec![
+                    column("seq", "INTEGER"),
+                    column("sql", "TEXT"),
+                    column("timestamp", "TEXT"),
+                ],
+                SpecialCommand::Undo(..) => vec![
+                    column("transactions_undone", "INTEGER"),
+                    column("rows_undone", "INTEGER"),
+                    column("schema_changes_not_undone", "INTEGER"),
+                ],
                 _ => Vec::new(),
             };
             return Ok(ha_types::StatementDescription {
@@ -408,6 +444,9 @@ impl Registry {
                 read_only: matches!(special, SpecialCommand::ShowDatabases),
                 parameters: Vec::new(),
             });
+        }
+        if let Some(described) = crate::cross_db::describe(self, sql).await? {
+            return Ok(described);
         }
         if let Some(described) = session.describe_in_transaction(sql).await {
             return described;
@@ -453,6 +492,15 @@ impl Registry {
                 *current = None;
                 Ok(done)
             }
+            SpecialCommand::History(since) => {
+                crate::history::history(&*self.get(current.as_deref())?, since).await
+            }
+            SpecialCommand::Undo(scope, since) => {
+                let database = self.get(current.as_deref())?;
+                let mut executed = crate::history::undo(&database, scope, since).await?;
+                Ok(executed.results.remove(0))
+            }
+            SpecialCommand::Unusable(message) => Err(CoreError::BadRequest(message)),
         }
     }
 

@@ -6,7 +6,9 @@
 
 mod catalog;
 mod change;
+mod database_hint;
 mod description;
+pub mod duration;
 mod error_code;
 mod generated_columns;
 mod result;
@@ -18,11 +20,12 @@ mod value;
 
 pub use catalog::CatalogQuery;
 pub use change::{CHANGE_SET_VERSION, Change, ChangeSet, Chunk, RowChange, RowOperation};
+pub use database_hint::{DatabaseHint, DatabaseHintError};
 pub use description::{ColumnDescription, ParameterDescription, StatementDescription};
 pub use error_code::ErrorCode;
 pub use generated_columns::{GeneratedColumn, generated_columns};
 pub use result::{EXEC_COLUMNS, StatementResult};
-pub use special::SpecialCommand;
+pub use special::{Since, SpecialCommand, UndoScope};
 pub use sqlstate::sqlstate;
 pub use statement::{Params, Statement};
 pub use value::{Value, ValueError};

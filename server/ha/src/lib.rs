@@ -8,6 +8,7 @@ pub mod logging;
 mod node;
 mod replication;
 mod service;
+pub mod shell;
 mod snapshots;
 
 pub use node::{RunningNode, run, start};

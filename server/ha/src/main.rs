@@ -1,4 +1,5 @@
-//! The `ha` binary: parse the configuration, log, run a node until SIGINT or SIGTERM.
+//! The `ha` binary: parse the configuration, then either run a node until SIGINT or SIGTERM, or,
+//! with `-r URL`, the SQL shell against a running node (client mode, SPEC §12).
 
 use std::process::ExitCode;
 
@@ -9,16 +10,13 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => e.exit(),
     };
+    if let Some(url) = config.remote.clone() {
+        return client_mode(&config, url);
+    }
     ha::logging::init(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(run(config)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -28,6 +26,37 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        })
+}
+
+/// `ha -r URL [--token T]`: the shell instead of a node; the node's other flags are ignored.
+/// Nothing is logged unless asked for (`--log-level`, `RUST_LOG`): the shell's output is its
+/// results.
+fn client_mode(config: &Config, url: String) -> ExitCode {
+    if config.is_explicit("log-level") || std::env::var_os("RUST_LOG").is_some() {
+        ha::logging::init(config);
+    }
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let options = ha::shell::ShellOptions {
+        url,
+        token: config.token.clone(),
+    };
+    let code = ha::shell::run(options, runtime.handle());
+    // The connection's background tasks have nothing left to finish.
+    runtime.shutdown_background();
+    code
 }
 
 /// Runs the node until SIGINT or SIGTERM. The handlers are installed before the node starts:

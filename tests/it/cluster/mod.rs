@@ -5,6 +5,7 @@ mod checker;
 mod converge;
 mod databases;
 mod faults;
+mod history;
 mod instances;
 mod pg;
 mod quick_start;

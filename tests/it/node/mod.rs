@@ -4,7 +4,9 @@
 mod cli;
 mod config;
 mod create_db_dir;
+mod cross_db;
 mod databases;
 mod memory_file;
+mod shell;
 mod shutdown;
 mod startup;

@@ -326,7 +326,7 @@ async fn apply_with_retry(
 }
 
 /// A change set, or why this build cannot apply it.
-fn read_change_set(payload: &[u8]) -> Result<ChangeSet, String> {
+pub(crate) fn read_change_set(payload: &[u8]) -> Result<ChangeSet, String> {
     let set = ChangeSet::from_json(payload).map_err(|e| e.to_string())?;
     if set.v > CHANGE_SET_VERSION {
         return Err(format!(

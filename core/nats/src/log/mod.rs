@@ -5,6 +5,7 @@
 pub mod admin;
 mod catch_up;
 mod consumer;
+mod history;
 mod publish;
 
 use std::time::Duration;

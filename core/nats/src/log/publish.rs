@@ -2,7 +2,7 @@
 
 use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
-use ha_core::{AckFuture, ChangeLog, PublishFuture};
+use ha_core::{AckFuture, ChangeLog, HistoryFuture, PublishFuture};
 
 use super::subject_for;
 
@@ -48,5 +48,14 @@ impl ChangeLog for JetStreamLog {
 
     fn max_payload(&self) -> usize {
         self.client.server_info().max_payload
+    }
+
+    fn history<'a>(&'a self, database: &'a str, since: ha_types::Since) -> HistoryFuture<'a> {
+        Box::pin(super::history::read(
+            &self.context,
+            &self.stream,
+            database,
+            since,
+        ))
     }
 }

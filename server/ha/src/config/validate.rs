@@ -50,7 +50,6 @@ pub const NOT_SUPPORTED_YET: &[Unbuilt] = &[
     Unbuilt::always("async-replication-store-dir"),
     Unbuilt::always("extensions"),
     Unbuilt::always("interceptor"),
-    Unbuilt::always("remote"),
 ];
 
 /// The help-text note for a flag in [`NOT_SUPPORTED_YET`], if it is there.

@@ -3,6 +3,7 @@
 
 mod databases;
 mod download;
+mod history;
 mod probes;
 mod query;
 mod replications;
@@ -101,6 +102,42 @@ fn table() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
             "/databases/{id}/replications/{name}",
             Method::DELETE,
             delete(replications::remove_named),
+        ),
+        (
+            "/history/{since}",
+            Method::GET,
+            get(history::history_default),
+        ),
+        (
+            "/databases/{id}/history/{since}",
+            Method::GET,
+            get(history::history_named),
+        ),
+        ("/undo/{since}", Method::POST, history::undo_default("UNDO")),
+        (
+            "/undoe/{since}",
+            Method::POST,
+            history::undo_default("UNDOE"),
+        ),
+        (
+            "/undot/{since}",
+            Method::POST,
+            history::undo_default("UNDOT"),
+        ),
+        (
+            "/databases/{id}/undo/{since}",
+            Method::POST,
+            history::undo_named("UNDO"),
+        ),
+        (
+            "/databases/{id}/undoe/{since}",
+            Method::POST,
+            history::undo_named("UNDOE"),
+        ),
+        (
+            "/databases/{id}/undot/{since}",
+            Method::POST,
+            history::undo_named("UNDOT"),
         ),
         ("/healthz", Method::GET, get(probes::healthz)),
         ("/readyz", Method::GET, get(probes::readyz)),

@@ -59,14 +59,23 @@ async fn run(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
     let request = parse_query(&body_bytes(body)?)?;
+    answer(state, database, &headers, request.statements, request.batch).await
+}
+
+/// Runs `statements` on `database` (`None`: the default) and answers their results as JSON,
+/// with the write's log sequence in `X-Ha-Seq`; `batch` answers `{"results": [...]}`.
+pub(crate) async fn answer(
+    state: AppState,
+    database: Option<String>,
+    headers: &HeaderMap,
+    statements: Vec<ha_types::Statement>,
+    batch: bool,
+) -> Result<Response, HttpError> {
     let mut session = Session::for_database(database);
-    session.min_seq = min_seq(&headers)?;
-    let outcome = state
-        .service
-        .execute(&mut session, request.statements)
-        .await?;
+    session.min_seq = min_seq(headers)?;
+    let outcome = state.service.execute(&mut session, statements).await?;
     let results = &outcome.results;
-    let json = match (request.batch, results.first()) {
+    let json = match (batch, results.first()) {
         (false, Some(result)) => serde_json::to_vec(&ResultBody(result)),
         _ => serde_json::to_vec(&BatchBody(results)),
     };
