@@ -241,3 +241,45 @@ async fn errors_carry_mysql_numbers_and_sqlstates_and_the_connection_goes_on() {
     assert_eq!(errno(Conn::new(unknown).await), 1049);
     assert_no_panic(&node);
 }
+
+/// History and undo through the MySQL door (the same commands as every door): `HISTORY` lists
+/// the writes, `UNDO` reverts them and replicates like any write, `USE` reaches a database
+/// created at run time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_and_undo_over_mysql() {
+    let port = free_port().unwrap().to_string();
+    let node = builder()
+        .args([
+            "-m",
+            "--mysql-port",
+            port.as_str(),
+            "--mysql-pass",
+            PASSWORD,
+        ])
+        .embedded_nats(free_port().unwrap())
+        .start()
+        .await
+        .expect("a replicating node with --mysql-port starts");
+    let mut conn = connect(&node).await;
+    conn.query_drop("CREATE DATABASE audit.db").await.unwrap();
+    conn.query_drop("USE audit.db").await.unwrap();
+    conn.query_drop("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+        .await
+        .unwrap();
+    conn.exec_drop("INSERT INTO t VALUES (?, ?)", (1, "kept"))
+        .await
+        .unwrap();
+    conn.exec_drop("INSERT INTO t VALUES (?, ?)", (2, "undone"))
+        .await
+        .unwrap();
+    let history: Vec<(i64, String, String)> = conn.query("HISTORY 1").await.unwrap();
+    assert_eq!(history.len(), 3, "{history:?}");
+    assert!(history[2].1.contains("'undone'"), "{history:?}");
+    let last = history[2].0;
+    let counts: Vec<(i64, i64, i64)> = conn.query(format!("UNDO {last}")).await.unwrap();
+    assert_eq!(counts, [(1, 1, 0)]);
+    let left: Vec<(i64, String)> = conn.query("SELECT id, v FROM t").await.unwrap();
+    assert_eq!(left, [(1, "kept".to_string())]);
+    assert_eq!(errno(conn.query_drop("UNDO whenever").await), 1210);
+    conn.disconnect().await.unwrap();
+}

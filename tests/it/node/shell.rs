@@ -85,6 +85,30 @@ SHOW DATABASES;
     );
 }
 
+/// History and undo are the node's commands: the shell sends them like any statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn piped_history_and_undo() {
+    let node = crate::support::builder()
+        .arg("-m")
+        .embedded_nats(free_port().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let url = format!("http://{}", node.http_addr);
+    let script =
+        "CREATE TABLE h(x);\nINSERT INTO h VALUES (1);\nUNDO '1h';\nSELECT count(*) AS n FROM h;\n";
+    assert_ok(
+        &shell(&url, &[], script).await,
+        "transactions_undone\trows_undone\tschema_changes_not_undone\n1\t1\t1\nn\n0\n",
+    );
+    let history = shell(&url, &[], "HISTORY 1;").await;
+    assert_eq!(history.code, Some(0), "{history:?}");
+    let lines: Vec<&str> = history.stdout.lines().collect();
+    assert_eq!(lines[0], "seq\tsql\ttimestamp", "{history:?}");
+    assert_eq!(lines.len(), 4, "create, insert, undo: {history:?}");
+    assert!(lines[3].contains("DELETE FROM"), "{history:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn piped_session_switches_to_a_created_database() {
     let node = start(&["-m"]).await;
