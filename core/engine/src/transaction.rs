@@ -8,6 +8,7 @@ use ha_types::{ErrorCode, Statement, StatementResult};
 use tokio::sync::oneshot;
 
 use crate::CoreError;
+use crate::readers::{CancelOnDrop, Canceller};
 use crate::writer::{JobResult, TransactionCommand};
 
 pub(crate) struct WriteTransaction {
@@ -26,9 +27,20 @@ impl WriteTransaction {
         }
     }
 
+    /// Runs one statement; dropping the future before its answer (the client went away, or
+    /// cancelled) interrupts it on the writer.
     pub(crate) async fn run(&self, statement: Statement) -> Result<StatementResult, CoreError> {
-        self.ask(|reply| TransactionCommand::Run { statement, reply })
-            .await?
+        let canceller = Canceller::default();
+        let guard = CancelOnDrop::new(canceller.clone());
+        let answer = self
+            .ask(|reply| TransactionCommand::Run {
+                statement,
+                canceller,
+                reply,
+            })
+            .await;
+        guard.finish();
+        answer?
     }
 
     pub(crate) async fn describe(

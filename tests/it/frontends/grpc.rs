@@ -429,3 +429,55 @@ async fn download_and_the_latest_snapshot_stream_as_chunks() {
     assert_eq!(seq, taken["seq"].as_u64());
     assert_eq!(Some(data.len() as u64), taken["size"].as_u64());
 }
+
+/// A session dropped while its transaction runs an endless statement (a client's Ctrl-C) stops
+/// that statement: the transaction rolls back, the database's writer is free for the next
+/// write, and the node still stops on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_session_interrupts_its_running_statement() {
+    use ha_client::{Client, ClientOptions, Statement};
+    let node = start(&["-m"]).await;
+    let url = format!("http://{}", node.http_addr);
+    let client = Client::open(&url, ClientOptions::default()).await.unwrap();
+    client
+        .execute(vec![Statement::new("CREATE TABLE t(x)")])
+        .await
+        .unwrap();
+    let mut session = client.session().await.unwrap();
+    session.execute(Statement::new("BEGIN")).await.unwrap();
+    // The first write takes the writer for this transaction.
+    session
+        .execute(Statement::new("INSERT INTO t VALUES (1)"))
+        .await
+        .unwrap();
+    let endless = Statement::new(
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c",
+    );
+    let running = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        session.execute(endless),
+    )
+    .await;
+    assert!(running.is_err(), "the endless statement is still running");
+    drop(session);
+    // The writer is free again: a write on another connection is answered, and the rolled
+    // back row is not there.
+    let written = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        client.execute(vec![Statement::new("INSERT INTO t VALUES (2)")]),
+    )
+    .await
+    .expect("the write is not held up by the dropped session's statement");
+    written.unwrap();
+    let rows = client
+        .execute(vec![Statement::new("SELECT x FROM t")])
+        .await
+        .unwrap();
+    match &rows.results[0] {
+        ha_client::StatementResult::Rows { rows, .. } => {
+            assert_eq!(rows, &vec![vec![ha_client::Value::Integer(2)]])
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(node.stop().await.unwrap(), Some(0));
+}

@@ -20,6 +20,7 @@ use super::{JobOutput, JobResult, Message};
 use crate::CoreError;
 use crate::exec::{self, Access, RunError};
 use crate::open::Conn;
+use crate::readers::Canceller;
 
 /// How often the writer looks at its main queue while a transaction is open (for `Stop`).
 const TICK: Duration = Duration::from_millis(100);
@@ -27,6 +28,9 @@ const TICK: Duration = Duration::from_millis(100);
 pub(crate) enum TransactionCommand {
     Run {
         statement: Statement,
+        /// Armed while the statement runs: a client that goes away interrupts it, so a
+        /// forgotten endless query cannot hold the writer (and the node's stop) for ever.
+        canceller: Canceller,
         reply: oneshot::Sender<Result<StatementResult, CoreError>>,
     },
     Savepoint {
@@ -113,9 +117,17 @@ pub(super) fn run(
         };
         last_command = Instant::now();
         match command {
-            TransactionCommand::Run { statement, reply } => {
+            TransactionCommand::Run {
+                statement,
+                canceller,
+                reply,
+            } => {
                 let mark = replication.as_deref().map_or(0, ReplicationState::mark);
-                match exec::run(conn, &statement, Access::ReadWrite) {
+                canceller.arm(conn.conn.get_interrupt_handle());
+                let ran = exec::run(conn, &statement, Access::ReadWrite);
+                // Disarmed before the answer: an interrupt never reaches a later statement.
+                canceller.disarm();
+                match ran {
                     Ok(result) => {
                         let _ = reply.send(Ok(result));
                     }
