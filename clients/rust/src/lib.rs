@@ -94,6 +94,17 @@ impl Client {
         }
     }
 
+    /// [`Client::execute`] for a node forwarding its clients' requests to the leader (leader
+    /// mode): sends no read-your-writes position of its own (the leader has everything it
+    /// wrote, and the many sessions sharing this client must not wait for each other) and
+    /// keeps none; the answer's sequence is the caller's to keep.
+    pub async fn forward(&self, statements: Vec<Statement>) -> Result<Executed, ClientError> {
+        match &self.inner {
+            Inner::Remote(remote) => remote.forward(statements).await,
+            Inner::Local(local) => local.execute(statements).await,
+        }
+    }
+
     /// Runs one read and returns its rows as they are read, in batches (a large result is never
     /// all in memory, here or on the node).
     pub async fn query(&self, statement: Statement) -> Result<Rows, ClientError> {

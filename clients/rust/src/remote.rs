@@ -115,10 +115,28 @@ impl Remote {
         &self,
         statements: Vec<Statement>,
     ) -> Result<Executed, ClientError> {
+        let executed = self.send(statements, self.min_seq()).await?;
+        self.wrote(executed.seq);
+        Ok(executed)
+    }
+
+    /// See [`crate::Client::forward`].
+    pub(crate) async fn forward(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<Executed, ClientError> {
+        self.send(statements, None).await
+    }
+
+    async fn send(
+        &self,
+        statements: Vec<Statement>,
+        min_seq: Option<u64>,
+    ) -> Result<Executed, ClientError> {
         let request = v1::ExecuteRequest {
             database: self.database.clone(),
             statements: statements.into_iter().map(statement_to_proto).collect(),
-            min_seq: self.min_seq(),
+            min_seq,
         };
         let answer = self
             .grpc
@@ -127,7 +145,6 @@ impl Remote {
             .await
             .map_err(from_status)?
             .into_inner();
-        self.wrote(answer.seq);
         Ok(Executed {
             results: answer
                 .results

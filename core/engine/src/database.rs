@@ -424,6 +424,14 @@ impl Database {
     }
 
     fn writable(&self) -> Result<(), CoreError> {
+        if let Some(gate) = self
+            .options
+            .replication
+            .as_ref()
+            .and_then(|r| r.write_gate.as_ref())
+        {
+            gate.term()?;
+        }
         if self.options.read_only {
             return Err(CoreError::ReadOnly(format!(
                 "database {} is read-only here (a read-only replica): write through a node or a \

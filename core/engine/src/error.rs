@@ -54,6 +54,10 @@ pub enum CoreError {
         "this node has not applied log sequence {seq} yet (it is at {applied}); retry, or read from the node that took the write"
     )]
     NotCaughtUp { seq: u64, applied: u64 },
+    /// Leader mode: this node does not hold the lease, so it writes nothing itself; `leader`
+    /// is the gRPC address of the node that does, when one is known (the node forwards there).
+    #[error("{}", not_leader_message(.leader))]
+    NotLeader { leader: Option<String> },
     /// The database is not served now (it needs a snapshot, or one is being restored), or
     /// what it needs (the snapshot store) cannot be reached.
     #[error("{0}")]
@@ -87,6 +91,7 @@ impl CoreError {
             CoreError::ReadOnly(_) => ErrorCode::ReadOnly,
             CoreError::Apply { .. } => ErrorCode::SqlError,
             CoreError::NotCaughtUp { .. } => ErrorCode::Busy,
+            CoreError::NotLeader { .. } => ErrorCode::Unavailable,
             CoreError::ReplicationPending { .. } => ErrorCode::ReplicationPending,
         }
     }
@@ -175,5 +180,12 @@ fn sql_message(err: &rusqlite::Error) -> String {
         rusqlite::Error::SqliteFailure(e, None) => e.to_string(),
         rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
         other => other.to_string(),
+    }
+}
+
+fn not_leader_message(leader: &Option<String>) -> String {
+    match leader {
+        Some(leader) => format!("this node is not the leader (the leader is {leader}); retry"),
+        None => "no leader is elected right now; retry in a moment".to_string(),
     }
 }

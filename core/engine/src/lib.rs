@@ -37,6 +37,7 @@ pub use ha_types::SpecialCommand;
 pub use registry::{Cause, OnCreated, OnDropped, Registry, RegistryOptions};
 pub use replication::{
     AckFuture, ChangeLog, HistoryFuture, LogEntry, PublishFuture, ReplicationOptions, RowIdentify,
+    WriteGate,
 };
 pub use session::{Session, TransactionStatus};
 

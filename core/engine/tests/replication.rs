@@ -72,6 +72,7 @@ fn node_with(
             from_log_start: true,
             log: Arc::clone(log) as Arc<dyn ChangeLog>,
             runtime: tokio::runtime::Handle::current(),
+            write_gate: None,
         }),
         ..DatabaseOptions::default()
     };

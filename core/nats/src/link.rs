@@ -154,6 +154,7 @@ impl ReplicationLink {
             from_log_start: settings.policy == ConsumerStart::All,
             log,
             runtime: tokio::runtime::Handle::current(),
+            write_gate: None,
         };
         let start = match &settings.policy {
             // "New" means what is written after this start: fixed here, as a sequence, so a

@@ -34,6 +34,10 @@ pub struct ChangeSet {
     /// all with the same origin and id, applied together once all have arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chunk: Option<Chunk>,
+    /// Leader mode: the lease term of the leader that committed it (SPEC §7). Appliers refuse
+    /// a change set whose term is older than one they applied (a deposed leader's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term: Option<u64>,
     pub changes: Vec<Change>,
     pub timestamp_ns: i64,
 }
@@ -254,6 +258,7 @@ mod tests {
             origin: Some("o".into()),
             id: Some(7),
             chunk: None,
+            term: None,
             changes: vec![Change::Row(RowChange {
                 database: "main".into(),
                 table: "t".into(),

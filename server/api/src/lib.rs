@@ -135,6 +135,21 @@ pub struct SessionOptions {
     pub abort_on_error: bool,
 }
 
+/// The leader of a cluster in leader mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaderStatus {
+    /// Its node name (empty for a `--leader-static` leader, known only by its address).
+    pub node: String,
+    /// Its gRPC address, where followers forward writes.
+    pub addr: String,
+    /// The lease's term (0 for a static leader).
+    pub term: u64,
+    /// When this node learned of this term, in milliseconds since the Unix epoch.
+    pub since_ms: u64,
+    /// Whether the answering node is the leader.
+    pub this_node: bool,
+}
+
 /// One client connection of a stateful protocol (PostgreSQL, MySQL wire): its current
 /// database, its transaction, its read-your-writes position. Dropping it rolls back an open
 /// transaction.
@@ -201,6 +216,12 @@ pub trait QueryService: Send + Sync + 'static {
     async fn latest_snapshot(&self, database: Option<&str>) -> Result<Backup, ApiError>;
 
     fn readiness(&self) -> Readiness;
+
+    /// Leader mode (SPEC §7): who leads, as this node knows it; `Ok(None)` in leaderless mode,
+    /// `unavailable` while no leader is elected.
+    fn leader(&self) -> Result<Option<LeaderStatus>, ApiError> {
+        Ok(None)
+    }
 
     /// The consumers of a database's changes (empty when replication is off).
     async fn replications(&self, database: Option<&str>) -> Result<Vec<ReplicationInfo>, ApiError>;

@@ -4,6 +4,7 @@
 
 pub mod config;
 mod databases;
+mod forward;
 pub mod logging;
 mod node;
 mod replication;

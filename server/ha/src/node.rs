@@ -14,8 +14,9 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::databases;
+use crate::forward::Forwarder;
 use crate::replication::{self, Replication};
-use crate::service::NodeService;
+use crate::service::{LeaderMode, NodeService};
 
 /// A started node.
 pub struct RunningNode {
@@ -110,6 +111,12 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// Validates the configuration, opens the databases and starts serving.
 pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     config.validate()?;
+    // Bound first: leader mode advertises this port (`--leader-addr` without one).
+    let bind = SocketAddr::new(config.bind_address, config.port);
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("--port: cannot listen on {bind}"))?;
+    let http_addr = listener.local_addr().context("reading the bound address")?;
     let specs = databases::specs(&config)?;
     let mut options = databases::registry_options(&config)?;
     let mut replication = if replication::enabled(&config) {
@@ -118,6 +125,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         None
     };
     options.database.replication = replication.as_ref().map(|r| r.link.options().clone());
+    let leader_mode = leader_mode(&config, replication.as_ref(), http_addr.port()).await?;
+    if let (Some(mode), Some(replication)) = (&leader_mode, options.database.replication.as_mut()) {
+        replication.write_gate = Some(Arc::clone(&mode.leadership) as Arc<dyn ha_core::WriteGate>);
+    }
     let (specs, restored) = match &replication {
         Some(replication) if config.from_latest_snapshot => {
             replication.link.restore_before_open(specs).await
@@ -179,15 +190,11 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         }
     }
 
-    let bind = SocketAddr::new(config.bind_address, config.port);
-    let listener = TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("--port: cannot listen on {bind}"))?;
-    let http_addr = listener.local_addr().context("reading the bound address")?;
     let service = Arc::new(NodeService::new(
         Arc::clone(&registry),
         replication.as_ref().map(Replication::handle),
         config.replication_timeout,
+        leader_mode,
     ));
     let (pg_addr, stop_pg, pg) = if config.pg_port != 0 {
         let (addr, stop, task) = start_pg(&config, Arc::clone(&service) as _).await?;
@@ -244,6 +251,47 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         stop_mysql,
         mysql,
     })
+}
+
+/// Leader mode (SPEC §7): `--leader-addr` campaigns for the lease; `--leader-static` follows a
+/// fixed leader. `None`: leaderless.
+async fn leader_mode(
+    config: &Config,
+    replication: Option<&Replication>,
+    port: u16,
+) -> anyhow::Result<Option<LeaderMode>> {
+    let leadership = match (&config.leader_addr, &config.leader_static, replication) {
+        (Some(addr), _, Some(replication)) => {
+            let handle = replication.handle();
+            ha_nats::leader::campaign(
+                handle.context.clone(),
+                handle.stream.clone(),
+                usize::from(config.replicas),
+                config.name.clone(),
+                advertised(addr, port),
+                ha_nats::leader::LeaseTimes::default(),
+                handle.stopping(),
+            )
+            .await
+            .context("--leader-addr: joining the leader election")?
+        }
+        (None, Some(leader), _) => ha_nats::leader::Leadership::fixed(&config.name, leader),
+        _ => return Ok(None),
+    };
+    Ok(Some(LeaderMode {
+        leadership,
+        forwarder: Arc::new(Forwarder::new(config.token.clone())),
+    }))
+}
+
+/// `--leader-addr` as other nodes reach this node: given without a port (or with port 0), the
+/// port this node's gRPC listens on.
+fn advertised(addr: &str, port: u16) -> String {
+    match addr.rsplit_once(':') {
+        Some((host, "0")) => format!("{host}:{port}"),
+        Some((_, given)) if given.parse::<u16>().is_ok() => addr.to_string(),
+        _ => format!("{addr}:{port}"),
+    }
 }
 
 /// Binds the PostgreSQL wire server and starts serving it.

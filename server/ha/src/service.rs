@@ -8,18 +8,43 @@ use ha_core::{CoreError, Registry};
 use ha_nats::log::admin;
 use ha_nats::log::consumer_name;
 use ha_server_api::{
-    ApiError, Backup, ClientSession, QueryOutcome, QueryService, Readiness, ReplicationInfo,
-    Session, SessionOptions, SnapshotTaken, StreamedRows, TransactionStatus,
+    ApiError, Backup, ClientSession, LeaderStatus, QueryOutcome, QueryService, Readiness,
+    ReplicationInfo, Session, SessionOptions, SnapshotTaken, StreamedRows, TransactionStatus,
 };
 
+use ha_core::WriteGate;
 use ha_nats::LinkHandle;
+use ha_nats::leader::Leadership;
+use ha_types::sql_text::TransactionCommand;
 use ha_types::{ErrorCode, Statement, StatementDescription};
+
+use crate::forward::{self, Forwarder};
 
 pub(crate) struct NodeService {
     registry: Arc<Registry>,
     replication: Option<LinkHandle>,
     /// How long a read waits for `X-Ha-Min-Seq` (`--replication-timeout`).
     min_seq_wait: std::time::Duration,
+    /// Leader mode: who leads, and the way to it.
+    leader: Option<LeaderMode>,
+}
+
+/// What a node in leader mode needs to forward (SPEC §7).
+#[derive(Clone)]
+pub(crate) struct LeaderMode {
+    pub(crate) leadership: Arc<Leadership>,
+    pub(crate) forwarder: Arc<Forwarder>,
+}
+
+impl LeaderMode {
+    /// The leader's address while this node follows one (`None`: it leads, or nobody does).
+    fn follows(&self) -> Option<String> {
+        match self.leadership.term() {
+            Ok(_) => None,
+            Err(CoreError::NotLeader { leader }) => leader,
+            Err(_) => None,
+        }
+    }
 }
 
 impl NodeService {
@@ -27,13 +52,20 @@ impl NodeService {
         registry: Arc<Registry>,
         replication: Option<LinkHandle>,
         min_seq_wait: std::time::Duration,
+        leader: Option<LeaderMode>,
     ) -> Self {
         NodeService {
             registry,
             replication,
             min_seq_wait,
+            leader,
         }
     }
+}
+
+/// The id of `database` (`None`: the default), for naming it to the leader.
+fn database_id(registry: &Registry, database: Option<&str>) -> Result<String, ApiError> {
+    Ok(registry.get(database).map_err(to_api)?.id().to_string())
 }
 
 #[async_trait]
@@ -50,12 +82,25 @@ impl QueryService for NodeService {
             self.min_seq_wait,
         )
         .await?;
-        let executed = self
+        // Leader mode: a write refused here (before it ran) goes to the leader.
+        let kept = self.leader.as_ref().map(|_| statements.clone());
+        match self
             .registry
             .execute(&mut session.database, statements)
             .await
-            .map_err(to_api)?;
-        Ok(outcome(executed))
+        {
+            Ok(executed) => Ok(outcome(executed)),
+            Err(CoreError::NotLeader {
+                leader: Some(leader),
+            }) if kept.is_some() => {
+                let (Some(mode), Some(statements)) = (&self.leader, kept) else {
+                    return Err(ApiError::new(ErrorCode::Internal, "internal error"));
+                };
+                let database = database_id(&self.registry, session.database.as_deref())?;
+                mode.forwarder.execute(&leader, &database, statements).await
+            }
+            Err(e) => Err(to_api(e)),
+        }
     }
 
     fn open_session(&self, options: SessionOptions) -> Result<Box<dyn ClientSession>, ApiError> {
@@ -67,6 +112,9 @@ impl QueryService for NodeService {
             session: ha_core::Session::new(options.database, options.abort_on_error),
             min_seq: None,
             min_seq_wait: self.min_seq_wait,
+            leader: self.leader.clone(),
+            remote: None,
+            abort_on_error: options.abort_on_error,
         }))
     }
 
@@ -173,6 +221,29 @@ impl QueryService for NodeService {
             len: info.size,
             seq: Some(info.seq),
         })
+    }
+
+    fn leader(&self) -> Result<Option<LeaderStatus>, ApiError> {
+        let Some(mode) = &self.leader else {
+            return Ok(None);
+        };
+        let Some(info) = mode.leadership.leader() else {
+            return Err(ApiError::new(
+                ErrorCode::Unavailable,
+                "no leader is elected right now; retry in a moment",
+            ));
+        };
+        let since_ms = info
+            .since
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Ok(Some(LeaderStatus {
+            this_node: mode.leadership.leading() == Some(info.term) && info.term > 0,
+            node: info.node,
+            addr: info.addr,
+            term: info.term,
+            since_ms,
+        }))
     }
 
     fn readiness(&self) -> Readiness {
@@ -353,11 +424,116 @@ struct NodeSession {
     session: ha_core::Session,
     min_seq: Option<u64>,
     min_seq_wait: std::time::Duration,
+    leader: Option<LeaderMode>,
+    /// Leader mode, on a follower: the transaction open on the leader, which every statement
+    /// goes to until it ends.
+    remote: Option<RemoteTransaction>,
+    abort_on_error: bool,
+}
+
+struct RemoteTransaction {
+    leader: String,
+    session: ha_client::Session,
+    /// A statement failed and the protocol wants the transaction aborted (PostgreSQL): only
+    /// ROLLBACK goes on.
+    failed: bool,
+}
+
+impl NodeSession {
+    /// Leader mode, on a follower: `BEGIN` opens the transaction on the leader.
+    async fn begin_on_leader(
+        &mut self,
+        statement: Statement,
+    ) -> Option<Result<QueryOutcome, ApiError>> {
+        let mode = self.leader.clone()?;
+        if !matches!(
+            TransactionCommand::parse(&statement.sql),
+            Some(TransactionCommand::Begin)
+        ) || (self.session.transaction_status() != ha_core::TransactionStatus::Idle)
+        {
+            return None;
+        }
+        let leader = mode.follows()?;
+        Some(
+            async {
+                let database = database_id(&self.registry, self.session.database.as_deref())?;
+                let mut session = mode.forwarder.session(&leader, &database).await?;
+                let executed = session
+                    .execute(statement)
+                    .await
+                    .map_err(|e| forward::from_leader(&leader, e))?;
+                self.remote = Some(RemoteTransaction {
+                    leader,
+                    session,
+                    failed: false,
+                });
+                Ok(outcome(executed))
+            }
+            .await,
+        )
+    }
+
+    /// A statement of the transaction open on the leader.
+    async fn on_leader(&mut self, statements: Vec<Statement>) -> Result<QueryOutcome, ApiError> {
+        let Some(remote) = self.remote.as_mut() else {
+            return Err(ApiError::new(ErrorCode::Internal, "internal error"));
+        };
+        let [statement] = <[Statement; 1]>::try_from(statements).map_err(|_| {
+            ApiError::new(
+                ErrorCode::BadRequest,
+                "inside a transaction, send statements one at a time",
+            )
+        })?;
+        let command = TransactionCommand::parse(&statement.sql);
+        if remote.failed
+            && !matches!(
+                command,
+                Some(TransactionCommand::Rollback | TransactionCommand::RollbackTo(_))
+            )
+        {
+            return Err(ApiError::new(
+                ErrorCode::TransactionAborted,
+                "current transaction is aborted, commands ignored until end of transaction block",
+            ));
+        }
+        let answer = remote.session.execute(statement).await;
+        let answer = match answer {
+            Ok(executed) => {
+                if matches!(command, Some(TransactionCommand::RollbackTo(_))) {
+                    remote.failed = false;
+                }
+                Ok(executed)
+            }
+            Err(error) => {
+                if self.abort_on_error {
+                    remote.failed = true;
+                }
+                Err(forward::from_leader(&remote.leader, error))
+            }
+        };
+        if !remote.session.in_transaction() {
+            self.remote = None;
+        }
+        let executed = answer?;
+        // Read-your-writes: later reads here wait until this node has the commit.
+        if let Some(seq) = executed.seq {
+            self.min_seq = Some(self.min_seq.unwrap_or(0).max(seq));
+        }
+        Ok(outcome(executed))
+    }
 }
 
 #[async_trait]
 impl ClientSession for NodeSession {
     async fn execute(&mut self, statements: Vec<Statement>) -> Result<QueryOutcome, ApiError> {
+        if self.remote.is_some() {
+            return self.on_leader(statements).await;
+        }
+        if let [statement] = statements.as_slice()
+            && let Some(answer) = self.begin_on_leader(statement.clone()).await
+        {
+            return answer;
+        }
         read_your_writes(
             &self.registry,
             self.session.database.as_deref(),
@@ -365,12 +541,32 @@ impl ClientSession for NodeSession {
             self.min_seq_wait,
         )
         .await?;
-        let executed = self
+        let kept = self.leader.as_ref().map(|_| statements.clone());
+        match self
             .registry
             .execute_in(&mut self.session, statements)
             .await
-            .map_err(to_api)?;
-        Ok(outcome(executed))
+        {
+            Ok(executed) => Ok(outcome(executed)),
+            // Leader mode: a write outside a transaction, refused here before it ran.
+            Err(CoreError::NotLeader {
+                leader: Some(leader),
+            }) if !(self.session.transaction_status() != ha_core::TransactionStatus::Idle) => {
+                let (Some(mode), Some(statements)) = (&self.leader, kept) else {
+                    return Err(ApiError::new(ErrorCode::Internal, "internal error"));
+                };
+                let database = database_id(&self.registry, self.session.database.as_deref())?;
+                let forwarded = mode
+                    .forwarder
+                    .execute(&leader, &database, statements)
+                    .await?;
+                if let Some(seq) = forwarded.seq {
+                    self.min_seq = Some(self.min_seq.unwrap_or(0).max(seq));
+                }
+                Ok(forwarded)
+            }
+            Err(e) => Err(to_api(e)),
+        }
     }
 
     async fn describe(&mut self, sql: &str) -> Result<StatementDescription, ApiError> {
@@ -381,6 +577,13 @@ impl ClientSession for NodeSession {
     }
 
     fn transaction_status(&self) -> TransactionStatus {
+        if let Some(remote) = &self.remote {
+            return if remote.failed {
+                TransactionStatus::Failed
+            } else {
+                TransactionStatus::Open
+            };
+        }
         match self.session.transaction_status() {
             ha_core::TransactionStatus::Idle => TransactionStatus::Idle,
             ha_core::TransactionStatus::Open => TransactionStatus::Open,
@@ -389,7 +592,10 @@ impl ClientSession for NodeSession {
     }
 
     fn fail_transaction(&mut self) {
-        self.session.fail_transaction();
+        match self.remote.as_mut() {
+            Some(remote) => remote.failed = true,
+            None => self.session.fail_transaction(),
+        }
     }
 
     fn database(&self) -> Option<String> {

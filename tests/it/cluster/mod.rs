@@ -7,6 +7,7 @@ mod databases;
 mod faults;
 mod history;
 mod instances;
+mod leader;
 mod pg;
 mod quick_start;
 mod replicate;

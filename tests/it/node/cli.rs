@@ -64,7 +64,7 @@ async fn flags_of_features_not_built_are_refused_at_start() {
         (
             &["--leader-addr", "x:1"],
             &[],
-            "not supported yet: --leader-addr",
+            "the leader is elected through the broker: it needs replication",
         ),
         (
             &[],
@@ -83,8 +83,8 @@ async fn flags_of_features_not_built_are_refused_at_start() {
         ),
         (
             &[],
-            &[("HA_LEADER_STATIC", "x:1")],
-            "not supported yet: --leader-static",
+            &[("HA_EXTENSIONS", "x.so")],
+            "not supported yet: --extensions",
         ),
     ];
     for (args, env, needle) in cases {

@@ -8,6 +8,7 @@ pub(crate) fn build_change_set(
     database_id: &str,
     origin: &str,
     id: u64,
+    term: Option<u64>,
     changes: Vec<Change>,
 ) -> ChangeSet {
     ChangeSet {
@@ -17,6 +18,7 @@ pub(crate) fn build_change_set(
         origin: Some(origin.to_string()),
         id: Some(id),
         chunk: None,
+        term,
         changes,
         timestamp_ns: now_ns(),
     }

@@ -117,6 +117,7 @@ mod tests {
             origin: Some("o".into()),
             id: Some(1),
             chunk: None,
+            term: None,
             changes: (0..100)
                 .map(|i| Change::Sql {
                     command: format!("{i:0>100}"),

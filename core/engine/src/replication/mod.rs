@@ -55,6 +55,18 @@ pub struct ReplicationOptions {
     pub log: Arc<dyn ChangeLog>,
     /// Where the publisher task runs.
     pub runtime: tokio::runtime::Handle,
+    /// Leader mode (SPEC §7): who may write now. `None`: every node writes (leaderless).
+    pub write_gate: Option<Arc<dyn WriteGate>>,
+}
+
+/// Leader mode's fencing, as the engine sees it: whether this node may commit client writes
+/// now, and under which term. Asked before a write is queued, when the writer begins a
+/// transaction for it and again just before its COMMIT, so a node whose lease ran out commits
+/// nothing more; the term goes into every change set.
+pub trait WriteGate: Send + Sync + 'static {
+    /// `Ok(term)` while this node holds the lease; otherwise [`crate::CoreError::NotLeader`]
+    /// naming the leader's address when one is known.
+    fn term(&self) -> Result<u64, crate::CoreError>;
 }
 
 impl std::fmt::Debug for ReplicationOptions {

@@ -208,6 +208,7 @@ mod tests {
             origin: Some(origin.into()),
             id: Some(id),
             chunk: chunk.map(|(index, count)| Chunk { index, count }),
+            term: None,
             changes: vec![Change::Sql {
                 command: tag.into(),
             }],

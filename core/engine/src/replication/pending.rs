@@ -162,6 +162,7 @@ mod tests {
             origin: None,
             id: None,
             chunk: None,
+            term: None,
             changes: vec![Change::Row(row(k))],
             timestamp_ns: 0,
         }

@@ -31,6 +31,20 @@ pub(super) fn commit_group(
         }
         if let Some(state) = replication.as_deref_mut() {
             state.begin_group(conn);
+            // Leader mode: jobs queued while this node led are refused, not run, once it no
+            // longer does.
+            match state.leader_term() {
+                Ok(term) => state.set_term(term),
+                Err(leader) => {
+                    let _ = conn.conn.execute_batch("ROLLBACK");
+                    for job in pending.drain(..) {
+                        let _ = job.reply.send(Err(CoreError::NotLeader {
+                            leader: leader.clone(),
+                        }));
+                    }
+                    return;
+                }
+            }
         }
         let mut succeeded = Vec::new();
         let mut transaction_lost = false;
@@ -55,6 +69,19 @@ pub(super) fn commit_group(
             }
             for (job, _) in succeeded.into_iter().rev() {
                 pending.push_front(job);
+            }
+            continue;
+        }
+        // Fencing: nothing commits under a lease that ran out while the group ran.
+        if let Some(state) = replication.as_deref_mut()
+            && let Err(leader) = still_leading(state)
+        {
+            let _ = conn.conn.execute_batch("ROLLBACK");
+            state.transaction_lost();
+            for (job, _) in succeeded {
+                let _ = job.reply.send(Err(CoreError::NotLeader {
+                    leader: leader.clone(),
+                }));
             }
             continue;
         }
@@ -87,6 +114,17 @@ pub(super) fn commit_group(
 }
 
 type Done = (Vec<ha_types::StatementResult>, Option<Prepared>);
+
+/// Whether this node still leads under the term its transaction began with (always, when
+/// leaderless); otherwise the leader's address, if known.
+pub(super) fn still_leading(state: &ReplicationState) -> Result<(), Option<String>> {
+    let began = state.term();
+    match state.leader_term() {
+        Ok(now) if now == began => Ok(()),
+        Ok(_) => Err(None),
+        Err(leader) => Err(leader),
+    }
+}
 
 fn run_in_savepoint(
     conn: &Conn,

@@ -82,6 +82,14 @@ pub(super) fn run(
     }
     if let Some(state) = replication.as_deref_mut() {
         state.begin_group(conn);
+        match state.leader_term() {
+            Ok(term) => state.set_term(term),
+            Err(leader) => {
+                rollback(conn, replication);
+                let _ = job.started.send(Err(CoreError::NotLeader { leader }));
+                return;
+            }
+        }
     }
     if job.started.send(Ok(())).is_err() {
         // The client went away while it waited for the writer.
@@ -208,6 +216,13 @@ pub(super) fn run(
 }
 
 fn commit(conn: &Conn, mut replication: Option<&mut ReplicationState>) -> JobResult {
+    // Fencing: nothing commits under a lease that ran out while the transaction was open.
+    if let Some(state) = replication.as_deref()
+        && let Err(leader) = super::group::still_leading(state)
+    {
+        rollback(conn, replication);
+        return Err(CoreError::NotLeader { leader });
+    }
     let prepared = match replication.as_deref_mut() {
         Some(state) => match state.prepare(conn, 0) {
             Ok(prepared) => prepared,

@@ -54,6 +54,8 @@ pub(crate) struct ReplicationState {
     max_payload: usize,
     /// What [`OriginOrder`] holds, for the status.
     held: Arc<AtomicUsize>,
+    /// Leader mode: the lease term of the transaction being built.
+    term: Option<u64>,
 }
 
 impl ReplicationState {
@@ -129,6 +131,7 @@ impl ReplicationState {
         let max_payload = options.log.max_payload();
         Ok(ReplicationState {
             assigned: identity.last_id,
+            term: None,
             identity,
             options,
             database: database.to_string(),
@@ -157,6 +160,29 @@ impl ReplicationState {
     pub(crate) fn begin_group(&mut self, conn: &Conn) {
         self.capture.truncate(0);
         self.clear_consumed_outbox(conn, false);
+    }
+
+    /// Leader mode: the lease term the transaction being built commits under (`Ok(None)`
+    /// leaderless), or the leader's address (if known) when this node may not write. Asked when
+    /// the transaction begins and again just before its COMMIT.
+    pub(crate) fn leader_term(&self) -> Result<Option<u64>, Option<String>> {
+        let Some(gate) = &self.options.write_gate else {
+            return Ok(None);
+        };
+        match gate.term() {
+            Ok(term) => Ok(Some(term)),
+            Err(CoreError::NotLeader { leader }) => Err(leader),
+            Err(_) => Err(None),
+        }
+    }
+
+    /// The term written into the change sets built from now on.
+    pub(crate) fn set_term(&mut self, term: Option<u64>) {
+        self.term = term;
+    }
+
+    pub(crate) fn term(&self) -> Option<u64> {
+        self.term
     }
 
     pub(crate) fn transaction_lost(&mut self) {
@@ -191,6 +217,7 @@ impl ReplicationState {
             &self.database,
             &self.identity.origin,
             id,
+            self.term,
             changes,
         );
         let encoded =

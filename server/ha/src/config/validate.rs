@@ -25,9 +25,6 @@ impl Unbuilt {
 /// Every flag this build refuses. Delete a line when its feature lands (and its
 /// "not supported yet" row in docs/configuration.md).
 pub const NOT_SUPPORTED_YET: &[Unbuilt] = &[
-    Unbuilt::always("leader-addr"),
-    Unbuilt::always("leader-static"),
-    Unbuilt::always("grpc-insecure"),
     Unbuilt::always("grpc-port"),
     Unbuilt::always("pg-proxied"),
     Unbuilt::always("pg-publication"),
@@ -107,6 +104,12 @@ impl Config {
         }
         if self.leader_addr.is_some() && self.leader_static.is_some() {
             return invalid("leader-static", "cannot be combined with --leader-addr");
+        }
+        if self.leader_addr.is_some() && !crate::replication::enabled(self) {
+            return invalid(
+                "leader-addr",
+                "the leader is elected through the broker: it needs replication (an embedded broker or --replication-url)",
+            );
         }
 
         let refused: Vec<String> = NOT_SUPPORTED_YET

@@ -139,6 +139,7 @@ fn table() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
             Method::POST,
             history::undo_named("UNDOT"),
         ),
+        ("/leader", Method::GET, get(probes::leader)),
         ("/healthz", Method::GET, get(probes::healthz)),
         ("/readyz", Method::GET, get(probes::readyz)),
         ("/openapi.yaml", Method::GET, get(probes::openapi)),

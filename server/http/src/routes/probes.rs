@@ -29,3 +29,23 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
 pub(crate) async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI_YAML).into_response()
 }
+
+/// `GET /leader`: who leads in leader mode (409 when the node runs leaderless).
+pub(crate) async fn leader(
+    State(state): State<AppState>,
+) -> Result<Response, crate::error::HttpError> {
+    match state.service.leader()? {
+        Some(leader) => Ok(Json(json!({
+            "leader": leader.node,
+            "addr": leader.addr,
+            "term": leader.term,
+            "since_ms": leader.since_ms,
+            "this_node": leader.this_node,
+        }))
+        .into_response()),
+        None => Err(crate::error::HttpError::new(
+            ha_types::ErrorCode::Conflict,
+            "leader mode is off: every node takes writes (start nodes with --leader-addr)",
+        )),
+    }
+}

@@ -120,13 +120,13 @@ fn not_supported_yet_only_when_explicit() {
     assert_eq!(e.to_string(), "not supported yet: --mysql-include");
     let e = ok(
         &["--mysql-proxied", "mysql://x"],
-        &[("HA_LEADER_ADDR", "x:1")],
+        &[("HA_INTERCEPTOR", "x.rhai")],
     )
     .validate()
     .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "not supported yet: --leader-addr, --mysql-proxied"
+        "not supported yet: --mysql-proxied, --interceptor"
     );
     // Built features validate.
     assert!(
@@ -139,9 +139,16 @@ fn not_supported_yet_only_when_explicit() {
             .validate()
             .is_ok()
     );
-    let file = TempFile::new("grpc-insecure\n");
+    let file = TempFile::new("interceptor x.rhai\n");
     let e = ok(&["-c", file.path()], &[]).validate().unwrap_err();
-    assert_eq!(e.to_string(), "not supported yet: --grpc-insecure");
+    assert_eq!(e.to_string(), "not supported yet: --interceptor");
+    // Leader mode is built; --leader-addr needs the broker it is elected through.
+    assert!(ok(&["--leader-static", "x:1"], &[]).validate().is_ok());
+    assert!(ok(&["--grpc-insecure"], &[]).validate().is_ok());
+    let e = ok(&["--leader-addr", "x:1", "--nats-port", "0"], &[])
+        .validate()
+        .unwrap_err();
+    assert!(e.to_string().contains("needs replication"), "{e}");
     // Client mode is built (`ha -r`, the shell in server/ha/src/shell).
     assert!(ok(&["-r", "http://x:8080"], &[]).validate().is_ok());
 }

@@ -1,0 +1,293 @@
+//! Leader mode's lease (SPEC §7): one node of the cluster writes; the others forward to it.
+//!
+//! The lease is one key of a JetStream key-value bucket, `<stream>_LEADER`, whose entries live
+//! for [`LeaseTimes::ttl`] (the bucket's `max_age`). A node that finds the key absent creates
+//! it (compare-and-set: one node wins) and leads; the create's revision is its **term**. It
+//! renews the key (update with the expected revision) every [`LeaseTimes::renew_every`]; a
+//! renewal that fails means someone else took the key, and it stops leading at once.
+//!
+//! Fencing: a leader only accepts writes until [`LeaseTimes::ttl`] minus a margin after it
+//! *sent* its last successful renewal (a monotonic clock, which keeps counting while the
+//! process is stopped): the key cannot expire, and nobody else can lead, before that. A paused
+//! leader that wakes up past it writes nothing, even before it learns that it lost the key.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use async_nats::jetstream::{self, kv};
+use ha_core::{CoreError, WriteGate};
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::NatsError;
+
+/// The bucket's one key.
+const KEY: &str = "leader";
+
+/// How long a lease lasts and how it is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct LeaseTimes {
+    /// How long the key lives after its last renewal.
+    pub ttl: Duration,
+    /// How often the leader renews it, and followers look at it.
+    pub renew_every: Duration,
+    /// How long before the key could expire the leader stops writing.
+    pub margin: Duration,
+}
+
+impl Default for LeaseTimes {
+    fn default() -> Self {
+        LeaseTimes {
+            ttl: Duration::from_secs(3),
+            renew_every: Duration::from_millis(500),
+            margin: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Who leads, as this node knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaderInfo {
+    /// The leader's node name.
+    pub node: String,
+    /// Its gRPC address, where followers forward writes.
+    pub addr: String,
+    pub term: u64,
+    /// When this node learned of this term.
+    pub since: SystemTime,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    leader: Option<LeaderInfo>,
+    /// This node's own lease: its term, the key's revision to renew, and until when it may
+    /// write.
+    own: Option<Own>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Own {
+    term: u64,
+    revision: u64,
+    valid_until: Instant,
+}
+
+/// This node's view of the lease, shared by the renewing task, the engine (as its
+/// [`WriteGate`]) and the doors (who to forward to).
+#[derive(Debug)]
+pub struct Leadership {
+    node: String,
+    state: Mutex<State>,
+    /// `--leader-static`: this node never leads; it forwards here.
+    fixed: Option<String>,
+}
+
+impl Leadership {
+    /// A follower of a fixed leader (`--leader-static ADDR`).
+    pub fn fixed(node: &str, leader_addr: &str) -> Arc<Leadership> {
+        Arc::new(Leadership {
+            node: node.to_string(),
+            state: Mutex::new(State {
+                leader: Some(LeaderInfo {
+                    node: String::new(),
+                    addr: leader_addr.to_string(),
+                    term: 0,
+                    since: SystemTime::now(),
+                }),
+                own: None,
+            }),
+            fixed: Some(leader_addr.to_string()),
+        })
+    }
+
+    /// The current leader as this node knows it (itself included).
+    pub fn leader(&self) -> Option<LeaderInfo> {
+        self.lock().leader.clone()
+    }
+
+    /// Whether this node may write now, and under which term.
+    pub fn leading(&self) -> Option<u64> {
+        let state = self.lock();
+        state
+            .own
+            .filter(|own| Instant::now() < own.valid_until)
+            .map(|own| own.term)
+    }
+
+    pub fn is_static(&self) -> bool {
+        self.fixed.is_some()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl WriteGate for Leadership {
+    fn term(&self) -> Result<u64, CoreError> {
+        if let Some(term) = self.leading() {
+            return Ok(term);
+        }
+        let leader = self
+            .lock()
+            .leader
+            .as_ref()
+            .filter(|l| l.node != self.node || self.fixed.is_some())
+            .map(|l| l.addr.clone());
+        Err(CoreError::NotLeader { leader })
+    }
+}
+
+/// Runs the election for this node until `stop`: campaigns while nobody leads, renews while it
+/// leads, and gives the lease up (deletes the key) when it stops, so another node leads at
+/// once instead of after the lease runs out.
+pub async fn campaign(
+    context: jetstream::Context,
+    stream: String,
+    replicas: usize,
+    node: String,
+    addr: String,
+    times: LeaseTimes,
+    mut stop: watch::Receiver<bool>,
+) -> Result<Arc<Leadership>, NatsError> {
+    let kv = open_bucket(&context, &stream, replicas, times.ttl).await?;
+    let leadership = Arc::new(Leadership {
+        node,
+        state: Mutex::new(State::default()),
+        fixed: None,
+    });
+    let shared = Arc::clone(&leadership);
+    tokio::spawn(async move {
+        loop {
+            tick(&kv, &shared, &addr, times).await;
+            tokio::select! {
+                _ = tokio::time::sleep(times.renew_every) => {}
+                _ = stop.wait_for(|stopped| *stopped) => break,
+            }
+        }
+        let own = shared.lock().own.take();
+        if let Some(own) = own {
+            // Handing over: the next node leads as soon as it looks.
+            let _ = kv.delete_expect_revision(KEY, Some(own.revision)).await;
+            info!(term = own.term, "leadership given up");
+        }
+    });
+    Ok(leadership)
+}
+
+/// One round: renew the own lease, or try to take a free one, and learn who leads.
+async fn tick(kv: &kv::Store, leadership: &Leadership, addr: &str, times: LeaseTimes) {
+    let own = leadership.lock().own;
+    let sent = Instant::now();
+    if let Some(own) = own {
+        let value = lease_value(&leadership.node, addr, Some(own.term));
+        match kv.update(KEY, value.into(), own.revision).await {
+            Ok(revision) => {
+                let mut state = leadership.lock();
+                state.own = Some(Own {
+                    revision,
+                    valid_until: sent + times.ttl.saturating_sub(times.margin),
+                    ..own
+                });
+                return;
+            }
+            Err(e) => {
+                warn!(term = own.term, error = %e, "the lease could not be renewed: no longer leading");
+                leadership.lock().own = None;
+            }
+        }
+    }
+    let value = lease_value(&leadership.node, addr, None);
+    match kv.create(KEY, value.into()).await {
+        Ok(revision) => {
+            let mut state = leadership.lock();
+            state.own = Some(Own {
+                term: revision,
+                revision,
+                valid_until: sent + times.ttl.saturating_sub(times.margin),
+            });
+            state.leader = Some(LeaderInfo {
+                node: leadership.node.clone(),
+                addr: addr.to_string(),
+                term: revision,
+                since: SystemTime::now(),
+            });
+            info!(term = revision, "this node leads");
+        }
+        Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
+            learn_leader(kv, leadership).await;
+        }
+        Err(e) => warn!(error = %e, "the leader lease cannot be read; retrying"),
+    }
+}
+
+/// Reads who holds the key now.
+async fn learn_leader(kv: &kv::Store, leadership: &Leadership) {
+    let entry = match kv.entry(KEY).await {
+        Ok(Some(entry)) if entry.operation == kv::Operation::Put => entry,
+        Ok(_) => return,
+        Err(e) => {
+            warn!(error = %e, "the leader lease cannot be read; retrying");
+            return;
+        }
+    };
+    let value: Option<serde_json::Value> = serde_json::from_slice(&entry.value).ok();
+    let field = |name: &str| {
+        value
+            .as_ref()
+            .and_then(|v| v.get(name))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let term = value
+        .as_ref()
+        .and_then(|v| v.get("term"))
+        .and_then(|v| v.as_u64())
+        .unwrap_or(entry.revision);
+    let mut state = leadership.lock();
+    if state.leader.as_ref().map(|l| l.term) != Some(term) {
+        let leader = LeaderInfo {
+            node: field("node"),
+            addr: field("addr"),
+            term,
+            since: SystemTime::now(),
+        };
+        info!(leader = %leader.node, addr = %leader.addr, term, "leader elected");
+        state.leader = Some(leader);
+    }
+}
+
+fn lease_value(node: &str, addr: &str, term: Option<u64>) -> Vec<u8> {
+    let mut value = serde_json::json!({ "node": node, "addr": addr });
+    if let Some(term) = term {
+        value["term"] = term.into();
+    }
+    value.to_string().into_bytes()
+}
+
+async fn open_bucket(
+    context: &jetstream::Context,
+    stream: &str,
+    replicas: usize,
+    ttl: Duration,
+) -> Result<kv::Store, NatsError> {
+    let bucket = format!("{stream}_LEADER");
+    let config = kv::Config {
+        bucket: bucket.clone(),
+        description: "ha: the leader's lease (leader mode)".into(),
+        history: 1,
+        max_age: ttl,
+        num_replicas: replicas,
+        storage: jetstream::stream::StorageType::File,
+        ..Default::default()
+    };
+    match context.create_key_value(config).await {
+        Ok(kv) => Ok(kv),
+        Err(create) => context.get_key_value(&bucket).await.map_err(|get| {
+            NatsError::Log(format!(
+                "the leader bucket {bucket} cannot be reached: {create}; {get}"
+            ))
+        }),
+    }
+}

@@ -1,0 +1,293 @@
+//! Leader mode (SPEC §7): one node writes, the others forward; read-modify-write stays exact
+//! across nodes; the lease moves when the leader dies, and a paused leader that wakes up past
+//! its lease writes nothing.
+
+use std::time::{Duration, Instant};
+
+use ha_test_harness::{NatsServer, NodeBuilder, TestNode, free_port};
+use serde_json::{Value, json};
+
+use crate::support::{BIN, eventually};
+
+const TOKEN: &str = "s3cret";
+
+/// `count` nodes in leader mode (with `--token`) on a broker of their own, so that killing or
+/// pausing a node never takes the broker with it.
+async fn leader_cluster(count: usize) -> (Vec<TestNode>, NatsServer) {
+    let broker = NatsServer::start(None).await.unwrap();
+    let mut nodes = Vec::new();
+    for i in 1..=count {
+        let node = NodeBuilder::new(BIN)
+            .args(["-n".to_string(), format!("node{i}"), "-m".to_string()])
+            .args(["--leader-addr", "127.0.0.1", "--token", TOKEN])
+            .replication_url(broker.url())
+            .start()
+            .await
+            .unwrap();
+        nodes.push(node);
+    }
+    (nodes, broker)
+}
+
+async fn post(node: &TestNode, body: &Value) -> (u16, Value) {
+    let response = node
+        .client()
+        .post(node.url("/query"))
+        .bearer_auth(TOKEN)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Waits until `sql` answers `want` on every node.
+async fn everywhere(nodes: &[TestNode], sql: &str, want: Value) {
+    for (i, node) in nodes.iter().enumerate() {
+        eventually(Duration::from_secs(30), || async {
+            let (status, answer) = post(node, &json!({ "sql": sql })).await;
+            if status == 200 && answer["rows"] == want {
+                Ok(())
+            } else {
+                Err(format!("node {i}: {sql}: {status} {answer}"))
+            }
+        })
+        .await;
+    }
+}
+
+/// The `/leader` answer of `node`, once it knows a leader.
+async fn leader_of(node: &TestNode) -> Value {
+    eventually(Duration::from_secs(20), || async {
+        let response = node
+            .client()
+            .get(node.url("/leader"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.map_err(|e| e.to_string())?;
+        if status == 200 {
+            Ok(body)
+        } else {
+            Err(format!("no leader yet: {status} {body}"))
+        }
+    })
+    .await
+}
+
+/// Sends `n` increments of counter `c` to `node`, one after another; returns how many were
+/// acknowledged. A refusal that says the write did not run (no leader yet, or the leader
+/// cannot be reached: 503 `unavailable`) is retried, as clients do, for up to 15 s.
+async fn increments(node: &TestNode, n: usize) -> usize {
+    let mut acknowledged = 0;
+    for _ in 0..n {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let (status, answer) =
+                post(node, &json!({"sql": "UPDATE c SET n = n + 1 WHERE id = 1"})).await;
+            if status == 200 {
+                acknowledged += 1;
+                break;
+            }
+            assert!(
+                status == 503
+                    && answer["code"] == json!("unavailable")
+                    && Instant::now() < deadline,
+                "{status} {answer}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    acknowledged
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn increments_from_every_node_are_exact_and_the_lease_moves_when_the_leader_dies() {
+    let (nodes, _broker) = leader_cluster(3).await;
+    let leader = leader_of(&nodes[0]).await;
+    for node in &nodes {
+        let seen = leader_of(node).await;
+        assert_eq!(seen["term"], leader["term"], "one term everywhere");
+        assert_eq!(seen["addr"], leader["addr"]);
+    }
+    let leaders = {
+        let mut count = 0;
+        for node in &nodes {
+            if leader_of(node).await["this_node"] == json!(true) {
+                count += 1;
+            }
+        }
+        count
+    };
+    assert_eq!(leaders, 1, "exactly one node leads");
+    let (status, answer) = post(
+        &nodes[1],
+        &json!([
+            {"sql": "CREATE TABLE c(id INTEGER PRIMARY KEY, n INTEGER)"},
+            {"sql": "INSERT INTO c VALUES (1, 0)"}
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+
+    // 3 x 60 concurrent read-modify-writes, each node's its own: exact everywhere.
+    let counts = futures::future::join_all(nodes.iter().map(|node| increments(node, 60))).await;
+    assert_eq!(counts, [60, 60, 60], "every increment acknowledged");
+    everywhere(&nodes, "SELECT n FROM c WHERE id = 1", json!([[180]])).await;
+
+    // Kill the leader: another node leads within seconds, and writes go on through it.
+    let leading = nodes
+        .iter()
+        .position(|n| n.url("").contains(leader["addr"].as_str().unwrap()))
+        .expect("the leader is one of the nodes");
+    let mut nodes = nodes;
+    let dead = nodes.remove(leading);
+    let killed_at = Instant::now();
+    dead.kill().await.unwrap();
+    let new_leader = eventually(Duration::from_secs(15), || async {
+        let seen = leader_of(&nodes[0]).await;
+        if seen["term"] != leader["term"] {
+            Ok(seen)
+        } else {
+            Err(format!("still the old leader: {seen}"))
+        }
+    })
+    .await;
+    let failover = killed_at.elapsed();
+    assert!(
+        failover < Duration::from_secs(5),
+        "fail-over took {failover:?}"
+    );
+    assert_ne!(new_leader["addr"], leader["addr"]);
+    let done = futures::future::join_all(nodes.iter().map(|node| increments(node, 20))).await;
+    assert_eq!(done, [20, 20]);
+    everywhere(&nodes, "SELECT n FROM c WHERE id = 1", json!([[220]])).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_leader_writes_nothing_after_its_lease() {
+    let (nodes, _broker) = leader_cluster(2).await;
+    let leader = leader_of(&nodes[0]).await;
+    let (status, answer) = post(&nodes[0], &json!({"sql": "CREATE TABLE t(x)"})).await;
+    assert_eq!(status, 200, "{answer}");
+    let leading = nodes
+        .iter()
+        .position(|n| n.url("").contains(leader["addr"].as_str().unwrap()))
+        .unwrap();
+    let other = 1 - leading;
+    nodes[leading].pause().unwrap();
+    // The other node takes over once the lease runs out.
+    eventually(Duration::from_secs(15), || async {
+        let seen = leader_of(&nodes[other]).await;
+        if seen["this_node"] == json!(true) {
+            Ok(())
+        } else {
+            Err(format!("not leading yet: {seen}"))
+        }
+    })
+    .await;
+    nodes[leading].resume().unwrap();
+    // Woken up, the old leader accepts no write under its old term: it forwards, or refuses
+    // until it knows the new leader; every row written is in the new term's log.
+    let (status, answer) = post(&nodes[leading], &json!({"sql": "INSERT INTO t VALUES (1)"})).await;
+    assert!(
+        status == 200 || answer["code"] == json!("unavailable"),
+        "{status} {answer}"
+    );
+    eventually(Duration::from_secs(15), || async {
+        let now = leader_of(&nodes[leading]).await;
+        if now["term"] != leader["term"] && now["this_node"] == json!(false) {
+            Ok(())
+        } else {
+            Err(format!(
+                "the old leader has not learned the new term: {now}"
+            ))
+        }
+    })
+    .await;
+    let written = if status == 200 { 1 } else { 0 };
+    everywhere(&nodes, "SELECT count(*) FROM t", json!([[written]])).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_with_a_savepoint_over_postgresql_goes_to_the_leader() {
+    let broker = NatsServer::start(None).await.unwrap();
+    let mut nodes = Vec::new();
+    for i in 1..=2 {
+        let pg = free_port().unwrap().to_string();
+        let node = NodeBuilder::new(BIN)
+            .args(["-n".to_string(), format!("node{i}"), "-m".to_string()])
+            .args([
+                "--leader-addr",
+                "127.0.0.1",
+                "--token",
+                TOKEN,
+                "--pg-port",
+                pg.as_str(),
+            ])
+            .replication_url(broker.url())
+            .start()
+            .await
+            .unwrap();
+        nodes.push(node);
+    }
+    let mut follower = None;
+    for (i, node) in nodes.iter().enumerate() {
+        if leader_of(node).await["this_node"] == json!(false) {
+            follower = Some(i);
+        }
+    }
+    let follower = &nodes[follower.expect("one node follows")];
+    let (status, answer) = post(
+        follower,
+        &json!({"sql": "CREATE TABLE t(x INTEGER PRIMARY KEY)"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let client = crate::pg::connect(follower).await;
+    client
+        .batch_execute("BEGIN; INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    client.batch_execute("SAVEPOINT s").await.unwrap();
+    client
+        .batch_execute("INSERT INTO t VALUES (2)")
+        .await
+        .unwrap();
+    client
+        .batch_execute("ROLLBACK TO SAVEPOINT s")
+        .await
+        .unwrap();
+    client
+        .batch_execute("INSERT INTO t VALUES (3)")
+        .await
+        .unwrap();
+    // A failing statement aborts the transaction, as PostgreSQL does, until ROLLBACK TO.
+    client.batch_execute("SAVEPOINT t").await.unwrap();
+    let error = client
+        .batch_execute("INSERT INTO t VALUES (1)")
+        .await
+        .unwrap_err();
+    assert_eq!(crate::pg::sqlstate(&error), "23505", "{error:?}");
+    let error = client
+        .batch_execute("INSERT INTO t VALUES (4)")
+        .await
+        .unwrap_err();
+    assert_eq!(crate::pg::sqlstate(&error), "25P02", "{error:?}");
+    client
+        .batch_execute("ROLLBACK TO SAVEPOINT t")
+        .await
+        .unwrap();
+    client.batch_execute("COMMIT").await.unwrap();
+    // Read-your-writes: the follower's next read sees the commit.
+    let rows = client
+        .query("SELECT x FROM t ORDER BY x", &[])
+        .await
+        .unwrap();
+    let seen: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(seen, [1, 3]);
+    everywhere(&nodes, "SELECT x FROM t ORDER BY x", json!([[1], [3]])).await;
+}
