@@ -89,8 +89,11 @@ impl Forwarder {
     }
 }
 
-/// The leader's answer as this node's: its own errors unchanged; not reaching it is a
-/// retryable `unavailable` that names it.
+/// The leader's answer as this node's: its own errors unchanged. Not reaching it (no
+/// connection could be made: the request was never sent) is a retryable `unavailable`; losing
+/// it while it ran the request leaves the outcome unknown, and says so with the code a write
+/// whose outcome is unknown has everywhere (`replication_pending`, SQLSTATE HA001): retrying
+/// blindly could apply it twice.
 pub(crate) fn from_leader(leader: &str, error: ClientError) -> ApiError {
     match error {
         ClientError::Failed {
@@ -102,6 +105,16 @@ pub(crate) fn from_leader(leader: &str, error: ClientError) -> ApiError {
             message,
             statement_index,
         },
+        ClientError::Unavailable(reason) if !never_sent(&reason) => {
+            tracing::warn!(leader, error = %reason, "the leader was lost during a request");
+            ApiError::new(
+                ErrorCode::ReplicationPending,
+                format!(
+                    "the leader at {leader} was lost while it ran this request ({reason}): it \
+                     may or may not have committed; check before retrying"
+                ),
+            )
+        }
         other => {
             tracing::warn!(leader, error = %other, "the leader cannot be reached");
             ApiError::new(
@@ -110,4 +123,9 @@ pub(crate) fn from_leader(leader: &str, error: ClientError) -> ApiError {
             )
         }
     }
+}
+
+/// Whether a transport failure happened before the request left: no connection was made.
+fn never_sent(reason: &str) -> bool {
+    reason.contains("tcp connect error") || reason.starts_with("cannot reach ")
 }

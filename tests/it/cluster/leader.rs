@@ -291,3 +291,138 @@ async fn a_transaction_with_a_savepoint_over_postgresql_goes_to_the_leader() {
     assert_eq!(seen, [1, 3]);
     everywhere(&nodes, "SELECT x FROM t ORDER BY x", json!([[1], [3]])).await;
 }
+
+/// What happened to one increment sent during a fail-over.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    acknowledged: u64,
+    /// Answered in a way that leaves the outcome unknown (the node or its leader died while
+    /// the write ran): it may or may not be in.
+    unknown: u64,
+}
+
+/// Sends increments to `node` until `stop`; refusals that say the write did not run are
+/// retried, as clients do.
+async fn increment_until(
+    node: &TestNode,
+    stop: tokio::sync::watch::Receiver<bool>,
+    errors: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) -> Tally {
+    let mut tally = Tally::default();
+    while !*stop.borrow() {
+        let sent = node
+            .client()
+            .post(node.url("/query"))
+            .bearer_auth(TOKEN)
+            .json(&json!({"sql": "UPDATE c SET n = n + 1 WHERE id = 1"}))
+            .send()
+            .await;
+        let Ok(response) = sent else {
+            // The node itself is gone: nothing to send to any more.
+            tally.unknown += 1;
+            break;
+        };
+        let status = response.status().as_u16();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        match (status, answer["code"].as_str()) {
+            (200, _) => tally.acknowledged += 1,
+            (503, Some("unavailable")) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            (503, Some("replication_pending")) => {
+                errors.lock().unwrap().push(format!("{status} {answer}"));
+                tally.unknown += 1;
+            }
+            _ => panic!("an increment failed: {status} {answer}"),
+        }
+    }
+    tally
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_leader_under_load_loses_no_acknowledged_increment_and_applies_none_twice() {
+    let (mut nodes, _broker) = leader_cluster(3).await;
+    let leader = leader_of(&nodes[0]).await;
+    let (status, answer) = post(
+        &nodes[0],
+        &json!([
+            {"sql": "CREATE TABLE c(id INTEGER PRIMARY KEY, n INTEGER)"},
+            {"sql": "INSERT INTO c VALUES (1, 0)"}
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let leading = nodes
+        .iter()
+        .position(|n| n.url("").contains(leader["addr"].as_str().unwrap()))
+        .unwrap();
+    let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let dead = {
+        let nodes_ref = &nodes;
+        let load = futures::future::join_all(
+            nodes_ref
+                .iter()
+                .map(|node| increment_until(node, stopped.clone(), errors.clone())),
+        );
+        let chaos = async {
+            // Some load first, then the leader dies under it, then more load.
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            let pid = nodes_ref[leading].pid().unwrap();
+            // SAFETY: kill(2) on the child we started.
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGKILL);
+            }
+            let killed = Instant::now();
+            let new_leader = eventually(Duration::from_secs(15), || async {
+                let other = &nodes_ref[(leading + 1) % nodes_ref.len()];
+                let seen = leader_of(other).await;
+                if seen["term"] != leader["term"] {
+                    Ok(seen)
+                } else {
+                    Err(format!("still the old leader: {seen}"))
+                }
+            })
+            .await;
+            let failover = killed.elapsed();
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let _ = stop.send(true);
+            (failover, new_leader)
+        };
+        let (tallies, (failover, new_leader)) = tokio::join!(load, chaos);
+        assert!(
+            failover < Duration::from_secs(5),
+            "fail-over took {failover:?}"
+        );
+        assert_ne!(new_leader["addr"], leader["addr"]);
+        tallies
+    };
+    let acknowledged: u64 = dead.iter().map(|t| t.acknowledged).sum();
+    let unknown: u64 = dead.iter().map(|t| t.unknown).sum();
+    nodes.remove(leading);
+    // The survivors agree, every acknowledged increment is in, and none is in twice.
+    let mut finals = Vec::new();
+    for node in &nodes {
+        let n = eventually(Duration::from_secs(30), || async {
+            let (status, answer) = post(node, &json!({"sql": "SELECT n FROM c"})).await;
+            match answer["rows"][0][0].as_u64() {
+                Some(n) if status == 200 && n >= acknowledged => Ok(n),
+                _ => Err(format!("{status} {answer}: fewer than {acknowledged}")),
+            }
+        })
+        .await;
+        finals.push(n);
+    }
+    eprintln!(
+        "acknowledged {acknowledged}, outcome unknown {unknown}, final {finals:?}, errors {:?}",
+        errors.lock().unwrap()
+    );
+
+    assert!(acknowledged > 0);
+    assert!(finals.windows(2).all(|w| w[0] == w[1]), "{finals:?}");
+    assert!(
+        finals[0] <= acknowledged + unknown,
+        "applied twice: {} > {acknowledged} + {unknown}",
+        finals[0]
+    );
+}
