@@ -174,7 +174,8 @@ fn classify_message(message: &str) -> ErrorCode {
     }
 }
 
-fn sql_message(err: &rusqlite::Error) -> String {
+/// SQLite's own message of an error, without rusqlite's wrapping.
+pub(crate) fn sql_message(err: &rusqlite::Error) -> String {
     match err {
         rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
         rusqlite::Error::SqliteFailure(e, None) => e.to_string(),

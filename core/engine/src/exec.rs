@@ -314,7 +314,8 @@ fn numbered_position(name: &str) -> Option<usize> {
     digits.parse().ok().filter(|&n| n >= 1)
 }
 
-struct Bind<'a>(&'a Value);
+/// A value bound as a parameter, borrowed.
+pub(crate) struct Bind<'a>(pub(crate) &'a Value);
 
 impl ToSql for Bind<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {

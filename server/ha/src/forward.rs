@@ -96,6 +96,22 @@ impl Forwarder {
 /// blindly could apply it twice.
 pub(crate) fn from_leader(leader: &str, error: ClientError) -> ApiError {
     match error {
+        // The client's own token was good here; the leader refusing this node's is a
+        // misconfigured cluster, not the client's fault.
+        ClientError::Failed {
+            code: ErrorCode::Unauthorized,
+            message,
+            ..
+        } => {
+            tracing::error!(leader, error = %message, "the leader refused this node's --token");
+            ApiError::new(
+                ErrorCode::Unavailable,
+                format!(
+                    "the leader at {leader} refused this node's token: every node of a \
+                     leader-mode cluster needs the same --token"
+                ),
+            )
+        }
         ClientError::Failed {
             code,
             message,

@@ -7,6 +7,7 @@
 mod grpc_load;
 mod h2load;
 mod http_load;
+mod leader_load;
 mod mysql_load;
 mod pg_load;
 mod raw_sqlite;
@@ -40,7 +41,8 @@ struct Args {
     pg_clients: Vec<usize>,
     /// Which figures: http (HTTP vs raw SQLite), replication, pg (PostgreSQL wire vs HTTP),
     /// snapshot (writers while a snapshot and a download run), grpc (gRPC vs HTTP), replica
-    /// (in-process replica reads vs rusqlite), mysql (MySQL wire vs HTTP and PostgreSQL), or all
+    /// (in-process replica reads vs rusqlite), mysql (MySQL wire vs HTTP and PostgreSQL), leader
+    /// (leader mode: writes sent to a follower vs to the leader), or all
     #[arg(long, default_value = "all")]
     suite: String,
     /// Rows of the bulk catch-up
@@ -146,6 +148,24 @@ fn main() -> anyhow::Result<()> {
             catch_up.elapsed.as_secs_f64(),
             catch_up.per_second()
         );
+    }
+    if args.suite == "all" || args.suite == "leader" {
+        for &clients in &args.clients {
+            let (to_leader, to_follower) =
+                runtime.block_on(leader_load::writes(&ha_bin, clients, duration))?;
+            print_row(
+                "leader mode: tx at the leader (base)",
+                clients,
+                &to_leader,
+                None,
+            );
+            print_row(
+                "leader mode: tx at a follower",
+                clients,
+                &to_follower,
+                Some(&to_leader),
+            );
+        }
     }
     if args.suite == "all" || args.suite == "grpc" {
         println!();

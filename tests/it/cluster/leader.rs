@@ -426,3 +426,122 @@ async fn killing_the_leader_under_load_loses_no_acknowledged_increment_and_appli
         finals[0]
     );
 }
+
+/// A misconfigured cluster says what is wrong, to the client and in the log: a leader whose
+/// `--leader-addr` others cannot reach, and nodes whose tokens differ.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_leader_address_and_a_different_token_are_clear_errors() {
+    let broker = NatsServer::start(None).await.unwrap();
+    // Started first, it leads, but advertises an address nobody listens on.
+    let unreachable = NodeBuilder::new(BIN)
+        .args([
+            "-n",
+            "lost",
+            "-m",
+            "--leader-addr",
+            "127.0.0.1:1",
+            "--token",
+            TOKEN,
+        ])
+        .replication_url(broker.url())
+        .start()
+        .await
+        .unwrap();
+    let leader = leader_of(&unreachable).await;
+    assert_eq!(leader["this_node"], json!(true), "{leader}");
+    let follower = NodeBuilder::new(BIN)
+        .args([
+            "-n",
+            "follower",
+            "-m",
+            "--leader-addr",
+            "127.0.0.1",
+            "--token",
+            TOKEN,
+        ])
+        .replication_url(broker.url())
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(leader_of(&follower).await["addr"], json!("127.0.0.1:1"));
+    let (status, answer) = post(&follower, &json!({"sql": "CREATE TABLE t(x)"})).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (503, Some("unavailable")),
+        "{answer}"
+    );
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1:1 cannot be reached"),
+        "{answer}"
+    );
+    assert!(
+        follower
+            .logs()
+            .iter()
+            .any(|l| l.contains("the leader cannot be reached")),
+        "logged"
+    );
+    drop(follower);
+    drop(unreachable);
+
+    // A follower whose token the leader does not share.
+    let broker = NatsServer::start(None).await.unwrap();
+    let leading = NodeBuilder::new(BIN)
+        .args([
+            "-n",
+            "a",
+            "-m",
+            "--leader-addr",
+            "127.0.0.1",
+            "--token",
+            TOKEN,
+        ])
+        .replication_url(broker.url())
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(leader_of(&leading).await["this_node"], json!(true));
+    let other = NodeBuilder::new(BIN)
+        .args([
+            "-n",
+            "b",
+            "-m",
+            "--leader-addr",
+            "127.0.0.1",
+            "--token",
+            "another",
+        ])
+        .replication_url(broker.url())
+        .start()
+        .await
+        .unwrap();
+    let response = other
+        .client()
+        .post(other.url("/query"))
+        .bearer_auth("another")
+        .json(&json!({"sql": "CREATE TABLE t(x)"}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (503, Some("unavailable")),
+        "{answer}"
+    );
+    assert!(
+        answer["error"].as_str().unwrap().contains("same --token"),
+        "{answer}"
+    );
+    assert!(
+        other
+            .logs()
+            .iter()
+            .any(|l| l.contains("refused this node's --token")),
+        "logged"
+    );
+}

@@ -4,11 +4,10 @@
 //! Blocking: call it from `spawn_blocking`.
 
 use ha_types::{ErrorCode, Value};
-use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, ToSql};
+use rusqlite::Connection;
 
 use crate::CoreError;
-use crate::exec::to_value;
+use crate::exec::{Bind, to_value};
 
 /// Runs `query` over a table `m` with columns `columns` holding `rows`.
 pub(super) fn merge(
@@ -53,7 +52,7 @@ pub(super) fn merge(
         message: format!(
             "this query can't be merged across databases ({}): write ORDER BY and HAVING \
              with output columns and aggregates",
-            rusqlite_message(&e)
+            crate::error::sql_message(&e)
         ),
     })?;
     let width = statement.column_count();
@@ -67,28 +66,6 @@ pub(super) fn merge(
         merged.push(values);
     }
     Ok(merged)
-}
-
-fn rusqlite_message(error: &rusqlite::Error) -> String {
-    match error {
-        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
-        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
-        other => other.to_string(),
-    }
-}
-
-struct Bind<'a>(&'a Value);
-
-impl ToSql for Bind<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(match self.0 {
-            Value::Null => ValueRef::Null,
-            Value::Integer(i) => ValueRef::Integer(*i),
-            Value::Real(f) => ValueRef::Real(*f),
-            Value::Text(s) => ValueRef::Text(s.as_bytes()),
-            Value::Blob(b) => ValueRef::Blob(b),
-        }))
-    }
 }
 
 #[cfg(test)]
