@@ -3,24 +3,27 @@
 //! the SDKs use, and answers with the leader's answer. Reads stay local.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use ha_client::{Client, ClientError, ClientOptions, Session};
 use ha_server_api::{ApiError, QueryOutcome};
 use ha_types::{ErrorCode, Statement};
-use tokio::sync::Mutex;
 
 /// One gRPC client per leader address and database, kept while it works.
 pub(crate) struct Forwarder {
     token: Option<String>,
-    clients: Mutex<HashMap<(String, String), Arc<Client>>>,
+    /// By leader address, then database: looked up by `&str` on every forwarded request,
+    /// without allocating or waiting.
+    clients: RwLock<Clients>,
 }
+
+type Clients = HashMap<String, HashMap<String, Arc<Client>>>;
 
 impl Forwarder {
     pub(crate) fn new(token: Option<String>) -> Forwarder {
         Forwarder {
             token,
-            clients: Mutex::new(HashMap::new()),
+            clients: RwLock::new(HashMap::new()),
         }
     }
 
@@ -39,7 +42,7 @@ impl Forwarder {
             }),
             Err(error) => {
                 if matches!(error, ClientError::Unavailable(_)) {
-                    self.forget(leader, database).await;
+                    self.forget(leader, database);
                 }
                 Err(from_leader(leader, error))
             }
@@ -52,15 +55,18 @@ impl Forwarder {
         match client.session().await {
             Ok(session) => Ok(session),
             Err(error) => {
-                self.forget(leader, database).await;
+                self.forget(leader, database);
                 Err(from_leader(leader, error))
             }
         }
     }
 
     async fn client(&self, leader: &str, database: &str) -> Result<Arc<Client>, ApiError> {
-        let key = (leader.to_string(), database.to_string());
-        if let Some(client) = self.clients.lock().await.get(&key) {
+        if let Some(client) = self
+            .read()
+            .get(leader)
+            .and_then(|by_database| by_database.get(database))
+        {
             return Ok(Arc::clone(client));
         }
         let base = if leader.contains("://") {
@@ -77,15 +83,25 @@ impl Forwarder {
             .await
             .map(Arc::new)
             .map_err(|e| from_leader(leader, e))?;
-        self.clients.lock().await.insert(key, Arc::clone(&client));
+        self.write()
+            .entry(leader.to_string())
+            .or_default()
+            .insert(database.to_string(), Arc::clone(&client));
         Ok(client)
     }
 
-    async fn forget(&self, leader: &str, database: &str) {
-        self.clients
-            .lock()
-            .await
-            .remove(&(leader.to_string(), database.to_string()));
+    fn forget(&self, leader: &str, database: &str) {
+        if let Some(by_database) = self.write().get_mut(leader) {
+            by_database.remove(database);
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Clients> {
+        self.clients.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Clients> {
+        self.clients.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

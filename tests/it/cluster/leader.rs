@@ -545,3 +545,80 @@ async fn an_unreachable_leader_address_and_a_different_token_are_clear_errors() 
         "logged"
     );
 }
+
+/// The other doors forward too: a gRPC client (`ha-client`, as the SDKs' remote connections)
+/// and a MySQL client on a follower, with a transaction each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_and_mysql_clients_of_a_follower_write_through_the_leader() {
+    use ha_client::{Client, ClientOptions, Statement};
+    use mysql_async::prelude::Queryable;
+    let broker = NatsServer::start(None).await.unwrap();
+    let mut nodes = Vec::new();
+    for i in 1..=2 {
+        let mysql = free_port().unwrap().to_string();
+        let node = NodeBuilder::new(BIN)
+            .args(["-n".to_string(), format!("node{i}"), "-m".to_string()])
+            .args(["--leader-addr", "127.0.0.1", "--token", TOKEN])
+            .args(["--mysql-port", mysql.as_str(), "--mysql-pass", "pw"])
+            .replication_url(broker.url())
+            .start()
+            .await
+            .unwrap();
+        nodes.push(node);
+    }
+    let mut follower = None;
+    for (i, node) in nodes.iter().enumerate() {
+        if leader_of(node).await["this_node"] == json!(false) {
+            follower = Some(i);
+        }
+    }
+    let follower = &nodes[follower.expect("one node follows")];
+
+    let options = ClientOptions {
+        token: Some(TOKEN.into()),
+        ..ClientOptions::default()
+    };
+    let client = Client::open(&format!("http://{}", follower.http_addr), options)
+        .await
+        .unwrap();
+    client
+        .execute(vec![Statement::new(
+            "CREATE TABLE t(x INTEGER PRIMARY KEY, via TEXT)",
+        )])
+        .await
+        .unwrap();
+    let mut session = client.session().await.unwrap();
+    session.execute(Statement::new("BEGIN")).await.unwrap();
+    session
+        .execute(Statement::new("INSERT INTO t VALUES (1, 'grpc')"))
+        .await
+        .unwrap();
+    session.execute(Statement::new("COMMIT")).await.unwrap();
+
+    let addr = follower.mysql_addr.unwrap();
+    let url = format!("mysql://ha:pw@{addr}/ha.db");
+    let mut conn = mysql_async::Conn::new(mysql_async::Opts::from_url(&url).unwrap())
+        .await
+        .unwrap();
+    let mut tx = conn
+        .start_transaction(mysql_async::TxOpts::default())
+        .await
+        .unwrap();
+    tx.exec_drop("INSERT INTO t VALUES (?, ?)", (2, "mysql"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    conn.exec_drop("INSERT INTO t VALUES (?, ?)", (3, "mysql autocommit"))
+        .await
+        .unwrap();
+    // Read-your-writes on the follower's own connection.
+    let seen: Vec<(i64, String)> = conn.query("SELECT x, via FROM t ORDER BY x").await.unwrap();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    conn.disconnect().await.unwrap();
+    everywhere(
+        &nodes,
+        "SELECT x, via FROM t ORDER BY x",
+        json!([[1, "grpc"], [2, "mysql"], [3, "mysql autocommit"]]),
+    )
+    .await;
+}
