@@ -11,15 +11,17 @@
 //! process is stopped): the key cannot expire, and nobody else can lead, before that. A paused
 //! leader that wakes up past it writes nothing, even before it learns that it lost the key.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use async_nats::jetstream::{self, kv};
-use ha_core::{CoreError, WriteGate};
+use ha_core::{CoreError, Registry, WriteGate};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::NatsError;
+use crate::log::subject_for;
 
 /// The bucket's one key.
 const KEY: &str = "leader";
@@ -74,12 +76,26 @@ struct Own {
 
 /// This node's view of the lease, shared by the renewing task, the engine (as its
 /// [`WriteGate`]) and the doors (who to forward to).
-#[derive(Debug)]
 pub struct Leadership {
     node: String,
     state: Mutex<State>,
     /// `--leader-static`: this node never leads; it forwards here.
     fixed: Option<String>,
+    /// The term under which this node has caught up with the log (every database has applied
+    /// what earlier terms wrote): a new leader writes only then, so that no write of its own
+    /// works on a state older than what the previous leader acknowledged.
+    ready_term: AtomicU64,
+    /// The node's databases, to catch up (set once they are open).
+    registry: OnceLock<Weak<Registry>>,
+}
+
+impl std::fmt::Debug for Leadership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leadership")
+            .field("node", &self.node)
+            .field("fixed", &self.fixed)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Leadership {
@@ -97,7 +113,14 @@ impl Leadership {
                 own: None,
             }),
             fixed: Some(leader_addr.to_string()),
+            ready_term: AtomicU64::new(0),
+            registry: OnceLock::new(),
         })
+    }
+
+    /// The databases a new leader catches up before it writes.
+    pub fn track(&self, registry: &Arc<Registry>) {
+        let _ = self.registry.set(Arc::downgrade(registry));
     }
 
     /// The current leader as this node knows it (itself included).
@@ -105,13 +128,20 @@ impl Leadership {
         self.lock().leader.clone()
     }
 
-    /// Whether this node may write now, and under which term.
-    pub fn leading(&self) -> Option<u64> {
+    /// The term of the lease this node holds now, if it holds one.
+    pub fn holds_lease(&self) -> Option<u64> {
         let state = self.lock();
         state
             .own
             .filter(|own| Instant::now() < own.valid_until)
             .map(|own| own.term)
+    }
+
+    /// Whether this node may write now (it holds the lease and has caught up), and under
+    /// which term.
+    pub fn leading(&self) -> Option<u64> {
+        self.holds_lease()
+            .filter(|term| self.ready_term.load(Ordering::Acquire) == *term)
     }
 
     pub fn is_static(&self) -> bool {
@@ -155,11 +185,16 @@ pub async fn campaign(
         node,
         state: Mutex::new(State::default()),
         fixed: None,
+        ready_term: AtomicU64::new(0),
+        registry: OnceLock::new(),
     });
+    let log = (context.clone(), stream.clone());
     let shared = Arc::clone(&leadership);
     tokio::spawn(async move {
         loop {
-            tick(&kv, &shared, &addr, times).await;
+            if let Some(term) = tick(&kv, &shared, &addr, times).await {
+                tokio::spawn(catch_up(Arc::clone(&shared), term, log.clone()));
+            }
             tokio::select! {
                 _ = tokio::time::sleep(times.renew_every) => {}
                 _ = stop.wait_for(|stopped| *stopped) => break,
@@ -175,8 +210,14 @@ pub async fn campaign(
     Ok(leadership)
 }
 
-/// One round: renew the own lease, or try to take a free one, and learn who leads.
-async fn tick(kv: &kv::Store, leadership: &Leadership, addr: &str, times: LeaseTimes) {
+/// One round: renew the own lease, or try to take a free one, and learn who leads. Returns
+/// the term of a lease just taken.
+async fn tick(
+    kv: &kv::Store,
+    leadership: &Leadership,
+    addr: &str,
+    times: LeaseTimes,
+) -> Option<u64> {
     let own = leadership.lock().own;
     let sent = Instant::now();
     if let Some(own) = own {
@@ -189,7 +230,7 @@ async fn tick(kv: &kv::Store, leadership: &Leadership, addr: &str, times: LeaseT
                     valid_until: sent + times.ttl.saturating_sub(times.margin),
                     ..own
                 });
-                return;
+                return None;
             }
             Err(e) => {
                 warn!(term = own.term, error = %e, "the lease could not be renewed: no longer leading");
@@ -212,13 +253,85 @@ async fn tick(kv: &kv::Store, leadership: &Leadership, addr: &str, times: LeaseT
                 term: revision,
                 since: SystemTime::now(),
             });
-            info!(term = revision, "this node leads");
+            info!(
+                term = revision,
+                "this node holds the lease; catching up before it writes"
+            );
+            return Some(revision);
         }
         Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
             learn_leader(kv, leadership).await;
         }
         Err(e) => warn!(error = %e, "the leader lease cannot be read; retrying"),
     }
+    None
+}
+
+/// Makes this node, which just took the lease for `term`, ready to write: every database first
+/// applies the log up to its last entry (what earlier leaders wrote). Gives up when the lease
+/// is lost meanwhile.
+async fn catch_up(leadership: Arc<Leadership>, term: u64, log: (jetstream::Context, String)) {
+    let (context, stream_name) = log;
+    let started = Instant::now();
+    loop {
+        if leadership.holds_lease() != Some(term) {
+            return;
+        }
+        match caught_up(&leadership, &context, &stream_name).await {
+            Ok(true) => {
+                leadership.ready_term.store(term, Ordering::Release);
+                info!(
+                    term,
+                    caught_up_ms = started.elapsed().as_millis() as u64,
+                    "this node leads"
+                );
+                return;
+            }
+            Ok(false) => {}
+            Err(e) => warn!(term, error = %e, "catching up before leading; retrying"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Whether every database has applied its subject's last log entry.
+async fn caught_up(
+    leadership: &Leadership,
+    context: &jetstream::Context,
+    stream_name: &str,
+) -> Result<bool, String> {
+    let Some(registry) = leadership.registry.get().and_then(Weak::upgrade) else {
+        // The databases are not open yet.
+        return Ok(false);
+    };
+    let stream = context
+        .get_stream_no_info(stream_name)
+        .await
+        .map_err(|e| e.to_string())?;
+    for id in registry.ids() {
+        let Ok(database) = registry.get(Some(&id)) else {
+            continue;
+        };
+        let last = match stream
+            .get_last_raw_message_by_subject(&subject_for(stream_name, &id))
+            .await
+        {
+            Ok(message) => message.sequence,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    async_nats::jetstream::stream::LastRawMessageErrorKind::NoMessageFound
+                ) =>
+            {
+                0
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        if database.apply_status().applied_seq < last {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Reads who holds the key now.

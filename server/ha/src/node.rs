@@ -147,6 +147,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     }
     drop(restored);
     let registry = Arc::new(registry);
+    if let Some(mode) = &leader_mode {
+        // A new leader catches these databases up before it writes.
+        mode.leadership.track(&registry);
+    }
     let mut snapshot_timer = None;
     if let Some(replication) = replication.as_mut() {
         replication.link.start_consumers(&registry)?;

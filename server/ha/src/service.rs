@@ -238,7 +238,7 @@ impl QueryService for NodeService {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         Ok(Some(LeaderStatus {
-            this_node: mode.leadership.leading() == Some(info.term) && info.term > 0,
+            this_node: mode.leadership.holds_lease() == Some(info.term) && info.term > 0,
             node: info.node,
             addr: info.addr,
             term: info.term,
