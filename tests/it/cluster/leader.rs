@@ -14,12 +14,21 @@ const TOKEN: &str = "s3cret";
 /// `count` nodes in leader mode (with `--token`) on a broker of their own, so that killing or
 /// pausing a node never takes the broker with it.
 async fn leader_cluster(count: usize) -> (Vec<TestNode>, NatsServer) {
+    leader_cluster_with(count, |_| Vec::new()).await
+}
+
+/// [`leader_cluster`] with `more(i)` added to node `i`'s arguments (its own ports).
+async fn leader_cluster_with(
+    count: usize,
+    more: impl Fn(usize) -> Vec<String>,
+) -> (Vec<TestNode>, NatsServer) {
     let broker = NatsServer::start(None).await.unwrap();
     let mut nodes = Vec::new();
     for i in 1..=count {
         let node = NodeBuilder::new(BIN)
             .args(["-n".to_string(), format!("node{i}"), "-m".to_string()])
             .args(["--leader-addr", "127.0.0.1", "--token", TOKEN])
+            .args(more(i))
             .replication_url(broker.url())
             .start()
             .await
@@ -27,6 +36,16 @@ async fn leader_cluster(count: usize) -> (Vec<TestNode>, NatsServer) {
         nodes.push(node);
     }
     (nodes, broker)
+}
+
+/// A node that does not hold the lease.
+async fn a_follower(nodes: &[TestNode]) -> &TestNode {
+    for node in nodes {
+        if leader_of(node).await["this_node"] == json!(false) {
+            return node;
+        }
+    }
+    panic!("no node follows")
 }
 
 async fn post(node: &TestNode, body: &Value) -> (u16, Value) {
@@ -227,33 +246,11 @@ async fn a_paused_leader_writes_nothing_after_its_lease() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_with_a_savepoint_over_postgresql_goes_to_the_leader() {
-    let broker = NatsServer::start(None).await.unwrap();
-    let mut nodes = Vec::new();
-    for i in 1..=2 {
-        let pg = free_port().unwrap().to_string();
-        let node = NodeBuilder::new(BIN)
-            .args(["-n".to_string(), format!("node{i}"), "-m".to_string()])
-            .args([
-                "--leader-addr",
-                "127.0.0.1",
-                "--token",
-                TOKEN,
-                "--pg-port",
-                pg.as_str(),
-            ])
-            .replication_url(broker.url())
-            .start()
-            .await
-            .unwrap();
-        nodes.push(node);
-    }
-    let mut follower = None;
-    for (i, node) in nodes.iter().enumerate() {
-        if leader_of(node).await["this_node"] == json!(false) {
-            follower = Some(i);
-        }
-    }
-    let follower = &nodes[follower.expect("one node follows")];
+    let (nodes, _broker) = leader_cluster_with(2, |_| {
+        vec!["--pg-port".into(), free_port().unwrap().to_string()]
+    })
+    .await;
+    let follower = a_follower(&nodes).await;
     post_ok(
         follower,
         &json!({"sql": "CREATE TABLE t(x INTEGER PRIMARY KEY)"}),
@@ -563,27 +560,14 @@ async fn an_unreachable_leader_address_and_a_different_token_are_clear_errors() 
 async fn grpc_and_mysql_clients_of_a_follower_write_through_the_leader() {
     use ha_client::{Client, ClientOptions, Statement};
     use mysql_async::prelude::Queryable;
-    let broker = NatsServer::start(None).await.unwrap();
-    let mut nodes = Vec::new();
-    for i in 1..=2 {
+    let (nodes, _broker) = leader_cluster_with(2, |_| {
         let mysql = free_port().unwrap().to_string();
-        let node = NodeBuilder::new(BIN)
-            .args(["-n".to_string(), format!("node{i}"), "-m".to_string()])
-            .args(["--leader-addr", "127.0.0.1", "--token", TOKEN])
-            .args(["--mysql-port", mysql.as_str(), "--mysql-pass", "pw"])
-            .replication_url(broker.url())
-            .start()
-            .await
-            .unwrap();
-        nodes.push(node);
-    }
-    let mut follower = None;
-    for (i, node) in nodes.iter().enumerate() {
-        if leader_of(node).await["this_node"] == json!(false) {
-            follower = Some(i);
-        }
-    }
-    let follower = &nodes[follower.expect("one node follows")];
+        ["--mysql-port", mysql.as_str(), "--mysql-pass", "pw"]
+            .map(String::from)
+            .to_vec()
+    })
+    .await;
+    let follower = a_follower(&nodes).await;
 
     let options = ClientOptions {
         token: Some(TOKEN.into()),
