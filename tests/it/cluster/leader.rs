@@ -38,6 +38,16 @@ async fn leader_cluster_with(
     (nodes, broker)
 }
 
+/// One node in leader mode named `name`, advertising `addr`, with `token`.
+async fn leader_mode_node(broker: &NatsServer, name: &str, addr: &str, token: &str) -> TestNode {
+    NodeBuilder::new(BIN)
+        .args(["-n", name, "-m", "--leader-addr", addr, "--token", token])
+        .replication_url(broker.url())
+        .start()
+        .await
+        .unwrap()
+}
+
 /// A node that does not hold the lease.
 async fn a_follower(nodes: &[TestNode]) -> &TestNode {
     for node in nodes {
@@ -441,36 +451,10 @@ async fn killing_the_leader_under_load_loses_no_acknowledged_increment_and_appli
 async fn an_unreachable_leader_address_and_a_different_token_are_clear_errors() {
     let broker = NatsServer::start(None).await.unwrap();
     // Started first, it leads, but advertises an address nobody listens on.
-    let unreachable = NodeBuilder::new(BIN)
-        .args([
-            "-n",
-            "lost",
-            "-m",
-            "--leader-addr",
-            "127.0.0.1:1",
-            "--token",
-            TOKEN,
-        ])
-        .replication_url(broker.url())
-        .start()
-        .await
-        .unwrap();
+    let unreachable = leader_mode_node(&broker, "lost", "127.0.0.1:1", TOKEN).await;
     let leader = leader_of(&unreachable).await;
     assert_eq!(leader["this_node"], json!(true), "{leader}");
-    let follower = NodeBuilder::new(BIN)
-        .args([
-            "-n",
-            "follower",
-            "-m",
-            "--leader-addr",
-            "127.0.0.1",
-            "--token",
-            TOKEN,
-        ])
-        .replication_url(broker.url())
-        .start()
-        .await
-        .unwrap();
+    let follower = leader_mode_node(&broker, "follower", "127.0.0.1", TOKEN).await;
     assert_eq!(leader_of(&follower).await["addr"], json!("127.0.0.1:1"));
     let (status, answer) = post(&follower, &json!({"sql": "CREATE TABLE t(x)"})).await;
     assert_eq!(
@@ -497,35 +481,9 @@ async fn an_unreachable_leader_address_and_a_different_token_are_clear_errors() 
 
     // A follower whose token the leader does not share.
     let broker = NatsServer::start(None).await.unwrap();
-    let leading = NodeBuilder::new(BIN)
-        .args([
-            "-n",
-            "a",
-            "-m",
-            "--leader-addr",
-            "127.0.0.1",
-            "--token",
-            TOKEN,
-        ])
-        .replication_url(broker.url())
-        .start()
-        .await
-        .unwrap();
+    let leading = leader_mode_node(&broker, "a", "127.0.0.1", TOKEN).await;
     assert_eq!(leader_of(&leading).await["this_node"], json!(true));
-    let other = NodeBuilder::new(BIN)
-        .args([
-            "-n",
-            "b",
-            "-m",
-            "--leader-addr",
-            "127.0.0.1",
-            "--token",
-            "another",
-        ])
-        .replication_url(broker.url())
-        .start()
-        .await
-        .unwrap();
+    let other = leader_mode_node(&broker, "b", "127.0.0.1", "another").await;
     let response = other
         .client()
         .post(other.url("/query"))
