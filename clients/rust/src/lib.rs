@@ -14,6 +14,7 @@
 //! database logic.
 
 mod error;
+pub mod forward;
 mod local;
 mod remote;
 mod shared;
@@ -90,17 +91,6 @@ impl Client {
     pub async fn execute(&self, statements: Vec<Statement>) -> Result<Executed, ClientError> {
         match &self.inner {
             Inner::Remote(remote) => remote.execute(statements).await,
-            Inner::Local(local) => local.execute(statements).await,
-        }
-    }
-
-    /// [`Client::execute`] for a node forwarding its clients' requests to the leader (leader
-    /// mode): sends no read-your-writes position of its own (the leader has everything it
-    /// wrote, and the many sessions sharing this client must not wait for each other) and
-    /// keeps none; the answer's sequence is the caller's to keep.
-    pub async fn forward(&self, statements: Vec<Statement>) -> Result<Executed, ClientError> {
-        match &self.inner {
-            Inner::Remote(remote) => remote.forward(statements).await,
             Inner::Local(local) => local.execute(statements).await,
         }
     }

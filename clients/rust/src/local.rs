@@ -9,8 +9,12 @@ use ha_nats::{Broker, LinkSettings, ReplicationLink};
 use ha_types::Statement;
 use tokio::sync::Mutex;
 
+use crate::forward::{ForwardedTransaction, Forwarder};
 use crate::url::LocalTarget;
 use crate::{ClientError, Executed, Status};
+use ha_core::WriteGate;
+use ha_nats::leader::Leadership;
+use ha_types::sql_text::TransactionCommand;
 
 /// SQLite settings of a replica's file: those of a node's (WAL, normal sync).
 const DB_PARAMS: &str = "journal_mode=WAL&busy_timeout=5000&synchronous=NORMAL";
@@ -19,6 +23,26 @@ pub(crate) struct Local {
     registry: Arc<Registry>,
     link: Mutex<Option<ReplicationLink>>,
     database: String,
+    /// In a leader-mode cluster: who leads, and the way to send writes there.
+    leader: Option<LeaderLink>,
+}
+
+/// A replica in a leader-mode cluster never writes itself: its engine's gate says "not
+/// leader" and its writes, and whole transactions, go to the leader (SPEC §7, §11).
+#[derive(Clone)]
+struct LeaderLink {
+    leadership: Arc<Leadership>,
+    forwarder: Arc<Forwarder>,
+}
+
+impl LeaderLink {
+    /// The leader's address, when one is known.
+    fn leader(&self) -> Option<String> {
+        match self.leadership.term() {
+            Err(ha_core::CoreError::NotLeader { leader }) => leader,
+            _ => None,
+        }
+    }
 }
 
 impl Local {
@@ -52,6 +76,23 @@ impl Local {
         } else {
             link.restore_before_open(vec![spec]).await
         };
+        let handle = link.handle();
+        let leader = ha_nats::leader::observe(
+            handle.context.clone(),
+            handle.stream.clone(),
+            target.node.clone(),
+            ha_nats::leader::LeaseTimes::default(),
+            handle.stopping(),
+        )
+        .await?
+        .map(|leadership| LeaderLink {
+            leadership,
+            forwarder: Arc::new(Forwarder::new(target.token.clone())),
+        });
+        let mut replication = link.options().clone();
+        replication.write_gate = leader
+            .as_ref()
+            .map(|l| Arc::clone(&l.leadership) as Arc<dyn ha_core::WriteGate>);
         let options = RegistryOptions {
             memory: false,
             data_dir: target
@@ -60,7 +101,7 @@ impl Local {
                 .map_or_else(|| ".".into(), std::path::Path::to_path_buf),
             db_params: DB_PARAMS.into(),
             database: DatabaseOptions {
-                replication: Some(link.options().clone()),
+                replication: Some(replication),
                 read_only: target.read_only,
                 ..DatabaseOptions::default()
             },
@@ -78,6 +119,7 @@ impl Local {
             registry,
             link: Mutex::new(Some(link)),
             database: target.database,
+            leader,
         })
     }
 
@@ -86,7 +128,20 @@ impl Local {
         statements: Vec<Statement>,
     ) -> Result<Executed, ClientError> {
         let mut current = Some(self.database.clone());
-        Ok(self.registry.execute(&mut current, statements).await?)
+        let kept = self.leader.as_ref().map(|_| statements.clone());
+        match self.registry.execute(&mut current, statements).await {
+            Err(ha_core::CoreError::NotLeader {
+                leader: Some(leader),
+            }) => match (&self.leader, kept) {
+                (Some(link), Some(statements)) => {
+                    link.forwarder
+                        .execute(&leader, &self.database, statements)
+                        .await
+                }
+                _ => Err(ClientError::Unavailable("no leader to write to".into())),
+            },
+            other => Ok(other?),
+        }
     }
 
     pub(crate) async fn query(&self, statement: Statement) -> Result<crate::Rows, ClientError> {
@@ -114,6 +169,9 @@ impl Local {
         LocalSession {
             registry: Arc::clone(&self.registry),
             session: ha_core::Session::new(Some(self.database.clone()), false),
+            database: self.database.clone(),
+            leader: self.leader.clone(),
+            remote: None,
         }
     }
 
@@ -160,17 +218,59 @@ impl Local {
 pub(crate) struct LocalSession {
     registry: Arc<Registry>,
     session: ha_core::Session,
+    database: String,
+    leader: Option<LeaderLink>,
+    /// Leader mode: the transaction running on the leader.
+    remote: Option<ForwardedTransaction>,
 }
 
 impl LocalSession {
     pub(crate) async fn execute(&mut self, statement: Statement) -> Result<Executed, ClientError> {
-        Ok(self
+        if let Some(remote) = self.remote.as_mut() {
+            let answer = remote.execute(statement).await;
+            if !remote.in_transaction() {
+                self.remote = None;
+            }
+            return answer;
+        }
+        let begins = matches!(
+            TransactionCommand::parse(&statement.sql),
+            Some(TransactionCommand::Begin)
+        );
+        if begins
+            && !self.in_transaction()
+            && let Some(link) = &self.leader
+            && let Some(leader) = link.leader()
+        {
+            let (transaction, executed) = link
+                .forwarder
+                .begin(&leader, &self.database, statement, false)
+                .await?;
+            self.remote = Some(transaction);
+            return Ok(executed);
+        }
+        let kept = self.leader.as_ref().map(|_| statement.clone());
+        match self
             .registry
             .execute_in(&mut self.session, vec![statement])
-            .await?)
+            .await
+        {
+            Err(ha_core::CoreError::NotLeader {
+                leader: Some(leader),
+            }) if !self.in_transaction() => match (&self.leader, kept) {
+                (Some(link), Some(statement)) => {
+                    link.forwarder
+                        .execute(&leader, &self.database, vec![statement])
+                        .await
+                }
+                _ => Err(ClientError::Unavailable("no leader to write to".into())),
+            },
+            other => Ok(other?),
+        }
     }
 
     pub(crate) fn in_transaction(&self) -> bool {
-        self.session.transaction_status() != ha_core::TransactionStatus::Idle
+        self.remote.is_some()
+            || self.session.transaction_status() != ha_core::TransactionStatus::Idle
     }
 }

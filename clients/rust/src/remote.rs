@@ -120,7 +120,10 @@ impl Remote {
         Ok(executed)
     }
 
-    /// See [`crate::Client::forward`].
+    /// For a follower forwarding its clients' requests to the leader (leader mode,
+    /// `forward.rs`): sends no read-your-writes position of its own (the leader has everything
+    /// it wrote, and the many sessions sharing this client must not wait for each other) and
+    /// keeps none; the answer's sequence is the caller's to keep.
     pub(crate) async fn forward(
         &self,
         statements: Vec<Statement>,

@@ -29,6 +29,9 @@ pub struct LocalTarget {
     /// The stream (`--replication-stream` of the cluster).
     pub stream: String,
     pub timeout: Duration,
+    /// The cluster's token: a replica of a leader-mode cluster forwards its writes to the
+    /// leader with it.
+    pub token: Option<String>,
 }
 
 /// Reads `url` (options beside it win over its query parameters).
@@ -111,6 +114,7 @@ pub fn parse_url(url: &str, options: &ClientOptions) -> Result<Target, ClientErr
         stream,
         timeout: options.timeout.unwrap_or(timeout),
         path,
+        token: options.token.clone(),
     }))
 }
 

@@ -210,6 +210,40 @@ pub async fn campaign(
     Ok(leadership)
 }
 
+/// Follows the lease of a leader-mode cluster without ever campaigning (an in-process
+/// replica: it never leads, it forwards its writes). `Ok(None)` when the cluster runs
+/// leaderless (no lease bucket exists: no node was ever started with `--leader-addr`).
+pub async fn observe(
+    context: jetstream::Context,
+    stream: String,
+    node: String,
+    times: LeaseTimes,
+    mut stop: watch::Receiver<bool>,
+) -> Result<Option<Arc<Leadership>>, NatsError> {
+    let Ok(kv) = context.get_key_value(format!("{stream}_LEADER")).await else {
+        return Ok(None);
+    };
+    let leadership = Arc::new(Leadership {
+        node,
+        state: Mutex::new(State::default()),
+        fixed: None,
+        ready_term: AtomicU64::new(0),
+        registry: OnceLock::new(),
+    });
+    learn_leader(&kv, &leadership).await;
+    let shared = Arc::clone(&leadership);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(times.renew_every) => {}
+                _ = stop.wait_for(|stopped| *stopped) => break,
+            }
+            learn_leader(&kv, &shared).await;
+        }
+    });
+    Ok(Some(leadership))
+}
+
 /// One round: renew the own lease, or try to take a free one, and learn who leads. Returns
 /// the term of a lease just taken.
 async fn tick(

@@ -4,7 +4,6 @@
 
 pub mod config;
 mod databases;
-mod forward;
 pub mod logging;
 mod node;
 mod replication;

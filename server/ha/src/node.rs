@@ -14,9 +14,9 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::databases;
-use crate::forward::Forwarder;
 use crate::replication::{self, Replication};
 use crate::service::{LeaderMode, NodeService};
+use ha_client::forward::Forwarder;
 
 /// A started node.
 pub struct RunningNode {

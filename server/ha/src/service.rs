@@ -18,7 +18,7 @@ use ha_nats::leader::Leadership;
 use ha_types::sql_text::TransactionCommand;
 use ha_types::{ErrorCode, Statement, StatementDescription};
 
-use crate::forward::{self, Forwarder};
+use ha_client::forward::{ForwardedTransaction, Forwarder};
 
 pub(crate) struct NodeService {
     registry: Arc<Registry>,
@@ -97,7 +97,12 @@ impl QueryService for NodeService {
                     return Err(ApiError::new(ErrorCode::Internal, "internal error"));
                 };
                 let database = database_id(&self.registry, session.database.as_deref())?;
-                mode.forwarder.execute(&leader, &database, statements).await
+                let executed = mode
+                    .forwarder
+                    .execute(&leader, &database, statements)
+                    .await
+                    .map_err(from_client)?;
+                Ok(outcome(executed))
             }
             Err(e) => Err(to_api(e)),
         }
@@ -382,6 +387,21 @@ fn internal(error: ha_nats::NatsError) -> ApiError {
     ApiError::new(ErrorCode::Internal, "internal error; see the node's log")
 }
 
+/// The leader's answer (or failure) as this node's.
+fn from_client(error: ha_client::ClientError) -> ApiError {
+    let statement_index = match &error {
+        ha_client::ClientError::Failed {
+            statement_index, ..
+        } => *statement_index,
+        _ => None,
+    };
+    ApiError {
+        code: error.code(),
+        message: error.to_string(),
+        statement_index,
+    }
+}
+
 fn to_api(error: CoreError) -> ApiError {
     let code = error.code();
     let message = if code == ErrorCode::Internal {
@@ -427,16 +447,8 @@ struct NodeSession {
     leader: Option<LeaderMode>,
     /// Leader mode, on a follower: the transaction open on the leader, which every statement
     /// goes to until it ends.
-    remote: Option<RemoteTransaction>,
+    remote: Option<ForwardedTransaction>,
     abort_on_error: bool,
-}
-
-struct RemoteTransaction {
-    leader: String,
-    session: ha_client::Session,
-    /// A statement failed and the protocol wants the transaction aborted (PostgreSQL): only
-    /// ROLLBACK goes on.
-    failed: bool,
 }
 
 impl NodeSession {
@@ -457,16 +469,12 @@ impl NodeSession {
         Some(
             async {
                 let database = database_id(&self.registry, self.session.database.as_deref())?;
-                let mut session = mode.forwarder.session(&leader, &database).await?;
-                let executed = session
-                    .execute(statement)
+                let (transaction, executed) = mode
+                    .forwarder
+                    .begin(&leader, &database, statement, self.abort_on_error)
                     .await
-                    .map_err(|e| forward::from_leader(&leader, e))?;
-                self.remote = Some(RemoteTransaction {
-                    leader,
-                    session,
-                    failed: false,
-                });
+                    .map_err(from_client)?;
+                self.remote = Some(transaction);
                 Ok(outcome(executed))
             }
             .await,
@@ -484,37 +492,11 @@ impl NodeSession {
                 "inside a transaction, send statements one at a time",
             )
         })?;
-        let command = TransactionCommand::parse(&statement.sql);
-        if remote.failed
-            && !matches!(
-                command,
-                Some(TransactionCommand::Rollback | TransactionCommand::RollbackTo(_))
-            )
-        {
-            return Err(ApiError::new(
-                ErrorCode::TransactionAborted,
-                "current transaction is aborted, commands ignored until end of transaction block",
-            ));
-        }
-        let answer = remote.session.execute(statement).await;
-        let answer = match answer {
-            Ok(executed) => {
-                if matches!(command, Some(TransactionCommand::RollbackTo(_))) {
-                    remote.failed = false;
-                }
-                Ok(executed)
-            }
-            Err(error) => {
-                if self.abort_on_error {
-                    remote.failed = true;
-                }
-                Err(forward::from_leader(&remote.leader, error))
-            }
-        };
-        if !remote.session.in_transaction() {
+        let answer = remote.execute(statement).await;
+        if !remote.in_transaction() {
             self.remote = None;
         }
-        let executed = answer?;
+        let executed = answer.map_err(from_client)?;
         // Read-your-writes: later reads here wait until this node has the commit.
         if let Some(seq) = executed.seq {
             self.min_seq = Some(self.min_seq.unwrap_or(0).max(seq));
@@ -559,11 +541,12 @@ impl ClientSession for NodeSession {
                 let forwarded = mode
                     .forwarder
                     .execute(&leader, &database, statements)
-                    .await?;
+                    .await
+                    .map_err(from_client)?;
                 if let Some(seq) = forwarded.seq {
                     self.min_seq = Some(self.min_seq.unwrap_or(0).max(seq));
                 }
-                Ok(forwarded)
+                Ok(outcome(forwarded))
             }
             Err(e) => Err(to_api(e)),
         }
@@ -578,7 +561,7 @@ impl ClientSession for NodeSession {
 
     fn transaction_status(&self) -> TransactionStatus {
         if let Some(remote) = &self.remote {
-            return if remote.failed {
+            return if remote.failed() {
                 TransactionStatus::Failed
             } else {
                 TransactionStatus::Open
@@ -593,7 +576,7 @@ impl ClientSession for NodeSession {
 
     fn fail_transaction(&mut self) {
         match self.remote.as_mut() {
-            Some(remote) => remote.failed = true,
+            Some(remote) => remote.fail(),
             None => self.session.fail_transaction(),
         }
     }

@@ -577,3 +577,79 @@ async fn grpc_and_mysql_clients_of_a_follower_write_through_the_leader() {
     )
     .await;
 }
+
+/// An in-process read/write replica of a leader-mode cluster writes through the leader too
+/// (SPEC §7, §11): a single write and a transaction, then read back on the replica itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_process_replica_writes_through_the_leader() {
+    use ha_client::{Client, ClientOptions, Statement, StatementResult, Value};
+    let (nodes, broker) = leader_cluster(2).await;
+    post_ok(
+        &nodes[0],
+        &json!({"sql": "CREATE TABLE t(x INTEGER PRIMARY KEY, via TEXT)"}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "file:{}?replication_url={}&node=replica1&database=ha.db",
+        dir.path().join("replica.db").display(),
+        broker.url()
+    );
+    let options = ClientOptions {
+        token: Some(TOKEN.into()),
+        ..ClientOptions::default()
+    };
+    let replica = Client::open(&url, options).await.unwrap();
+    let written = replica
+        .execute(vec![Statement::new("INSERT INTO t VALUES (1, 'replica')")])
+        .await
+        .unwrap();
+    let seq = written.seq.expect("the leader's sequence");
+    let mut session = replica.session().await.unwrap();
+    session.execute(Statement::new("BEGIN")).await.unwrap();
+    session
+        .execute(Statement::new("INSERT INTO t VALUES (2, 'replica tx')"))
+        .await
+        .unwrap();
+    let committed = session.execute(Statement::new("COMMIT")).await.unwrap();
+    let seq = committed.seq.unwrap_or(seq);
+    replica
+        .wait_for(seq, Duration::from_secs(20))
+        .await
+        .unwrap();
+    let read = replica
+        .execute(vec![Statement::new("SELECT x, via FROM t ORDER BY x")])
+        .await
+        .unwrap();
+    let StatementResult::Rows { rows, .. } = &read.results[0] else {
+        panic!("{read:?}");
+    };
+    assert_eq!(
+        rows,
+        &vec![
+            vec![Value::Integer(1), Value::Text("replica".into())],
+            vec![Value::Integer(2), Value::Text("replica tx".into())],
+        ]
+    );
+    everywhere(
+        &nodes,
+        "SELECT x, via FROM t ORDER BY x",
+        json!([[1, "replica"], [2, "replica tx"]]),
+    )
+    .await;
+    replica.close().await.unwrap();
+    // Nothing was written in the replica's own name: its origin gave no change set.
+    let file = rusqlite::Connection::open(dir.path().join("replica.db")).unwrap();
+    let own: i64 = file
+        .query_row(
+            "SELECT coalesce(max(last_id), 0) FROM _ha_origins \
+             WHERE origin = (SELECT origin FROM _ha_identity)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let outbox: i64 = file
+        .query_row("SELECT count(*) FROM _ha_outbox", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((own, outbox), (0, 0), "the replica wrote locally");
+}
