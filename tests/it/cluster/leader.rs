@@ -653,3 +653,41 @@ async fn an_in_process_replica_writes_through_the_leader() {
         .unwrap();
     assert_eq!((own, outbox), (0, 0), "the replica wrote locally");
 }
+
+/// `--leader-static ADDR`: no election; the node started without the flag leads, and a node
+/// with it forwards its writes there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_static_leader_takes_the_writes_of_its_followers() {
+    let broker = NatsServer::start(None).await.unwrap();
+    let leader = NodeBuilder::new(BIN)
+        .args(["-n", "leader", "-m", "--token", TOKEN])
+        .replication_url(broker.url())
+        .start()
+        .await
+        .unwrap();
+    let follower = NodeBuilder::new(BIN)
+        .args(["-n", "follower", "-m", "--token", TOKEN])
+        .args(["--leader-static", &leader.http_addr.to_string()])
+        .replication_url(broker.url())
+        .start()
+        .await
+        .unwrap();
+    let seen = leader_of(&follower).await;
+    assert_eq!(seen["addr"], json!(leader.http_addr.to_string()));
+    assert_eq!(seen["this_node"], json!(false));
+    post_ok(&follower, &json!({"sql": "CREATE TABLE t(x)"})).await;
+    post_ok(&follower, &json!({"sql": "INSERT INTO t VALUES (1)"})).await;
+    let nodes = [leader, follower];
+    everywhere(&nodes, "SELECT x FROM t", json!([[1]])).await;
+    // The follower never writes itself: with its leader gone, writes are refused (reads go on).
+    let [leader, follower] = nodes;
+    leader.stop().await.unwrap();
+    let (status, answer) = post(&follower, &json!({"sql": "INSERT INTO t VALUES (2)"})).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (503, Some("unavailable")),
+        "{answer}"
+    );
+    let (status, answer) = post(&follower, &json!({"sql": "SELECT count(*) FROM t"})).await;
+    assert_eq!((status, &answer["rows"]), (200, &json!([[1]])), "{answer}");
+}
