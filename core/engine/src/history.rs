@@ -106,10 +106,7 @@ async fn transactions(database: &Database, since: Since) -> Result<Vec<Transacti
         code: ha_types::ErrorCode::NotSupported,
         message: "history and undo read the replicated log: this node does not replicate".into(),
     })?;
-    let entries = log
-        .history(database.id(), since)
-        .await
-        .map_err(CoreError::Unavailable)?;
+    let entries = log.history(database.id(), since).await?;
     assemble(entries)
 }
 

@@ -107,13 +107,17 @@ pub trait ChangeLog: Send + Sync + 'static {
     /// log order (history and undo, SPEC §10).
     fn history<'a>(&'a self, database: &'a str, since: ha_types::Since) -> HistoryFuture<'a> {
         let _ = (database, since);
-        Box::pin(async { Err("this log keeps no history".to_string()) })
+        Box::pin(async {
+            Err(crate::CoreError::Unavailable(
+                "this log keeps no history".to_string(),
+            ))
+        })
     }
 }
 
 /// Resolves to the messages of a database from a point of the log on.
 pub type HistoryFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Vec<LogEntry>, String>> + Send + 'a>>;
+    Pin<Box<dyn Future<Output = Result<Vec<LogEntry>, crate::CoreError>> + Send + 'a>>;
 
 /// One message of the log, to apply.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull};
 use futures::StreamExt;
-use ha_core::LogEntry;
+use ha_core::{CoreError, LogEntry};
 use ha_types::Since;
 
 use super::consumer::read_change_set;
@@ -16,14 +16,19 @@ use super::subject_for;
 /// half-way leaves nothing behind for long).
 const INACTIVE: Duration = Duration::from_secs(30);
 
+/// The most log messages one history or undo reads: every one is held in memory, and a
+/// `HISTORY 1` on a long log must not exhaust the node's.
+const MOST_ENTRIES: u64 = 100_000;
+
 /// The messages of `database` from `since` to the end of the log as it was when asked.
 pub(crate) async fn read(
     context: &jetstream::Context,
     stream: &str,
     database: &str,
     since: Since,
-) -> Result<Vec<LogEntry>, String> {
-    let failed = |what: &str, e: &dyn std::fmt::Display| format!("{what}: {e}");
+) -> Result<Vec<LogEntry>, CoreError> {
+    let failed =
+        |what: &str, e: &dyn std::fmt::Display| CoreError::Unavailable(format!("{what}: {e}"));
     let stream_name = stream;
     let stream = context
         .get_stream(stream)
@@ -53,6 +58,14 @@ pub(crate) async fn read(
         .await
         .map_err(|e| failed("reading the log", &e))?
         .num_pending;
+    if pending > MOST_ENTRIES {
+        let name = consumer.cached_info().name.clone();
+        let _ = stream.delete_consumer(&name).await;
+        return Err(CoreError::BadRequest(format!(
+            "{pending} log entries of {database} from there on: more than the {MOST_ENTRIES} one \
+             history or undo reads; start from a later sequence or a shorter span"
+        )));
+    }
     let mut entries = Vec::new();
     if pending > 0 {
         let mut messages = consumer
