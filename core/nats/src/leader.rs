@@ -11,7 +11,7 @@
 //! process is stopped): the key cannot expire, and nobody else can lead, before that. A paused
 //! leader that wakes up past it writes nothing, even before it learns that it lost the key.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -87,6 +87,8 @@ pub struct Leadership {
     ready_term: AtomicU64,
     /// The node's databases, to catch up (set once they are open).
     registry: OnceLock<Weak<Registry>>,
+    /// The lease could not be read at the last look: said once, not every 500 ms.
+    unreadable: AtomicBool,
 }
 
 impl std::fmt::Debug for Leadership {
@@ -115,6 +117,7 @@ impl Leadership {
             fixed: Some(leader_addr.to_string()),
             ready_term: AtomicU64::new(0),
             registry: OnceLock::new(),
+            unreadable: AtomicBool::new(false),
         })
     }
 
@@ -146,6 +149,22 @@ impl Leadership {
 
     pub fn is_static(&self) -> bool {
         self.fixed.is_some()
+    }
+
+    /// A failed look at the lease: a warning the first time, then quiet until it works again
+    /// (a broker outage would otherwise log twice a second).
+    fn unreadable(&self, error: &dyn std::fmt::Display) {
+        if !self.unreadable.swap(true, Ordering::AcqRel) {
+            warn!(error = %error, "the leader lease cannot be read; retrying every look");
+        } else {
+            tracing::debug!(error = %error, "the leader lease still cannot be read");
+        }
+    }
+
+    fn readable(&self) {
+        if self.unreadable.swap(false, Ordering::AcqRel) {
+            info!("the leader lease can be read again");
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -187,6 +206,7 @@ pub async fn campaign(
         fixed: None,
         ready_term: AtomicU64::new(0),
         registry: OnceLock::new(),
+        unreadable: AtomicBool::new(false),
     });
     let log = (context.clone(), stream.clone());
     let shared = Arc::clone(&leadership);
@@ -229,6 +249,7 @@ pub async fn observe(
         fixed: None,
         ready_term: AtomicU64::new(0),
         registry: OnceLock::new(),
+        unreadable: AtomicBool::new(false),
     });
     learn_leader(&kv, &leadership).await;
     let shared = Arc::clone(&leadership);
@@ -296,7 +317,7 @@ async fn tick(
         Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
             learn_leader(kv, leadership).await;
         }
-        Err(e) => warn!(error = %e, "the leader lease cannot be read; retrying"),
+        Err(e) => leadership.unreadable(&e),
     }
     None
 }
@@ -374,10 +395,11 @@ async fn learn_leader(kv: &kv::Store, leadership: &Leadership) {
         Ok(Some(entry)) if entry.operation == kv::Operation::Put => entry,
         Ok(_) => return,
         Err(e) => {
-            warn!(error = %e, "the leader lease cannot be read; retrying");
+            leadership.unreadable(&e);
             return;
         }
     };
+    leadership.readable();
     let value: Option<serde_json::Value> = serde_json::from_slice(&entry.value).ok();
     let field = |name: &str| {
         value
