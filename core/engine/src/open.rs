@@ -214,8 +214,13 @@ fn memory_directory() -> Result<MemoryDir, CoreError> {
         .tempdir_in(&base)
         .or_else(|_| tempfile::Builder::new().prefix("ha-memory-").tempdir())
         .map_err(io)?;
-    let owner = std::fs::File::create(dir.path().join(OWNER_LOCK)).map_err(io)?;
+    // Locked under another name, then renamed: another node's start that sweeps orphans
+    // (`remove_orphans`) must never find `owner.lock` unlocked between its creation and its
+    // lock, and take this live directory for a dead one (seen when nodes started together).
+    let pending = dir.path().join("owner.lock.new");
+    let owner = std::fs::File::create(&pending).map_err(io)?;
     owner.lock().map_err(io)?;
+    std::fs::rename(&pending, dir.path().join(OWNER_LOCK)).map_err(io)?;
     Ok(MemoryDir { dir, _owner: owner })
 }
 
