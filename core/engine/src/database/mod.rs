@@ -13,11 +13,13 @@ use crate::backup::{self, CopyKind};
 use crate::exec::{self, Access, RunError};
 use crate::open::{Conn, Opener};
 use crate::readers::{CancelOnDrop, Canceller, ReaderPool};
-use crate::replication::{LogEntry, ReplicationOptions};
+use crate::replication::ReplicationOptions;
 use crate::snapshot::SnapshotFile;
 use crate::transaction::WriteTransaction;
 use crate::writer::{JobOutput, ReplicationState, Writer};
 use crate::{CoreError, DatabaseSpec, Storage};
+
+mod following;
 
 /// Limits of one database, and its replication.
 #[derive(Debug, Clone)]
@@ -683,122 +685,9 @@ impl Database {
         }
     }
 
-    /// Applies entries of the log (another node's change sets, or this node's own coming back)
-    /// in one transaction that also records `consumer`'s position; returns that position.
-    pub async fn apply(&self, consumer: &str, entries: Vec<LogEntry>) -> Result<u64, CoreError> {
-        let skip = self.take_skip();
-        let answer = self.writer.apply(consumer.to_string(), entries, skip)?;
-        let applied = answer
-            .await
-            .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
-        self.committed();
-        Ok(applied)
-    }
-
-    /// The log moved on to `seq` and `consumer` was told nothing of this database is pending
-    /// up to there: its position follows (written), and it counts as applied.
-    pub async fn advance_position(&self, consumer: &str, seq: u64) -> Result<u64, CoreError> {
-        let at = self
-            .writer
-            .advance_position(consumer.to_string(), seq)?
-            .await
-            .map_err(|_| CoreError::Closed(self.spec.id.clone()))?;
-        let failing = self.apply_status().failing;
-        self.set_apply_status(ApplyStatus {
-            applied_seq: at,
-            failing,
-        });
-        Ok(at)
-    }
-
-    /// How many log entries of this database its consumer has not received yet (reported by
-    /// the consumer after each batch and when idle).
-    pub fn lag(&self) -> u64 {
-        self.lag.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    pub fn set_lag(&self, entries: u64) {
-        self.lag
-            .store(entries, std::sync::atomic::Ordering::Relaxed);
-    }
-
     fn committed(&self) {
         self.commits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// What this node's consumer reported last.
-    /// How many change sets (or parts of split ones) arrived before their turn and wait for
-    /// the ones before them (SPEC §6.3); normally 0 or briefly a few.
-    pub fn held_change_sets(&self) -> usize {
-        self.held.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    pub fn apply_status(&self) -> ApplyStatus {
-        self.apply_status
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    /// The operator's request to skip the entry that fails to apply: it goes to
-    /// `_ha_dead_letters` at the next attempt. Returns its sequence, or `None` when nothing
-    /// fails.
-    pub fn skip_failing(&self) -> Option<u64> {
-        let failing = self.apply_status().failing?;
-        *self
-            .skip
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(failing.clone());
-        Some(failing.0)
-    }
-
-    fn take_skip(&self) -> Option<(u64, String)> {
-        self.skip
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
-    }
-
-    /// Waits (at most `timeout`) until this node has applied log sequence `seq`: a client that
-    /// wrote on another node reads its write here (SPEC §4.2 `X-Ha-Min-Seq`, §7).
-    pub async fn wait_applied(&self, seq: u64, timeout: Duration) -> Result<(), CoreError> {
-        let mut applied = self.applied.subscribe();
-        let reached = tokio::time::timeout(timeout, applied.wait_for(|applied| *applied >= seq));
-        match reached.await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(_)) => Err(CoreError::Closed(self.spec.id.clone())),
-            Err(_) => Err(CoreError::NotCaughtUp {
-                seq,
-                applied: *self.applied.borrow(),
-            }),
-        }
-    }
-
-    /// Called by the consumer after each attempt.
-    pub fn set_apply_status(&self, status: ApplyStatus) {
-        self.applied.send_if_modified(|applied| {
-            let moved = status.applied_seq > *applied;
-            *applied = (*applied).max(status.applied_seq);
-            moved
-        });
-        *self
-            .apply_status
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = status;
-    }
-
-    /// The last log sequence applied for `consumer` (0: none).
-    pub async fn applied_seq(&self, consumer: &str) -> Result<u64, CoreError> {
-        let consumer = consumer.to_string();
-        let readers = Arc::clone(&self.readers);
-        blocking(move || {
-            let conn = readers.take()?;
-            let seq = crate::replication::Outbox::applied_seq(&conn.conn, &consumer);
-            readers.give_back(conn);
-            seq.map_err(CoreError::from)
-        })
-        .await
     }
 }
 
