@@ -101,24 +101,30 @@ impl std::fmt::Debug for Leadership {
 }
 
 impl Leadership {
-    /// A follower of a fixed leader (`--leader-static ADDR`).
-    pub fn fixed(node: &str, leader_addr: &str) -> Arc<Leadership> {
+    /// This node's view, knowing `state`; `fixed` for a static follower.
+    fn new(node: &str, state: State, fixed: Option<String>) -> Arc<Leadership> {
         Arc::new(Leadership {
             node: node.to_string(),
-            state: Mutex::new(State {
-                leader: Some(LeaderInfo {
-                    node: String::new(),
-                    addr: leader_addr.to_string(),
-                    term: 0,
-                    since: SystemTime::now(),
-                }),
-                own: None,
-            }),
-            fixed: Some(leader_addr.to_string()),
+            state: Mutex::new(state),
+            fixed,
             ready_term: AtomicU64::new(0),
             registry: OnceLock::new(),
             unreadable: AtomicBool::new(false),
         })
+    }
+
+    /// A follower of a fixed leader (`--leader-static ADDR`).
+    pub fn fixed(node: &str, leader_addr: &str) -> Arc<Leadership> {
+        let state = State {
+            leader: Some(LeaderInfo {
+                node: String::new(),
+                addr: leader_addr.to_string(),
+                term: 0,
+                since: SystemTime::now(),
+            }),
+            own: None,
+        };
+        Leadership::new(node, state, Some(leader_addr.to_string()))
     }
 
     /// The databases a new leader catches up before it writes.
@@ -200,14 +206,7 @@ pub async fn campaign(
     mut stop: watch::Receiver<bool>,
 ) -> Result<Arc<Leadership>, NatsError> {
     let kv = open_bucket(&context, &stream, replicas, times.ttl).await?;
-    let leadership = Arc::new(Leadership {
-        node,
-        state: Mutex::new(State::default()),
-        fixed: None,
-        ready_term: AtomicU64::new(0),
-        registry: OnceLock::new(),
-        unreadable: AtomicBool::new(false),
-    });
+    let leadership = Leadership::new(&node, State::default(), None);
     let log = (context.clone(), stream.clone());
     let shared = Arc::clone(&leadership);
     tokio::spawn(async move {
@@ -243,14 +242,7 @@ pub async fn observe(
     let Ok(kv) = context.get_key_value(format!("{stream}_LEADER")).await else {
         return Ok(None);
     };
-    let leadership = Arc::new(Leadership {
-        node,
-        state: Mutex::new(State::default()),
-        fixed: None,
-        ready_term: AtomicU64::new(0),
-        registry: OnceLock::new(),
-        unreadable: AtomicBool::new(false),
-    });
+    let leadership = Leadership::new(&node, State::default(), None);
     learn_leader(&kv, &leadership).await;
     let shared = Arc::clone(&leadership);
     tokio::spawn(async move {
