@@ -326,6 +326,7 @@ async fn increment_until(
     node: &TestNode,
     stop: tokio::sync::watch::Receiver<bool>,
     errors: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    acknowledged: std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) -> Tally {
     let mut tally = Tally::default();
     while !*stop.borrow() {
@@ -344,7 +345,10 @@ async fn increment_until(
         let status = response.status().as_u16();
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         match (status, answer["code"].as_str()) {
-            (200, _) => tally.acknowledged += 1,
+            (200, _) => {
+                tally.acknowledged += 1;
+                acknowledged.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             (503, Some("unavailable")) => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -356,6 +360,19 @@ async fn increment_until(
         }
     }
     tally
+}
+
+/// Waits until the load has had `count` increments acknowledged.
+async fn at_least(acked: &std::sync::atomic::AtomicU64, count: u64) {
+    eventually(Duration::from_secs(30), || async {
+        let now = acked.load(std::sync::atomic::Ordering::Relaxed);
+        if now >= count {
+            Ok(())
+        } else {
+            Err(format!("{now} of {count} increments acknowledged"))
+        }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -375,17 +392,18 @@ async fn killing_the_leader_under_load_loses_no_acknowledged_increment_and_appli
         .position(|n| n.url("").contains(leader["addr"].as_str().unwrap()))
         .unwrap();
     let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let acked = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let dead = {
         let nodes_ref = &nodes;
         let load = futures::future::join_all(
             nodes_ref
                 .iter()
-                .map(|node| increment_until(node, stopped.clone(), errors.clone())),
+                .map(|node| increment_until(node, stopped.clone(), errors.clone(), acked.clone())),
         );
         let chaos = async {
             // Some load first, then the leader dies under it, then more load.
-            tokio::time::sleep(Duration::from_millis(800)).await;
+            at_least(&acked, 100).await;
             let pid = nodes_ref[leading].pid().unwrap();
             // SAFETY: kill(2) on the child we started.
             unsafe {
@@ -403,7 +421,8 @@ async fn killing_the_leader_under_load_loses_no_acknowledged_increment_and_appli
             })
             .await;
             let failover = killed.elapsed();
-            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let before = acked.load(std::sync::atomic::Ordering::Relaxed);
+            at_least(&acked, before + 100).await;
             let _ = stop.send(true);
             (failover, new_leader)
         };
