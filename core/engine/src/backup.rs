@@ -2,19 +2,23 @@
 
 use std::fs::File;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::CoreError;
 use crate::open::Conn;
-use crate::replication::Outbox;
+use crate::replication::{Outbox, RowIdentify, undo_outbox_after};
 use crate::snapshot::SNAPSHOT_POSITION;
 
 /// What a copy is for.
 pub(crate) enum CopyKind<'a> {
     /// `GET /download`: the file as it is, without identity and outbox.
     Download,
-    /// A snapshot: also its one position row is the position of this consumer (SPEC §8).
-    Snapshot { consumer: &'a str },
+    /// A snapshot: also its one position row is the position of this consumer (SPEC §8), and
+    /// it holds exactly the log up to there (own change sets not stored yet are left out).
+    Snapshot {
+        consumer: &'a str,
+        identify: RowIdentify,
+    },
 }
 
 /// Copies the database that `source` reads into an unlinked temporary file and returns it opened
@@ -46,6 +50,9 @@ pub(crate) fn backup_to_temp_file(
             .step(-1)
             .map_err(CoreError::storage("copying pages"))?;
         drop(backup);
+        if let CopyKind::Snapshot { identify, .. } = &kind {
+            leave_out_unsettled(&target, *identify)?;
+        }
         // A copy is a new database instance wherever it is opened (identity.rs): it must not
         // claim this one's origin, nor publish this one's unpublished change sets.
         target
@@ -60,7 +67,7 @@ pub(crate) fn backup_to_temp_file(
             .map_err(CoreError::storage("clearing the copy's outbox"))?;
         let seq = match kind {
             CopyKind::Download => None,
-            CopyKind::Snapshot { consumer } => {
+            CopyKind::Snapshot { consumer, .. } => {
                 let seq = Outbox::applied_seq(&target, consumer)
                     .map_err(CoreError::storage("reading the snapshot's position"))?;
                 target
@@ -83,4 +90,46 @@ pub(crate) fn backup_to_temp_file(
         .map_err(io("reading the backup file size"))?
         .len();
     Ok((file, len, seq))
+}
+
+/// Undoes, in a snapshot's copy, the own change sets its outbox holds that had not come back
+/// from the log when it was copied: the copy's position says which log entries it holds, and
+/// these are not among them (in leader mode the log may even refuse them). Restored elsewhere,
+/// the copy gets them from the log, in their place, once they are stored. One that changed the
+/// schema cannot be undone: then the copy keeps them all, as it did before this existed.
+fn leave_out_unsettled(copy: &Connection, identify: RowIdentify) -> Result<(), CoreError> {
+    let storage = CoreError::storage("leaving unpublished change sets out of the snapshot");
+    let origin: Option<String> = copy
+        .query_row("SELECT origin FROM _ha_identity LIMIT 1", [], |r| r.get(0))
+        .optional()
+        .or_else(|e| match e.to_string().contains("no such table") {
+            true => Ok(None),
+            false => Err(e),
+        })
+        .map_err(CoreError::storage("reading the copy's identity"))?;
+    let Some(origin) = origin else {
+        return Ok(());
+    };
+    let consumed = Outbox::origin_last_id(copy, &origin).map_err(storage)?;
+    copy.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER,
+        false,
+    )
+    .map_err(CoreError::storage("switching the copy's triggers off"))?;
+    copy.execute_batch("BEGIN IMMEDIATE")
+        .map_err(CoreError::storage(
+            "leaving unpublished change sets out of the snapshot",
+        ))?;
+    match undo_outbox_after(copy, consumed, identify) {
+        Ok(_) => copy.execute_batch("COMMIT").map_err(CoreError::storage(
+            "leaving unpublished change sets out of the snapshot",
+        )),
+        Err(e) => {
+            // A schema change has no known inverse: the copy keeps them (they are published
+            // later, and appliers take them again in their place in the log).
+            let _ = copy.execute_batch("ROLLBACK");
+            tracing::warn!(error = %e, "a snapshot keeps this node's unpublished change sets");
+            Ok(())
+        }
+    }
 }

@@ -22,6 +22,7 @@ impl ChangeLog for MemoryLog {
         database: &'a str,
         msg_id: &'a str,
         payload: bytes::Bytes,
+        _term: Option<u64>,
     ) -> PublishFuture<'a> {
         let mut log = self.0.lock().unwrap();
         let seq = if let Some(i) = log.iter().position(|(_, id, _)| id == msg_id) {

@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::NatsError;
+use crate::fence::Fence;
 use crate::log::subject_for;
 
 /// The bucket's one key.
@@ -193,21 +194,38 @@ impl WriteGate for Leadership {
     }
 }
 
+/// Where a node campaigns: the stream's context and name, and the fence its terms mark.
+pub struct Ballot {
+    pub context: jetstream::Context,
+    pub stream: String,
+    pub fence: Arc<Fence>,
+}
+
 /// Runs the election for this node until `stop`: campaigns while nobody leads, renews while it
 /// leads, and gives the lease up (deletes the key) when it stops, so another node leads at
 /// once instead of after the lease runs out.
 pub async fn campaign(
-    context: jetstream::Context,
-    stream: String,
+    ballot: Ballot,
     replicas: usize,
     node: String,
     addr: String,
     times: LeaseTimes,
     mut stop: watch::Receiver<bool>,
 ) -> Result<Arc<Leadership>, NatsError> {
+    let Ballot {
+        context,
+        stream,
+        fence,
+    } = ballot;
     let kv = open_bucket(&context, &stream, replicas, times.ttl).await?;
     let leadership = Leadership::new(&node, State::default(), None);
-    let log = (context.clone(), stream.clone());
+    let weak = Arc::downgrade(&leadership);
+    fence.set_holds(move || weak.upgrade().and_then(|l| l.holds_lease()));
+    let log = Log {
+        context,
+        stream,
+        fence,
+    };
     let shared = Arc::clone(&leadership);
     tokio::spawn(async move {
         loop {
@@ -314,17 +332,43 @@ async fn tick(
     None
 }
 
-/// Makes this node, which just took the lease for `term`, ready to write: every database first
-/// applies the log up to its last entry (what earlier leaders wrote). Gives up when the lease
-/// is lost meanwhile.
-async fn catch_up(leadership: Arc<Leadership>, term: u64, log: (jetstream::Context, String)) {
-    let (context, stream_name) = log;
+/// The log a leader fences and catches up with.
+#[derive(Clone)]
+struct Log {
+    context: jetstream::Context,
+    stream: String,
+    fence: Arc<Fence>,
+}
+
+/// Makes this node, which just took the lease for `term`, ready to write: it fences the log
+/// for `term` (from there on the log refuses what earlier terms send), then every database
+/// applies the log up to its last entry (what earlier leaders wrote) and has no own change set
+/// of an earlier term left unsettled. Gives up when the lease is lost meanwhile.
+async fn catch_up(leadership: Arc<Leadership>, term: u64, log: Log) {
     let started = Instant::now();
     loop {
         if leadership.holds_lease() != Some(term) {
             return;
         }
-        match caught_up(&leadership, &context, &stream_name).await {
+        match log.fence.mark(term).await {
+            Ok(_) => break,
+            Err(ha_core::PublishError::Fenced { newer, .. }) => {
+                warn!(
+                    term,
+                    newer, "a later term is marked in the log: not leading"
+                );
+                leadership.lock().own = None;
+                return;
+            }
+            Err(e) => warn!(term, error = %e, "fencing the log before leading; retrying"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    loop {
+        if leadership.holds_lease() != Some(term) {
+            return;
+        }
+        match caught_up(&leadership, term, &log.context, &log.stream).await {
             Ok(true) => {
                 leadership.ready_term.store(term, Ordering::Release);
                 info!(
@@ -341,9 +385,11 @@ async fn catch_up(leadership: Arc<Leadership>, term: u64, log: (jetstream::Conte
     }
 }
 
-/// Whether every database has applied its subject's last log entry.
+/// Whether every database has applied its subject's last log entry, and has no own change set
+/// of an earlier term than `term` waiting to be stored or undone.
 async fn caught_up(
     leadership: &Leadership,
+    term: u64,
     context: &jetstream::Context,
     stream_name: &str,
 ) -> Result<bool, String> {
@@ -374,7 +420,9 @@ async fn caught_up(
             }
             Err(e) => return Err(e.to_string()),
         };
-        if database.apply_status().applied_seq < last {
+        if database.apply_status().applied_seq < last
+            || database.unsettled_term().is_some_and(|older| older < term)
+        {
             return Ok(false);
         }
     }

@@ -11,6 +11,7 @@ mod error;
 
 pub mod directory;
 pub mod embedded;
+pub mod fence;
 pub mod leader;
 pub mod link;
 pub mod log;

@@ -56,6 +56,8 @@ pub struct LinkHandle {
     pub stream: String,
     pub node: String,
     pub snapshots: Arc<Snapshots>,
+    /// Leader mode's fence in the log (marked by each new leader).
+    pub fence: Arc<crate::fence::Fence>,
     start: ConsumerStart,
     stop: watch::Receiver<bool>,
 }
@@ -137,7 +139,9 @@ impl ReplicationLink {
         let log = Arc::new(JetStreamLog::new(
             client.clone(),
             settings.stream.name.clone(),
+            &settings.node,
         ));
+        let fence = log.fence();
         let snapshots = Arc::new(Snapshots::new(
             context.clone(),
             &settings.stream.name,
@@ -182,6 +186,7 @@ impl ReplicationLink {
                 stream: settings.stream.name.clone(),
                 node: settings.node.clone(),
                 snapshots,
+                fence,
                 start,
                 stop: stopped,
             },

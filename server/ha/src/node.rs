@@ -267,9 +267,13 @@ async fn leader_mode(
     let leadership = match (&config.leader_addr, &config.leader_static, replication) {
         (Some(addr), _, Some(replication)) => {
             let handle = replication.handle();
+            let ballot = ha_nats::leader::Ballot {
+                context: handle.context.clone(),
+                stream: handle.stream.clone(),
+                fence: Arc::clone(&handle.fence),
+            };
             ha_nats::leader::campaign(
-                handle.context.clone(),
-                handle.stream.clone(),
+                ballot,
                 usize::from(config.replicas),
                 config.name.clone(),
                 advertised(addr, port),

@@ -14,7 +14,9 @@ use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
 mod nats;
+mod proxy;
 pub use nats::{NatsCluster, NatsServer};
+pub use proxy::FreezableProxy;
 
 /// How long a node may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);

@@ -55,6 +55,19 @@ impl Database {
         self.held.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Leader mode: the lowest lease term of a change set this node committed that has not
+    /// come back from the log yet (`None`: every one has). A node about to lead writes only
+    /// once none of an older term is left: the log may refuse those, and they are undone then.
+    pub fn unsettled_term(&self) -> Option<u64> {
+        match self
+            .unsettled_term
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            0 => None,
+            term => Some(term),
+        }
+    }
+
     pub fn apply_status(&self) -> ApplyStatus {
         self.apply_status
             .lock()

@@ -131,6 +131,9 @@ pub struct Database {
     /// Change sets (or parts) applied later than they arrived, waiting for their turn (set by
     /// the writer after each applied batch).
     held: Arc<std::sync::atomic::AtomicUsize>,
+    /// Leader mode: the lowest lease term of an own change set not yet back from the log
+    /// (0: none), kept by the writer.
+    unsettled_term: Arc<std::sync::atomic::AtomicU64>,
     commits: std::sync::atomic::AtomicU64,
     /// Log entries of this database not yet delivered to its consumer, as last reported.
     lag: std::sync::atomic::AtomicU64,
@@ -163,6 +166,10 @@ impl Database {
             )?),
             None => None,
         };
+        let unsettled_term = replication
+            .as_ref()
+            .map(ReplicationState::unsettled_term)
+            .unwrap_or_default();
         let writer = Writer::spawn(&spec.id, conn, replication)?;
         info!(database = %spec.id, storage = ?spec.storage, "database opened");
         Ok(Database {
@@ -174,6 +181,7 @@ impl Database {
             readers,
             slots: Arc::new(Semaphore::new(options.concurrent_queries.max(1))),
             held,
+            unsettled_term,
             commits: std::sync::atomic::AtomicU64::new(0),
             lag: std::sync::atomic::AtomicU64::new(0),
             pages_file: opener.pages_file().to_path_buf(),
@@ -356,7 +364,13 @@ impl Database {
         // (older) position is correct too, only less far along.
         let recorded = self.writer.record_positions()?;
         let _ = tokio::time::timeout(Duration::from_secs(1), recorded).await;
-        let (file, len, seq) = self.copy(CopyKind::Snapshot { consumer }).await?;
+        let identify = self
+            .options
+            .replication
+            .as_ref()
+            .map(|r| r.row_identify)
+            .unwrap_or_default();
+        let (file, len, seq) = self.copy(CopyKind::Snapshot { consumer, identify }).await?;
         info!(database = %self.spec.id, bytes = len, seq, elapsed_ms = started.elapsed().as_millis() as u64, "snapshot copy made");
         Ok(SnapshotFile {
             file,
@@ -370,14 +384,17 @@ impl Database {
         let readers = Arc::clone(&self.readers);
         let consumer = match kind {
             CopyKind::Download => None,
-            CopyKind::Snapshot { consumer } => Some(consumer.to_string()),
+            CopyKind::Snapshot { consumer, identify } => Some((consumer.to_string(), identify)),
         };
         blocking(move || {
             let _permit = permit;
             let conn = readers.take()?;
             let kind = match &consumer {
                 None => CopyKind::Download,
-                Some(consumer) => CopyKind::Snapshot { consumer },
+                Some((consumer, identify)) => CopyKind::Snapshot {
+                    consumer,
+                    identify: *identify,
+                },
             };
             let copy = backup::backup_to_temp_file(&conn, kind);
             readers.give_back(conn);
@@ -679,6 +696,13 @@ impl Database {
                 results: output.results,
                 seq: Some(seq),
             }),
+            // Definite: the log will never hold it, and the writer undoes it here.
+            Ok(Ok(Err(crate::replication::PublishError::Fenced { term, newer }))) => {
+                Err(CoreError::Unavailable(format!(
+                    "not written: this node lost the leader lease (term {term}) before the log \
+                     stored the write, and term {newer} leads now; it is undone here: send it again"
+                )))
+            }
             _ => Err(CoreError::ReplicationPending {
                 timeout_ms: replication.timeout.as_millis(),
             }),

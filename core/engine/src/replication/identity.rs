@@ -35,13 +35,7 @@ impl Identity {
                          the other node's unpublished change sets are dropped"
                     );
                 }
-                let origin = new_origin(node);
-                conn.execute("DELETE FROM _ha_identity", [])?;
-                conn.execute(
-                    "INSERT INTO _ha_identity(origin, node) VALUES (?1, ?2)",
-                    [&origin, node],
-                )?;
-                origin
+                Identity::renew(conn, node)?.origin
             }
         };
         // Outbox rows are deleted only once consumed back, and that deletion records the
@@ -55,6 +49,20 @@ impl Identity {
             origin,
             last_id: consumed.max(in_outbox.max(0) as u64),
         })
+    }
+}
+
+impl Identity {
+    /// Gives the file a new origin (its own change sets of the old one were undone, and the
+    /// old one's ids must not be reused): its change sets start again at 1.
+    pub(crate) fn renew(conn: &Connection, node: &str) -> rusqlite::Result<Identity> {
+        let origin = new_origin(node);
+        conn.execute("DELETE FROM _ha_identity", [])?;
+        conn.execute(
+            "INSERT INTO _ha_identity(origin, node) VALUES (?1, ?2)",
+            [&origin, node],
+        )?;
+        Ok(Identity { origin, last_id: 0 })
     }
 }
 

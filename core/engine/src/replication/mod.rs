@@ -10,6 +10,7 @@ mod order;
 mod outbox;
 mod pending;
 mod publisher;
+mod revert;
 mod schema;
 
 use std::future::Future;
@@ -24,7 +25,10 @@ pub(crate) use identity::Identity;
 pub(crate) use order::OriginOrder;
 pub(crate) use outbox::Outbox;
 pub(crate) use pending::PendingRows;
-pub(crate) use publisher::{OutboxReader, Outgoing, Published, Publisher, QUEUE_BUDGET};
+pub(crate) use publisher::{
+    OutboxReader, Outgoing, Published, Publisher, QUEUE_BUDGET, Refusal, Refusals,
+};
+pub(crate) use revert::undo_outbox_after;
 pub(crate) use schema::{SchemaCache, quote};
 
 /// How rows are found when a change is applied (`--row-identify`).
@@ -79,23 +83,49 @@ impl std::fmt::Debug for ReplicationOptions {
     }
 }
 
+/// Why the log did not store a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishError {
+    /// It may work when sent again (the broker is away, a timeout, a lost answer).
+    Failed(String),
+    /// Leader mode: the message was written under lease `term`, and the log has been fenced
+    /// for a later term since (another node leads): it is not stored and never will be.
+    Fenced { term: u64, newer: u64 },
+}
+
+impl std::fmt::Display for PublishError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PublishError::Failed(reason) => f.write_str(reason),
+            PublishError::Fenced { term, newer } => write!(
+                f,
+                "the log refused a change set of lease term {term}: term {newer} leads now"
+            ),
+        }
+    }
+}
+
 /// Resolves with the log's sequence number once the log has stored the message.
-pub type AckFuture = Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>;
+pub type AckFuture = Pin<Box<dyn Future<Output = Result<u64, PublishError>> + Send>>;
 
 /// Resolves once the message is on its way (queued on the connection, in call order), with the
 /// future of its acknowledgement.
-pub type PublishFuture<'a> = Pin<Box<dyn Future<Output = Result<AckFuture, String>> + Send + 'a>>;
+pub type PublishFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<AckFuture, PublishError>> + Send + 'a>>;
 
 /// The replicated log, as the engine needs it.
 pub trait ChangeLog: Send + Sync + 'static {
     /// Sends `payload` for `database` under `msg_id` (a retried publish with the same id is
     /// stored once). Messages are stored in the order their sends complete; many
-    /// acknowledgements may be awaited at once.
+    /// acknowledgements may be awaited at once. In leader mode `term` is the lease term the
+    /// change set was committed under: the log stores it only while no later term has fenced
+    /// it ([`PublishError::Fenced`]).
     fn publish<'a>(
         &'a self,
         database: &'a str,
         msg_id: &'a str,
         payload: bytes::Bytes,
+        term: Option<u64>,
     ) -> PublishFuture<'a>;
 
     /// The largest payload one message may have; larger change sets are split.

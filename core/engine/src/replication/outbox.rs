@@ -7,6 +7,9 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub(crate) struct Outbox;
 
+/// The `_ha_replication` row of the highest lease term applied.
+const MAX_TERM: &str = " max_term";
+
 /// A part of a change set held until its turn (see `order.rs`).
 pub(crate) struct HeldPart {
     pub origin: String,
@@ -185,6 +188,16 @@ impl Outbox {
             rusqlite::params![seq as i64, consumer, change_set, error, now],
         )?;
         Ok(())
+    }
+
+    /// The highest lease term applied (leader mode), kept in `_ha_replication` under a name no
+    /// consumer has (consumer names are `<node>_<database>`).
+    pub(crate) fn max_term(conn: &Connection) -> rusqlite::Result<u64> {
+        Outbox::applied_seq(conn, MAX_TERM)
+    }
+
+    pub(crate) fn set_max_term(conn: &Connection, term: u64) -> rusqlite::Result<()> {
+        Outbox::set_applied_seq(conn, MAX_TERM, term)
     }
 
     pub(crate) fn applied_seq(conn: &Connection, consumer: &str) -> rusqlite::Result<u64> {

@@ -8,6 +8,10 @@
 //! change set whose origin id they have applied (`order.rs`); one stored ahead of a failed
 //! predecessor is held by them until its turn.
 //!
+//! Leader mode: a change set the log refuses because a later lease term fenced it
+//! ([`PublishError::Fenced`]) is never sent again. Its writer's client is told it was not
+//! written, and the writer is told ([`Refusal`]) to undo it and the ones after it of that term.
+//!
 //! Memory is bounded: at most [`MAX_IN_FLIGHT_BYTES`] await the broker, and at most the queue
 //! budget waits to be sent. Past that (a long broker outage), committed change sets are queued
 //! without their payload and read back from the outbox, where they are anyway, when their turn
@@ -16,8 +20,8 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -26,7 +30,7 @@ use futures::stream::FuturesOrdered;
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
-use super::ChangeLog;
+use super::{ChangeLog, PublishError};
 
 /// Most publishes awaiting the broker's answer at once.
 const MAX_IN_FLIGHT: usize = 1024;
@@ -34,7 +38,21 @@ const MAX_IN_FLIGHT: usize = 1024;
 const MAX_IN_FLIGHT_BYTES: usize = 64 << 20;
 
 /// Resolves with the log sequence once the change set is stored.
-pub(crate) type Published = oneshot::Receiver<Result<u64, String>>;
+pub(crate) type Published = oneshot::Receiver<Result<u64, PublishError>>;
+
+type Done = oneshot::Sender<Result<u64, PublishError>>;
+
+/// The log refused change sets of lease `term` (term `newer` fenced it): every own change set
+/// of that term after outbox id `stored_through` is not in the log and never will be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub term: u64,
+    pub newer: u64,
+    pub stored_through: u64,
+}
+
+/// Where the publisher leaves a refusal for the writer (which looks at it between jobs).
+pub(crate) type Refusals = Arc<Mutex<Option<Refusal>>>;
 
 /// Most payload bytes queued for the publisher beyond those in flight.
 pub(crate) const QUEUE_BUDGET: usize = 64 << 20;
@@ -44,19 +62,24 @@ pub(crate) const QUEUE_BUDGET: usize = 64 << 20;
 pub(crate) struct Outgoing {
     pub outbox_id: u64,
     pub messages: Option<Vec<(String, Bytes)>>,
-    pub done: Option<oneshot::Sender<Result<u64, String>>>,
+    pub done: Option<Done>,
+    /// Leader mode: the lease term it was committed under.
+    pub term: Option<u64>,
 }
 
-/// Reads a change set's messages back from its outbox row. Blocking.
+/// Reads a change set's messages back from its outbox row (`None`: the row is gone, undone
+/// because the log refused it). Blocking.
 pub(crate) type OutboxReader =
-    Arc<dyn Fn(u64) -> Result<Vec<(String, Bytes)>, String> + Send + Sync>;
+    Arc<dyn Fn(u64) -> Result<Option<Vec<(String, Bytes)>>, String> + Send + Sync>;
 
 /// One message of the log, kept until the broker acknowledged it.
 struct Unacked {
+    outbox_id: u64,
     msg_id: String,
     payload: Bytes,
+    term: Option<u64>,
     /// Set on a change set's last message.
-    done: Option<oneshot::Sender<Result<u64, String>>>,
+    done: Option<Done>,
 }
 
 pub(crate) struct Publisher {
@@ -66,7 +89,7 @@ pub(crate) struct Publisher {
     budget: usize,
 }
 
-type Ack = Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>;
+type Ack = Pin<Box<dyn Future<Output = Result<u64, PublishError>> + Send>>;
 
 impl Publisher {
     pub(crate) fn spawn(
@@ -75,6 +98,7 @@ impl Publisher {
         log: Arc<dyn ChangeLog>,
         reader: OutboxReader,
         budget: usize,
+        refusals: Refusals,
     ) -> Publisher {
         let (sender, receiver) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicUsize::new(0));
@@ -83,7 +107,7 @@ impl Publisher {
             queued: Arc::clone(&queued),
             reader,
         };
-        runtime.spawn(run(source, database, log));
+        runtime.spawn(run(source, database, log, refusals));
         Publisher {
             sender,
             queued,
@@ -119,12 +143,17 @@ struct Source {
 
 impl Source {
     /// The messages of a queued change set: as queued, or read back from the outbox (retried:
-    /// the row stays until the change set is consumed back, so it is there).
-    async fn messages(&self, outgoing: &mut Outgoing, database: &str) -> Vec<(String, Bytes)> {
+    /// the row stays until the change set is consumed back, so it is there, unless it was
+    /// undone: `None`).
+    async fn messages(
+        &self,
+        outgoing: &mut Outgoing,
+        database: &str,
+    ) -> Option<Vec<(String, Bytes)>> {
         if let Some(messages) = outgoing.messages.take() {
             self.queued
                 .fetch_sub(payload_size(&messages), Ordering::Relaxed);
-            return messages;
+            return Some(messages);
         }
         let mut backoff = Duration::from_millis(50);
         loop {
@@ -144,33 +173,59 @@ impl Source {
 }
 
 /// Sends now (so messages leave in order) and returns the wait for the acknowledgement.
-async fn send(log: &Arc<dyn ChangeLog>, database: &str, msg_id: &str, payload: Bytes) -> Ack {
-    match log.publish(database, msg_id, payload).await {
+async fn send(
+    log: &Arc<dyn ChangeLog>,
+    database: &str,
+    msg_id: &str,
+    payload: Bytes,
+    term: Option<u64>,
+) -> Ack {
+    match log.publish(database, msg_id, payload, term).await {
         Ok(ack) => ack,
         Err(e) => Box::pin(async move { Err(e) }),
     }
 }
 
-async fn run(mut source: Source, database: String, log: Arc<dyn ChangeLog>) {
+async fn run(mut source: Source, database: String, log: Arc<dyn ChangeLog>, refusals: Refusals) {
     let mut unacked: VecDeque<Unacked> = VecDeque::new();
     let mut acks: FuturesOrdered<Ack> = FuturesOrdered::new();
     let mut bytes_in_flight = 0usize;
     let mut open = true;
     let mut failures = 0u32;
     let mut effective_seq = 0u64;
+    // The highest lease term the log was fenced against, and the term that fenced it: change
+    // sets of it or older are not sent any more.
+    let mut fenced = (0u64, 0u64);
     loop {
         let room = unacked.len() < MAX_IN_FLIGHT && bytes_in_flight < MAX_IN_FLIGHT_BYTES;
         tokio::select! {
             next = source.receiver.recv(), if open && room => match next {
                 Some(mut outgoing) => {
-                    let messages = source.messages(&mut outgoing, &database).await;
+                    if let Some(term) = outgoing.term.filter(|term| *term <= fenced.0) {
+                        if let Some(done) = outgoing.done.take() {
+                            let _ = done.send(Err(PublishError::Fenced { term, newer: fenced.1 }));
+                        }
+                        continue;
+                    }
+                    let Some(messages) = source.messages(&mut outgoing, &database).await else {
+                        if let Some(done) = outgoing.done.take() {
+                            let _ = done.send(Err(PublishError::Failed("the change set was undone".into())));
+                        }
+                        continue;
+                    };
                     let last = messages.len().saturating_sub(1);
                     let mut done = outgoing.done;
                     for (i, (msg_id, payload)) in messages.into_iter().enumerate() {
-                        acks.push_back(send(&log, &database, &msg_id, payload.clone()).await);
+                        acks.push_back(send(&log, &database, &msg_id, payload.clone(), outgoing.term).await);
                         bytes_in_flight += payload.len();
                         let done = if i == last { done.take() } else { None };
-                        unacked.push_back(Unacked { msg_id, payload, done });
+                        unacked.push_back(Unacked {
+                            outbox_id: outgoing.outbox_id,
+                            msg_id,
+                            payload,
+                            term: outgoing.term,
+                            done,
+                        });
                     }
                 }
                 None => open = false,
@@ -189,6 +244,27 @@ async fn run(mut source: Source, database: String, log: Arc<dyn ChangeLog>) {
                         }
                     }
                 }
+                Err(PublishError::Fenced { term, newer }) => {
+                    fenced = fenced.max((term, newer));
+                    let stored_through = unacked.front().map_or(0, |m| m.outbox_id.saturating_sub(1));
+                    warn!(database = %database, term, newer, "the log refused this node's change sets of an ended lease term: they are undone here and answered as not written");
+                    // Acknowledgements come in order: everything before the refused one is
+                    // stored; it and the ones after it of that term never will be.
+                    let (refused, kept): (VecDeque<Unacked>, VecDeque<Unacked>) =
+                        std::mem::take(&mut unacked).into_iter().partition(|m| m.term.is_some_and(|t| t <= term));
+                    for mut message in refused {
+                        bytes_in_flight -= message.payload.len();
+                        if let Some(done) = message.done.take() {
+                            let _ = done.send(Err(PublishError::Fenced { term, newer }));
+                        }
+                    }
+                    report(&refusals, Refusal { term, newer, stored_through });
+                    unacked = kept;
+                    acks = FuturesOrdered::new();
+                    for message in &unacked {
+                        acks.push_back(send(&log, &database, &message.msg_id, message.payload.clone(), message.term).await);
+                    }
+                }
                 Err(error) => {
                     if failures == 0 {
                         warn!(database = %database, %error, "publishing a change set failed; sending again from it, in order");
@@ -199,12 +275,28 @@ async fn run(mut source: Source, database: String, log: Arc<dyn ChangeLog>) {
                     let backoff = Duration::from_millis(50u64 << failures.min(7)).min(Duration::from_secs(5));
                     tokio::time::sleep(backoff).await;
                     for message in &unacked {
-                        acks.push_back(send(&log, &database, &message.msg_id, message.payload.clone()).await);
+                        acks.push_back(send(&log, &database, &message.msg_id, message.payload.clone(), message.term).await);
                     }
                 }
             },
             else => break,
         }
+    }
+}
+
+/// Leaves a refusal for the writer; of two unread ones, the one of the later term is kept (it
+/// covers the earlier's change sets too).
+fn report(refusals: &Refusals, refusal: Refusal) {
+    let mut slot = refusals.lock().unwrap_or_else(PoisonError::into_inner);
+    match *slot {
+        Some(earlier) if earlier.term > refusal.term => {}
+        Some(earlier) if earlier.term == refusal.term => {
+            slot.replace(Refusal {
+                stored_through: earlier.stored_through.min(refusal.stored_through),
+                ..refusal
+            });
+        }
+        _ => *slot = Some(refusal),
     }
 }
 
@@ -224,7 +316,13 @@ mod tests {
     }
 
     impl ChangeLog for FlakyLog {
-        fn publish<'a>(&'a self, _: &'a str, msg_id: &'a str, _: Bytes) -> PublishFuture<'a> {
+        fn publish<'a>(
+            &'a self,
+            _: &'a str,
+            msg_id: &'a str,
+            _: Bytes,
+            _: Option<u64>,
+        ) -> PublishFuture<'a> {
             Box::pin(async move {
                 let mut failed = self.failed_once.lock().unwrap();
                 if msg_id == "2" && !*failed {
@@ -232,7 +330,7 @@ mod tests {
                     let fourth_stored = Arc::clone(&self.fourth_stored);
                     let ack: Ack = Box::pin(async move {
                         fourth_stored.notified().await;
-                        Err("lost".to_string())
+                        Err(PublishError::Failed("lost".to_string()))
                     });
                     return Ok(ack);
                 }
@@ -255,13 +353,14 @@ mod tests {
         let log = Arc::new(FlakyLog::default());
         // A queue budget of one payload: the others are read back as from the outbox.
         let reader: OutboxReader =
-            Arc::new(|id| Ok(vec![(id.to_string(), Bytes::from_static(b"x"))]));
+            Arc::new(|id| Ok(Some(vec![(id.to_string(), Bytes::from_static(b"x"))])));
         let publisher = Publisher::spawn(
             &tokio::runtime::Handle::current(),
             "d".into(),
             log.clone(),
             reader,
             1,
+            Refusals::default(),
         );
         let mut answers = Vec::new();
         for id in 1..=4 {
@@ -270,6 +369,7 @@ mod tests {
                 outbox_id: id,
                 messages: Some(vec![(id.to_string(), Bytes::from_static(b"x"))]),
                 done: Some(done),
+                term: None,
             });
             answers.push(answer);
         }
@@ -282,5 +382,78 @@ mod tests {
         // elsewhere that waits for it sees them).
         assert_eq!(*log.stored.lock().unwrap(), ["1", "3", "4", "2"]);
         assert_eq!(seqs, [1, 4, 4, 4]);
+    }
+
+    /// A log fenced for term 2: it stores term-1 messages up to "2" and refuses the rest.
+    #[derive(Default)]
+    struct FencedLog {
+        stored: Mutex<Vec<String>>,
+    }
+
+    impl ChangeLog for FencedLog {
+        fn publish<'a>(
+            &'a self,
+            _: &'a str,
+            msg_id: &'a str,
+            _: Bytes,
+            term: Option<u64>,
+        ) -> PublishFuture<'a> {
+            Box::pin(async move {
+                let mut stored = self.stored.lock().unwrap();
+                let ack: Ack = if term == Some(1) && stored.len() >= 2 {
+                    Box::pin(async { Err(PublishError::Fenced { term: 1, newer: 2 }) })
+                } else {
+                    // A message sent again is a duplicate the log drops.
+                    if !stored.contains(&msg_id.to_string()) {
+                        stored.push(msg_id.to_string());
+                    }
+                    let seq = stored.iter().position(|m| m == msg_id).unwrap() as u64 + 1;
+                    Box::pin(async move { Ok(seq) })
+                };
+                Ok(ack)
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn change_sets_of_a_fenced_term_are_refused_reported_and_never_sent_again() {
+        let log = Arc::new(FencedLog::default());
+        let refusals = Refusals::default();
+        let reader: OutboxReader = Arc::new(|_| Ok(None));
+        let publisher = Publisher::spawn(
+            &tokio::runtime::Handle::current(),
+            "d".into(),
+            log.clone(),
+            reader,
+            1 << 20,
+            Arc::clone(&refusals),
+        );
+        let mut answers = Vec::new();
+        for (id, term) in [(1, 1), (2, 1), (3, 1), (4, 1), (5, 2)] {
+            let (done, answer) = oneshot::channel();
+            publisher.send(Outgoing {
+                outbox_id: id,
+                messages: Some(vec![(id.to_string(), Bytes::from_static(b"x"))]),
+                done: Some(done),
+                term: Some(term),
+            });
+            answers.push(answer);
+        }
+        let mut outcomes = Vec::new();
+        for answer in answers {
+            outcomes.push(answer.await.unwrap());
+        }
+        let fenced = Err(PublishError::Fenced { term: 1, newer: 2 });
+        assert_eq!(outcomes, [Ok(1), Ok(2), fenced.clone(), fenced, Ok(3)]);
+        assert_eq!(*log.stored.lock().unwrap(), ["1", "2", "5"]);
+        let refusal = refusals.lock().unwrap().take().unwrap();
+        assert_eq!(
+            refusal,
+            Refusal {
+                term: 1,
+                newer: 2,
+                stored_through: 2
+            }
+        );
     }
 }

@@ -209,12 +209,16 @@ fn run_loop(
                 Err(RecvTimeoutError::Timeout) => {
                     if let Some(state) = replication.as_mut() {
                         state.clear_consumed_outbox(conn, true);
+                        state.settle_refusals(conn);
                     }
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             },
         };
+        if let Some(state) = replication.as_mut() {
+            state.settle_refusals(conn);
+        }
         match message {
             Message::Job(first) => {
                 let mut group = VecDeque::from([first]);

@@ -3,15 +3,15 @@
 //! the publisher, clear the outbox rows that came back from the log, and apply other nodes'
 //! change sets exactly once, in each origin's order.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError};
 
 use bytes::Bytes;
 use ha_types::{Change, ChangeSet};
 use rusqlite::config::DbConfig;
 use tokio::sync::oneshot;
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
 use super::ApplyJob;
 use crate::CoreError;
@@ -20,8 +20,8 @@ use crate::open::Conn;
 use crate::readers::ReaderPool;
 use crate::replication::{
     Identity, OriginOrder, Outbox, OutboxReader, Outgoing, PendingRows, Published, Publisher,
-    QUEUE_BUDGET, ReplicationOptions, apply_change_set, build_change_set, join_parts, message_ids,
-    split_into_messages, stored_messages,
+    QUEUE_BUDGET, Refusal, Refusals, ReplicationOptions, apply_change_set, build_change_set,
+    join_parts, message_ids, split_into_messages, stored_messages, undo_outbox_after,
 };
 
 /// A job's change set, written to the outbox, waiting for the group's COMMIT.
@@ -56,6 +56,21 @@ pub(crate) struct ReplicationState {
     held: Arc<AtomicUsize>,
     /// Leader mode: the lease term of the transaction being built.
     term: Option<u64>,
+    /// Leader mode: the term of each own change set (by id) not known to be consumed back.
+    own_terms: BTreeMap<u64, u64>,
+    /// The lowest term of an own change set not consumed back yet (0: none), for a node about
+    /// to lead: it writes only once no change set of an older term is unsettled.
+    unsettled_term: Arc<AtomicU64>,
+    /// Where the publisher reports change sets the log refused, and the refusal waiting for
+    /// the change sets stored before it to come back.
+    refusals: Refusals,
+    refused: Option<Refusal>,
+    /// Own change sets the log refused could not be undone (a schema change): replication
+    /// stops here, visibly, until the database is restored from a snapshot.
+    diverged: Option<String>,
+    /// The highest lease term of another node's change set applied here (a cache of the
+    /// file's record; `None`: read it again).
+    max_term: Option<u64>,
 }
 
 impl ReplicationState {
@@ -87,16 +102,19 @@ impl ReplicationState {
         capture.install(db);
         capture.set_enabled(true);
         conn.set_schema_recorder(Some(capture.clone()));
+        let refusals = Refusals::default();
         let publisher = Publisher::spawn(
             runtime,
             database.to_string(),
             options.log.clone(),
             outbox_reader(readers),
             QUEUE_BUDGET,
+            Arc::clone(&refusals),
         );
         // What a previous run left: pending again, and published again (read back from the
         // outbox when their turn comes, so a long outage's backlog is never all in memory).
         let mut pending = PendingRows::default();
+        let mut own_terms = BTreeMap::new();
         let mut left = 0usize;
         Outbox::for_each_unpublished(db, |row| {
             let id = row.id.max(0) as u64;
@@ -104,17 +122,23 @@ impl ReplicationState {
                 return;
             }
             left += 1;
+            let mut term = None;
             for (_, payload) in stored_messages(&row.msg_id, row.payload) {
                 if let Ok(set) = ChangeSet::from_json(&payload)
                     && set.origin.as_deref() == Some(identity.origin.as_str())
                 {
                     pending.add(&set, id);
+                    term = term.or(set.term);
                 }
+            }
+            if let Some(term) = term {
+                own_terms.insert(id, term);
             }
             publisher.send(Outgoing {
                 outbox_id: id,
                 messages: None,
                 done: None,
+                term,
             });
         })
         .map_err(storage("reading the outbox"))?;
@@ -129,9 +153,18 @@ impl ReplicationState {
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap_or(false);
         let max_payload = options.log.max_payload();
+        let unsettled_term = Arc::new(AtomicU64::new(
+            own_terms.values().next().copied().unwrap_or(0),
+        ));
         Ok(ReplicationState {
             assigned: identity.last_id,
             term: None,
+            own_terms,
+            unsettled_term,
+            refusals,
+            refused: None,
+            diverged: None,
+            max_term: None,
             identity,
             options,
             database: database.to_string(),
@@ -251,11 +284,17 @@ impl ReplicationState {
     pub(crate) fn committed(&mut self, prepared: Prepared) -> Published {
         self.identity.last_id = self.identity.last_id.max(prepared.id);
         self.pending.add(&prepared.change_set, prepared.id);
+        let term = prepared.change_set.term;
+        if let Some(term) = term {
+            self.own_terms.insert(prepared.id, term);
+            self.publish_unsettled_term();
+        }
         let (done, published) = oneshot::channel();
         let outgoing = Outgoing {
             outbox_id: prepared.id,
             messages: Some(prepared.messages),
             done: Some(done),
+            term,
         };
         if !self.publisher.send(outgoing) {
             warn!(database = %self.database, "the publisher is gone; the change set stays in the outbox");
@@ -284,7 +323,10 @@ impl ReplicationState {
             clear()
         };
         match result {
-            Ok(()) => self.cleared_through = consumed,
+            Ok(()) => {
+                self.cleared_through = consumed;
+                self.own_terms = self.own_terms.split_off(&(consumed + 1));
+            }
             Err(e) => {
                 if own_transaction && !db.is_autocommit() {
                     let _ = db.execute_batch("ROLLBACK");
@@ -296,11 +338,70 @@ impl ReplicationState {
 
     /// Applies a batch of log entries in one transaction that also records the position.
     pub(crate) fn apply(&mut self, conn: &Conn, job: ApplyJob) {
-        let result = self.apply_batch(conn, &job);
+        let batch = Batch {
+            consumer: &job.consumer,
+            entries: &job.entries,
+            skip: job.skip.as_ref(),
+        };
+        let result = self.apply_fenced(conn, batch);
+        self.publish_unsettled_term();
         let _ = job.reply.send(result);
     }
 
-    fn apply_batch(&mut self, conn: &Conn, job: &ApplyJob) -> Result<u64, CoreError> {
+    /// Leader mode: an entry of a later lease term than an own change set not consumed back
+    /// proves that one never reached the log (the log is fenced for each new term before its
+    /// leader writes, so whatever an older term stored comes before it): the own change sets
+    /// are undone before that entry is applied, and the batch is applied in two parts.
+    fn apply_fenced(&mut self, conn: &Conn, batch: Batch<'_>) -> Result<u64, CoreError> {
+        if let Some(diverged) = &self.diverged {
+            return Err(CoreError::Apply {
+                seq: batch.entries.first().map_or(0, |e| e.seq),
+                message: diverged.clone(),
+            });
+        }
+        let oldest = self.unsettled().next().map(|(_, term)| term);
+        let newer = oldest.and_then(|oldest| {
+            batch.entries.iter().position(|entry| {
+                entry.change_set.as_ref().is_ok_and(|set| {
+                    set.term.is_some_and(|term| term > oldest) && !self.is_own(set)
+                })
+            })
+        });
+        let Some(at) = newer else {
+            return self.apply_batch(conn, &batch);
+        };
+        if at > 0 {
+            self.apply_batch(
+                conn,
+                &Batch {
+                    entries: &batch.entries[..at],
+                    ..batch
+                },
+            )?;
+        }
+        let newer = batch.entries[at]
+            .change_set
+            .as_ref()
+            .ok()
+            .and_then(|set| set.term)
+            .unwrap_or_default();
+        self.undo_refused(conn, newer);
+        if let Some(diverged) = &self.diverged {
+            return Err(CoreError::Apply {
+                seq: batch.entries[at].seq,
+                message: diverged.clone(),
+            });
+        }
+        self.apply_batch(
+            conn,
+            &Batch {
+                entries: &batch.entries[at..],
+                ..batch
+            },
+        )
+    }
+
+    fn apply_batch(&mut self, conn: &Conn, job: &Batch<'_>) -> Result<u64, CoreError> {
         if let Some(seq) = self.consume_own_only(conn, job)? {
             return Ok(seq);
         }
@@ -313,7 +414,7 @@ impl ReplicationState {
         }
         self.capture.set_enabled(true);
         if let Ok(seq) = outcome {
-            self.positions.insert(job.consumer.clone(), seq);
+            self.positions.insert(job.consumer.to_string(), seq);
         }
         self.held.store(self.order.held_count(), Ordering::Relaxed);
         outcome
@@ -344,8 +445,8 @@ impl ReplicationState {
     /// they change no row here, so they only end the rows' pending state and move the position
     /// in memory. The position is written with the next transaction that applies something (or
     /// at stop); after a crash the node reads those entries again, which is harmless.
-    fn consume_own_only(&mut self, conn: &Conn, job: &ApplyJob) -> Result<Option<u64>, CoreError> {
-        let applied = self.position(conn, &job.consumer)?;
+    fn consume_own_only(&mut self, conn: &Conn, job: &Batch<'_>) -> Result<Option<u64>, CoreError> {
+        let applied = self.position(conn, job.consumer)?;
         let fresh = || job.entries.iter().filter(|e| e.seq > applied);
         if job.skip.is_some() || self.order.holds(&self.identity.origin) {
             return Ok(None);
@@ -379,7 +480,7 @@ impl ReplicationState {
         self.pending.consumed_through(self.consumed);
         self.order
             .advance_in_memory(&self.identity.origin, self.consumed);
-        self.positions.insert(job.consumer.clone(), seq);
+        self.positions.insert(job.consumer.to_string(), seq);
         Ok(Some(seq))
     }
 
@@ -431,8 +532,8 @@ impl ReplicationState {
 
     /// Applies what is due of each entry, each entry in its own savepoint: the entries before a
     /// failing one are committed with the position, so the failing entry is exact.
-    fn apply_in_transaction(&mut self, conn: &Conn, job: &ApplyJob) -> Result<u64, CoreError> {
-        let known_position = self.position(conn, &job.consumer)?;
+    fn apply_in_transaction(&mut self, conn: &Conn, job: &Batch<'_>) -> Result<u64, CoreError> {
+        let known_position = self.position(conn, job.consumer)?;
         let consumed_before = self.consumed;
         let db = &conn.conn;
         conn.control("BEGIN IMMEDIATE").map_err(CoreError::from)?;
@@ -442,14 +543,13 @@ impl ReplicationState {
             if self.consumed > 0 {
                 Outbox::set_origin_last_id(db, &self.identity.origin, self.consumed)?;
             }
-            let mut applied = Outbox::applied_seq(db, &job.consumer)?.max(known_position);
-            for entry in &job.entries {
+            let mut applied = Outbox::applied_seq(db, job.consumer)?.max(known_position);
+            for entry in job.entries {
                 if entry.seq <= applied {
                     continue;
                 }
                 let skip = job
                     .skip
-                    .as_ref()
                     .filter(|(seq, _)| *seq == entry.seq)
                     .map(|(_, error)| error.as_str());
                 let set = match &entry.change_set {
@@ -459,7 +559,7 @@ impl ReplicationState {
                         // for it (shown as held).
                         Outbox::dead_letter(
                             db,
-                            &job.consumer,
+                            job.consumer,
                             entry.seq,
                             unreadable,
                             skip.unwrap_or_default(),
@@ -481,7 +581,7 @@ impl ReplicationState {
                 let consumed_mark = self.consumed;
                 let target = Target {
                     seq: entry.seq,
-                    consumer: &job.consumer,
+                    consumer: job.consumer,
                     skip,
                 };
                 if let Err(e) = self.admit_and_apply(conn, &target, set, &mut own) {
@@ -489,6 +589,7 @@ impl ReplicationState {
                     self.undo_own(own.split_off(own_mark), consumed_mark);
                     self.order
                         .reset(Some((&self.identity.origin, self.consumed)));
+                    self.max_term = None;
                     failure = Some(CoreError::Apply {
                         seq: entry.seq,
                         message: e.to_string(),
@@ -498,7 +599,7 @@ impl ReplicationState {
                 conn.control("RELEASE ha_apply")?;
                 applied = entry.seq;
             }
-            Outbox::set_applied_seq(db, &job.consumer, applied)?;
+            Outbox::set_applied_seq(db, job.consumer, applied)?;
             Ok(applied)
         })();
         let outcome = outcome.and_then(|seq| {
@@ -512,6 +613,7 @@ impl ReplicationState {
                 self.undo_own(own, consumed_before);
                 self.order
                     .reset(Some((&self.identity.origin, self.consumed)));
+                self.max_term = None;
                 Err(e)
             }
         }
@@ -537,6 +639,9 @@ impl ReplicationState {
                     self.pending.consumed_through(id);
                     own.push((id, due));
                 }
+                continue;
+            }
+            if self.is_stale(db, target, &due)? {
                 continue;
             }
             if due.changes.iter().any(|c| matches!(c, Change::Sql { .. })) {
@@ -575,6 +680,150 @@ impl ReplicationState {
         Ok(())
     }
 
+    /// Own change sets not consumed back yet, with their lease terms.
+    fn unsettled(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.own_terms
+            .range(self.consumed + 1..)
+            .map(|(id, term)| (*id, *term))
+    }
+
+    fn publish_unsettled_term(&self) {
+        let oldest = self.unsettled().next().map_or(0, |(_, term)| term);
+        self.unsettled_term.store(oldest, Ordering::Release);
+    }
+
+    /// The lowest lease term of an own change set not consumed back yet (0: none).
+    pub(crate) fn unsettled_term(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.unsettled_term)
+    }
+
+    /// Between jobs: takes the publisher's report of change sets the log refused, and undoes
+    /// them once every own change set stored before them has come back (so that none of the
+    /// ones undone is in the log).
+    pub(crate) fn settle_refusals(&mut self, conn: &Conn) {
+        let reported = self
+            .refusals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(new) = reported {
+            self.refused = Some(match self.refused {
+                Some(old) if old.term >= new.term => Refusal {
+                    stored_through: old.stored_through.min(new.stored_through),
+                    ..old
+                },
+                _ => new,
+            });
+        }
+        let Some(refused) = self.refused else {
+            return;
+        };
+        if self.consumed >= refused.stored_through {
+            self.undo_refused(conn, refused.newer);
+        }
+    }
+
+    /// Undoes every own change set not consumed back (all of an ended lease term, which the
+    /// log refused or will refuse), and gives the file a new origin: ids of the old one may
+    /// sit in the log ahead of a refused one (held there forever), so they are not reused.
+    fn undo_refused(&mut self, conn: &Conn, newer: u64) {
+        self.refused = None;
+        let unsettled: Vec<(u64, u64)> = self.unsettled().collect();
+        if unsettled.iter().any(|(_, term)| *term >= newer) {
+            error!(database = %self.database, newer, ?unsettled, "own change sets of the leading term are unsettled; nothing is undone");
+            return;
+        }
+        let db = &conn.conn;
+        self.capture.set_enabled(false);
+        let consumed = self.consumed;
+        let identify = self.options.row_identify;
+        let old_origin = self.identity.origin.clone();
+        let outcome = set_apply_mode(db, self.foreign_keys, true)
+            .and_then(|()| conn.control("BEGIN IMMEDIATE").map_err(CoreError::from))
+            .and_then(|()| {
+                let undone =
+                    undo_outbox_after(db, consumed, identify).map_err(|e| CoreError::Apply {
+                        seq: 0,
+                        message: e.to_string(),
+                    })?;
+                // Consumed back, or undone: none of the old origin's rows is left to publish.
+                Outbox::delete_through(db, consumed as i64)?;
+                Outbox::set_origin_last_id(db, &old_origin, consumed)?;
+                let identity = Identity::renew(db, &self.options.node)?;
+                Ok((undone, identity))
+            })
+            .and_then(|done| {
+                conn.control("COMMIT").map_err(CoreError::from)?;
+                Ok(done)
+            });
+        if let Err(e) = set_apply_mode(db, self.foreign_keys, false) {
+            warn!(error = %e, "turning triggers and foreign-key actions back on failed");
+        }
+        self.capture.set_enabled(true);
+        match outcome {
+            Ok((undone, identity)) => {
+                warn!(database = %self.database, newer, undone = ?undone, old_origin = %old_origin,
+                    origin = %identity.origin, "own change sets the log refused (another node leads) are undone");
+                self.identity = identity;
+                self.assigned = 0;
+                self.consumed = 0;
+                self.cleared_through = 0;
+                self.pending = PendingRows::default();
+                self.own_terms.clear();
+                self.order.reset(None);
+                self.capture.invalidate_schema();
+                self.publish_unsettled_term();
+            }
+            Err(e) => {
+                if !db.is_autocommit() {
+                    let _ = db.execute_batch("ROLLBACK");
+                }
+                let message = format!(
+                    "this database holds change sets the log refused (this node lost its lease \
+                     before they were stored) and they cannot be undone: {e}; restore it from a \
+                     snapshot"
+                );
+                error!(database = %self.database, %message);
+                self.diverged = Some(message);
+            }
+        }
+    }
+
+    /// Leader mode: a change set of an older lease term than one already applied is a deposed
+    /// leader's. The log's fence refuses those, so none should arrive; if one does, it goes to
+    /// `_ha_dead_letters` with a warning instead of being applied over a later leader's writes.
+    fn is_stale(
+        &mut self,
+        db: &rusqlite::Connection,
+        target: &Target<'_>,
+        due: &ChangeSet,
+    ) -> rusqlite::Result<bool> {
+        let Some(term) = due.term else {
+            return Ok(false);
+        };
+        let highest = match self.max_term {
+            Some(highest) => highest,
+            None => Outbox::max_term(db)?,
+        };
+        self.max_term = Some(highest);
+        if term < highest {
+            let text = String::from_utf8(due.to_json().unwrap_or_default()).unwrap_or_default();
+            let reason = format!(
+                "lease term {term} is older than term {highest}, already applied: a deposed \
+                 leader's change set"
+            );
+            Outbox::dead_letter(db, target.consumer, target.seq, &text, &reason)?;
+            warn!(consumer = %target.consumer, seq = target.seq, origin = ?due.origin, id = ?due.id,
+                term, highest, "a change set of an ended lease term went to _ha_dead_letters");
+            return Ok(true);
+        }
+        if term > highest {
+            Outbox::set_max_term(db, term)?;
+            self.max_term = Some(term);
+        }
+        Ok(false)
+    }
+
     /// Own change sets whose consumption was rolled back are pending again.
     fn undo_own(&mut self, own: Vec<(u64, ChangeSet)>, consumed: u64) {
         for (id, set) in own {
@@ -588,6 +837,15 @@ impl ReplicationState {
         conn.set_schema_recorder(None);
         self.capture.uninstall(&conn.conn);
     }
+}
+
+/// Log entries of one consumer to apply together.
+#[derive(Clone, Copy)]
+struct Batch<'a> {
+    consumer: &'a str,
+    entries: &'a [crate::replication::LogEntry],
+    /// An entry the operator chose to skip, and why.
+    skip: Option<&'a (u64, String)>,
 }
 
 /// The log entry being applied, for the order rule and the dead letters.
@@ -625,7 +883,10 @@ fn outbox_reader(readers: Arc<ReaderPool>) -> OutboxReader {
         let conn = readers.take().map_err(|e| e.to_string())?;
         let row = Outbox::row(&conn.conn, id);
         readers.give_back(conn);
-        let (msg_id, payload) = row.map_err(|e| e.to_string())?;
-        Ok(stored_messages(&msg_id, payload))
+        match row {
+            Ok((msg_id, payload)) => Ok(Some(stored_messages(&msg_id, payload))),
+            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
     })
 }

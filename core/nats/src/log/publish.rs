@@ -1,24 +1,39 @@
 //! Publishing change sets: the engine's [`ChangeLog`] on JetStream.
 
+use std::sync::Arc;
+
+use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
-use ha_core::{AckFuture, ChangeLog, HistoryFuture, PublishFuture};
+use ha_core::{AckFuture, ChangeLog, HistoryFuture, PublishError, PublishFuture};
 
 use super::subject_for;
+use crate::fence::Fence;
 
 pub struct JetStreamLog {
     client: async_nats::Client,
     context: jetstream::Context,
     stream: String,
+    /// Leader mode: change sets with a term are stored only while their term is the last one
+    /// marked in the log.
+    fence: Arc<Fence>,
 }
 
 impl JetStreamLog {
-    pub fn new(client: async_nats::Client, stream: impl Into<String>) -> JetStreamLog {
+    pub fn new(client: async_nats::Client, stream: impl Into<String>, node: &str) -> JetStreamLog {
+        let stream = stream.into();
+        let context = jetstream::new(client.clone());
         JetStreamLog {
-            context: jetstream::new(client.clone()),
+            fence: Arc::new(Fence::new(context.clone(), &stream, node)),
+            context,
             client,
-            stream: stream.into(),
+            stream,
         }
+    }
+
+    /// The fence leader mode marks each new term with.
+    pub fn fence(&self) -> Arc<Fence> {
+        Arc::clone(&self.fence)
     }
 }
 
@@ -28,19 +43,32 @@ impl ChangeLog for JetStreamLog {
         database: &'a str,
         msg_id: &'a str,
         payload: Bytes,
+        term: Option<u64>,
     ) -> PublishFuture<'a> {
         Box::pin(async move {
             let subject = subject_for(&self.stream, database);
-            let message = PublishMessage::build().payload(payload).message_id(msg_id);
+            let mut message = PublishMessage::build().payload(payload).message_id(msg_id);
+            if let Some(term) = term {
+                message = self.fence.guard(term, message).await?;
+            }
             let ack = self
                 .context
                 .send_publish(subject, message)
                 .await
-                .map_err(|e| format!("publishing to the stream: {e}"))?;
+                .map_err(|e| PublishError::Failed(format!("publishing to the stream: {e}")))?;
+            let fence = Arc::clone(&self.fence);
             let ack: AckFuture = Box::pin(async move {
-                ack.await
-                    .map(|ack| ack.sequence)
-                    .map_err(|e| format!("the stream did not store the change set: {e}"))
+                match ack.await {
+                    Ok(ack) => Ok(ack.sequence),
+                    Err(e) => match term {
+                        Some(term) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                            Err(fence.refused(term).await)
+                        }
+                        _ => Err(PublishError::Failed(format!(
+                            "the stream did not store the change set: {e}"
+                        ))),
+                    },
+                }
             });
             Ok(ack)
         })

@@ -10,7 +10,7 @@ use std::time::Duration;
 use ha_core::snapshot::{
     install_restored_file, local_state, prepare_restored_file, restore_dir, unpublished_messages,
 };
-use ha_core::{Database, DatabaseSpec, Registry, Storage};
+use ha_core::{Database, DatabaseSpec, PublishError, Registry, Storage};
 use tracing::{info, warn};
 
 use super::{SnapshotInfo, Snapshots, unusable};
@@ -198,18 +198,34 @@ impl Snapshots {
         );
         let mut acks = Vec::with_capacity(messages.len());
         for (msg_id, payload) in messages {
-            let ack = self
-                .log
-                .publish(database, &msg_id, payload)
-                .await
-                .map_err(NatsError::Log)?;
+            // Leader mode: a change set of an ended term is refused by the log (its file is
+            // being replaced anyway).
+            let term = ha_types::ChangeSet::from_json(&payload)
+                .ok()
+                .and_then(|set| set.term);
+            let ack = match self.log.publish(database, &msg_id, payload, term).await {
+                Ok(ack) => ack,
+                Err(PublishError::Fenced { .. }) => continue,
+                Err(e) => return Err(NatsError::Log(e.to_string())),
+            };
             acks.push(ack);
         }
         for ack in acks {
-            tokio::time::timeout(PUBLISH_TIMEOUT, ack)
-                .await
-                .map_err(|_| NatsError::Log("the log did not store a change set in time".into()))?
-                .map_err(NatsError::Log)?;
+            match tokio::time::timeout(PUBLISH_TIMEOUT, ack).await {
+                Err(_) => {
+                    return Err(NatsError::Log(
+                        "the log did not store a change set in time".into(),
+                    ));
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(PublishError::Fenced { term, newer })) => {
+                    info!(
+                        database,
+                        term, newer, "a change set of an ended lease term is left out"
+                    );
+                }
+                Ok(Err(e)) => return Err(NatsError::Log(e.to_string())),
+            }
         }
         Ok(())
     }

@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+mod partition;
+
 use ha_test_harness::{NatsServer, NodeBuilder, TestNode, free_port};
 use serde_json::{Value, json};
 
