@@ -15,6 +15,8 @@ use crate::{ClientError, ClientOptions, Executed};
 /// One gRPC client per leader address and database, kept while it works.
 pub struct Forwarder {
     token: Option<String>,
+    /// A certificate authority trusted, besides the system's, for a leader served over TLS.
+    tls_ca_file: Option<std::path::PathBuf>,
     /// By leader address, then database: looked up by `&str` on every forwarded request,
     /// without allocating or waiting.
     clients: RwLock<Clients>,
@@ -25,9 +27,10 @@ pub struct Forwarder {
 type Clients = HashMap<String, HashMap<String, Arc<Remote>>>;
 
 impl Forwarder {
-    pub fn new(token: Option<String>) -> Forwarder {
+    pub fn new(token: Option<String>, tls_ca_file: Option<std::path::PathBuf>) -> Forwarder {
         Forwarder {
             token,
+            tls_ca_file,
             clients: RwLock::new(HashMap::new()),
         }
     }
@@ -90,6 +93,7 @@ impl Forwarder {
         let url = format!("{}/{database}", base.trim_end_matches('/'));
         let options = ClientOptions {
             token: self.token.clone(),
+            tls_ca_file: self.tls_ca_file.clone(),
             ..ClientOptions::default()
         };
         let Target::Remote {

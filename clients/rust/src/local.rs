@@ -87,7 +87,10 @@ impl Local {
         .await?
         .map(|leadership| LeaderLink {
             leadership,
-            forwarder: Arc::new(Forwarder::new(target.token.clone())),
+            forwarder: Arc::new(Forwarder::new(
+                target.token.clone(),
+                target.tls_ca_file.clone(),
+            )),
         });
         let mut replication = link.options().clone();
         replication.write_gate = leader

@@ -32,6 +32,8 @@ pub struct LocalTarget {
     /// The cluster's token: a replica of a leader-mode cluster forwards its writes to the
     /// leader with it.
     pub token: Option<String>,
+    /// A certificate authority trusted, besides the system's, for a leader served over TLS.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 /// Reads `url` (options beside it win over its query parameters).
@@ -115,6 +117,7 @@ pub fn parse_url(url: &str, options: &ClientOptions) -> Result<Target, ClientErr
         timeout: options.timeout.unwrap_or(timeout),
         path,
         token: options.token.clone(),
+        tls_ca_file: options.tls_ca_file.clone(),
     }))
 }
 

@@ -117,6 +117,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         .await
         .with_context(|| format!("--port: cannot listen on {bind}"))?;
     let http_addr = listener.local_addr().context("reading the bound address")?;
+    let tls = http_tls(&config)?;
     let specs = databases::specs(&config)?;
     let mut options = databases::registry_options(&config)?;
     let mut replication = if replication::enabled(&config) {
@@ -230,7 +231,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     )
     .merge(grpc);
     let (stop_http, stopped) = oneshot::channel::<()>();
-    let http = tokio::spawn(ha_http::serve(listener, router, async move {
+    let http = tokio::spawn(ha_http::serve(listener, router, tls, async move {
         let _ = stopped.await;
     }));
     info!(
@@ -276,7 +277,7 @@ async fn leader_mode(
                 ballot,
                 usize::from(config.replicas),
                 config.name.clone(),
-                advertised(addr, port),
+                advertised(addr, port, config.tls_cert.is_some()),
                 ha_nats::leader::LeaseTimes::default(),
                 handle.stopping(),
             )
@@ -288,18 +289,34 @@ async fn leader_mode(
     };
     Ok(Some(LeaderMode {
         leadership,
-        forwarder: Arc::new(Forwarder::new(config.token.clone())),
+        forwarder: Arc::new(Forwarder::new(config.token.clone(), config.tls_ca.clone())),
     }))
 }
 
 /// `--leader-addr` as other nodes reach this node: given without a port (or with port 0), the
-/// port this node's gRPC listens on.
-fn advertised(addr: &str, port: u16) -> String {
-    match addr.rsplit_once(':') {
+/// port this node's gRPC listens on; `https://` when it serves TLS (followers forward over TLS).
+fn advertised(addr: &str, port: u16, tls: bool) -> String {
+    let (scheme, rest) = match addr.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None if tls => ("https://".to_string(), addr),
+        None => (String::new(), addr),
+    };
+    let rest = match rest.rsplit_once(':') {
         Some((host, "0")) => format!("{host}:{port}"),
-        Some((_, given)) if given.parse::<u16>().is_ok() => addr.to_string(),
-        _ => format!("{addr}:{port}"),
-    }
+        Some((_, given)) if given.parse::<u16>().is_ok() => rest.to_string(),
+        _ => format!("{rest}:{port}"),
+    };
+    format!("{scheme}{rest}")
+}
+
+/// `--tls-cert`/`--tls-key`: the HTTP/gRPC port serves TLS (HTTP/2 for gRPC, HTTP/1.1).
+fn http_tls(config: &Config) -> anyhow::Result<Option<ha_http::HttpTls>> {
+    let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        ha_http::HttpTls::load(cert, key).map_err(anyhow::Error::msg)?,
+    ))
 }
 
 /// Binds the PostgreSQL wire server and starts serving it.
@@ -355,4 +372,22 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     shutdown.await;
     info!("shutting down");
     node.stop().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::advertised;
+
+    #[test]
+    fn a_leader_address_takes_the_port_and_the_scheme_of_the_node() {
+        assert_eq!(advertised("10.0.0.1", 8080, false), "10.0.0.1:8080");
+        assert_eq!(advertised("10.0.0.1:0", 8080, false), "10.0.0.1:8080");
+        assert_eq!(advertised("10.0.0.1:9000", 8080, false), "10.0.0.1:9000");
+        assert_eq!(advertised("node1", 8080, true), "https://node1:8080");
+        assert_eq!(
+            advertised("https://node1:9443", 8080, false),
+            "https://node1:9443"
+        );
+        assert_eq!(advertised("http://node1", 8080, true), "http://node1:8080");
+    }
 }

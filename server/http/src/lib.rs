@@ -7,6 +7,9 @@ mod body;
 mod error;
 mod json;
 mod routes;
+mod tls;
+
+pub use tls::HttpTls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -41,12 +44,20 @@ pub fn router(service: Arc<dyn QueryService>, options: HttpOptions) -> axum::Rou
     routes::build(service, options)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then finishes the requests in flight.
+/// Serves `router` on `listener` until `shutdown` resolves, then finishes the requests in flight;
+/// over TLS when `tls` is given (HTTP/1.1 and HTTP/2, so gRPC too).
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
+    tls: Option<HttpTls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Some(tls) = tls {
+        let listener = tls::TlsListener::new(listener, tls)?;
+        return axum::serve(listener, router.into_make_service())
+            .with_graceful_shutdown(shutdown)
+            .await;
+    }
     // No Nagle delay: an HTTP/2 (gRPC) answer is several frames, and a small write waiting
     // for the client's delayed ACK adds tens of milliseconds.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {

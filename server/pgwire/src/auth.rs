@@ -16,9 +16,6 @@ use pgwire::api::auth::{
 use pgwire::api::{ClientInfo, ConnectionManager};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
-use pgwire::tokio::tokio_rustls::rustls;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::compat::SERVER_VERSION;
 use crate::error::PgError;
@@ -131,21 +128,8 @@ pub(crate) fn tls_acceptor(
     cert: &Path,
     key: &Path,
 ) -> Result<(pgwire::tokio::TlsAcceptor, Vec<u8>), PgError> {
-    let bad = |what: &str, e: String| PgError::client("F0000", format!("{what}: {e}"));
-    let pem = std::fs::read(cert).map_err(|e| bad("--pg-cert", e.to_string()))?;
-    let chain = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad("--pg-cert", e.to_string()))?;
-    if chain.is_empty() {
-        return Err(bad("--pg-cert", "no certificate in the file".into()));
-    }
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad("--pg-key", e.to_string()))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| bad("TLS", e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(|e| bad("--pg-cert/--pg-key", e.to_string()))?;
+    let (config, pem) =
+        ha_server_api::tls::server_config(cert, key, &[], ("--pg-cert", "--pg-key"))
+            .map_err(|e| PgError::client("F0000", e))?;
     Ok((pgwire::tokio::TlsAcceptor::from(Arc::new(config)), pem))
 }

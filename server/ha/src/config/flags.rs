@@ -149,9 +149,19 @@ pub struct Config {
     /// Static leader address; this node forwards writes there
     #[arg(long, env = "HA_LEADER_STATIC")]
     pub leader_static: Option<String>,
-    /// Plaintext gRPC for forwarding to the leader
+    /// Plaintext gRPC for forwarding to the leader (what a node without --tls-cert serves)
     #[arg(long, env = "HA_GRPC_INSECURE")]
     pub grpc_insecure: bool,
+    /// TLS certificate (PEM) of the HTTP/gRPC port: with --tls-key it serves HTTPS and gRPC
+    /// over TLS, and other nodes forward to it over TLS
+    #[arg(long, env = "HA_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS key (PEM) of the HTTP/gRPC port
+    #[arg(long, env = "HA_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// A certificate authority (PEM) trusted, besides the system's, for other nodes' TLS
+    #[arg(long, env = "HA_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
     /// Separate gRPC port
     #[arg(long, env = "HA_GRPC_PORT")]
     pub grpc_port: Option<u16>,

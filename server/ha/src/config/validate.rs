@@ -83,6 +83,11 @@ impl Config {
                 &format!("must be between 1 and 5, got {}", self.replicas),
             );
         }
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => return invalid("tls-cert", "needs --tls-key too"),
+            (None, Some(_)) => return invalid("tls-key", "needs --tls-cert too"),
+            _ => {}
+        }
         match (&self.pg_cert, &self.pg_key) {
             (Some(_), None) => return invalid("pg-cert", "needs --pg-key too"),
             (None, Some(_)) => return invalid("pg-key", "needs --pg-cert too"),

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 mod partition;
+mod tls;
 
 use ha_test_harness::{NatsServer, NodeBuilder, TestNode, free_port};
 use serde_json::{Value, json};

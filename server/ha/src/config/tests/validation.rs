@@ -232,6 +232,10 @@ fn ranges_and_pairs() {
     assert_eq!(e.to_string(), "--pg-cert: needs --pg-key too");
     let e = ok(&["--pg-key", "k.pem"], &[]).validate().unwrap_err();
     assert_eq!(e.to_string(), "--pg-key: needs --pg-cert too");
+    let e = ok(&["--tls-cert", "c.pem"], &[]).validate().unwrap_err();
+    assert_eq!(e.to_string(), "--tls-cert: needs --tls-key too");
+    let e = ok(&["--tls-key", "k.pem"], &[]).validate().unwrap_err();
+    assert_eq!(e.to_string(), "--tls-key: needs --tls-cert too");
     let e = ok(&["--leader-addr", "a:1", "--leader-static", "b:1"], &[])
         .validate()
         .unwrap_err();
