@@ -151,19 +151,28 @@ fn main() -> anyhow::Result<()> {
     }
     if args.suite == "all" || args.suite == "leader" {
         for &clients in &args.clients {
-            let (to_leader, to_follower) =
-                runtime.block_on(leader_load::writes(&ha_bin, clients, duration))?;
-            print_row(
-                "leader mode: tx at the leader (base)",
-                clients,
-                &to_leader,
-                None,
-            );
-            print_row(
-                "leader mode: tx at a follower",
-                clients,
-                &to_follower,
-                Some(&to_leader),
+            let rounds = runtime.block_on(leader_load::writes(&ha_bin, clients, duration))?;
+            let (mut leader_rate, mut follower_rate) = (0.0, 0.0);
+            for (to_leader, to_follower) in &rounds {
+                print_row(
+                    "leader mode: tx at the leader (base)",
+                    clients,
+                    to_leader,
+                    None,
+                );
+                print_row(
+                    "leader mode: tx at a follower",
+                    clients,
+                    to_follower,
+                    Some(to_leader),
+                );
+                leader_rate += to_leader.per_second();
+                follower_rate += to_follower.per_second();
+            }
+            println!(
+                "leader mode: follower / leader, {clients} clients, {} rounds together: {:.1}%",
+                rounds.len(),
+                100.0 * follower_rate / leader_rate
             );
         }
     }

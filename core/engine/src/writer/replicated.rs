@@ -4,14 +4,16 @@
 //! change sets exactly once, in each origin's order.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError};
 
 use bytes::Bytes;
 use ha_types::{Change, ChangeSet};
 use rusqlite::config::DbConfig;
 use tokio::sync::oneshot;
-use tracing::{debug, error, warn};
+use tracing::{debug, warn};
+
+mod fencing;
 
 use super::ApplyJob;
 use crate::CoreError;
@@ -21,7 +23,7 @@ use crate::readers::ReaderPool;
 use crate::replication::{
     Identity, OriginOrder, Outbox, OutboxReader, Outgoing, PendingRows, Published, Publisher,
     QUEUE_BUDGET, Refusal, Refusals, ReplicationOptions, apply_change_set, build_change_set,
-    join_parts, message_ids, split_into_messages, stored_messages, undo_outbox_after,
+    join_parts, message_ids, split_into_messages, stored_messages,
 };
 
 /// A job's change set, written to the outbox, waiting for the group's COMMIT.
@@ -348,59 +350,6 @@ impl ReplicationState {
         let _ = job.reply.send(result);
     }
 
-    /// Leader mode: an entry of a later lease term than an own change set not consumed back
-    /// proves that one never reached the log (the log is fenced for each new term before its
-    /// leader writes, so whatever an older term stored comes before it): the own change sets
-    /// are undone before that entry is applied, and the batch is applied in two parts.
-    fn apply_fenced(&mut self, conn: &Conn, batch: Batch<'_>) -> Result<u64, CoreError> {
-        if let Some(diverged) = &self.diverged {
-            return Err(CoreError::Apply {
-                seq: batch.entries.first().map_or(0, |e| e.seq),
-                message: diverged.clone(),
-            });
-        }
-        let oldest = self.unsettled().next().map(|(_, term)| term);
-        let newer = oldest.and_then(|oldest| {
-            batch.entries.iter().position(|entry| {
-                entry.change_set.as_ref().is_ok_and(|set| {
-                    set.term.is_some_and(|term| term > oldest) && !self.is_own(set)
-                })
-            })
-        });
-        let Some(at) = newer else {
-            return self.apply_batch(conn, &batch);
-        };
-        if at > 0 {
-            self.apply_batch(
-                conn,
-                &Batch {
-                    entries: &batch.entries[..at],
-                    ..batch
-                },
-            )?;
-        }
-        let newer = batch.entries[at]
-            .change_set
-            .as_ref()
-            .ok()
-            .and_then(|set| set.term)
-            .unwrap_or_default();
-        self.undo_refused(conn, newer);
-        if let Some(diverged) = &self.diverged {
-            return Err(CoreError::Apply {
-                seq: batch.entries[at].seq,
-                message: diverged.clone(),
-            });
-        }
-        self.apply_batch(
-            conn,
-            &Batch {
-                entries: &batch.entries[at..],
-                ..batch
-            },
-        )
-    }
-
     fn apply_batch(&mut self, conn: &Conn, job: &Batch<'_>) -> Result<u64, CoreError> {
         if let Some(seq) = self.consume_own_only(conn, job)? {
             return Ok(seq);
@@ -678,150 +627,6 @@ impl ReplicationState {
             }
         }
         Ok(())
-    }
-
-    /// Own change sets not consumed back yet, with their lease terms.
-    fn unsettled(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.own_terms
-            .range(self.consumed + 1..)
-            .map(|(id, term)| (*id, *term))
-    }
-
-    fn publish_unsettled_term(&self) {
-        let oldest = self.unsettled().next().map_or(0, |(_, term)| term);
-        self.unsettled_term.store(oldest, Ordering::Release);
-    }
-
-    /// The lowest lease term of an own change set not consumed back yet (0: none).
-    pub(crate) fn unsettled_term(&self) -> Arc<AtomicU64> {
-        Arc::clone(&self.unsettled_term)
-    }
-
-    /// Between jobs: takes the publisher's report of change sets the log refused, and undoes
-    /// them once every own change set stored before them has come back (so that none of the
-    /// ones undone is in the log).
-    pub(crate) fn settle_refusals(&mut self, conn: &Conn) {
-        let reported = self
-            .refusals
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(new) = reported {
-            self.refused = Some(match self.refused {
-                Some(old) if old.term >= new.term => Refusal {
-                    stored_through: old.stored_through.min(new.stored_through),
-                    ..old
-                },
-                _ => new,
-            });
-        }
-        let Some(refused) = self.refused else {
-            return;
-        };
-        if self.consumed >= refused.stored_through {
-            self.undo_refused(conn, refused.newer);
-        }
-    }
-
-    /// Undoes every own change set not consumed back (all of an ended lease term, which the
-    /// log refused or will refuse), and gives the file a new origin: ids of the old one may
-    /// sit in the log ahead of a refused one (held there forever), so they are not reused.
-    fn undo_refused(&mut self, conn: &Conn, newer: u64) {
-        self.refused = None;
-        let unsettled: Vec<(u64, u64)> = self.unsettled().collect();
-        if unsettled.iter().any(|(_, term)| *term >= newer) {
-            error!(database = %self.database, newer, ?unsettled, "own change sets of the leading term are unsettled; nothing is undone");
-            return;
-        }
-        let db = &conn.conn;
-        self.capture.set_enabled(false);
-        let consumed = self.consumed;
-        let identify = self.options.row_identify;
-        let old_origin = self.identity.origin.clone();
-        let outcome = set_apply_mode(db, self.foreign_keys, true)
-            .and_then(|()| conn.control("BEGIN IMMEDIATE").map_err(CoreError::from))
-            .and_then(|()| {
-                let undone =
-                    undo_outbox_after(db, consumed, identify).map_err(|e| CoreError::Apply {
-                        seq: 0,
-                        message: e.to_string(),
-                    })?;
-                // Consumed back, or undone: none of the old origin's rows is left to publish.
-                Outbox::delete_through(db, consumed as i64)?;
-                Outbox::set_origin_last_id(db, &old_origin, consumed)?;
-                let identity = Identity::renew(db, &self.options.node)?;
-                Ok((undone, identity))
-            })
-            .and_then(|done| {
-                conn.control("COMMIT").map_err(CoreError::from)?;
-                Ok(done)
-            });
-        if let Err(e) = set_apply_mode(db, self.foreign_keys, false) {
-            warn!(error = %e, "turning triggers and foreign-key actions back on failed");
-        }
-        self.capture.set_enabled(true);
-        match outcome {
-            Ok((undone, identity)) => {
-                warn!(database = %self.database, newer, undone = ?undone, old_origin = %old_origin,
-                    origin = %identity.origin, "own change sets the log refused (another node leads) are undone");
-                self.identity = identity;
-                self.assigned = 0;
-                self.consumed = 0;
-                self.cleared_through = 0;
-                self.pending = PendingRows::default();
-                self.own_terms.clear();
-                self.order.reset(None);
-                self.capture.invalidate_schema();
-                self.publish_unsettled_term();
-            }
-            Err(e) => {
-                if !db.is_autocommit() {
-                    let _ = db.execute_batch("ROLLBACK");
-                }
-                let message = format!(
-                    "this database holds change sets the log refused (this node lost its lease \
-                     before they were stored) and they cannot be undone: {e}; restore it from a \
-                     snapshot"
-                );
-                error!(database = %self.database, %message);
-                self.diverged = Some(message);
-            }
-        }
-    }
-
-    /// Leader mode: a change set of an older lease term than one already applied is a deposed
-    /// leader's. The log's fence refuses those, so none should arrive; if one does, it goes to
-    /// `_ha_dead_letters` with a warning instead of being applied over a later leader's writes.
-    fn is_stale(
-        &mut self,
-        db: &rusqlite::Connection,
-        target: &Target<'_>,
-        due: &ChangeSet,
-    ) -> rusqlite::Result<bool> {
-        let Some(term) = due.term else {
-            return Ok(false);
-        };
-        let highest = match self.max_term {
-            Some(highest) => highest,
-            None => Outbox::max_term(db)?,
-        };
-        self.max_term = Some(highest);
-        if term < highest {
-            let text = String::from_utf8(due.to_json().unwrap_or_default()).unwrap_or_default();
-            let reason = format!(
-                "lease term {term} is older than term {highest}, already applied: a deposed \
-                 leader's change set"
-            );
-            Outbox::dead_letter(db, target.consumer, target.seq, &text, &reason)?;
-            warn!(consumer = %target.consumer, seq = target.seq, origin = ?due.origin, id = ?due.id,
-                term, highest, "a change set of an ended lease term went to _ha_dead_letters");
-            return Ok(true);
-        }
-        if term > highest {
-            Outbox::set_max_term(db, term)?;
-            self.max_term = Some(term);
-        }
-        Ok(false)
     }
 
     /// Own change sets whose consumption was rolled back are pending again.
