@@ -12,7 +12,7 @@ use ha_types::{
     UndoScope, Value,
 };
 
-use crate::replication::LogEntry;
+use crate::replication::{LogEntry, join_change_sets};
 use crate::{CoreError, Database, Executed};
 
 /// One transaction of the log, its parts put back together: the sequence of its last part.
@@ -137,13 +137,8 @@ fn assemble(entries: Vec<LogEntry>) -> Result<Vec<Transaction>, CoreError> {
         {
             gathered.sort_by_key(|(index, _, _)| *index);
             let seq = gathered.iter().map(|(_, seq, _)| *seq).max().unwrap_or(0);
-            let mut sets = gathered.into_iter().map(|(_, _, set)| set);
-            if let Some(mut first) = sets.next() {
-                for rest in sets {
-                    first.changes.extend(rest.changes);
-                }
-                first.chunk = None;
-                whole.push(Transaction { seq, set: first });
+            if let Some(set) = join_change_sets(gathered.into_iter().map(|(_, _, set)| set)) {
+                whole.push(Transaction { seq, set });
             }
         }
     }

@@ -74,6 +74,17 @@ pub(crate) fn message_ids(msg_id: &str, count: usize) -> Vec<String> {
     (0..count).map(|part| format!("{msg_id}.{part}")).collect()
 }
 
+/// The parts of a split change set, in part order, as the one change set they were cut from.
+pub(crate) fn join_change_sets(parts: impl IntoIterator<Item = ChangeSet>) -> Option<ChangeSet> {
+    let mut parts = parts.into_iter();
+    let mut whole = parts.next()?;
+    for part in parts {
+        whole.changes.extend(part.changes);
+    }
+    whole.chunk = None;
+    Some(whole)
+}
+
 /// A split change set is kept in one outbox row as a JSON array of its parts.
 pub(crate) fn join_parts(parts: &[Vec<u8>]) -> Vec<u8> {
     let mut joined = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 1);

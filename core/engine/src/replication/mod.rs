@@ -20,7 +20,9 @@ use std::time::Duration;
 
 pub(crate) use apply::apply_change_set;
 pub(crate) use changeset::{build_change_set, idempotent_ddl};
-pub(crate) use chunks::{join_parts, message_ids, split_into_messages, stored_messages};
+pub(crate) use chunks::{
+    join_change_sets, join_parts, message_ids, split_into_messages, stored_messages,
+};
 pub(crate) use identity::Identity;
 pub(crate) use order::OriginOrder;
 pub(crate) use outbox::Outbox;

@@ -12,7 +12,7 @@ use ha_types::ChangeSet;
 use rusqlite::Connection;
 use tracing::{debug, warn};
 
-use super::Outbox;
+use super::{Outbox, join_change_sets};
 
 #[derive(Default)]
 struct Held {
@@ -28,13 +28,7 @@ impl Held {
 
     /// The parts as one change set.
     fn assemble(self) -> Option<ChangeSet> {
-        let mut parts = self.parts.into_values();
-        let mut whole = parts.next()?;
-        for part in parts {
-            whole.changes.extend(part.changes);
-        }
-        whole.chunk = None;
-        Some(whole)
+        join_change_sets(self.parts.into_values())
     }
 }
 

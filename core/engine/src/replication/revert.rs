@@ -12,7 +12,7 @@
 use ha_types::{Change, ChangeSet, RowChange, RowOperation};
 use rusqlite::Connection;
 
-use super::{PendingRows, RowIdentify, apply_change_set, stored_messages};
+use super::{PendingRows, RowIdentify, apply_change_set, join_change_sets, stored_messages};
 
 /// Why an outbox row could not be undone.
 #[derive(Debug, thiserror::Error)]
@@ -53,18 +53,15 @@ pub(crate) fn undo_outbox_after(
 
 /// An outbox row's change set, its parts joined when it was split.
 fn whole_change_set(id: u64, msg_id: &str, payload: Vec<u8>) -> Result<ChangeSet, UndoError> {
-    let mut whole: Option<ChangeSet> = None;
-    for (_, part) in stored_messages(msg_id, payload) {
-        let part = ChangeSet::from_json(&part).map_err(|e| UndoError::Unreadable {
+    let parts = stored_messages(msg_id, payload)
+        .into_iter()
+        .map(|(_, part)| ChangeSet::from_json(&part))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| UndoError::Unreadable {
             id,
             reason: e.to_string(),
         })?;
-        match &mut whole {
-            None => whole = Some(part),
-            Some(set) => set.changes.extend(part.changes),
-        }
-    }
-    whole.ok_or_else(|| UndoError::Unreadable {
+    join_change_sets(parts).ok_or_else(|| UndoError::Unreadable {
         id,
         reason: "the outbox row holds no change set".into(),
     })
