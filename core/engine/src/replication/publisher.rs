@@ -51,6 +51,21 @@ pub(crate) struct Refusal {
     pub stored_through: u64,
 }
 
+impl Refusal {
+    /// Two reports as one: the later term's covers the earlier's change sets; of one term, the
+    /// undo waits for every change set either saw stored.
+    pub(crate) fn merge(self, other: Refusal) -> Refusal {
+        match self.term.cmp(&other.term) {
+            std::cmp::Ordering::Greater => self,
+            std::cmp::Ordering::Less => other,
+            std::cmp::Ordering::Equal => Refusal {
+                stored_through: self.stored_through.max(other.stored_through),
+                ..other
+            },
+        }
+    }
+}
+
 /// Where the publisher leaves a refusal for the writer (which looks at it between jobs).
 pub(crate) type Refusals = Arc<Mutex<Option<Refusal>>>;
 
@@ -284,20 +299,10 @@ async fn run(mut source: Source, database: String, log: Arc<dyn ChangeLog>, refu
     }
 }
 
-/// Leaves a refusal for the writer; of two unread ones, the one of the later term is kept (it
-/// covers the earlier's change sets too).
+/// Leaves a refusal for the writer, merged with one it has not read yet.
 fn report(refusals: &Refusals, refusal: Refusal) {
     let mut slot = refusals.lock().unwrap_or_else(PoisonError::into_inner);
-    match *slot {
-        Some(earlier) if earlier.term > refusal.term => {}
-        Some(earlier) if earlier.term == refusal.term => {
-            slot.replace(Refusal {
-                stored_through: earlier.stored_through.min(refusal.stored_through),
-                ..refusal
-            });
-        }
-        _ => *slot = Some(refusal),
-    }
+    *slot = Some(slot.map_or(refusal, |unread| unread.merge(refusal)));
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use tracing::{error, warn};
 use super::{Batch, ReplicationState, Target, set_apply_mode};
 use crate::CoreError;
 use crate::open::Conn;
-use crate::replication::{Identity, Outbox, PendingRows, Refusal, undo_outbox_after};
+use crate::replication::{Identity, Outbox, PendingRows, undo_outbox_after};
 
 impl ReplicationState {
     /// Leader mode: an entry of a later lease term than an own change set not consumed back
@@ -95,13 +95,7 @@ impl ReplicationState {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some(new) = reported {
-            self.refused = Some(match self.refused {
-                Some(old) if old.term >= new.term => Refusal {
-                    stored_through: old.stored_through.min(new.stored_through),
-                    ..old
-                },
-                _ => new,
-            });
+            self.refused = Some(self.refused.map_or(new, |old| old.merge(new)));
         }
         let Some(refused) = self.refused else {
             return;
