@@ -28,17 +28,30 @@ async fn leader_cluster_with(
     let broker = NatsServer::start(None).await.unwrap();
     let mut nodes = Vec::new();
     for i in 1..=count {
-        let node = NodeBuilder::new(BIN)
-            .args(["-n".to_string(), format!("node{i}"), "-m".to_string()])
-            .args(["--leader-addr", "127.0.0.1", "--token", TOKEN])
+        let node = leader_mode(&format!("node{i}"), broker.url())
             .args(more(i))
-            .replication_url(broker.url())
             .start()
             .await
             .unwrap();
         nodes.push(node);
     }
     (nodes, broker)
+}
+
+/// Node `name` in leader mode (advertising 127.0.0.1, with `--token`) on the broker at
+/// `broker_url`.
+fn leader_mode(name: &str, broker_url: String) -> NodeBuilder {
+    NodeBuilder::new(BIN)
+        .args([
+            "-n",
+            name,
+            "-m",
+            "--leader-addr",
+            "127.0.0.1",
+            "--token",
+            TOKEN,
+        ])
+        .replication_url(broker_url)
 }
 
 /// One node in leader mode named `name`, advertising `addr`, with `token`.

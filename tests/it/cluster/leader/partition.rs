@@ -9,23 +9,12 @@ use std::time::Duration;
 use ha_test_harness::{FreezableProxy, NatsServer, NodeBuilder, TestNode};
 use serde_json::{Value, json};
 
-use super::{TOKEN, everywhere, increments, leader_of, post, post_ok};
-use crate::support::{BIN, eventually};
+use super::{TOKEN, everywhere, increments, leader_mode, leader_of, post, post_ok};
+use crate::support::eventually;
 
-fn leader_mode(name: &str, broker_url: String) -> NodeBuilder {
-    NodeBuilder::new(BIN)
-        .args([
-            "-n",
-            name,
-            "-m",
-            "--leader-addr",
-            "127.0.0.1",
-            "--token",
-            TOKEN,
-        ])
-        // The partitioned writes' clients wait for their outcome rather than time out.
-        .args(["--replication-timeout", "60s"])
-        .replication_url(broker_url)
+fn patient(name: &str, broker_url: String) -> NodeBuilder {
+    // The partitioned writes' clients wait for their outcome rather than time out.
+    leader_mode(name, broker_url).args(["--replication-timeout", "60s"])
 }
 
 async fn leads(node: &TestNode) {
@@ -52,9 +41,9 @@ async fn a_partitioned_leaders_late_writes_are_refused_by_the_log_and_undone_the
         .await
         .unwrap();
     // node1 reaches the broker through the proxy and leads (it is alone at first).
-    let node1 = leader_mode("node1", proxy.url()).start().await.unwrap();
+    let node1 = patient("node1", proxy.url()).start().await.unwrap();
     leads(&node1).await;
-    let node2 = leader_mode("node2", broker.url()).start().await.unwrap();
+    let node2 = patient("node2", broker.url()).start().await.unwrap();
     let nodes = [node1, node2];
     post_ok(
         &nodes[0],

@@ -10,28 +10,17 @@ use ha_client::{Client, ClientOptions, Statement};
 use ha_test_harness::{NatsServer, NodeBuilder, TestNode};
 use serde_json::{Value, json};
 
-use super::TOKEN;
-use crate::support::{BIN, certificates, curl, eventually};
+use super::{TOKEN, leader_mode};
+use crate::support::{certificates, curl, eventually};
 
 fn tls_node(name: &str, broker: &NatsServer, dir: &Path, trust_ca: bool) -> NodeBuilder {
     let file = |name: &str| dir.join(name).to_string_lossy().into_owned();
-    let mut node = NodeBuilder::new(BIN)
-        .args([
-            "-n",
-            name,
-            "-m",
-            "--leader-addr",
-            "127.0.0.1",
-            "--token",
-            TOKEN,
-        ])
-        .args([
-            "--tls-cert",
-            &file("front.crt"),
-            "--tls-key",
-            &file("front.key"),
-        ])
-        .replication_url(broker.url());
+    let mut node = leader_mode(name, broker.url()).args([
+        "--tls-cert",
+        &file("front.crt"),
+        "--tls-key",
+        &file("front.key"),
+    ]);
     if trust_ca {
         node = node.args(["--tls-ca", &file("ca.crt")]);
     }
