@@ -275,28 +275,38 @@ async fn run(mut source: Source, database: String, log: Arc<dyn ChangeLog>, refu
                     }
                     report(&refusals, Refusal { term, newer, stored_through });
                     unacked = kept;
-                    acks = FuturesOrdered::new();
-                    for message in &unacked {
-                        acks.push_back(send(&log, &database, &message.msg_id, message.payload.clone(), message.term).await);
-                    }
+                    acks = send_again(&log, &database, &unacked).await;
                 }
                 Err(error) => {
                     if failures == 0 {
                         warn!(database = %database, %error, "publishing a change set failed; sending again from it, in order");
                     }
                     failures += 1;
-                    // The writers' clients keep waiting, up to their replication timeout.
-                    acks = FuturesOrdered::new();
+                    // The writers' clients keep waiting, up to their replication timeout; the
+                    // answers still due are not waited for.
+                    drop(std::mem::take(&mut acks));
                     let backoff = Duration::from_millis(50u64 << failures.min(7)).min(Duration::from_secs(5));
                     tokio::time::sleep(backoff).await;
-                    for message in &unacked {
-                        acks.push_back(send(&log, &database, &message.msg_id, message.payload.clone(), message.term).await);
-                    }
+                    acks = send_again(&log, &database, &unacked).await;
                 }
             },
             else => break,
         }
     }
+}
+
+/// Sends every unacknowledged message again, in order; returns the waits for their answers.
+async fn send_again(
+    log: &Arc<dyn ChangeLog>,
+    database: &str,
+    unacked: &VecDeque<Unacked>,
+) -> FuturesOrdered<Ack> {
+    let mut acks = FuturesOrdered::new();
+    for message in unacked {
+        let payload = message.payload.clone();
+        acks.push_back(send(log, database, &message.msg_id, payload, message.term).await);
+    }
+    acks
 }
 
 /// Leaves a refusal for the writer, merged with one it has not read yet.
