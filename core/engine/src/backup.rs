@@ -60,10 +60,7 @@ pub(crate) fn backup_to_temp_file(
                 "DELETE FROM _ha_identity WHERE 1;
                  DELETE FROM _ha_outbox WHERE 1;",
             )
-            .or_else(|e| match e.to_string().contains("no such table") {
-                true => Ok(()),
-                false => Err(e),
-            })
+            .or_else(absent_table)
             .map_err(CoreError::storage("clearing the copy's outbox"))?;
         let seq = match kind {
             CopyKind::Download => None,
@@ -102,10 +99,7 @@ fn leave_out_unsettled(copy: &Connection, identify: RowIdentify) -> Result<(), C
     let origin: Option<String> = copy
         .query_row("SELECT origin FROM _ha_identity LIMIT 1", [], |r| r.get(0))
         .optional()
-        .or_else(|e| match e.to_string().contains("no such table") {
-            true => Ok(None),
-            false => Err(e),
-        })
+        .or_else(absent_table)
         .map_err(CoreError::storage("reading the copy's identity"))?;
     let Some(origin) = origin else {
         return Ok(());
@@ -131,5 +125,13 @@ fn leave_out_unsettled(copy: &Connection, identify: RowIdentify) -> Result<(), C
             tracing::warn!(error = %e, "a snapshot keeps this node's unpublished change sets");
             Ok(())
         }
+    }
+}
+
+/// A database that never replicated has no `_ha_*` tables: for the copy, nothing to clear.
+fn absent_table<T: Default>(e: rusqlite::Error) -> rusqlite::Result<T> {
+    match e.to_string().contains("no such table") {
+        true => Ok(T::default()),
+        false => Err(e),
     }
 }
