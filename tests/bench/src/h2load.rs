@@ -151,7 +151,7 @@ async fn check_grpc_answers(node: &TestNode) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn h2load(
+pub(crate) fn h2load(
     url: &str,
     body: Option<&Path>,
     headers: &[&str],

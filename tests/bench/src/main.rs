@@ -14,6 +14,7 @@ mod raw_sqlite;
 mod replica;
 mod replication;
 mod snapshot;
+mod speed;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -42,7 +43,8 @@ struct Args {
     /// Which figures: http (HTTP vs raw SQLite), replication, pg (PostgreSQL wire vs HTTP),
     /// snapshot (writers while a snapshot and a download run), grpc (gRPC vs HTTP), replica
     /// (in-process replica reads vs rusqlite), mysql (MySQL wire vs HTTP and PostgreSQL), leader
-    /// (leader mode: writes sent to a follower vs to the leader), or all
+    /// (leader mode: writes sent to a follower vs to the leader), speed (issue 16's aims, each
+    /// against its baseline, with h2load), or all
     #[arg(long, default_value = "all")]
     suite: String,
     /// Rows of the bulk catch-up
@@ -251,6 +253,9 @@ fn main() -> anyhow::Result<()> {
             row("gRPC Execute", &doors.grpc, &doors.json_h1);
         }
     }
+    if (args.suite == "all" || args.suite == "speed") && h2load::installed() {
+        print_speed(&runtime, &ha_bin, &args, duration)?;
+    }
     if args.suite == "all" || args.suite == "replica" {
         let figures = runtime.block_on(replica::point_reads(&ha_bin, duration, args.rows))?;
         println!();
@@ -435,6 +440,91 @@ fn main() -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// Issue 16's aims: each figure, its baseline of the same run, the ratio and the aim.
+fn print_speed(
+    runtime: &tokio::runtime::Runtime,
+    ha_bin: &std::path::Path,
+    args: &Args,
+    duration: Duration,
+) -> anyhow::Result<()> {
+    println!();
+    println!(
+        "{:<48} {:>8} {:>12} {:>10} {:>9} {:>6}",
+        "issue 16 (h2load --h1; pgbench)", "clients", "ops/s", "mean µs", "vs base", "aim"
+    );
+    let row = |case: &str,
+               clients: usize,
+               figure: &h2load::LoadFigure,
+               base: Option<(&h2load::LoadFigure, &str)>| {
+        let (ratio, aim) = base.map_or(("-".to_string(), ""), |(base, aim)| {
+            (
+                format!("{:.1}%", 100.0 * figure.per_second / base.per_second),
+                aim,
+            )
+        });
+        println!(
+            "{:<48} {:>8} {:>12.0} {:>10.0} {:>9} {:>6}",
+            case, clients, figure.per_second, figure.mean_us, ratio, aim
+        );
+    };
+    let reads = runtime.block_on(speed::reads(ha_bin, 16, duration))?;
+    row("GET /healthz (base)", 16, &reads.healthz, None);
+    row(
+        "HTTP point select",
+        16,
+        &reads.point_select,
+        Some((&reads.healthz, "70%")),
+    );
+    let writes = runtime.block_on(speed::writes(ha_bin, 16, duration))?;
+    row(
+        "insert tx, replication off (base)",
+        16,
+        &writes.standalone,
+        None,
+    );
+    row(
+        "insert tx, replicated, 1 node",
+        16,
+        &writes.one_node,
+        Some((&writes.standalone, "60%")),
+    );
+    row(
+        "insert tx, replicated, 3 nodes",
+        16,
+        &writes.three_nodes,
+        Some((&writes.standalone, "50%")),
+    );
+    println!(
+        "lag, ack on node 1 -> visible on node 3, under that load: {} samples, p50 {} µs, p99 {} µs (aim: p99 < 10 ms)",
+        writes.lag.latencies_us.len(),
+        writes.lag.percentile_us(0.5),
+        writes.lag.percentile_us(0.99)
+    );
+    let pg = |operation, mode| {
+        runtime.block_on(pg_load::pgbench(
+            ha_bin, operation, mode, 8, duration, args.rows,
+        ))
+    };
+    let floor = pg(pg_load::Operation::Floor, "simple")?;
+    let simple = pg(pg_load::Operation::PointSelect, "simple")?;
+    let prepared = pg(pg_load::Operation::PointSelect, "prepared")?;
+    let pg_row = |case: &str, figure: &pg_load::PgFigure, aim: &str| {
+        println!(
+            "{:<48} {:>8} {:>12.0} {:>10.0} {:>9} {:>6}",
+            case,
+            8,
+            figure.tps,
+            figure.latency_ms * 1000.0,
+            format!("{:.1}%", 100.0 * figure.tps / floor.tps),
+            aim
+        );
+    };
+    pg_row("pgbench -M simple SHOW (base)", &floor, "");
+    pg_row("pgbench -M simple point select", &simple, "70%");
+    pg_row("pgbench -M prepared point select", &prepared, ">= simple");
     Ok(())
 }
 

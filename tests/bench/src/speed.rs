@@ -1,0 +1,231 @@
+//! Issue 16's aims, each against its baseline in the same run, with one load generator for
+//! every HTTP case (`h2load --h1`, C, one thread) so the client's cost is the same on both
+//! sides of a ratio: point selects against `GET /healthz` on the same node; acknowledged
+//! replicated writes (1 node with the embedded broker, and 3 nodes) against the same writes
+//! with replication off; the lag from an acknowledged write on node 1 to its visibility on
+//! node 3 while those writes saturate node 1.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use ha_test_harness::{NodeBuilder, TestNode, free_port};
+use serde_json::json;
+
+use crate::Figure;
+use crate::h2load::{LoadFigure, h2load};
+
+const TABLE: &str = "CREATE TABLE bench(id INTEGER PRIMARY KEY, name TEXT, n INTEGER)";
+const LAG_TABLE: &str = "CREATE TABLE lag(id INTEGER PRIMARY KEY)";
+
+pub struct ReadFigures {
+    pub healthz: LoadFigure,
+    pub point_select: LoadFigure,
+}
+
+pub struct WriteFigures {
+    pub standalone: LoadFigure,
+    pub one_node: LoadFigure,
+    pub three_nodes: LoadFigure,
+    /// Ack on node 1 → visible on node 3, sampled while `three_nodes` ran.
+    pub lag: Figure,
+}
+
+/// Bodies h2load sends, written once into a temporary directory.
+struct Bodies {
+    _dir: tempfile::TempDir,
+    select: std::path::PathBuf,
+    insert: std::path::PathBuf,
+}
+
+impl Bodies {
+    fn new() -> anyhow::Result<Bodies> {
+        let dir = tempfile::tempdir()?;
+        let select = dir.path().join("select.json");
+        std::fs::write(
+            &select,
+            json!({"sql": "SELECT name FROM bench WHERE id = ?", "params": [4242]}).to_string(),
+        )?;
+        let insert = dir.path().join("insert.json");
+        std::fs::write(
+            &insert,
+            json!({"sql": "INSERT INTO bench(name, n) VALUES ('speed', 1)"}).to_string(),
+        )?;
+        Ok(Bodies {
+            _dir: dir,
+            select,
+            insert,
+        })
+    }
+}
+
+const JSON: [&str; 1] = ["content-type: application/json"];
+
+pub async fn reads(bin: &Path, clients: usize, duration: Duration) -> anyhow::Result<ReadFigures> {
+    let bodies = Bodies::new()?;
+    let node = NodeBuilder::new(bin)
+        .args(["file:bench.db"])
+        .start()
+        .await?;
+    node.sql(TABLE).await?;
+    node.sql(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 10000) \
+         INSERT INTO bench(id, name, n) SELECT x, 'row ' || x, x FROM c",
+    )
+    .await?;
+    let healthz = h2load(&node.url("/healthz"), None, &[], true, clients, duration)?;
+    let point_select = h2load(
+        &node.url("/query"),
+        Some(&bodies.select),
+        &JSON,
+        true,
+        clients,
+        duration,
+    )?;
+    let _ = node.stop().await;
+    Ok(ReadFigures {
+        healthz,
+        point_select,
+    })
+}
+
+pub async fn writes(
+    bin: &Path,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<WriteFigures> {
+    let bodies = Bodies::new()?;
+    let insert = |node: &TestNode| {
+        h2load(
+            &node.url("/query"),
+            Some(&bodies.insert),
+            &JSON,
+            true,
+            clients,
+            duration,
+        )
+    };
+
+    let standalone_node = NodeBuilder::new(bin)
+        .args(["file:bench.db"])
+        .start()
+        .await?;
+    standalone_node.sql(TABLE).await?;
+    let standalone = insert(&standalone_node)?;
+    let _ = standalone_node.stop().await;
+
+    let one = cluster(bin, 0).await?;
+    let one_node = insert(&one[0])?;
+    stop_all(one).await;
+
+    let three = cluster(bin, 2).await?;
+    let url = three[0].url("/query");
+    let insert_body = bodies.insert.clone();
+    // h2load blocks its thread; the lag is sampled meanwhile on this one.
+    let load = std::thread::spawn(move || {
+        h2load(&url, Some(&insert_body), &JSON, true, clients, duration)
+    });
+    let lag = lag_while(&three[0], &three[2], || load.is_finished()).await?;
+    let three_nodes = load
+        .join()
+        .map_err(|_| anyhow::anyhow!("the load thread panicked"))??;
+    stop_all(three).await;
+    Ok(WriteFigures {
+        standalone,
+        one_node,
+        three_nodes,
+        lag,
+    })
+}
+
+/// One write at a time on `from` until `done`, each timed from its acknowledgement to its
+/// visibility on `to` (polled over HTTP).
+async fn lag_while(
+    from: &TestNode,
+    to: &TestNode,
+    done: impl Fn() -> bool,
+) -> anyhow::Result<Figure> {
+    let start = Instant::now();
+    let mut latencies_us = Vec::new();
+    let mut id = 0_i64;
+    while !done() {
+        id += 1;
+        let (status, answer) = from
+            .post(
+                "/query",
+                &json!({"sql": "INSERT INTO lag(id) VALUES (?)", "params": [id]}),
+            )
+            .await?;
+        if status != 200 {
+            bail!("a lag write failed: {answer}");
+        }
+        let acked = Instant::now();
+        wait_for(to, &format!("SELECT count(*) FROM lag WHERE id = {id}")).await?;
+        latencies_us.push(acked.elapsed().as_micros() as u64);
+    }
+    Ok(Figure {
+        ops: latencies_us.len() as u64,
+        elapsed: start.elapsed(),
+        latencies_us,
+    })
+}
+
+/// Polls (every 200 µs) until `sql`, a count, answers at least 1.
+async fn wait_for(node: &TestNode, sql: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, answer) = node.post("/query", &json!({ "sql": sql })).await?;
+        if answer["rows"][0][0].as_i64().unwrap_or(0) >= 1 {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{sql} found nothing within 60 s: {answer}");
+        }
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+}
+
+/// Node 1 (embedded broker) and `followers` nodes replicating through it, all with both tables.
+async fn cluster(bin: &Path, followers: usize) -> anyhow::Result<Vec<Arc<TestNode>>> {
+    let port = free_port()?;
+    let mut nodes = vec![Arc::new(
+        NodeBuilder::new(bin)
+            .args(["-n", "node1", "file:bench.db"])
+            .embedded_nats(port)
+            .start()
+            .await?,
+    )];
+    for i in 0..followers {
+        nodes.push(Arc::new(
+            NodeBuilder::new(bin)
+                .args([
+                    "-n".to_string(),
+                    format!("node{}", i + 2),
+                    "file:bench.db".into(),
+                ])
+                .replication_url(format!("nats://127.0.0.1:{port}"))
+                .start()
+                .await?,
+        ));
+    }
+    nodes[0].sql(TABLE).await?;
+    nodes[0].sql(LAG_TABLE).await?;
+    for node in &nodes[1..] {
+        wait_for(
+            node,
+            "SELECT count(*) FROM sqlite_master WHERE name = 'lag'",
+        )
+        .await
+        .context("a follower did not get the schema")?;
+    }
+    Ok(nodes)
+}
+
+async fn stop_all(nodes: Vec<Arc<TestNode>>) {
+    for node in nodes.into_iter().rev() {
+        if let Ok(node) = Arc::try_unwrap(node) {
+            let _ = node.stop().await;
+        }
+    }
+}
