@@ -118,20 +118,22 @@ type Parts = BTreeMap<(String, u64), Vec<(u32, u64, ChangeSet)>>;
 fn assemble(entries: Vec<LogEntry>) -> Result<Vec<Transaction>, CoreError> {
     let mut whole = Vec::new();
     let mut parts: Parts = BTreeMap::new();
+    let mut sets = Vec::with_capacity(entries.len());
     for entry in entries {
-        let set = entry.change_set.map_err(|e| {
+        let read = entry.change_sets.map_err(|e| {
             CoreError::Unavailable(format!("log entry {} cannot be read: {e}", entry.seq))
         })?;
+        // The change sets published together in one message share its sequence.
+        sets.extend(read.into_iter().map(|set| (entry.seq, set)));
+    }
+    for (seq, set) in sets {
         let Some(chunk) = set.chunk else {
-            whole.push(Transaction {
-                seq: entry.seq,
-                set,
-            });
+            whole.push(Transaction { seq, set });
             continue;
         };
         let key = (set.origin.clone().unwrap_or_default(), set.id.unwrap_or(0));
         let gathered = parts.entry(key.clone()).or_default();
-        gathered.push((chunk.index, entry.seq, set));
+        gathered.push((chunk.index, seq, set));
         if gathered.len() == chunk.count as usize
             && let Some(mut gathered) = parts.remove(&key)
         {

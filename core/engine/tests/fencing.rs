@@ -23,7 +23,7 @@ use ha_types::{ChangeSet, ErrorCode, Statement, StatementResult, Value};
 struct FencedLog(Arc<Shared>);
 
 struct Shared {
-    entries: Mutex<Vec<(String, Vec<u8>)>>,
+    entries: Mutex<Vec<(String, Vec<u8>, usize)>>,
     marked: AtomicU64,
     stalled: AtomicBool,
     stalled_term: AtomicU64,
@@ -50,7 +50,13 @@ impl std::ops::Deref for FencedLog {
 }
 
 impl Shared {
-    fn store(&self, msg_id: &str, payload: &[u8], term: Option<u64>) -> Result<u64, PublishError> {
+    fn store(
+        &self,
+        msg_id: &str,
+        payload: &[u8],
+        count: usize,
+        term: Option<u64>,
+    ) -> Result<u64, PublishError> {
         let marked = self.marked.load(Ordering::SeqCst);
         if let Some(term) = term.filter(|term| *term < marked) {
             return Err(PublishError::Fenced {
@@ -59,10 +65,10 @@ impl Shared {
             });
         }
         let mut entries = self.entries.lock().unwrap();
-        if let Some(i) = entries.iter().position(|(id, _)| id == msg_id) {
+        if let Some(i) = entries.iter().position(|(id, _, _)| id == msg_id) {
             return Ok(i as u64 + 1);
         }
-        entries.push((msg_id.to_string(), payload.to_vec()));
+        entries.push((msg_id.to_string(), payload.to_vec(), count));
         Ok(entries.len() as u64)
     }
 
@@ -72,9 +78,12 @@ impl Shared {
             .iter()
             .enumerate()
             .skip(from as usize)
-            .map(|(i, (_, payload))| LogEntry {
-                seq: i as u64 + 1,
-                change_set: Ok(ChangeSet::from_json(payload).unwrap()),
+            .map(|(i, (_, payload, count))| {
+                let header = (*count > 1).then(|| count.to_string());
+                LogEntry {
+                    seq: i as u64 + 1,
+                    change_sets: Ok(ChangeSet::read_message(payload, header.as_deref()).unwrap()),
+                }
             })
             .collect()
     }
@@ -86,13 +95,14 @@ impl ChangeLog for FencedLog {
         _database: &'a str,
         msg_id: &'a str,
         payload: bytes::Bytes,
+        count: usize,
         term: Option<u64>,
     ) -> PublishFuture<'a> {
         Box::pin(async move {
             let stalled = self.stalled.load(Ordering::SeqCst)
                 && term == Some(self.stalled_term.load(Ordering::SeqCst));
             if !stalled {
-                let stored = self.store(msg_id, &payload, term);
+                let stored = self.store(msg_id, &payload, count, term);
                 return Ok(Box::pin(async move { stored }) as ha_core::AckFuture);
             }
             // Sent into a partition: judged only once it is released.
@@ -101,7 +111,7 @@ impl ChangeLog for FencedLog {
             Ok(Box::pin(async move {
                 let mut released = log.released.subscribe();
                 let _ = released.wait_for(|released| *released).await;
-                log.store(&msg_id, &payload, term)
+                log.store(&msg_id, &payload, count, term)
             }) as ha_core::AckFuture)
         })
     }
@@ -131,6 +141,7 @@ fn node(name: &str, log: &Arc<FencedLog>, gate: &Arc<Gate>) -> Database {
             log: Arc::clone(log) as Arc<dyn ChangeLog>,
             runtime: tokio::runtime::Handle::current(),
             write_gate: Some(Arc::clone(gate) as Arc<dyn WriteGate>),
+            most_per_message: ha_core::MOST_PER_MESSAGE,
         }),
         ..DatabaseOptions::default()
     };

@@ -14,7 +14,10 @@ use ha_core::{
 use ha_types::{ChangeSet, Statement, StatementResult, Value};
 
 #[derive(Default)]
-struct MemoryLog(Mutex<Vec<(String, String, Vec<u8>)>>);
+struct MemoryLog(Mutex<Vec<Stored>>);
+
+/// A message in the log: database, message id, payload, how many change sets it holds.
+type Stored = (String, String, Vec<u8>, usize);
 
 impl ChangeLog for MemoryLog {
     fn publish<'a>(
@@ -22,13 +25,19 @@ impl ChangeLog for MemoryLog {
         database: &'a str,
         msg_id: &'a str,
         payload: bytes::Bytes,
+        change_sets: usize,
         _term: Option<u64>,
     ) -> PublishFuture<'a> {
         let mut log = self.0.lock().unwrap();
-        let seq = if let Some(i) = log.iter().position(|(_, id, _)| id == msg_id) {
+        let seq = if let Some(i) = log.iter().position(|(_, id, _, _)| id == msg_id) {
             i as u64 + 1
         } else {
-            log.push((database.to_string(), msg_id.to_string(), payload.to_vec()));
+            log.push((
+                database.to_string(),
+                msg_id.to_string(),
+                payload.to_vec(),
+                change_sets,
+            ));
             log.len() as u64
         };
         Box::pin(async move { Ok(Box::pin(async move { Ok(seq) }) as ha_core::AckFuture) })
@@ -41,12 +50,18 @@ impl MemoryLog {
         log.iter()
             .enumerate()
             .skip(from as usize)
-            .map(|(i, (_, _, payload))| LogEntry {
+            .map(|(i, (_, _, payload, count))| LogEntry {
                 seq: i as u64 + 1,
-                change_set: Ok(ChangeSet::from_json(payload).unwrap()),
+                change_sets: Ok(read(payload, *count)),
             })
             .collect()
     }
+}
+
+/// A message's change sets, as a consumer reads them (the header only when several).
+fn read(payload: &[u8], count: usize) -> Vec<ChangeSet> {
+    let header = (count > 1).then(|| count.to_string());
+    ChangeSet::read_message(payload, header.as_deref()).unwrap()
 }
 
 fn node(name: &str, log: &Arc<MemoryLog>) -> Database {
@@ -74,6 +89,7 @@ fn node_with(
             log: Arc::clone(log) as Arc<dyn ChangeLog>,
             runtime: tokio::runtime::Handle::current(),
             write_gate: None,
+            most_per_message: ha_core::MOST_PER_MESSAGE,
         }),
         ..DatabaseOptions::default()
     };
@@ -249,7 +265,8 @@ impl MemoryLog {
     fn ids(&self) -> Vec<u64> {
         let log = self.0.lock().unwrap();
         log.iter()
-            .filter_map(|(_, _, payload)| ChangeSet::from_json(payload).ok()?.id)
+            .flat_map(|(_, _, payload, count)| read(payload, *count))
+            .filter_map(|set| set.id)
             .collect()
     }
 }

@@ -42,6 +42,8 @@ pub struct LinkSettings {
     /// `New` means what is written after this link started.
     pub policy: ConsumerStart,
     pub async_ack: bool,
+    /// Most change sets published together in one message.
+    pub most_per_message: usize,
     pub timeout: Duration,
     pub disable_ddl_sync: bool,
     pub row_identify: RowIdentify,
@@ -159,6 +161,7 @@ impl ReplicationLink {
             log,
             runtime: tokio::runtime::Handle::current(),
             write_gate: None,
+            most_per_message: settings.most_per_message,
         };
         let start = match &settings.policy {
             // "New" means what is written after this start: fixed here, as a sequence, so a

@@ -97,6 +97,12 @@ pub struct RowChange {
     pub new_values: Option<Vec<Value>>,
 }
 
+/// A log message holds one change set, or several consecutive ones of one origin that a node
+/// published together (one message per group commit costs the broker and every consumer far
+/// less than one per transaction). Several go one per line (JSON Lines), each line exactly the
+/// one-change-set form, and this header says how many; a message without it is one change set.
+pub const CHANGE_SETS_HEADER: &str = "Ha-Change-Sets";
+
 impl ChangeSet {
     pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
         serde_json::to_vec(self)
@@ -104,6 +110,51 @@ impl ChangeSet {
 
     pub fn from_json(bytes: &[u8]) -> Result<ChangeSet, serde_json::Error> {
         serde_json::from_slice(bytes)
+    }
+
+    /// One message's payload for change sets already in their JSON form (which never holds a
+    /// raw newline: JSON escapes it in strings).
+    pub fn join_lines<'a>(payloads: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+        let mut joined = Vec::new();
+        for payload in payloads {
+            if !joined.is_empty() {
+                joined.push(b'\n');
+            }
+            joined.extend_from_slice(payload);
+        }
+        joined
+    }
+
+    /// The change sets of one log message whose [`CHANGE_SETS_HEADER`] said `count` (`None`:
+    /// the header was absent, one change set), or why this build cannot apply them.
+    pub fn read_message(payload: &[u8], count: Option<&str>) -> Result<Vec<ChangeSet>, String> {
+        let sets = match count {
+            None => vec![ChangeSet::from_json(payload).map_err(|e| e.to_string())?],
+            Some(count) => {
+                let count: usize = count
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{CHANGE_SETS_HEADER} is not a count: {count:?}"))?;
+                let sets = payload
+                    .split(|byte| *byte == b'\n')
+                    .map(|line| ChangeSet::from_json(line).map_err(|e| e.to_string()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if sets.len() != count {
+                    return Err(format!(
+                        "{CHANGE_SETS_HEADER} says {count} change sets, the message holds {}",
+                        sets.len()
+                    ));
+                }
+                sets
+            }
+        };
+        if let Some(set) = sets.iter().find(|set| set.v > CHANGE_SET_VERSION) {
+            return Err(format!(
+                "format version {} is newer than this node's ({CHANGE_SET_VERSION}): upgrade it",
+                set.v
+            ));
+        }
+        Ok(sets)
     }
 }
 

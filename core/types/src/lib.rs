@@ -19,7 +19,9 @@ mod statement;
 mod value;
 
 pub use catalog::CatalogQuery;
-pub use change::{CHANGE_SET_VERSION, Change, ChangeSet, Chunk, RowChange, RowOperation};
+pub use change::{
+    CHANGE_SET_VERSION, CHANGE_SETS_HEADER, Change, ChangeSet, Chunk, RowChange, RowOperation,
+};
 pub use database_hint::{DatabaseHint, DatabaseHintError};
 pub use description::{ColumnDescription, ParameterDescription, StatementDescription};
 pub use error_code::ErrorCode;

@@ -48,6 +48,7 @@ impl Replication {
                 Some(ReplicationPolicy::ByStartTime(t)) => ConsumerStart::Time(t.clone()),
             },
             async_ack: config.async_replication,
+            most_per_message: config.replication_group,
             timeout: config.replication_timeout,
             disable_ddl_sync: config.disable_ddl_sync,
             row_identify: match config.row_identify {

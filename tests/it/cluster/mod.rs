@@ -5,6 +5,7 @@ mod checker;
 mod converge;
 mod databases;
 mod faults;
+mod grouping;
 mod history;
 mod instances;
 mod leader;

@@ -8,13 +8,18 @@ use ha_types::{ChangeSet, Chunk};
 /// Room left in a message for its headers and subject.
 const HEADROOM: usize = 8 << 10;
 
+/// The most payload bytes one message carries, leaving room for the headers.
+pub(crate) fn message_limit(max_payload: usize) -> usize {
+    max_payload.saturating_sub(HEADROOM).max(1024)
+}
+
 /// The encoded messages of `set`: one when it fits in `max_payload`, else its parts. Fails
 /// when a single change (one row image) is larger than a message can be.
 pub(crate) fn split_into_messages(
     set: &ChangeSet,
     max_payload: usize,
 ) -> Result<Vec<Vec<u8>>, String> {
-    let limit = max_payload.saturating_sub(HEADROOM).max(1024);
+    let limit = message_limit(max_payload);
     let whole = set.to_json().map_err(|e| e.to_string())?;
     if whole.len() <= limit {
         return Ok(vec![whole]);

@@ -63,7 +63,13 @@ pub struct ReplicationOptions {
     pub runtime: tokio::runtime::Handle,
     /// Leader mode (SPEC §7): who may write now. `None`: every node writes (leaderless).
     pub write_gate: Option<Arc<dyn WriteGate>>,
+    /// Most change sets published together in one message (`--replication-group`; 1: one
+    /// message per transaction, the seed's form).
+    pub most_per_message: usize,
 }
+
+/// Change sets one message holds at most by default: as many as one group commit takes.
+pub const MOST_PER_MESSAGE: usize = 256;
 
 /// Leader mode's fencing, as the engine sees it: whether this node may commit client writes
 /// now, and under which term. Asked before a write is queued, when the writer begins a
@@ -117,16 +123,17 @@ pub type PublishFuture<'a> =
 
 /// The replicated log, as the engine needs it.
 pub trait ChangeLog: Send + Sync + 'static {
-    /// Sends `payload` for `database` under `msg_id` (a retried publish with the same id is
-    /// stored once). Messages are stored in the order their sends complete; many
-    /// acknowledgements may be awaited at once. In leader mode `term` is the lease term the
-    /// change set was committed under: the log stores it only while no later term has fenced
-    /// it ([`PublishError::Fenced`]).
+    /// Sends `payload` (`change_sets` change sets, one per line when more than one) for
+    /// `database` under `msg_id` (a retried publish with the same id is stored once). Messages
+    /// are stored in the order their sends complete; many acknowledgements may be awaited at
+    /// once. In leader mode `term` is the lease term the change sets were committed under: the
+    /// log stores them only while no later term has fenced it ([`PublishError::Fenced`]).
     fn publish<'a>(
         &'a self,
         database: &'a str,
         msg_id: &'a str,
         payload: bytes::Bytes,
+        change_sets: usize,
         term: Option<u64>,
     ) -> PublishFuture<'a>;
 
@@ -155,7 +162,8 @@ pub type HistoryFuture<'a> =
 #[derive(Debug, Clone)]
 pub struct LogEntry {
     pub seq: u64,
-    /// The change set, or why it cannot be read (it stops the database's replication until
-    /// the operator skips it: nothing is dropped silently).
-    pub change_set: Result<ha_types::ChangeSet, String>,
+    /// Its change sets (one, or several consecutive ones of one origin published together:
+    /// [`ha_types::CHANGE_SETS_HEADER`]), or why it cannot be read (it stops the database's
+    /// replication until the operator skips it: nothing is dropped silently).
+    pub change_sets: Result<Vec<ha_types::ChangeSet>, String>,
 }

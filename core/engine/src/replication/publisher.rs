@@ -30,10 +30,17 @@ use futures::stream::FuturesOrdered;
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
+use ha_types::ChangeSet;
+
+use super::chunks::message_limit;
 use super::{ChangeLog, PublishError};
 
 /// Most publishes awaiting the broker's answer at once.
 const MAX_IN_FLIGHT: usize = 1024;
+/// When change sets are grouped: most messages awaiting the broker's answer at once. What is
+/// committed meanwhile waits and goes out as one message: the batch grows with the load by
+/// itself, and a lone write still leaves at once.
+const MAX_GROUPS_IN_FLIGHT: usize = 2;
 /// Most bytes awaiting the broker's answer at once.
 const MAX_IN_FLIGHT_BYTES: usize = 64 << 20;
 
@@ -89,16 +96,20 @@ pub(crate) type OutboxReader =
 
 /// One message of the log, kept until the broker acknowledged it.
 struct Unacked {
+    /// The outbox id of its (first) change set.
     outbox_id: u64,
     msg_id: String,
     payload: Bytes,
+    /// How many change sets it holds (one per line when more than one).
+    change_sets: usize,
     term: Option<u64>,
-    /// Set on a change set's last message.
-    done: Option<Done>,
+    /// The writers waiting for it: set on a change set's last message.
+    done: Vec<Done>,
 }
 
 pub(crate) struct Publisher {
-    sender: mpsc::UnboundedSender<Outgoing>,
+    /// Change sets committed together arrive together.
+    sender: mpsc::UnboundedSender<Vec<Outgoing>>,
     /// Payload bytes in the queue.
     queued: Arc<AtomicUsize>,
     budget: usize,
@@ -114,15 +125,17 @@ impl Publisher {
         reader: OutboxReader,
         budget: usize,
         refusals: Refusals,
+        most_per_message: usize,
     ) -> Publisher {
         let (sender, receiver) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicUsize::new(0));
         let source = Source {
             receiver,
+            ready: VecDeque::new(),
             queued: Arc::clone(&queued),
             reader,
         };
-        runtime.spawn(run(source, database, log, refusals));
+        runtime.spawn(run(source, database, log, refusals, most_per_message));
         Publisher {
             sender,
             queued,
@@ -130,18 +143,20 @@ impl Publisher {
         }
     }
 
-    /// Queues a committed change set; returns whether the publisher is still running. Over the
-    /// queue's budget it goes without its payload, to be read back from the outbox.
-    pub(crate) fn send(&self, mut outgoing: Outgoing) -> bool {
-        if let Some(messages) = &outgoing.messages {
-            let size = payload_size(messages);
-            if self.queued.load(Ordering::Relaxed) + size > self.budget {
-                outgoing.messages = None;
-            } else {
-                self.queued.fetch_add(size, Ordering::Relaxed);
+    /// Queues change sets committed together; returns whether the publisher is still running.
+    /// Over the queue's budget one goes without its payload, to be read back from the outbox.
+    pub(crate) fn send(&self, mut committed: Vec<Outgoing>) -> bool {
+        for outgoing in &mut committed {
+            if let Some(messages) = &outgoing.messages {
+                let size = payload_size(messages);
+                if self.queued.load(Ordering::Relaxed) + size > self.budget {
+                    outgoing.messages = None;
+                } else {
+                    self.queued.fetch_add(size, Ordering::Relaxed);
+                }
             }
         }
-        self.sender.send(outgoing).is_ok()
+        self.sender.send(committed).is_ok()
     }
 }
 
@@ -151,12 +166,32 @@ fn payload_size(messages: &[(String, Bytes)]) -> usize {
 
 /// Where the publisher takes committed change sets from.
 struct Source {
-    receiver: mpsc::UnboundedReceiver<Outgoing>,
+    receiver: mpsc::UnboundedReceiver<Vec<Outgoing>>,
+    /// Received, not taken yet.
+    ready: VecDeque<Outgoing>,
     queued: Arc<AtomicUsize>,
     reader: OutboxReader,
 }
 
 impl Source {
+    /// The next queued change set, waiting for one. Cancel-safe.
+    async fn next(&mut self) -> Option<Outgoing> {
+        if self.ready.is_empty() {
+            self.ready.extend(self.receiver.recv().await?);
+        }
+        self.ready.pop_front()
+    }
+
+    /// The next queued change set, if one is there already.
+    fn next_ready(&mut self) -> Option<Outgoing> {
+        if self.ready.is_empty()
+            && let Ok(committed) = self.receiver.try_recv()
+        {
+            self.ready.extend(committed);
+        }
+        self.ready.pop_front()
+    }
+
     /// The messages of a queued change set: as queued, or read back from the outbox (retried:
     /// the row stays until the change set is consumed back, so it is there, unless it was
     /// undone: `None`).
@@ -188,33 +223,128 @@ impl Source {
 }
 
 /// Sends now (so messages leave in order) and returns the wait for the acknowledgement.
-async fn send(
-    log: &Arc<dyn ChangeLog>,
-    database: &str,
-    msg_id: &str,
-    payload: Bytes,
-    term: Option<u64>,
-) -> Ack {
-    match log.publish(database, msg_id, payload, term).await {
+async fn send(log: &Arc<dyn ChangeLog>, database: &str, message: &Unacked) -> Ack {
+    let payload = message.payload.clone();
+    match log
+        .publish(
+            database,
+            &message.msg_id,
+            payload,
+            message.change_sets,
+            message.term,
+        )
+        .await
+    {
         Ok(ack) => ack,
         Err(e) => Box::pin(async move { Err(e) }),
     }
 }
 
-async fn run(mut source: Source, database: String, log: Arc<dyn ChangeLog>, refusals: Refusals) {
+/// Change sets queued together go out as one message (one per line) while they are whole
+/// (not split), of one lease term, and fit in one message: the broker and every consumer pay
+/// per message, and a busy writer commits many small transactions at once.
+struct Grouper {
+    /// Most payload bytes of one message.
+    limit: usize,
+    /// Most change sets of one message.
+    most: usize,
+}
+
+impl Grouper {
+    /// `first`'s messages, with the change sets queued right behind it joined to its one
+    /// message when they can be.
+    async fn messages(
+        &mut self,
+        source: &mut Source,
+        database: &str,
+        first: &mut Outgoing,
+    ) -> Option<Vec<Unacked>> {
+        let messages = source.messages(first, database).await?;
+        let done: Vec<Done> = first.done.take().into_iter().collect();
+        let whole = messages.len() == 1;
+        let mut unacked: Vec<Unacked> = messages
+            .into_iter()
+            .map(|(msg_id, payload)| Unacked {
+                outbox_id: first.outbox_id,
+                msg_id,
+                payload,
+                change_sets: 1,
+                term: first.term,
+                done: Vec::new(),
+            })
+            .collect();
+        if let Some(last) = unacked.last_mut() {
+            last.done = done;
+        }
+        if !whole {
+            return Some(unacked);
+        }
+        let mut lines = vec![unacked[0].payload.clone()];
+        let mut size = lines[0].len();
+        let mut last_id = first.outbox_id;
+        while lines.len() < self.most {
+            let Some(mut next) = source.next_ready() else {
+                break;
+            };
+            let fits = next.term == first.term
+                && next.messages.as_ref().is_some_and(|messages| {
+                    messages.len() == 1 && size + 1 + messages[0].1.len() <= self.limit
+                });
+            if !fits {
+                // It starts the next message.
+                source.ready.push_front(next);
+                break;
+            }
+            let Some(mut messages) = source.messages(&mut next, database).await else {
+                continue;
+            };
+            let Some((_, payload)) = messages.pop() else {
+                continue;
+            };
+            size += 1 + payload.len();
+            lines.push(payload);
+            last_id = next.outbox_id;
+            unacked[0].done.extend(next.done.take());
+        }
+        if lines.len() > 1 {
+            let group = &mut unacked[0];
+            group.msg_id = format!("{}-{last_id}", group.msg_id);
+            group.change_sets = lines.len();
+            group.payload = Bytes::from(ChangeSet::join_lines(lines.iter().map(|l| &l[..])));
+        }
+        Some(unacked)
+    }
+}
+
+async fn run(
+    mut source: Source,
+    database: String,
+    log: Arc<dyn ChangeLog>,
+    refusals: Refusals,
+    most_per_message: usize,
+) {
     let mut unacked: VecDeque<Unacked> = VecDeque::new();
     let mut acks: FuturesOrdered<Ack> = FuturesOrdered::new();
     let mut bytes_in_flight = 0usize;
     let mut open = true;
     let mut failures = 0u32;
     let mut effective_seq = 0u64;
+    let window = if most_per_message > 1 {
+        MAX_GROUPS_IN_FLIGHT
+    } else {
+        MAX_IN_FLIGHT
+    };
+    let mut grouper = Grouper {
+        limit: message_limit(log.max_payload()),
+        most: most_per_message.max(1),
+    };
     // The highest lease term the log was fenced against, and the term that fenced it: change
     // sets of it or older are not sent any more.
     let mut fenced = (0u64, 0u64);
     loop {
-        let room = unacked.len() < MAX_IN_FLIGHT && bytes_in_flight < MAX_IN_FLIGHT_BYTES;
+        let room = unacked.len() < window && bytes_in_flight < MAX_IN_FLIGHT_BYTES;
         tokio::select! {
-            next = source.receiver.recv(), if open && room => match next {
+            next = source.next(), if open && room => match next {
                 Some(mut outgoing) => {
                     if let Some(term) = outgoing.term.filter(|term| *term <= fenced.0) {
                         if let Some(done) = outgoing.done.take() {
@@ -222,25 +352,16 @@ async fn run(mut source: Source, database: String, log: Arc<dyn ChangeLog>, refu
                         }
                         continue;
                     }
-                    let Some(messages) = source.messages(&mut outgoing, &database).await else {
+                    let Some(messages) = grouper.messages(&mut source, &database, &mut outgoing).await else {
                         if let Some(done) = outgoing.done.take() {
                             let _ = done.send(Err(PublishError::Failed("the change set was undone".into())));
                         }
                         continue;
                     };
-                    let last = messages.len().saturating_sub(1);
-                    let mut done = outgoing.done;
-                    for (i, (msg_id, payload)) in messages.into_iter().enumerate() {
-                        acks.push_back(send(&log, &database, &msg_id, payload.clone(), outgoing.term).await);
-                        bytes_in_flight += payload.len();
-                        let done = if i == last { done.take() } else { None };
-                        unacked.push_back(Unacked {
-                            outbox_id: outgoing.outbox_id,
-                            msg_id,
-                            payload,
-                            term: outgoing.term,
-                            done,
-                        });
+                    for message in messages {
+                        acks.push_back(send(&log, &database, &message).await);
+                        bytes_in_flight += message.payload.len();
+                        unacked.push_back(message);
                     }
                 }
                 None => open = false,
@@ -252,9 +373,9 @@ async fn run(mut source: Source, database: String, log: Arc<dyn ChangeLog>, refu
                     // one is stored (appliers hold it until then): the sequence a client is
                     // given, to read its write elsewhere, is the highest of its prefix.
                     effective_seq = effective_seq.max(seq);
-                    if let Some(mut message) = unacked.pop_front() {
+                    if let Some(message) = unacked.pop_front() {
                         bytes_in_flight -= message.payload.len();
-                        if let Some(done) = message.done.take() {
+                        for done in message.done {
                             let _ = done.send(Ok(effective_seq));
                         }
                     }
@@ -267,9 +388,9 @@ async fn run(mut source: Source, database: String, log: Arc<dyn ChangeLog>, refu
                     // stored; it and the ones after it of that term never will be.
                     let (refused, kept): (VecDeque<Unacked>, VecDeque<Unacked>) =
                         std::mem::take(&mut unacked).into_iter().partition(|m| m.term.is_some_and(|t| t <= term));
-                    for mut message in refused {
+                    for message in refused {
                         bytes_in_flight -= message.payload.len();
-                        if let Some(done) = message.done.take() {
+                        for done in message.done {
                             let _ = done.send(Err(PublishError::Fenced { term, newer }));
                         }
                     }
@@ -303,8 +424,7 @@ async fn send_again(
 ) -> FuturesOrdered<Ack> {
     let mut acks = FuturesOrdered::new();
     for message in unacked {
-        let payload = message.payload.clone();
-        acks.push_back(send(log, database, &message.msg_id, payload, message.term).await);
+        acks.push_back(send(log, database, message).await);
     }
     acks
 }
@@ -336,6 +456,7 @@ mod tests {
             _: &'a str,
             msg_id: &'a str,
             _: Bytes,
+            _: usize,
             _: Option<u64>,
         ) -> PublishFuture<'a> {
             Box::pin(async move {
@@ -376,16 +497,17 @@ mod tests {
             reader,
             1,
             Refusals::default(),
+            1,
         );
         let mut answers = Vec::new();
         for id in 1..=4 {
             let (done, answer) = oneshot::channel();
-            publisher.send(Outgoing {
+            publisher.send(vec![Outgoing {
                 outbox_id: id,
                 messages: Some(vec![(id.to_string(), Bytes::from_static(b"x"))]),
                 done: Some(done),
                 term: None,
-            });
+            }]);
             answers.push(answer);
         }
         let mut seqs = Vec::new();
@@ -411,6 +533,7 @@ mod tests {
             _: &'a str,
             msg_id: &'a str,
             _: Bytes,
+            _: usize,
             term: Option<u64>,
         ) -> PublishFuture<'a> {
             Box::pin(async move {
@@ -442,16 +565,17 @@ mod tests {
             reader,
             1 << 20,
             Arc::clone(&refusals),
+            1,
         );
         let mut answers = Vec::new();
         for (id, term) in [(1, 1), (2, 1), (3, 1), (4, 1), (5, 2)] {
             let (done, answer) = oneshot::channel();
-            publisher.send(Outgoing {
+            publisher.send(vec![Outgoing {
                 outbox_id: id,
                 messages: Some(vec![(id.to_string(), Bytes::from_static(b"x"))]),
                 done: Some(done),
                 term: Some(term),
-            });
+            }]);
             answers.push(answer);
         }
         let mut outcomes = Vec::new();
@@ -470,5 +594,78 @@ mod tests {
                 stored_through: 2
             }
         );
+    }
+}
+
+#[cfg(test)]
+mod grouping_tests {
+    use super::*;
+    use crate::replication::PublishFuture;
+    use std::sync::Mutex;
+
+    /// Stores every message with how many change sets it holds.
+    #[derive(Default)]
+    struct RecordingLog {
+        stored: Mutex<Vec<(String, usize, Bytes)>>,
+    }
+
+    impl ChangeLog for RecordingLog {
+        fn publish<'a>(
+            &'a self,
+            _: &'a str,
+            msg_id: &'a str,
+            payload: Bytes,
+            change_sets: usize,
+            _: Option<u64>,
+        ) -> PublishFuture<'a> {
+            Box::pin(async move {
+                let mut stored = self.stored.lock().unwrap();
+                stored.push((msg_id.to_string(), change_sets, payload));
+                let seq = stored.len() as u64;
+                let ack: Ack = Box::pin(async move { Ok(seq) });
+                Ok(ack)
+            })
+        }
+    }
+
+    fn outgoing(id: u64, term: Option<u64>) -> (Outgoing, Published) {
+        let (done, answer) = oneshot::channel();
+        let payload = Bytes::from(format!("{{\"id\":{id}}}"));
+        let outgoing = Outgoing {
+            outbox_id: id,
+            messages: Some(vec![(format!("o.{id}"), payload)]),
+            done: Some(done),
+            term,
+        };
+        (outgoing, answer)
+    }
+
+    #[tokio::test]
+    async fn change_sets_committed_together_go_out_as_one_message_per_term() {
+        let log = Arc::new(RecordingLog::default());
+        let publisher = Publisher::spawn(
+            &tokio::runtime::Handle::current(),
+            "d".into(),
+            log.clone(),
+            Arc::new(|_| Ok(None)),
+            1 << 20,
+            Refusals::default(),
+            256,
+        );
+        let (committed, answers): (Vec<_>, Vec<_>) =
+            [(1, Some(1)), (2, Some(1)), (3, Some(1)), (4, Some(2))]
+                .into_iter()
+                .map(|(id, term)| outgoing(id, term))
+                .unzip();
+        publisher.send(committed);
+        let mut seqs = Vec::new();
+        for answer in answers {
+            seqs.push(answer.await.unwrap().unwrap());
+        }
+        let stored = log.stored.lock().unwrap();
+        let shape: Vec<(&str, usize)> = stored.iter().map(|(id, n, _)| (id.as_str(), *n)).collect();
+        assert_eq!(shape, [("o.1-3", 3), ("o.4", 1)]);
+        assert_eq!(&stored[0].2[..], b"{\"id\":1}\n{\"id\":2}\n{\"id\":3}");
+        assert_eq!(seqs, [1, 1, 1, 2]);
     }
 }

@@ -94,6 +94,9 @@ pub(super) fn commit_group(
                     };
                     let _ = job.reply.send(Ok(JobOutput { results, published }));
                 }
+                if let Some(state) = replication.as_deref_mut() {
+                    state.publish_committed();
+                }
             }
             Err(source) => {
                 error!(error = %source, "COMMIT failed; the group is rolled back");

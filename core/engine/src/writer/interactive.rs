@@ -242,7 +242,11 @@ fn commit(conn: &Conn, mut replication: Option<&mut ReplicationState>) -> JobRes
         return Err(error);
     }
     let published = match (replication, prepared) {
-        (Some(state), Some(prepared)) => Some(state.committed(prepared)),
+        (Some(state), Some(prepared)) => {
+            let published = state.committed(prepared);
+            state.publish_committed();
+            Some(published)
+        }
         _ => None,
     };
     Ok(JobOutput {

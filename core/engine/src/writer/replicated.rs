@@ -39,6 +39,8 @@ pub(crate) struct ReplicationState {
     capture: Capture,
     pending: PendingRows,
     publisher: Publisher,
+    /// Change sets of the group being committed, for the publisher.
+    committed: Vec<Outgoing>,
     /// This file's origin and the last id of its committed change sets.
     identity: Identity,
     /// The last id handed out, committed or not yet (reset when a transaction is lost).
@@ -112,6 +114,7 @@ impl ReplicationState {
             outbox_reader(readers),
             QUEUE_BUDGET,
             Arc::clone(&refusals),
+            options.most_per_message,
         );
         // What a previous run left: pending again, and published again (read back from the
         // outbox when their turn comes, so a long outage's backlog is never all in memory).
@@ -136,12 +139,12 @@ impl ReplicationState {
             if let Some(term) = term {
                 own_terms.insert(id, term);
             }
-            publisher.send(Outgoing {
+            publisher.send(vec![Outgoing {
                 outbox_id: id,
                 messages: None,
                 done: None,
                 term,
-            });
+            }]);
         })
         .map_err(storage("reading the outbox"))?;
         if left > 0 {
@@ -173,6 +176,7 @@ impl ReplicationState {
             capture,
             pending,
             publisher,
+            committed: Vec::new(),
             consumed,
             cleared_through: 0,
             order: OriginOrder::default(),
@@ -282,7 +286,8 @@ impl ReplicationState {
         self.capture.invalidate_schema();
     }
 
-    /// After the group's COMMIT: the change set is pending until consumed back, and published.
+    /// After the group's COMMIT: the change set is pending until consumed back, and published
+    /// with the rest of its group ([`ReplicationState::publish_committed`]).
     pub(crate) fn committed(&mut self, prepared: Prepared) -> Published {
         self.identity.last_id = self.identity.last_id.max(prepared.id);
         self.pending.add(&prepared.change_set, prepared.id);
@@ -292,16 +297,24 @@ impl ReplicationState {
             self.publish_unsettled_term();
         }
         let (done, published) = oneshot::channel();
-        let outgoing = Outgoing {
+        self.committed.push(Outgoing {
             outbox_id: prepared.id,
             messages: Some(prepared.messages),
             done: Some(done),
             term,
-        };
-        if !self.publisher.send(outgoing) {
-            warn!(database = %self.database, "the publisher is gone; the change set stays in the outbox");
-        }
+        });
         published
+    }
+
+    /// Hands the change sets of the group just committed to the publisher together, so that
+    /// it can send them as one message.
+    pub(crate) fn publish_committed(&mut self) {
+        if self.committed.is_empty() {
+            return;
+        }
+        if !self.publisher.send(std::mem::take(&mut self.committed)) {
+            warn!(database = %self.database, "the publisher is gone; the change sets stay in the outbox");
+        }
     }
 
     /// Deletes the outbox rows of the change sets consumed back, and records how far they
@@ -402,27 +415,29 @@ impl ReplicationState {
         }
         let mut expected = self.consumed + 1;
         for entry in fresh() {
-            let Ok(set) = &entry.change_set else {
+            let Ok(sets) = &entry.change_sets else {
                 return Ok(None);
             };
-            let in_turn = match set.id {
-                Some(id) if set.origin.is_some() => {
-                    let ok = id == expected && set.chunk.is_none();
-                    expected += 1;
-                    ok
+            for set in sets {
+                let in_turn = match set.id {
+                    Some(id) if set.origin.is_some() => {
+                        let ok = id == expected && set.chunk.is_none();
+                        expected += 1;
+                        ok
+                    }
+                    _ => true,
+                };
+                if !in_turn || !self.is_own(set) {
+                    return Ok(None);
                 }
-                _ => true,
-            };
-            if !in_turn || !self.is_own(set) {
-                return Ok(None);
             }
         }
         let mut seq = applied;
         for entry in fresh() {
-            if let Ok(set) = &entry.change_set
-                && let (Some(_), Some(id)) = (&set.origin, set.id)
-            {
-                self.consumed = id;
+            for set in entry.change_sets.iter().flatten() {
+                if let (Some(_), Some(id)) = (&set.origin, set.id) {
+                    self.consumed = id;
+                }
             }
             seq = entry.seq;
         }
@@ -501,8 +516,8 @@ impl ReplicationState {
                     .skip
                     .filter(|(seq, _)| *seq == entry.seq)
                     .map(|(_, error)| error.as_str());
-                let set = match &entry.change_set {
-                    Ok(set) => set.clone(),
+                let sets = match &entry.change_sets {
+                    Ok(sets) => sets.clone(),
                     Err(unreadable) if skip.is_some() => {
                         // Its origin and id are unknown: if it had later change sets, they wait
                         // for it (shown as held).
@@ -533,7 +548,11 @@ impl ReplicationState {
                     consumer: job.consumer,
                     skip,
                 };
-                if let Err(e) = self.admit_and_apply(conn, &target, set, &mut own) {
+                // A message's change sets are applied together, as they were committed.
+                let applied_all = sets
+                    .into_iter()
+                    .try_for_each(|set| self.admit_and_apply(conn, &target, set, &mut own));
+                if let Err(e) = applied_all {
                     let _ = db.execute_batch("ROLLBACK TO ha_apply; RELEASE ha_apply");
                     self.undo_own(own.split_off(own_mark), consumed_mark);
                     self.order

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull};
 use futures::{FutureExt, StreamExt};
 use ha_core::{ApplyStatus, CoreError, Database, LogEntry, Registry};
-use ha_types::{CHANGE_SET_VERSION, ChangeSet};
+use ha_types::{CHANGE_SETS_HEADER, ChangeSet};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
@@ -267,11 +267,11 @@ async fn consume(
             }
             received = info.consumer_sequence;
             let seq = info.stream_sequence;
-            let change_set = read_change_set(&message.payload);
-            if let Err(e) = &change_set {
+            let change_sets = read_change_sets(message);
+            if let Err(e) = &change_sets {
                 error!(consumer = %name, seq, error = %e, "unreadable change set: replication of this database stops at it until it is skipped");
             }
-            entries.push(LogEntry { seq, change_set });
+            entries.push(LogEntry { seq, change_sets });
         }
         if !entries.is_empty() {
             apply_with_retry(database, name, entries).await?;
@@ -325,16 +325,14 @@ async fn apply_with_retry(
     }
 }
 
-/// A change set, or why this build cannot apply it.
-pub(crate) fn read_change_set(payload: &[u8]) -> Result<ChangeSet, String> {
-    let set = ChangeSet::from_json(payload).map_err(|e| e.to_string())?;
-    if set.v > CHANGE_SET_VERSION {
-        return Err(format!(
-            "format version {} is newer than this node's ({CHANGE_SET_VERSION}): upgrade it",
-            set.v
-        ));
-    }
-    Ok(set)
+/// A message's change sets, or why this build cannot apply them.
+pub(crate) fn read_change_sets(message: &async_nats::Message) -> Result<Vec<ChangeSet>, String> {
+    let count = message
+        .headers
+        .as_ref()
+        .and_then(|headers| headers.get(CHANGE_SETS_HEADER))
+        .map(|value| value.as_str());
+    ChangeSet::read_message(&message.payload, count)
 }
 
 fn policy_for(start: &ConsumerStart) -> Result<DeliverPolicy, NatsError> {

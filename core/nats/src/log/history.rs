@@ -9,7 +9,7 @@ use futures::StreamExt;
 use ha_core::{CoreError, LogEntry};
 use ha_types::Since;
 
-use super::consumer::read_change_set;
+use super::consumer::read_change_sets;
 use super::subject_for;
 
 /// How long the broker keeps the reading consumer after it goes quiet (a reader that failed
@@ -82,7 +82,7 @@ pub(crate) async fn read(
                 .map_err(|e| failed("reading a log message", &e))?;
             entries.push(LogEntry {
                 seq: info.stream_sequence,
-                change_set: read_change_set(&message.payload),
+                change_sets: read_change_sets(&message),
             });
         }
     }

@@ -6,6 +6,7 @@ use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
 use ha_core::{AckFuture, ChangeLog, HistoryFuture, PublishError, PublishFuture};
+use ha_types::CHANGE_SETS_HEADER;
 
 use super::subject_for;
 use crate::fence::Fence;
@@ -43,11 +44,15 @@ impl ChangeLog for JetStreamLog {
         database: &'a str,
         msg_id: &'a str,
         payload: Bytes,
+        change_sets: usize,
         term: Option<u64>,
     ) -> PublishFuture<'a> {
         Box::pin(async move {
             let subject = subject_for(&self.stream, database);
             let mut message = PublishMessage::build().payload(payload).message_id(msg_id);
+            if change_sets > 1 {
+                message = message.header(CHANGE_SETS_HEADER, change_sets.to_string().as_str());
+            }
             if let Some(term) = term {
                 message = self.fence.guard(term, message).await?;
             }

@@ -203,7 +203,7 @@ impl Snapshots {
             let term = ha_types::ChangeSet::from_json(&payload)
                 .ok()
                 .and_then(|set| set.term);
-            let ack = match self.log.publish(database, &msg_id, payload, term).await {
+            let ack = match self.log.publish(database, &msg_id, payload, 1, term).await {
                 Ok(ack) => ack,
                 Err(PublishError::Fenced { .. }) => continue,
                 Err(e) => return Err(NatsError::Log(e.to_string())),

@@ -112,6 +112,10 @@ pub struct Config {
     /// Acknowledge writes before the broker has them
     #[arg(long, env = "HA_ASYNC_REPLICATION")]
     pub async_replication: bool,
+    /// Most transactions' change sets published together in one message, one per line (1: one
+    /// message per transaction)
+    #[arg(long, env = "HA_REPLICATION_GROUP", default_value_t = 256)]
+    pub replication_group: usize,
     /// Where asynchronous replication keeps unsent changes
     #[arg(long, env = "HA_ASYNC_REPLICATION_STORE_DIR")]
     pub async_replication_store_dir: Option<PathBuf>,

@@ -77,6 +77,9 @@ impl Config {
         if self.max_body_size < 1 {
             return invalid("max-body-size", "must be at least 1 byte");
         }
+        if self.replication_group < 1 {
+            return invalid("replication-group", "must be at least 1");
+        }
         if !(1..=5).contains(&self.replicas) {
             return invalid(
                 "replicas",

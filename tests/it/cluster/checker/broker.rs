@@ -23,8 +23,8 @@ pub fn subject(database: &str) -> String {
     format!("{STREAM}.{id}")
 }
 
-/// One message of the subject: its stream sequence and its payload as JSON (`Err` with the
-/// raw text when it is not JSON).
+/// One change set of the subject: the stream sequence of its message and its JSON (`Err`
+/// with the raw text when it is not JSON).
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub seq: u64,
@@ -101,12 +101,44 @@ impl Broker {
                 })?;
             let message = next.context("the ordered consumer ended")??;
             let seq = message.info().map_err(|e| anyhow!("{e}"))?.stream_sequence;
-            let set = serde_json::from_slice(&message.payload)
-                .map_err(|_| String::from_utf8_lossy(&message.payload).into_owned());
-            entries.push(Entry { seq, set });
+            entries.extend(
+                change_sets(&message)
+                    .into_iter()
+                    .map(|set| Entry { seq, set }),
+            );
             if seq >= last {
                 return Ok(entries);
             }
         }
+    }
+}
+
+/// A message's change sets: one, or as many lines as its `Ha-Change-Sets` header says (the
+/// change sets a node published together).
+fn change_sets(message: &async_nats::jetstream::Message) -> Vec<Result<Value, String>> {
+    let raw = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let parse = |bytes: &[u8]| serde_json::from_slice(bytes).map_err(|_| raw(bytes));
+    let count = message
+        .headers
+        .as_ref()
+        .and_then(|headers| headers.get("Ha-Change-Sets"))
+        .map(|value| value.as_str().parse::<usize>());
+    match count {
+        None => vec![parse(&message.payload)],
+        Some(Ok(count)) => {
+            let lines: Vec<&[u8]> = message.payload.split(|byte| *byte == b'\n').collect();
+            if lines.len() != count {
+                return vec![Err(format!(
+                    "Ha-Change-Sets says {count}, the message holds {} lines: {}",
+                    lines.len(),
+                    raw(&message.payload)
+                ))];
+            }
+            lines.into_iter().map(parse).collect()
+        }
+        Some(Err(_)) => vec![Err(format!(
+            "a bad Ha-Change-Sets header: {}",
+            raw(&message.payload)
+        ))],
     }
 }

@@ -29,8 +29,9 @@ impl ReplicationState {
         let oldest = self.unsettled().next().map(|(_, term)| term);
         let newer = oldest.and_then(|oldest| {
             batch.entries.iter().position(|entry| {
-                entry.change_set.as_ref().is_ok_and(|set| {
-                    set.term.is_some_and(|term| term > oldest) && !self.is_own(set)
+                entry.change_sets.as_ref().is_ok_and(|sets| {
+                    sets.iter()
+                        .any(|set| set.term.is_some_and(|term| term > oldest) && !self.is_own(set))
                 })
             })
         });
@@ -47,10 +48,10 @@ impl ReplicationState {
             )?;
         }
         let newer = batch.entries[at]
-            .change_set
+            .change_sets
             .as_ref()
             .ok()
-            .and_then(|set| set.term)
+            .and_then(|sets| sets.iter().filter_map(|set| set.term).max())
             .unwrap_or_default();
         self.undo_refused(conn, newer);
         if let Some(diverged) = &self.diverged {

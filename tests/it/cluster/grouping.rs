@@ -1,0 +1,167 @@
+//! One log message per group of transactions (issue 16): a busy node publishes the change sets
+//! it committed together as one message, one change set per line with `Ha-Change-Sets: N`,
+//! each line the seed's one-transaction JSON; the other nodes apply every transaction; with
+//! `--replication-group 1` every transaction is a message of its own, as the seed published.
+
+use std::collections::BTreeSet;
+
+use futures::future::join_all;
+use ha_test_harness::{NatsServer, NodeBuilder, TestNode};
+use serde_json::{Value, json};
+
+use super::converged;
+use crate::support::BIN;
+
+const WRITES: i64 = 200;
+
+async fn two_nodes(broker: &NatsServer, extra: &[&str]) -> Vec<TestNode> {
+    let mut nodes = Vec::new();
+    for name in ["node1", "node2"] {
+        nodes.push(
+            NodeBuilder::new(BIN)
+                .args(["-n", name, "-m", "--nats-port", "0"])
+                .args(extra.iter().copied())
+                .replication_url(broker.url())
+                .start()
+                .await
+                .unwrap(),
+        );
+    }
+    nodes
+}
+
+/// `WRITES` single-row inserts sent to node1 at once; each is acknowledged with its sequence.
+async fn concurrent_inserts(node: &TestNode) {
+    node.sql("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+        .await
+        .unwrap();
+    let answers = join_all((1..=WRITES).map(|id| async move {
+        let body = json!({"sql": "INSERT INTO t(id, v) VALUES (?, ?)", "params": [id, format!("row {id}")]});
+        node.post("/query", &body).await
+    }))
+    .await;
+    for answer in answers {
+        let (status, body) = answer.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+}
+
+/// A raw message of the log: its `Ha-Change-Sets` header, message id and payload.
+struct Raw {
+    count: Option<String>,
+    msg_id: String,
+    payload: Vec<u8>,
+}
+
+async fn raw_messages(broker: &NatsServer) -> Vec<Raw> {
+    let js = async_nats::jetstream::new(async_nats::connect(broker.url()).await.unwrap());
+    let mut stream = js.get_stream("ha_replication").await.unwrap();
+    let last = stream.info().await.unwrap().state.last_sequence;
+    let mut messages = Vec::new();
+    for seq in 1..=last {
+        let Ok(message) = stream.get_raw_message(seq).await else {
+            continue;
+        };
+        if message.subject.as_str() != "ha_replication.ha_db" {
+            continue;
+        }
+        let header = |name: &str| {
+            message
+                .headers
+                .get(name)
+                .map(|value| value.as_str().to_string())
+        };
+        messages.push(Raw {
+            count: header("Ha-Change-Sets"),
+            msg_id: header("Nats-Msg-Id").unwrap_or_default(),
+            payload: message.payload.to_vec(),
+        });
+    }
+    messages
+}
+
+/// Every line of every message as the seed's change set JSON, with the ids of table `t`'s
+/// inserts; checks that the header and message id describe the lines.
+fn inserted_ids(messages: &[Raw]) -> (BTreeSet<i64>, usize) {
+    let mut ids = BTreeSet::new();
+    let mut grouped = 0;
+    for message in messages {
+        let lines: Vec<&[u8]> = message.payload.split(|b| *b == b'\n').collect();
+        let sets: Vec<Value> = lines
+            .iter()
+            .map(|line| serde_json::from_slice(line).expect("each line is one change set"))
+            .collect();
+        match &message.count {
+            None => assert_eq!(sets.len(), 1, "a message without the header is one set"),
+            Some(count) => {
+                assert_eq!(count.parse::<usize>().unwrap(), sets.len());
+                assert!(sets.len() > 1, "the header is sent for several sets only");
+                grouped += 1;
+                // <origin>.<first id>-<last id>, the ids consecutive, one origin.
+                let first = &sets[0];
+                let last = &sets[sets.len() - 1];
+                assert_eq!(
+                    message.msg_id,
+                    format!(
+                        "{}.{}-{}",
+                        first["origin"].as_str().unwrap(),
+                        first["id"],
+                        last["id"]
+                    )
+                );
+                for pair in sets.windows(2) {
+                    assert_eq!(pair[0]["origin"], pair[1]["origin"]);
+                    assert_eq!(
+                        pair[0]["id"].as_u64().unwrap() + 1,
+                        pair[1]["id"].as_u64().unwrap()
+                    );
+                }
+            }
+        }
+        for set in &sets {
+            assert!(
+                set["node"].is_string() && set["timestamp_ns"].is_i64(),
+                "{set}"
+            );
+            for change in set["changes"].as_array().unwrap() {
+                if change["table"] == "t" && change["operation"] == "INSERT" {
+                    ids.insert(change["new_values"][0].as_i64().unwrap());
+                }
+            }
+        }
+    }
+    (ids, grouped)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_committed_together_are_one_message_of_seed_change_sets() {
+    let broker = NatsServer::start(None).await.unwrap();
+    let nodes = two_nodes(&broker, &[]).await;
+    concurrent_inserts(&nodes[0]).await;
+    let count = converged(&nodes, "SELECT count(*), sum(id) FROM t").await;
+    assert_eq!(count, json!([[WRITES, WRITES * (WRITES + 1) / 2]]));
+    let messages = raw_messages(&broker).await;
+    let (ids, grouped) = inserted_ids(&messages);
+    assert_eq!(ids, (1..=WRITES).collect::<BTreeSet<_>>());
+    assert!(grouped > 0, "no message held several change sets");
+    assert!(
+        messages.len() < WRITES as usize,
+        "{} messages for {WRITES} transactions",
+        messages.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replication_group_1_publishes_one_message_per_transaction() {
+    let broker = NatsServer::start(None).await.unwrap();
+    let nodes = two_nodes(&broker, &["--replication-group", "1"]).await;
+    concurrent_inserts(&nodes[0]).await;
+    let count = converged(&nodes, "SELECT count(*) FROM t").await;
+    assert_eq!(count, json!([[WRITES]]));
+    let messages = raw_messages(&broker).await;
+    let (ids, grouped) = inserted_ids(&messages);
+    assert_eq!(ids.len(), WRITES as usize);
+    assert_eq!(grouped, 0);
+    // The table's creation and one message per insert.
+    assert_eq!(messages.len(), WRITES as usize + 1);
+}
