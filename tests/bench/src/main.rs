@@ -486,6 +486,12 @@ fn print_speed(
         None,
     );
     row(
+        "insert tx, replicated, 1 node, one message per tx",
+        16,
+        &writes.one_node_ungrouped,
+        Some((&writes.standalone, "")),
+    );
+    row(
         "insert tx, replicated, 1 node",
         16,
         &writes.one_node,

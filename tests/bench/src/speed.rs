@@ -26,6 +26,9 @@ pub struct ReadFigures {
 
 pub struct WriteFigures {
     pub standalone: LoadFigure,
+    /// One message per transaction (`--replication-group 1`): how the node published before
+    /// it grouped them.
+    pub one_node_ungrouped: LoadFigure,
     pub one_node: LoadFigure,
     pub three_nodes: LoadFigure,
     /// Ack on node 1 → visible on node 3, sampled while `three_nodes` ran.
@@ -115,11 +118,15 @@ pub async fn writes(
     let standalone = insert(&standalone_node)?;
     let _ = standalone_node.stop().await;
 
-    let one = cluster(bin, 0).await?;
+    let one = cluster(bin, 0, &["--replication-group", "1"]).await?;
+    let one_node_ungrouped = insert(&one[0])?;
+    stop_all(one).await;
+
+    let one = cluster(bin, 0, &[]).await?;
     let one_node = insert(&one[0])?;
     stop_all(one).await;
 
-    let three = cluster(bin, 2).await?;
+    let three = cluster(bin, 2, &[]).await?;
     let url = three[0].url("/query");
     let insert_body = bodies.insert.clone();
     // h2load blocks its thread; the lag is sampled meanwhile on this one.
@@ -133,6 +140,7 @@ pub async fn writes(
     stop_all(three).await;
     Ok(WriteFigures {
         standalone,
+        one_node_ungrouped,
         one_node,
         three_nodes,
         lag,
@@ -187,11 +195,16 @@ async fn wait_for(node: &TestNode, sql: &str) -> anyhow::Result<()> {
 }
 
 /// Node 1 (embedded broker) and `followers` nodes replicating through it, all with both tables.
-async fn cluster(bin: &Path, followers: usize) -> anyhow::Result<Vec<Arc<TestNode>>> {
+async fn cluster(
+    bin: &Path,
+    followers: usize,
+    extra: &[&str],
+) -> anyhow::Result<Vec<Arc<TestNode>>> {
     let port = free_port()?;
     let mut nodes = vec![Arc::new(
         NodeBuilder::new(bin)
             .args(["-n", "node1", "file:bench.db"])
+            .args(extra.iter().copied())
             .embedded_nats(port)
             .start()
             .await?,

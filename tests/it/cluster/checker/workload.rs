@@ -321,18 +321,38 @@ pub async fn post(client: &reqwest::Client, url: &str, body: &Value) -> Outcome 
     }
 }
 
-/// Runs one writer per target until `until`; returns every transaction it sent.
+/// Writers per node (`IT_CHECKER_WRITERS`, default 2): with more than one, a node commits
+/// transactions together and publishes them as one log message.
+fn writers_per_node() -> u64 {
+    std::env::var("IT_CHECKER_WRITERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2)
+        .max(1)
+}
+
+/// Runs the writers of every target until `until`; returns every transaction they sent.
 pub async fn run(targets: &Targets, seed: u64, until: Instant, features: Features) -> Vec<Write> {
     let mut writers = Vec::new();
-    for (index, target) in targets.iter().enumerate() {
+    let targets = targets.iter().enumerate().flat_map(|(index, target)| {
+        (0..writers_per_node()).map(move |writer| (index, writer, target))
+    });
+    for (index, writer, target) in targets {
         let target = Arc::clone(target);
+        // Schema changes come from one writer (of node 1), as before.
+        let features = Features {
+            ddl: features.ddl && writer == 0,
+            ..features
+        };
         writers.push(tokio::spawn(async move {
             let node = index + 1;
-            let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(31).wrapping_add(node as u64));
+            let stream = (node as u64).wrapping_add(writer.wrapping_mul(1_000));
+            let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(31).wrapping_add(stream));
             let client = reqwest::Client::new();
             let mut ddl = DdlState::default();
             let mut writes = Vec::new();
-            let mut i = 0_u64;
+            // Each writer's numbers (in tokens and row ids) are its own.
+            let mut i = writer * 100_000;
             while Instant::now() < until {
                 i += 1;
                 let token = format!("s{seed}-n{node}-{i}");
