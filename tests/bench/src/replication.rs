@@ -14,10 +14,14 @@ use serde_json::json;
 use crate::Figure;
 use crate::http_load::drive;
 
-const TABLE: &str = "CREATE TABLE bench(id INTEGER PRIMARY KEY, name TEXT, n INTEGER)";
+pub(crate) const TABLE: &str = "CREATE TABLE bench(id INTEGER PRIMARY KEY, name TEXT, n INTEGER)";
 
 /// Node 1 (file database, embedded broker) and `followers` nodes replicating through it.
-async fn cluster(bin: &Path, followers: usize, extra: &[&str]) -> anyhow::Result<Vec<TestNode>> {
+pub(crate) async fn cluster(
+    bin: &Path,
+    followers: usize,
+    extra: &[&str],
+) -> anyhow::Result<Vec<TestNode>> {
     let port = free_port()?;
     let mut nodes = vec![
         NodeBuilder::new(bin)

@@ -10,13 +10,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use ha_test_harness::{NodeBuilder, TestNode, free_port};
+use ha_test_harness::{NodeBuilder, TestNode};
 use serde_json::json;
 
 use crate::Figure;
 use crate::h2load::{LoadFigure, h2load};
 
-const TABLE: &str = "CREATE TABLE bench(id INTEGER PRIMARY KEY, name TEXT, n INTEGER)";
+use crate::replication::TABLE;
+
 const LAG_TABLE: &str = "CREATE TABLE lag(id INTEGER PRIMARY KEY)";
 
 pub struct ReadFigures {
@@ -194,35 +195,14 @@ async fn wait_for(node: &TestNode, sql: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Node 1 (embedded broker) and `followers` nodes replicating through it, all with both tables.
+/// The replication suite's cluster (node 1 with the embedded broker, `followers` more), with
+/// the lag table on every node.
 async fn cluster(
     bin: &Path,
     followers: usize,
     extra: &[&str],
 ) -> anyhow::Result<Vec<Arc<TestNode>>> {
-    let port = free_port()?;
-    let mut nodes = vec![Arc::new(
-        NodeBuilder::new(bin)
-            .args(["-n", "node1", "file:bench.db"])
-            .args(extra.iter().copied())
-            .embedded_nats(port)
-            .start()
-            .await?,
-    )];
-    for i in 0..followers {
-        nodes.push(Arc::new(
-            NodeBuilder::new(bin)
-                .args([
-                    "-n".to_string(),
-                    format!("node{}", i + 2),
-                    "file:bench.db".into(),
-                ])
-                .replication_url(format!("nats://127.0.0.1:{port}"))
-                .start()
-                .await?,
-        ));
-    }
-    nodes[0].sql(TABLE).await?;
+    let nodes = crate::replication::cluster(bin, followers, extra).await?;
     nodes[0].sql(LAG_TABLE).await?;
     for node in &nodes[1..] {
         wait_for(
@@ -232,7 +212,7 @@ async fn cluster(
         .await
         .context("a follower did not get the schema")?;
     }
-    Ok(nodes)
+    Ok(nodes.into_iter().map(Arc::new).collect())
 }
 
 async fn stop_all(nodes: Vec<Arc<TestNode>>) {
