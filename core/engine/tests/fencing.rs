@@ -14,7 +14,10 @@ use ha_core::{
     ChangeLog, CoreError, Database, DatabaseOptions, DatabaseSpec, LogEntry, PublishError,
     PublishFuture, ReplicationOptions, RowIdentify, Storage, WriteGate,
 };
-use ha_types::{ChangeSet, ErrorCode, Statement, StatementResult, Value};
+use ha_types::{ErrorCode, Statement, Value};
+
+mod common;
+use common::{change_sets, rows};
 
 /// A log with a term marker: a change set of a term older than the last marked is refused.
 /// While `stalled`, publishes of `stalled_term` are neither stored nor answered (a publish sat
@@ -78,12 +81,9 @@ impl Shared {
             .iter()
             .enumerate()
             .skip(from as usize)
-            .map(|(i, (_, payload, count))| {
-                let header = (*count > 1).then(|| count.to_string());
-                LogEntry {
-                    seq: i as u64 + 1,
-                    change_sets: Ok(ChangeSet::read_message(payload, header.as_deref()).unwrap()),
-                }
+            .map(|(i, (_, payload, count))| LogEntry {
+                seq: i as u64 + 1,
+                change_sets: Ok(change_sets(payload, *count)),
             })
             .collect()
     }
@@ -154,19 +154,6 @@ fn node(name: &str, log: &Arc<FencedLog>, gate: &Arc<Gate>) -> Database {
 
 async fn run(db: &Database, sql: &str) -> Result<Option<u64>, CoreError> {
     db.execute(vec![Statement::new(sql)]).await.map(|e| e.seq)
-}
-
-async fn rows(db: &Database, sql: &str) -> Vec<Vec<Value>> {
-    match db
-        .execute(vec![Statement::new(sql)])
-        .await
-        .unwrap()
-        .results
-        .remove(0)
-    {
-        StatementResult::Rows { rows, .. } => rows,
-        other => panic!("{other:?}"),
-    }
 }
 
 async fn catch_up(db: &Database, consumer: &str, log: &FencedLog) {

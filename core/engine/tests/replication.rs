@@ -11,7 +11,10 @@ use ha_core::{
     ChangeLog, Database, DatabaseOptions, DatabaseSpec, LogEntry, PublishFuture,
     ReplicationOptions, RowIdentify, Storage,
 };
-use ha_types::{ChangeSet, Statement, StatementResult, Value};
+use ha_types::{Statement, Value};
+
+mod common;
+use common::{change_sets, rows};
 
 #[derive(Default)]
 struct MemoryLog(Mutex<Vec<Stored>>);
@@ -52,16 +55,10 @@ impl MemoryLog {
             .skip(from as usize)
             .map(|(i, (_, _, payload, count))| LogEntry {
                 seq: i as u64 + 1,
-                change_sets: Ok(read(payload, *count)),
+                change_sets: Ok(change_sets(payload, *count)),
             })
             .collect()
     }
-}
-
-/// A message's change sets, as a consumer reads them (the header only when several).
-fn read(payload: &[u8], count: usize) -> Vec<ChangeSet> {
-    let header = (count > 1).then(|| count.to_string());
-    ChangeSet::read_message(payload, header.as_deref()).unwrap()
 }
 
 fn node(name: &str, log: &Arc<MemoryLog>) -> Database {
@@ -102,19 +99,6 @@ fn node_with(
 
 async fn run(db: &Database, sql: &str) -> Option<u64> {
     db.execute(vec![Statement::new(sql)]).await.unwrap().seq
-}
-
-async fn rows(db: &Database, sql: &str) -> Vec<Vec<Value>> {
-    match db
-        .execute(vec![Statement::new(sql)])
-        .await
-        .unwrap()
-        .results
-        .remove(0)
-    {
-        StatementResult::Rows { rows, .. } => rows,
-        other => panic!("{other:?}"),
-    }
 }
 
 async fn catch_up(db: &Database, consumer: &str, log: &MemoryLog) {
@@ -265,7 +249,7 @@ impl MemoryLog {
     fn ids(&self) -> Vec<u64> {
         let log = self.0.lock().unwrap();
         log.iter()
-            .flat_map(|(_, _, payload, count)| read(payload, *count))
+            .flat_map(|(_, _, payload, count)| change_sets(payload, *count))
             .filter_map(|set| set.id)
             .collect()
     }

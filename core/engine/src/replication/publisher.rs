@@ -254,7 +254,7 @@ impl Grouper {
     /// `first`'s messages, with the change sets queued right behind it joined to its one
     /// message when they can be.
     async fn messages(
-        &mut self,
+        &self,
         source: &mut Source,
         database: &str,
         first: &mut Outgoing,
@@ -334,7 +334,7 @@ async fn run(
     } else {
         MAX_IN_FLIGHT
     };
-    let mut grouper = Grouper {
+    let grouper = Grouper {
         limit: message_limit(log.max_payload()),
         most: most_per_message.max(1),
     };
