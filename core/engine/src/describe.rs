@@ -16,6 +16,7 @@ use crate::CoreError;
 use crate::open::Conn;
 
 pub(crate) fn describe(conn: &Conn, sql: &str) -> Result<StatementDescription, CoreError> {
+    refresh_schema(conn)?;
     let _client = conn.actions.client_statement();
     let stmt = conn.conn.prepare(sql)?;
     let columns = stmt
@@ -45,6 +46,19 @@ pub(crate) fn describe(conn: &Conn, sql: &str) -> Result<StatementDescription, C
         columns,
         read_only: stmt.readonly(),
     })
+}
+
+/// Brings the connection's copy of the schema up to date. Preparing alone does not: SQLite
+/// checks the schema when a statement runs, and only re-checks at prepare time after a "no
+/// such table" error, so a reader that last ran before `DROP TABLE t; CREATE TABLE t(...)`
+/// would describe the old table, or refuse `CREATE INDEX` on the new one as "already exists".
+/// Running a statement that reads the schema (cached, so cheap) re-reads it when it changed.
+fn refresh_schema(conn: &Conn) -> Result<(), CoreError> {
+    conn.conn
+        .prepare_cached("SELECT 1 FROM sqlite_schema LIMIT 1")?
+        .query([])?
+        .next()?;
+    Ok(())
 }
 
 /// Declared types for parameters, keyed by their text (`?1`, `:a`) and, for bare `?`, by

@@ -6,6 +6,7 @@
 
 mod catalog;
 mod change;
+mod column_type;
 mod database_hint;
 mod description;
 pub mod duration;
@@ -22,6 +23,7 @@ pub use catalog::CatalogQuery;
 pub use change::{
     CHANGE_SET_VERSION, CHANGE_SETS_HEADER, Change, ChangeSet, Chunk, RowChange, RowOperation,
 };
+pub use column_type::{ColumnType, exact_bool, exact_integer, exact_real, real_text};
 pub use database_hint::{DatabaseHint, DatabaseHintError};
 pub use description::{ColumnDescription, ParameterDescription, StatementDescription};
 pub use error_code::ErrorCode;

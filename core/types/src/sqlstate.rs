@@ -43,6 +43,9 @@ pub fn sqlstate(code: ErrorCode, message: &str) -> &'static str {
                 "42P07"
             } else if message.contains("datatype mismatch") {
                 "42804"
+            } else if message.contains("integer overflow") {
+                // numeric_value_out_of_range: `sum()` past 64 bits.
+                "22003"
             } else {
                 "XX000"
             }
@@ -78,5 +81,27 @@ pub fn sqlstate(code: ErrorCode, message: &str) -> &'static str {
             }
         }
         _ => "XX000",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_messages_pick_the_precise_state() {
+        for (code, message, want) in [
+            (
+                ErrorCode::SqlConstraint,
+                "UNIQUE constraint failed: t.x",
+                "23505",
+            ),
+            (ErrorCode::SqlUnknownObject, "no such table: t", "42P01"),
+            (ErrorCode::SqlError, "table t already exists", "42P07"),
+            (ErrorCode::SqlError, "integer overflow", "22003"),
+            (ErrorCode::SqlError, "something else", "XX000"),
+        ] {
+            assert_eq!(sqlstate(code, message), want, "{message}");
+        }
     }
 }

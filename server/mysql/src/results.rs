@@ -1,61 +1,29 @@
-//! Answers written in MySQL's form: result sets whose column types come from the values (a
-//! column of integers is BIGINT, of numbers DOUBLE, of bytes BLOB, else text; with no rows,
-//! from the declared types), and OK packets.
+//! Answers written in MySQL's form: result sets whose column types follow the core's rule for
+//! result columns ([`ha_types::ColumnType`]: the declared type while every value fits it,
+//! else the one class the values share, else text), and OK packets.
 
-use ha_types::{StatementResult, Value};
+use ha_types::{
+    ColumnType as Sqlite, StatementResult, Value, exact_bool, exact_integer, exact_real, real_text,
+};
 use opensrv_mysql::{Column, ColumnFlags, ColumnType, QueryResultWriter};
 use tokio::io::AsyncWrite;
 
-/// The MySQL type of a column declared `declared` (SQLite's affinity rules), for a column
-/// with no value to go by.
-pub(crate) fn declared_type(declared: Option<&str>) -> ColumnType {
-    let Some(declared) = declared.map(str::to_ascii_uppercase) else {
-        return ColumnType::MYSQL_TYPE_VAR_STRING;
-    };
-    if declared.contains("INT") {
-        ColumnType::MYSQL_TYPE_LONGLONG
-    } else if declared.contains("CHAR") || declared.contains("CLOB") || declared.contains("TEXT") {
-        ColumnType::MYSQL_TYPE_VAR_STRING
-    } else if declared.contains("BLOB") || declared.contains("BINARY") {
-        ColumnType::MYSQL_TYPE_BLOB
-    } else if declared.contains("REAL") || declared.contains("FLOA") || declared.contains("DOUB") {
-        ColumnType::MYSQL_TYPE_DOUBLE
-    } else {
-        ColumnType::MYSQL_TYPE_VAR_STRING
+/// The MySQL type of a result column type.
+fn mysql_type(column: Sqlite) -> ColumnType {
+    match column {
+        Sqlite::Integer | Sqlite::Boolean => ColumnType::MYSQL_TYPE_LONGLONG,
+        Sqlite::Real => ColumnType::MYSQL_TYPE_DOUBLE,
+        Sqlite::Text => ColumnType::MYSQL_TYPE_VAR_STRING,
+        Sqlite::Blob => ColumnType::MYSQL_TYPE_BLOB,
     }
 }
 
-/// The type of one column of rows: a declared BLOB stays BLOB (a text value in it is sent as
-/// its bytes); else the one kind all its values have, else text.
-fn column_type(rows: &[Vec<Value>], index: usize, declared: Option<&str>) -> ColumnType {
-    if declared_type(declared) == ColumnType::MYSQL_TYPE_BLOB {
-        return ColumnType::MYSQL_TYPE_BLOB;
-    }
-    let mut kind: Option<ColumnType> = None;
-    for value in rows.iter().filter_map(|r| r.get(index)) {
-        let this = match value {
-            Value::Null => continue,
-            Value::Integer(_) => ColumnType::MYSQL_TYPE_LONGLONG,
-            Value::Real(_) => ColumnType::MYSQL_TYPE_DOUBLE,
-            Value::Text(_) => ColumnType::MYSQL_TYPE_VAR_STRING,
-            Value::Blob(_) => ColumnType::MYSQL_TYPE_BLOB,
-        };
-        kind = Some(match kind {
-            None => this,
-            Some(k) if k == this => k,
-            // Integers among reals are numbers; anything else mixed is shown as text.
-            Some(ColumnType::MYSQL_TYPE_LONGLONG | ColumnType::MYSQL_TYPE_DOUBLE)
-                if matches!(
-                    this,
-                    ColumnType::MYSQL_TYPE_LONGLONG | ColumnType::MYSQL_TYPE_DOUBLE
-                ) =>
-            {
-                ColumnType::MYSQL_TYPE_DOUBLE
-            }
-            Some(_) => return ColumnType::MYSQL_TYPE_VAR_STRING,
-        });
-    }
-    kind.unwrap_or_else(|| declared_type(declared))
+/// The MySQL type of a column declared `declared`, before any value is seen (a prepared
+/// statement's metadata).
+pub(crate) fn declared_type(declared: Option<&str>) -> ColumnType {
+    declared
+        .and_then(Sqlite::declared)
+        .map_or(ColumnType::MYSQL_TYPE_VAR_STRING, mysql_type)
 }
 
 pub(crate) fn column(name: &str, coltype: ColumnType) -> Column {
@@ -78,36 +46,37 @@ pub(crate) async fn write_rows<W: AsyncWrite + Send + Unpin>(
     declared: &[Option<String>],
     rows: &[Vec<Value>],
 ) -> std::io::Result<()> {
+    let declared: Vec<Option<Sqlite>> = (0..names.len())
+        .map(|i| {
+            declared
+                .get(i)
+                .cloned()
+                .flatten()
+                .and_then(|d| Sqlite::declared(&d))
+        })
+        .collect();
+    let types = Sqlite::for_result(&declared, rows);
     let columns: Vec<Column> = names
         .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            column(
-                name,
-                column_type(rows, i, declared.get(i).and_then(|d| d.as_deref())),
-            )
-        })
+        .zip(&types)
+        .map(|(name, column_type)| column(name, mysql_type(*column_type)))
         .collect();
     let mut out = writer.start(&columns).await?;
     for row in rows {
-        for (value, column) in row.iter().zip(&columns) {
-            match (value, column.coltype) {
-                (Value::Null, _) => out.write_col(None::<i64>)?,
-                (Value::Integer(i), ColumnType::MYSQL_TYPE_LONGLONG) => out.write_col(*i)?,
-                (Value::Integer(i), ColumnType::MYSQL_TYPE_DOUBLE) => out.write_col(*i as f64)?,
-                (Value::Real(f), ColumnType::MYSQL_TYPE_DOUBLE) => out.write_col(*f)?,
-                (Value::Blob(b), ColumnType::MYSQL_TYPE_BLOB) => out.write_col(b.as_slice())?,
-                (Value::Text(t), ColumnType::MYSQL_TYPE_BLOB) => out.write_col(t.as_bytes())?,
-                (Value::Integer(i), ColumnType::MYSQL_TYPE_BLOB) => {
-                    out.write_col(i.to_string().as_bytes())?
+        for (value, column_type) in row.iter().zip(&types) {
+            // Every value fits its column's type (the rule above chose it so).
+            match (column_type, value) {
+                (_, Value::Null) => out.write_col(None::<i64>)?,
+                (Sqlite::Boolean, v) if let Some(b) = exact_bool(v) => {
+                    out.write_col(i64::from(b))?
                 }
-                (Value::Real(f), ColumnType::MYSQL_TYPE_BLOB) => {
-                    out.write_col(f.to_string().as_bytes())?
-                }
-                (Value::Text(t), _) => out.write_col(t.as_str())?,
-                (Value::Integer(i), _) => out.write_col(i.to_string())?,
-                (Value::Real(f), _) => out.write_col(f.to_string())?,
-                (Value::Blob(b), _) => out.write_col(String::from_utf8_lossy(b).as_ref())?,
+                (Sqlite::Integer, v) if let Some(i) = exact_integer(v) => out.write_col(i)?,
+                (Sqlite::Real, v) if let Some(f) = exact_real(v) => out.write_col(f)?,
+                (_, Value::Blob(b)) => out.write_col(b.as_slice())?,
+                (Sqlite::Blob, Value::Text(t)) => out.write_col(t.as_bytes())?,
+                (_, Value::Text(t)) => out.write_col(t.as_str())?,
+                (_, Value::Integer(i)) => out.write_col(i.to_string())?,
+                (_, Value::Real(f)) => out.write_col(real_text(*f))?,
             }
         }
         out.end_row().await?;
@@ -139,7 +108,7 @@ pub(crate) fn text(value: Option<&Value>) -> String {
     match value {
         Some(Value::Text(t)) => t.clone(),
         Some(Value::Integer(i)) => i.to_string(),
-        Some(Value::Real(f)) => f.to_string(),
+        Some(Value::Real(f)) => real_text(*f),
         Some(Value::Blob(b)) => String::from_utf8_lossy(b).into_owned(),
         Some(Value::Null) | None => String::new(),
     }

@@ -113,12 +113,16 @@ fn raw_literal(sql: &[u8], start: usize) -> (Vec<u8>, usize) {
 /// The statement SQLite should run for MySQL's `sql`.
 pub(crate) fn to_sqlite(sql: &str) -> String {
     let tokens = tokens(sql);
-    let tokens = if is_create_table(&tokens) {
-        create_table(tokens)
-    } else {
-        tokens
-    };
-    tokens.iter().map(Token::text).collect()
+    // Statement by statement: a CREATE TABLE's rewrite must not touch what follows it.
+    let mut out = String::with_capacity(sql.len());
+    for statement in tokens.split_inclusive(|t| t.text() == ";") {
+        if is_create_table(statement) {
+            out.extend(create_table(statement.to_vec()).iter().map(Token::text));
+        } else {
+            out.extend(statement.iter().map(Token::text));
+        }
+    }
+    out
 }
 
 fn tokens(sql: &str) -> Vec<Token> {
@@ -289,19 +293,23 @@ fn create_table(tokens: Vec<Token>) -> Vec<Token> {
                 depth = depth.saturating_sub(1);
                 if opened && depth == 0 {
                     out.push(token.clone());
-                    // The table options: keep SQLite's own (WITHOUT ROWID, STRICT), drop MySQL's.
+                    // The table options: keep SQLite's own (WITHOUT ROWID, STRICT), drop MySQL's;
+                    // the statement's closing `;` stays.
                     let rest = &tokens[at + 1..];
-                    let keep: Vec<&Token> = significant(rest).collect();
-                    let sqlite_options = keep.iter().all(|t| {
+                    let (options, end) = match rest.split_last() {
+                        Some((last, options)) if last.text() == ";" => (options, Some(last)),
+                        _ => (rest, None),
+                    };
+                    let sqlite_options = significant(options).all(|t| {
                         t.is_word("WITHOUT")
                             || t.is_word("ROWID")
                             || t.is_word("STRICT")
                             || t.text() == ","
-                            || t.text() == ";"
                     });
                     if sqlite_options {
-                        out.extend(rest.iter().cloned());
+                        out.extend(options.iter().cloned());
                     }
+                    out.extend(end.cloned());
                     return out;
                 }
             }
@@ -387,6 +395,13 @@ mod tests {
         assert_eq!(
             to_sqlite("CREATE TABLE t(a INTEGER PRIMARY KEY) WITHOUT ROWID"),
             "CREATE TABLE t(a INTEGER PRIMARY KEY) WITHOUT ROWID"
+        );
+        assert_eq!(
+            to_sqlite(
+                "CREATE TABLE a(x INT) ENGINE=InnoDB; INSERT INTO a VALUES (1); \
+                 CREATE TABLE b(y INT UNSIGNED) STRICT;"
+            ),
+            "CREATE TABLE a(x INT); INSERT INTO a VALUES (1); CREATE TABLE b(y INT ) STRICT;"
         );
         assert_eq!(
             to_sqlite("INSERT INTO t VALUES ('AUTO_INCREMENT')"),

@@ -1,11 +1,11 @@
 //! One client connection's state: its engine session, the settings it `SET`, and the results
 //! of portals that were run early to describe them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use ha_server_api::ClientSession;
-use ha_types::Value;
+use ha_types::{ColumnType, Value};
 use pgwire::api::Type;
 use pgwire::api::results::Tag;
 
@@ -17,6 +17,23 @@ pub(crate) struct Connection {
     pub ran_early: HashMap<String, Outcome>,
     /// Portal name → the result types told at Describe for a portal that was not run early.
     pub portal_types: HashMap<String, Vec<Type>>,
+    /// Statement texts that met a value their columns' types, told before the values, could
+    /// not carry: from then on this connection describes their columns as text, which
+    /// carries every value (a client re-running a prepared statement decodes with what it
+    /// was told, whatever the values are).
+    pub text_only: HashSet<String>,
+}
+
+impl Connection {
+    /// The types to tell for `statement`'s columns: `types`, or text for a statement whose
+    /// values did not fit before.
+    pub(crate) fn types_to_tell(&self, sql: &str, types: Vec<Type>) -> Vec<Type> {
+        if self.text_only.contains(sql) {
+            vec![Type::TEXT; types.len()]
+        } else {
+            types
+        }
+    }
 }
 
 /// What one statement produced, before encoding.
@@ -24,8 +41,8 @@ pub(crate) struct Connection {
 pub(crate) enum Outcome {
     Rows {
         names: Vec<String>,
-        /// Declared PostgreSQL types (`None`: follow the values).
-        declared: Vec<Option<Type>>,
+        /// Declared types (`None`: follow the values).
+        declared: Vec<Option<ColumnType>>,
         rows: Vec<Vec<Value>>,
         /// The command word(s) of the tag (`SELECT`, `INSERT 0`, `SHOW`); the row count is
         /// appended when sent.

@@ -4,7 +4,8 @@
 use ha_server_api::TransactionStatus;
 use ha_types::sql_text::{TransactionCommand, first_word};
 use ha_types::{
-    CatalogQuery, Params, SpecialCommand, Statement as EngineStatement, StatementResult, Value,
+    CatalogQuery, ColumnType, Params, SpecialCommand, Statement as EngineStatement,
+    StatementResult, Value,
 };
 use pgwire::api::Type;
 use pgwire::api::results::Tag;
@@ -46,6 +47,68 @@ pub(crate) async fn run(
         .next()
         .ok_or_else(|| user_error("XX000", "the statement produced no result"))?;
     Ok(to_outcome(&statement.sql, result, status_before))
+}
+
+/// Runs a write whose result types were told before its values (a described portal, a
+/// prepared statement run again): in a transaction of its own (or under a savepoint in the
+/// client's), kept only when every value fits the types told, so a value that does not fit
+/// fails the statement without a trace instead of after its change was made.
+pub(crate) async fn run_told(
+    connection: &mut Connection,
+    statement: &PgStatement,
+    params: Vec<Value>,
+    told: &[Type],
+) -> PgWireResult<Outcome> {
+    const SAVEPOINT: &str = "ha_told_types";
+    let own_transaction = connection.session.transaction_status() == TransactionStatus::Idle;
+    let (open, keep, undo) = if own_transaction {
+        (
+            "BEGIN".to_string(),
+            "COMMIT".to_string(),
+            "ROLLBACK".to_string(),
+        )
+    } else {
+        (
+            format!("SAVEPOINT {SAVEPOINT}"),
+            format!("RELEASE {SAVEPOINT}"),
+            format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}"),
+        )
+    };
+    control(connection, &open).await?;
+    let outcome = match run(connection, statement, params).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            if own_transaction {
+                control(connection, &undo).await?;
+            }
+            return Err(error);
+        }
+    };
+    if let Outcome::Rows { names, rows, .. } = &outcome
+        && let Some(error) = types::misfit(names, told, rows)
+    {
+        control(connection, &undo).await?;
+        return Err(error);
+    }
+    control(connection, &keep).await?;
+    Ok(outcome)
+}
+
+/// Runs transaction control of the front end's own on the session.
+async fn control(connection: &mut Connection, sql: &str) -> PgWireResult<()> {
+    for part in sql.split("; ") {
+        let statement = EngineStatement {
+            sql: part.to_string(),
+            params: Params::None,
+        };
+        let outcome = connection
+            .session
+            .execute(vec![statement])
+            .await
+            .map_err(|e| api_error(&e))?;
+        remember_seq(connection, outcome.seq);
+    }
+    Ok(())
 }
 
 /// Runs several plain statements as one implicit transaction (a simple query's batch).
@@ -103,7 +166,7 @@ fn to_outcome(sql: &str, result: StatementResult, status_before: TransactionStat
                         .get(i)
                         .cloned()
                         .flatten()
-                        .and_then(|d| types::declared(&d))
+                        .and_then(|d| ColumnType::declared(&d))
                 })
                 .collect();
             Outcome::Rows {
@@ -342,7 +405,7 @@ async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireRe
             Function::CurrentUser => text_row(column, connection.user.clone()),
             Function::BackendPid => Outcome::Rows {
                 names: vec![column.clone()],
-                declared: vec![Some(Type::INT8)],
+                declared: vec![Some(ColumnType::Integer)],
                 rows: vec![vec![Value::Integer(i64::from(std::process::id()))]],
                 command: "SELECT".into(),
             },
@@ -391,7 +454,7 @@ async fn query_rows(
 fn text_rows<S: AsRef<str>>(names: &[S], rows: Vec<Vec<Value>>) -> Outcome {
     Outcome::Rows {
         names: names.iter().map(|n| n.as_ref().to_string()).collect(),
-        declared: vec![Some(Type::TEXT); names.len()],
+        declared: vec![Some(ColumnType::Text); names.len()],
         rows,
         command: "SELECT".into(),
     }
@@ -476,7 +539,7 @@ pub(crate) async fn analyze(
                         c.declared_type
                             .as_deref()
                             .and_then(types::declared)
-                            .or_else(|| expression_type(&c.name))
+                            .or_else(|| ColumnType::of_expression(&c.name).map(types::pg_type))
                     })
                     .collect(),
                 read_only: description.read_only,
@@ -486,8 +549,10 @@ pub(crate) async fn analyze(
     Ok(statement.analysis.get_or_init(|| analysis).clone())
 }
 
-/// The types to tell at a statement's Describe: the analysis, with the columns it can't type
-/// typed by running the statement when it is a read without parameters, else text.
+/// The types to tell at a statement's Describe: the analysis; the columns it can't type are
+/// typed by running the statement when it is a read without parameters, else text. (A
+/// declared type that the values later do not fit is answered by [`types::misfit`]'s error,
+/// after which the statement's columns are told as text.)
 pub(crate) async fn describe_statement(
     connection: &mut Connection,
     statement: &PgStatement,
@@ -507,30 +572,12 @@ pub(crate) async fn describe_statement(
             slot.get_or_insert(found);
         }
     }
+    let types = known.into_iter().map(|t| t.unwrap_or(Type::TEXT)).collect();
     Ok(Described {
         parameters: analysis.parameters,
         names: analysis.names,
-        types: known.into_iter().map(|t| t.unwrap_or(Type::TEXT)).collect(),
+        types: connection.types_to_tell(&statement.sql, types),
     })
-}
-
-/// The type of an un-aliased expression column by its text (SQLite names such a column
-/// after the expression): the aggregates and functions whose result type is fixed.
-fn expression_type(name: &str) -> Option<Type> {
-    let lower = name.trim().to_ascii_lowercase();
-    let function = lower.split('(').next().unwrap_or_default().trim();
-    if !lower.ends_with(')') {
-        return lower.parse::<i64>().ok().map(|_| Type::INT8);
-    }
-    match function {
-        "count" | "length" | "octet_length" | "changes" | "total_changes" | "last_insert_rowid"
-        | "random" | "unicode" | "instr" | "sign" => Some(Type::INT8),
-        "avg" | "total" => Some(Type::FLOAT8),
-        "lower" | "upper" | "trim" | "ltrim" | "rtrim" | "substr" | "substring" | "replace"
-        | "group_concat" | "string_agg" | "hex" | "quote" | "typeof" | "printf" | "format"
-        | "date" | "time" | "datetime" | "strftime" | "sqlite_version" => Some(Type::TEXT),
-        _ => None,
-    }
 }
 
 /// Encodes the outcome's rows with `types` (the described ones, or decided from the data).
@@ -573,14 +620,5 @@ mod tests {
         let failed: pgwire::messages::response::CommandComplete =
             command_tag("COMMIT", 0, TransactionStatus::Failed).into();
         assert_eq!(failed.tag, "ROLLBACK");
-    }
-
-    #[test]
-    fn expression_columns_with_fixed_types() {
-        assert_eq!(expression_type("count(*)"), Some(Type::INT8));
-        assert_eq!(expression_type("avg(x)"), Some(Type::FLOAT8));
-        assert_eq!(expression_type("1"), Some(Type::INT8));
-        assert_eq!(expression_type("max(x)"), None);
-        assert_eq!(expression_type("n"), None);
     }
 }

@@ -50,7 +50,7 @@ impl Handler {
     /// Any error inside a transaction block aborts it, as in PostgreSQL (statement errors do
     /// so in the engine; this covers protocol, parameter and describe errors).
     async fn failed_if_error<C: ClientInfo, T>(&self, client: &C, result: &PgWireResult<T>) {
-        if result.is_err()
+        if result.as_ref().is_err_and(|e| !types::is_changed_type(e))
             && let Ok(shared) = self.connection(client).await
             && let Some(connection) = shared.lock().await.as_mut()
         {
@@ -90,6 +90,7 @@ impl Handler {
                 settings: Default::default(),
                 ran_early: Default::default(),
                 portal_types: Default::default(),
+                text_only: Default::default(),
             });
         }
         drop(guard);
@@ -458,37 +459,30 @@ impl ExtendedQueryHandler for Handler {
         let statement = &portal.statement.statement;
         let analysis =
             execute::analyze(connection, statement, &portal.statement.parameter_types).await?;
-        if analysis.types.iter().all(Option::is_some) {
-            let types: Vec<Type> = analysis.types.iter().flatten().cloned().collect();
-            connection
-                .portal_types
-                .insert(portal.name.clone(), types.clone());
-            return Ok(DescribePortalResponse::new(
-                types::fields(&analysis.names, &types, format)
-                    .as_ref()
-                    .clone(),
-            ));
-        }
         if analysis.read_only && connection.session.transaction_status() != SessionStatus::Failed {
-            // A read runs now, so the columns only its values can type are described by
-            // them; Execute sends these rows.
+            // A read runs now, so that its columns are described by their values too (the
+            // core's rule: a declared type only while every value fits it); Execute sends
+            // these rows.
             let outcome = execute::run(connection, statement, bound_parameters(portal)?).await?;
-            let types = execute::resolved_types(&outcome, None);
+            let types =
+                connection.types_to_tell(&statement.sql, execute::resolved_types(&outcome, None));
             let names = match &outcome {
                 Outcome::Rows { names, .. } => names.clone(),
                 Outcome::Command(_) => Vec::new(),
             };
-            // Execute types these rows the same way again.
+            statement.remember_told(&types);
             connection.ran_early.insert(portal.name.clone(), outcome);
             return Ok(DescribePortalResponse::new(
                 types::fields(&names, &types, format).as_ref().clone(),
             ));
         }
-        let types: Vec<Type> = analysis
+        let types = analysis
             .types
             .iter()
             .map(|t| t.clone().unwrap_or(Type::TEXT))
             .collect();
+        let types = connection.types_to_tell(&statement.sql, types);
+        statement.remember_told(&types);
         connection
             .portal_types
             .insert(portal.name.clone(), types.clone());
@@ -514,22 +508,30 @@ impl ExtendedQueryHandler for Handler {
         let shared = self.connection(client).await?;
         let mut guard = shared.lock().await;
         let connection = opened(&mut guard)?;
-        let told = connection.portal_types.remove(&portal.name);
+        let statement = &portal.statement.statement;
+        let told = connection
+            .portal_types
+            .remove(&portal.name)
+            .or_else(|| statement.described.get().map(|d| d.types.clone()))
+            .or_else(|| statement.told());
         let outcome = match connection.ran_early.remove(&portal.name) {
             Some(outcome) => outcome,
             None => {
                 let params = bound_parameters(portal)?;
-                execute::run(connection, &portal.statement.statement, params).await?
+                let writes = statement.analysis.get().is_some_and(|a| !a.read_only);
+                match &told {
+                    Some(told) if writes && told.iter().any(|t| *t != Type::TEXT) => {
+                        execute::run_told(connection, statement, params, told).await
+                    }
+                    _ => execute::run(connection, statement, params).await,
+                }
+                .inspect_err(|e| {
+                    if types::is_changed_type(e) {
+                        connection.text_only.insert(statement.sql.clone());
+                    }
+                })?
             }
         };
-        let told = told.or_else(|| {
-            portal
-                .statement
-                .statement
-                .described
-                .get()
-                .map(|d| d.types.clone())
-        });
         let types = execute::resolved_types(&outcome, told.as_deref());
         Ok(match outcome {
             Outcome::Command(tag) => Response::Execution(tag),
@@ -538,13 +540,20 @@ impl ExtendedQueryHandler for Handler {
                 rows,
                 command,
                 ..
-            } => Response::Query(rows_response(
-                &names,
-                &rows,
-                &command,
-                &types,
-                Some(&portal.result_column_format),
-            )?),
+            } => Response::Query(
+                rows_response(
+                    &names,
+                    &rows,
+                    &command,
+                    &types,
+                    Some(&portal.result_column_format),
+                )
+                .inspect_err(|e| {
+                    if types::is_changed_type(e) {
+                        connection.text_only.insert(statement.sql.clone());
+                    }
+                })?,
+            ),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! Parse only rewrites the text; nothing touches the database until Describe or Execute.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use pgwire::api::portal::Format;
@@ -27,6 +27,10 @@ pub(crate) struct PgStatement {
     /// Fixed by the first Describe of the statement: every later execution sends its rows in
     /// these types, as the client was told.
     pub described: OnceLock<Described>,
+    /// The result types told at the latest Describe of one of its portals: an Execute that
+    /// comes without a Describe (a client re-running a named statement) sends these, since
+    /// that is what the client decodes with.
+    pub last_told: Mutex<Option<Vec<Type>>>,
 }
 
 pub(crate) type Statement = Arc<PgStatement>;
@@ -59,7 +63,20 @@ impl PgStatement {
             casts: rewritten.casts,
             analysis: OnceLock::new(),
             described: OnceLock::new(),
+            last_told: Mutex::new(None),
         }
+    }
+}
+
+impl PgStatement {
+    pub(crate) fn remember_told(&self, types: &[Type]) {
+        if let Ok(mut told) = self.last_told.lock() {
+            *told = Some(types.to_vec());
+        }
+    }
+
+    pub(crate) fn told(&self) -> Option<Vec<Type>> {
+        self.last_told.lock().ok().and_then(|told| told.clone())
     }
 }
 

@@ -1,38 +1,38 @@
-//! SQLite values as PostgreSQL types. A column's type comes from its declared type (SQLite's
-//! affinity rules: `INT` → int8, `CHAR`/`CLOB`/`TEXT` → text, `BLOB` → bytea, `REAL`/`FLOA`/
-//! `DOUB` → float8, `BOOL` → bool), else from the values it holds (integer → int8, real →
-//! float8, text → text, blob → bytea), else text. NULL is always NULL.
+//! SQLite values as PostgreSQL types, by the core's rule for result columns
+//! ([`ColumnType`]: the declared type while every value fits it, else the one class the
+//! values share, else text): integer → int8, real → float8, text → text, blob → bytea,
+//! boolean → bool. NULL is always NULL.
+//!
+//! A type told before the values (a prepared statement's Describe) is kept: a value that
+//! does not fit is converted when that is exact (2.0 as an int8), else the row fails with
+//! PostgreSQL's own error for a result type that changed under a prepared statement, never
+//! with a value the client would read wrongly.
 
 use std::sync::Arc;
 
-use ha_types::Value;
+use ha_types::{ColumnType, Value, exact_bool, exact_integer, exact_real, real_text};
 use pgwire::api::Type;
 use pgwire::api::portal::Format;
 use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo};
 use pgwire::error::PgWireResult;
 use pgwire::messages::data::DataRow;
 
-use crate::error::user_error;
+use crate::error::error_info;
+
+/// The PostgreSQL type of a result column type.
+pub(crate) fn pg_type(column: ColumnType) -> Type {
+    match column {
+        ColumnType::Integer => Type::INT8,
+        ColumnType::Real => Type::FLOAT8,
+        ColumnType::Text => Type::TEXT,
+        ColumnType::Blob => Type::BYTEA,
+        ColumnType::Boolean => Type::BOOL,
+    }
+}
 
 /// The PostgreSQL type of a declared SQLite type, when it names one.
 pub(crate) fn declared(declared_type: &str) -> Option<Type> {
-    let upper = declared_type.to_ascii_uppercase();
-    let has = |needle: &str| upper.contains(needle);
-    Some(if has("BOOL") {
-        Type::BOOL
-    } else if has("INT") {
-        Type::INT8
-    } else if has("CHAR") || has("CLOB") || has("TEXT") || has("JSON") || has("UUID") {
-        Type::TEXT
-    } else if has("BLOB") || has("BYTEA") {
-        Type::BYTEA
-    } else if has("REAL") || has("FLOA") || has("DOUB") || has("NUMERIC") || has("DECIMAL") {
-        Type::FLOAT8
-    } else if has("DATE") || has("TIME") {
-        Type::TEXT
-    } else {
-        return None;
-    })
+    ColumnType::declared(declared_type).map(pg_type)
 }
 
 /// The PostgreSQL type a type name of a `$1::name` cast or a Parse message stands for.
@@ -53,31 +53,11 @@ pub(crate) fn cast(name: &str) -> Option<Type> {
     }
 }
 
-/// The type of a value as it comes out of SQLite (`None` for NULL).
-fn of_value(value: &Value) -> Option<Type> {
-    match value {
-        Value::Null => None,
-        Value::Integer(_) => Some(Type::INT8),
-        Value::Real(_) => Some(Type::FLOAT8),
-        Value::Text(_) => Some(Type::TEXT),
-        Value::Blob(_) => Some(Type::BYTEA),
-    }
-}
-
-/// Column types: declared, else the first non-NULL value's, else text.
-pub(crate) fn column_types(declared_types: &[Option<Type>], rows: &[Vec<Value>]) -> Vec<Type> {
-    declared_types
-        .iter()
-        .enumerate()
-        .map(|(index, declared)| {
-            declared
-                .clone()
-                .or_else(|| {
-                    rows.iter()
-                        .find_map(|row| row.get(index).and_then(of_value))
-                })
-                .unwrap_or(Type::TEXT)
-        })
+/// Column types of a result in hand (the values decide where the declarations don't hold).
+pub(crate) fn column_types(declared: &[Option<ColumnType>], rows: &[Vec<Value>]) -> Vec<Type> {
+    ColumnType::for_result(declared, rows)
+        .into_iter()
+        .map(pg_type)
         .collect()
 }
 
@@ -107,16 +87,7 @@ pub(crate) fn encode_row(
     row: &[Value],
 ) -> PgWireResult<DataRow> {
     for (field, value) in fields.iter().zip(row) {
-        if *field.datatype() == Type::FLOAT8 && field.format() == FieldFormat::Text {
-            // PostgreSQL's own float text (`2`, `1e+300`), not Rust's (`2.0`).
-            match value {
-                Value::Real(r) => encoder.encode_field(&float_text(*r))?,
-                Value::Integer(i) => encoder.encode_field(&float_text(*i as f64))?,
-                other => encode_value(encoder, field.datatype(), other)?,
-            }
-            continue;
-        }
-        encode_value(encoder, field.datatype(), value)?;
+        encode_value(encoder, field, value)?;
     }
     Ok(encoder.take_row())
 }
@@ -146,85 +117,127 @@ pub(crate) fn float_text(r: f64) -> String {
     format!("{mantissa}e{sign}{digits:0>2}")
 }
 
-fn encode_value(encoder: &mut DataRowEncoder, datatype: &Type, value: &Value) -> PgWireResult<()> {
+fn encode_value(
+    encoder: &mut DataRowEncoder,
+    field: &FieldInfo,
+    value: &Value,
+) -> PgWireResult<()> {
     if matches!(value, Value::Null) {
         return encoder.encode_field(&None::<i64>);
     }
-    match *datatype {
-        Type::INT8 => match value {
-            Value::Integer(i) => encoder.encode_field(i),
-            Value::Real(r) if r.fract() == 0.0 && r.abs() < 9.2e18 => {
-                encoder.encode_field(&(*r as i64))
-            }
-            Value::Text(t) => match t.trim().parse::<i64>() {
-                Ok(i) => encoder.encode_field(&i),
-                Err(_) => Err(mismatch(value, "bigint")),
-            },
-            _ => Err(mismatch(value, "bigint")),
+    let text_format = field.format() == FieldFormat::Text;
+    match *field.datatype() {
+        Type::INT8 => match exact_integer(value) {
+            Some(i) => encoder.encode_field(&i),
+            None => Err(changed_type(field.name(), field.datatype(), value)),
         },
-        Type::FLOAT8 => match value {
-            Value::Real(r) => encoder.encode_field(r),
-            Value::Integer(i) => encoder.encode_field(&(*i as f64)),
-            Value::Text(t) => match t.trim().parse::<f64>() {
-                Ok(r) => encoder.encode_field(&r),
-                Err(_) => Err(mismatch(value, "double precision")),
-            },
-            _ => Err(mismatch(value, "double precision")),
+        Type::FLOAT8 => match exact_real(value) {
+            // PostgreSQL's own float text (`2`, `1e+300`), not Rust's (`2.0`).
+            Some(r) if text_format => encoder.encode_field(&float_text(r)),
+            Some(r) => encoder.encode_field(&r),
+            None => Err(changed_type(field.name(), field.datatype(), value)),
         },
-        Type::BOOL => match value {
-            Value::Integer(i) => encoder.encode_field(&(*i != 0)),
-            Value::Real(r) => encoder.encode_field(&(*r != 0.0)),
-            Value::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
-                "t" | "true" | "1" | "yes" | "on" => encoder.encode_field(&true),
-                "f" | "false" | "0" | "no" | "off" => encoder.encode_field(&false),
-                _ => Err(mismatch(value, "boolean")),
-            },
-            _ => Err(mismatch(value, "boolean")),
+        Type::BOOL => match exact_bool(value) {
+            Some(b) => encoder.encode_field(&b),
+            None => Err(changed_type(field.name(), field.datatype(), value)),
         },
         Type::BYTEA => match value {
             Value::Blob(b) => encoder.encode_field(b),
             Value::Text(t) => encoder.encode_field(&t.as_bytes()),
-            _ => Err(mismatch(value, "bytea")),
+            _ => Err(changed_type(field.name(), field.datatype(), value)),
         },
-        _ => match value {
-            Value::Text(t) => encoder.encode_field(&t.as_str()),
-            Value::Integer(i) => encoder.encode_field(&i.to_string()),
-            Value::Real(r) => encoder.encode_field(&r.to_string()),
-            Value::Blob(b) => encoder.encode_field(&String::from_utf8_lossy(b).into_owned()),
-            Value::Null => encoder.encode_field(&None::<i64>),
-        },
+        _ => encoder.encode_field(&text(value)),
     }
 }
 
-fn mismatch(value: &Value, type_name: &str) -> pgwire::error::PgWireError {
-    let kind = match value {
-        Value::Integer(_) => "integer",
-        Value::Real(_) => "real",
-        Value::Text(_) => "text",
-        Value::Blob(_) => "blob",
-        Value::Null => "null",
+/// The first value of `rows` its column's type can't carry (see [`encode_row`]), as the
+/// error to answer with.
+pub(crate) fn misfit(
+    names: &[String],
+    types: &[Type],
+    rows: &[Vec<Value>],
+) -> Option<pgwire::error::PgWireError> {
+    rows.iter().find_map(|row| {
+        row.iter()
+            .zip(types.iter().zip(names))
+            .find(|(value, (datatype, _))| !carries(datatype, value))
+            .map(|(value, (datatype, name))| changed_type(name, datatype, value))
+    })
+}
+
+/// Whether a field of type `datatype` carries `value` exactly.
+fn carries(datatype: &Type, value: &Value) -> bool {
+    let column = match *datatype {
+        Type::INT8 => ColumnType::Integer,
+        Type::FLOAT8 => ColumnType::Real,
+        Type::BOOL => ColumnType::Boolean,
+        Type::BYTEA => ColumnType::Blob,
+        _ => ColumnType::Text,
     };
-    user_error(
-        "22P02",
-        format!("a {kind} value in a column described as {type_name} can't be sent in that type"),
-    )
+    column.fits(value)
+}
+
+/// A value in a text column: integers in decimal, reals as SQLite writes them (`2.5`, `3.0`),
+/// blobs as PostgreSQL writes a bytea (`\x0aff`).
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(r) => real_text(*r),
+        Value::Text(t) => t.clone(),
+        Value::Blob(b) => {
+            let mut hex = String::with_capacity(2 + 2 * b.len());
+            hex.push_str("\\x");
+            for byte in b {
+                hex.push_str(&format!("{byte:02x}"));
+            }
+            hex
+        }
+    }
+}
+
+/// The routine PostgreSQL names in its error for a prepared statement whose result type
+/// changed; pgjdbc prepares such a statement again and retries it when it sees it.
+pub(crate) const CHANGED_TYPE_ROUTINE: &str = "RevalidateCachedQuery";
+
+/// A value the type told before the values can't carry: PostgreSQL's error for a prepared
+/// statement whose result type changed (its SQLSTATE and routine too), saying which value.
+fn changed_type(name: &str, datatype: &Type, value: &Value) -> pgwire::error::PgWireError {
+    let held = match value {
+        Value::Integer(i) => format!("the integer {i}"),
+        Value::Real(r) => format!("the real {}", real_text(*r)),
+        Value::Text(_) => "a text value".to_string(),
+        Value::Blob(_) => "a blob".to_string(),
+        Value::Null => "NULL".to_string(),
+    };
+    let type_name = match *datatype {
+        Type::INT8 => "bigint",
+        Type::FLOAT8 => "double precision",
+        Type::BOOL => "boolean",
+        Type::BYTEA => "bytea",
+        _ => "text",
+    };
+    let mut info = error_info(
+        "0A000",
+        format!(
+            "cached plan must not change result type: column \"{name}\" was described as \
+             {type_name} before its values were read, and a row holds {held}; prepared again, \
+             the statement describes its columns as text"
+        ),
+    );
+    info.routine = Some(CHANGED_TYPE_ROUTINE.to_string());
+    pgwire::error::PgWireError::UserError(Box::new(info))
+}
+
+/// Whether `error` is [`changed_type`]'s: nothing was changed, so a transaction goes on.
+pub(crate) fn is_changed_type(error: &pgwire::error::PgWireError) -> bool {
+    matches!(error, pgwire::error::PgWireError::UserError(info)
+        if info.routine.as_deref() == Some(CHANGED_TYPE_ROUTINE))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn declared_types_follow_sqlite_affinity() {
-        assert_eq!(declared("INTEGER"), Some(Type::INT8));
-        assert_eq!(declared("bigint"), Some(Type::INT8));
-        assert_eq!(declared("VARCHAR(20)"), Some(Type::TEXT));
-        assert_eq!(declared("BLOB"), Some(Type::BYTEA));
-        assert_eq!(declared("DOUBLE PRECISION"), Some(Type::FLOAT8));
-        assert_eq!(declared("BOOLEAN"), Some(Type::BOOL));
-        assert_eq!(declared(""), None);
-        assert_eq!(declared("whatever"), None);
-    }
 
     #[test]
     fn floats_print_as_postgresql_prints_them() {
@@ -244,15 +257,22 @@ mod tests {
     }
 
     #[test]
-    fn undeclared_columns_take_their_values_type() {
+    fn columns_follow_the_core_rule() {
         let rows = vec![
-            vec![Value::Null, Value::Null],
-            vec![Value::Integer(3), Value::Null],
+            vec![Value::Null, Value::Integer(1), Value::Integer(2)],
+            vec![Value::Integer(3), Value::Text("x".into()), Value::Real(2.5)],
         ];
         assert_eq!(
-            column_types(&[None, None], &rows),
-            vec![Type::INT8, Type::TEXT]
+            column_types(&[None, None, Some(ColumnType::Integer)], &rows),
+            vec![Type::INT8, Type::TEXT, Type::FLOAT8]
         );
-        assert_eq!(column_types(&[Some(Type::BOOL)], &rows), vec![Type::BOOL]);
+        assert_eq!(declared("BOOLEAN"), Some(Type::BOOL));
+    }
+
+    #[test]
+    fn text_columns_carry_every_value() {
+        assert_eq!(text(&Value::Real(3.0)), "3.0");
+        assert_eq!(text(&Value::Integer(-7)), "-7");
+        assert_eq!(text(&Value::Blob(vec![0, 0xab])), "\\x00ab");
     }
 }

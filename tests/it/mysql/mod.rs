@@ -283,3 +283,72 @@ async fn history_and_undo_over_mysql() {
     assert_eq!(errno(conn.query_drop("UNDO whenever").await), 1210);
     conn.disconnect().await.unwrap();
 }
+
+#[tokio::test]
+async fn columns_of_several_storage_classes_never_fail_a_query() {
+    // docs/mysql.md "Result types": the core's rule, as on the PostgreSQL door.
+    let node = mysql_node().await;
+    let mut conn = connect(&node).await;
+    conn.query_drop(
+        "CREATE TABLE mixed(i INTEGER, r REAL, b BLOB, u); \
+         INSERT INTO mixed VALUES (1, 1.5, x'00ff', 1), (2.5, 'zz', 'text', 'z'), \
+         ('z', 2, 7, 2.5), (2.0, NULL, NULL, x'0102')",
+    )
+    .await
+    .unwrap();
+    let text = |s: &str| Value::Bytes(s.as_bytes().to_vec());
+    // Text protocol: each column's type, and the values as SQLite holds them.
+    let result = conn
+        .query_iter("SELECT i, r, b, u FROM mixed ORDER BY rowid")
+        .await
+        .unwrap();
+    let types: Vec<ColumnType> = result
+        .columns()
+        .unwrap()
+        .iter()
+        .map(|c| c.column_type())
+        .collect();
+    assert_eq!(types, [ColumnType::MYSQL_TYPE_VAR_STRING; 4]);
+    let rows: Vec<Row> = result.collect_and_drop().await.unwrap();
+    let values: Vec<Vec<Value>> = rows.into_iter().map(Row::unwrap).collect();
+    assert_eq!(
+        values,
+        [
+            vec![
+                text("1"),
+                text("1.5"),
+                Value::Bytes(vec![0, 0xff]),
+                text("1")
+            ],
+            vec![text("2.5"), text("zz"), text("text"), text("z")],
+            vec![text("z"), text("2.0"), text("7"), text("2.5")],
+            vec![
+                text("2"),
+                Value::NULL,
+                Value::NULL,
+                Value::Bytes(vec![1, 2])
+            ],
+        ]
+    );
+    let union: Vec<Row> = conn.query("SELECT 1 UNION ALL SELECT 'x'").await.unwrap();
+    let union: Vec<Vec<Value>> = union.into_iter().map(Row::unwrap).collect();
+    assert_eq!(union, [vec![text("1")], vec![text("x")]]);
+    // A prepared statement run again with other rows: each result typed by its own values.
+    let select = conn
+        .prep("SELECT i, r FROM mixed WHERE rowid = ?")
+        .await
+        .unwrap();
+    let expected = [
+        (1, vec![Value::Int(1), Value::Double(1.5)]),
+        (2, vec![Value::Double(2.5), text("zz")]),
+        (3, vec![text("z"), Value::Double(2.0)]),
+        (4, vec![Value::Int(2), Value::NULL]),
+    ];
+    for _ in 0..2 {
+        for (rowid, want) in &expected {
+            let row: Row = conn.exec_first(&select, (rowid,)).await.unwrap().unwrap();
+            assert_eq!(&row.unwrap(), want, "rowid {rowid}");
+        }
+    }
+    conn.disconnect().await.unwrap();
+}

@@ -2,6 +2,7 @@
 //! tokio-postgres.
 
 mod driver;
+mod dynamic_types;
 mod psql;
 mod robustness;
 mod transactions;

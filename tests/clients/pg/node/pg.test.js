@@ -215,4 +215,107 @@ describe('ha PostgreSQL wire with node-postgres', () => {
     const values = rows.flatMap((row) => Object.values(row).map(String));
     assert.ok(values.some((v) => v.includes('ha.db')), JSON.stringify(rows));
   });
+
+  // SQLite's dynamic typing: a column holds whatever each row stored, whatever its declared type.
+  // ha describes a result column after seeing its values when it can (the simple protocol, and
+  // portals it describes in the extended protocol): in its declared type when every value fits
+  // it, else in the one type its values share (integers with reals: float8), else as text, which
+  // carries any value. A real PostgreSQL refuses to store such data, hence ha-only.
+  const dynamicTyping = { skip: isHa ? false : 'ha-specific: SQLite dynamic typing, not on real PostgreSQL' };
+  const TEXT = 25;
+  const FLOAT8 = 701;
+  const BYTEA = 17;
+
+  // The same query through the simple protocol (no parameters) and the extended one.
+  const bothProtocols = (text) => [['simple', { text }], ['extended', { text, queryMode: 'extended' }]];
+
+  // A table whose columns hold values of several storage classes. SQLite keeps: i = integer 1,
+  // real 2.5, text 'z', integer 2; r = real 1.5, text 'zz', real 2.0, NULL; t = 'a', '3', blob
+  // x'41', NULL; b = blob 00ff, text 'text', integer 7, NULL; n = 1, 2.5, 'n', NULL; u = 1, 'z',
+  // 2.5, blob 0102.
+  async function mixedTable(client, name) {
+    await freshTable(client, name, 'i INTEGER, r REAL, t TEXT, b BLOB, n NUMERIC, u');
+    await client.query(`INSERT INTO ${name} VALUES (1, 1.5, 'a', x'00ff', 1, 1), `
+      + `(2.5, 'zz', 3, 'text', 2.5, 'z'), ('z', 2, x'41', 7, 'n', 2.5), `
+      + `(2.0, NULL, NULL, NULL, NULL, x'0102')`);
+    return name;
+  }
+
+  it('columns whose values share no type come back as text', dynamicTyping, async () => {
+    const c = await connect();
+    const t = await mixedTable(c, 'node_dyn_text');
+    for (const [mode, query] of bothProtocols(`SELECT i, r, t, b, n, u FROM ${t} ORDER BY rowid`)) {
+      const r = await c.query(query);
+      assert.deepEqual(r.fields.map((f) => [f.name, f.dataTypeID]),
+        [['i', TEXT], ['r', TEXT], ['t', TEXT], ['b', TEXT], ['n', TEXT], ['u', TEXT]], mode);
+      // Integers in decimal, reals as SQLite writes them, blobs as PostgreSQL's bytea text.
+      assert.deepEqual(r.rows, [
+        { i: '1', r: '1.5', t: 'a', b: '\\x00ff', n: '1', u: '1' },
+        { i: '2.5', r: 'zz', t: '3', b: 'text', n: '2.5', u: 'z' },
+        { i: 'z', r: '2.0', t: '\\x41', b: '7', n: 'n', u: '2.5' },
+        { i: '2', r: null, t: null, b: null, n: null, u: '\\x0102' },
+      ], mode);
+    }
+  });
+
+  it('columns whose values all fit a type come back in it', dynamicTyping, async () => {
+    const c = await connect();
+    const t = await mixedTable(c, 'node_dyn_typed');
+    const cases = [
+      [`SELECT i FROM ${t} WHERE rowid IN (1,4) ORDER BY rowid`, INT8, [1, 2]],
+      [`SELECT i FROM ${t} WHERE rowid IN (1,2) ORDER BY rowid`, FLOAT8, [1, 2.5]], // integer with real
+      [`SELECT r FROM ${t} WHERE rowid IN (1,3) ORDER BY rowid`, FLOAT8, [1.5, 2]],
+      [`SELECT b FROM ${t} WHERE rowid = 1`, BYTEA, [Buffer.from([0x00, 0xff])]],
+      [`SELECT b FROM ${t} WHERE rowid IN (1,2) ORDER BY rowid`, BYTEA, // text fits bytea
+        [Buffer.from([0x00, 0xff]), Buffer.from('text')]],
+    ];
+    for (const [sql, oid, values] of cases) {
+      for (const [mode, query] of bothProtocols(sql)) {
+        const r = await c.query(query);
+        const what = `${mode}: ${sql}`;
+        assert.equal(r.fields[0].dataTypeID, oid, what);
+        assert.deepEqual(r.rows.map((row) => Object.values(row)[0]), values, what);
+      }
+    }
+  });
+
+  it('expressions mixing storage classes come back as text', dynamicTyping, async () => {
+    const c = await connect();
+    const cases = [
+      ["SELECT 1 UNION ALL SELECT 'x'", [TEXT], [['1'], ['x']]],
+      ["SELECT 'x' UNION ALL SELECT 1", [TEXT], [['x'], ['1']]],
+      ["SELECT 1.0e300 UNION ALL SELECT 'x'", [TEXT], [['1.0e+300'], ['x']]], // a real as SQLite writes it
+      ["SELECT a, CASE WHEN a > 1 THEN 'big' ELSE a END AS c "
+        + 'FROM (SELECT 1 AS a UNION ALL SELECT 2) ORDER BY a', [INT8, TEXT], [[1, '1'], [2, 'big']]],
+    ];
+    for (const [sql, oids, rows] of cases) {
+      for (const [mode, query] of bothProtocols(sql)) {
+        const r = await c.query({ ...query, rowMode: 'array' });
+        const what = `${mode}: ${sql}`;
+        assert.deepEqual(r.fields.map((f) => f.dataTypeID), oids, what);
+        assert.deepEqual(r.rows, rows, what);
+      }
+    }
+  });
+
+  it('a named prepared statement follows each execution\'s row types', dynamicTyping, async () => {
+    const c = await connect();
+    const t = await mixedTable(c, 'node_dyn_prepared');
+    const query = { name: 'node-dyn-row', text: `SELECT i, r FROM ${t} WHERE rowid = $1` };
+    // node-postgres describes the portal on every execution: the types follow each row.
+    const expected = {
+      1: [[INT8, FLOAT8], { i: 1, r: 1.5 }],
+      2: [[FLOAT8, TEXT], { i: 2.5, r: 'zz' }],
+      3: [[TEXT, FLOAT8], { i: 'z', r: 2 }],
+      4: [[INT8, FLOAT8], { i: 2, r: null }],
+    };
+    for (let round = 1; round <= 3; round++) {
+      for (const id of [1, 2, 3, 4]) {
+        const r = await c.query({ ...query, values: [id] });
+        const [oids, row] = expected[id];
+        assert.deepEqual(r.fields.map((f) => f.dataTypeID), oids, `round ${round}, rowid ${id}`);
+        assert.deepEqual(r.rows, [row], `round ${round}, rowid ${id}`);
+      }
+    }
+  });
 });
