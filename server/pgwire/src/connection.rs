@@ -22,6 +22,11 @@ pub(crate) struct Connection {
     /// carries every value (a client re-running a prepared statement decodes with what it
     /// was told, whatever the values are).
     pub text_only: HashSet<String>,
+    /// A write portal whose Describe waits for its Execute ([`crate::deferred`]).
+    pub deferred: Option<crate::deferred::Deferred>,
+    /// The portal being executed whose rows are described by their values (its Describe was
+    /// deferred).
+    pub described_by_values: Option<String>,
 }
 
 impl Connection {

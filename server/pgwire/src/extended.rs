@@ -115,6 +115,9 @@ where
         },
         TARGET_TYPE_BYTE_PORTAL => match client.portal_store().get_portal(name) {
             Some(Entry::Value(portal)) => {
+                if crate::deferred::defer(handler, client, &portal).await? {
+                    return Ok(());
+                }
                 let response = handler.do_describe_portal(client, &portal).await?;
                 feed_description(client, &response).await
             }
@@ -193,6 +196,10 @@ where
         portal.state().lock().await.deref(),
         PortalExecutionState::Initial
     );
+    let described_here = fresh && crate::deferred::take_for(handler, client, portal_name).await?;
+    if !described_here {
+        crate::deferred::release(handler, client).await?;
+    }
     let fetch = if fresh {
         let mut cancel = crate::handler::cancel_signal(client).await;
         let response = crate::handler::cancellable(
@@ -202,12 +209,20 @@ where
         .await?;
         match response {
             Response::Query(results) => {
+                if described_here {
+                    crate::deferred::describe_rows(client, &results.row_schema()).await?;
+                }
                 portal.start(results).await;
                 true
             }
             Response::Execution(tag)
             | Response::TransactionStart(tag)
             | Response::TransactionEnd(tag) => {
+                if described_here {
+                    client
+                        .feed(PgWireBackendMessage::NoData(NoData::new()))
+                        .await?;
+                }
                 client
                     .feed(PgWireBackendMessage::CommandComplete(tag.into()))
                     .await?;

@@ -21,11 +21,15 @@ use pgwire::api::{
 };
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
-use pgwire::messages::extendedquery::{Bind, Describe, Execute, Parse, Sync as PgSync};
+use pgwire::messages::extendedquery::{
+    Bind, Close, CloseComplete, Describe, Execute, Flush, Parse, Sync as PgSync,
+    TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT,
+};
 use pgwire::messages::response::{EmptyQueryResponse, ReadyForQuery, TransactionStatus};
 use pgwire::messages::simplequery::Query;
 
 use crate::connection::{Connection, Outcome, SharedConnection};
+use crate::deferred;
 use crate::error::{api_error, user_error};
 use crate::execute::{self, batchable};
 use crate::extended;
@@ -60,7 +64,10 @@ impl Handler {
 
     /// The connection's state, its session opened on first use on the database the startup
     /// message named (its id, or its id without `.db`), else the default one.
-    async fn connection<C: ClientInfo>(&self, client: &C) -> PgWireResult<SharedConnection> {
+    pub(crate) async fn connection<C: ClientInfo>(
+        &self,
+        client: &C,
+    ) -> PgWireResult<SharedConnection> {
         let shared = client
             .session_extensions()
             .get_or_insert_with(|| tokio::sync::Mutex::new(None::<Connection>));
@@ -91,6 +98,8 @@ impl Handler {
                 ran_early: Default::default(),
                 portal_types: Default::default(),
                 text_only: Default::default(),
+                deferred: None,
+                described_by_values: None,
             });
         }
         drop(guard);
@@ -163,6 +172,7 @@ impl SimpleQueryHandler for Handler {
         if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
             return Err(execute::not_ready());
         }
+        deferred::release(self, client).await?;
         client.set_state(PgWireConnectionState::QueryInProgress);
         let shared = self.connection(client).await?;
         let mut cancel = cancel_signal(client).await;
@@ -327,6 +337,7 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        deferred::release(self, client).await?;
         let result = extended::parse(self, client, message).await;
         self.failed_if_error(client, &result).await;
         result
@@ -339,6 +350,7 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        deferred::release(self, client).await?;
         let result = extended::bind(client, message).await;
         self.failed_if_error(client, &result).await;
         result
@@ -351,6 +363,7 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        deferred::release(self, client).await?;
         let result = extended::describe(self, client, message).await;
         self.failed_if_error(client, &result).await;
         result
@@ -379,6 +392,37 @@ impl ExtendedQueryHandler for Handler {
         result
     }
 
+    async fn on_flush<C>(&self, client: &mut C, _message: Flush) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        deferred::release(self, client).await?;
+        client.flush().await?;
+        Ok(())
+    }
+
+    async fn on_close<C>(&self, client: &mut C, message: Close) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        deferred::release(self, client).await?;
+        let name = message.name.as_deref().unwrap_or(pgwire::api::DEFAULT_NAME);
+        match message.target_type {
+            TARGET_TYPE_BYTE_STATEMENT => client.portal_store().rm_statement(name),
+            TARGET_TYPE_BYTE_PORTAL => client.portal_store().rm_portal(name),
+            _ => {}
+        }
+        client
+            .feed(PgWireBackendMessage::CloseComplete(CloseComplete::new()))
+            .await?;
+        Ok(())
+    }
+
     async fn on_sync<C>(&self, client: &mut C, _message: PgSync) -> PgWireResult<()>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
@@ -386,6 +430,7 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        deferred::release(self, client).await?;
         client.portal_store().rm_portal(pgwire::api::DEFAULT_NAME);
         let shared = self.connection(client).await?;
         let transaction = {
@@ -509,11 +554,19 @@ impl ExtendedQueryHandler for Handler {
         let mut guard = shared.lock().await;
         let connection = opened(&mut guard)?;
         let statement = &portal.statement.statement;
-        let told = connection
-            .portal_types
-            .remove(&portal.name)
-            .or_else(|| statement.described.get().map(|d| d.types.clone()))
-            .or_else(|| statement.told());
+        let by_values = connection
+            .described_by_values
+            .take()
+            .is_some_and(|p| p == portal.name);
+        let told = if by_values {
+            None
+        } else {
+            connection
+                .portal_types
+                .remove(&portal.name)
+                .or_else(|| statement.described.get().map(|d| d.types.clone()))
+                .or_else(|| statement.told())
+        };
         let outcome = match connection.ran_early.remove(&portal.name) {
             Some(outcome) => outcome,
             None => {
@@ -533,6 +586,9 @@ impl ExtendedQueryHandler for Handler {
             }
         };
         let types = execute::resolved_types(&outcome, told.as_deref());
+        if by_values {
+            statement.remember_told(&types);
+        }
         Ok(match outcome {
             Outcome::Command(tag) => Response::Execution(tag),
             Outcome::Rows {

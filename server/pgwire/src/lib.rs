@@ -14,6 +14,7 @@
 mod auth;
 mod compat;
 mod connection;
+mod deferred;
 mod error;
 mod execute;
 mod extended;

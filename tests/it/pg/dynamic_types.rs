@@ -156,3 +156,94 @@ async fn inside_a_transaction_a_refused_row_aborts_nothing() {
         .get(0);
     assert_eq!(count, 5);
 }
+
+/// One frontend message: its type byte and body.
+fn message(kind: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![kind];
+    out.extend_from_slice(&((body.len() + 4) as i32).to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// Parse, Bind and Describe (portal) of the unnamed statement and portal, text results.
+fn parse_bind_describe(sql: &str) -> Vec<u8> {
+    let mut parse = b"\0".to_vec();
+    parse.extend_from_slice(sql.as_bytes());
+    parse.extend_from_slice(b"\0\0\0");
+    let mut out = message(b'P', &parse);
+    out.extend(message(b'B', b"\0\0\0\0\0\0\0\0"));
+    out.extend(message(b'D', b"P\0"));
+    out
+}
+
+/// Reads backend messages until one of type `last` has come, and returns them.
+async fn read_through(stream: &mut tokio::net::TcpStream, last: u8) -> Vec<(u8, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut messages = Vec::new();
+    loop {
+        let mut head = [0_u8; 5];
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            stream.read_exact(&mut head),
+        )
+        .await
+        .expect("the server answers")
+        .unwrap();
+        let len = i32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize - 4;
+        let mut body = vec![0_u8; len];
+        stream.read_exact(&mut body).await.unwrap();
+        messages.push((head[0], body));
+        if head[0] == last {
+            return messages;
+        }
+    }
+}
+
+/// The type OID of a RowDescription's first field.
+fn first_field_type(body: &[u8]) -> i32 {
+    let name_end = 2 + body[2..].iter().position(|b| *b == 0).unwrap();
+    let at = name_end + 1 + 4 + 2;
+    i32::from_be_bytes(body[at..at + 4].try_into().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writes_description_waits_for_its_execute_unless_something_else_comes_first() {
+    use tokio::io::AsyncWriteExt;
+    // Cleartext passwords: the raw client below logs in without SCRAM.
+    let node = pg_node(&["--pg-auth", "password"]).await;
+    psql_lines(&node, "CREATE TABLE w(id INTEGER PRIMARY KEY, v INTEGER);").await;
+    let mut stream = super::robustness::logged_in(node.pg_addr.unwrap()).await;
+    let kinds = |messages: &[(u8, Vec<u8>)]| messages.iter().map(|m| m.0).collect::<Vec<u8>>();
+    let execute_sync = [message(b'E', b"\0\0\0\0\0"), message(b'S', b"")].concat();
+
+    // In one round: the description comes with the rows, typed by them (text: 'z' is not
+    // an integer), in the order PostgreSQL answers.
+    let insert_z = "INSERT INTO w(v) VALUES ('z') RETURNING v";
+    let round = [parse_bind_describe(insert_z), execute_sync.clone()].concat();
+    stream.write_all(&round).await.unwrap();
+    let answer = read_through(&mut stream, b'Z').await;
+    assert_eq!(kinds(&answer), b"12TDCZ", "{answer:?}");
+    assert_eq!(first_field_type(&answer[2].1), 25);
+
+    // A Flush before the Execute: the description is sent then, from the declaration (int8),
+    // and the Execute keeps to it: the 'y' it would return is refused and not written.
+    let insert_y = "INSERT INTO w(v) VALUES ('y') RETURNING v";
+    let flushed = [parse_bind_describe(insert_y), message(b'H', b"")].concat();
+    stream.write_all(&flushed).await.unwrap();
+    let answer = read_through(&mut stream, b'T').await;
+    assert_eq!(kinds(&answer), b"12T", "{answer:?}");
+    assert_eq!(first_field_type(&answer[2].1), 20);
+    stream.write_all(&execute_sync).await.unwrap();
+    let answer = read_through(&mut stream, b'Z').await;
+    assert_eq!(kinds(&answer), b"EZ", "{answer:?}");
+    let error = String::from_utf8_lossy(&answer[0].1).into_owned();
+    assert!(error.contains("0A000"), "{error}");
+
+    // Nothing of the refused write was kept; the same text runs as text from then on.
+    let round = [parse_bind_describe(insert_y), execute_sync].concat();
+    stream.write_all(&round).await.unwrap();
+    let answer = read_through(&mut stream, b'Z').await;
+    assert_eq!(kinds(&answer), b"12TDCZ", "{answer:?}");
+    let values = psql_lines(&node, "SELECT v FROM w ORDER BY id;").await;
+    assert_eq!(values, ["z", "y"]);
+}

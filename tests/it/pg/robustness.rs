@@ -93,7 +93,7 @@ async fn bad_bytes_never_take_the_server_down() {
 
 /// Logs in with a cleartext password over a raw socket; returns the socket once the server
 /// said ReadyForQuery.
-async fn logged_in(addr: std::net::SocketAddr) -> TcpStream {
+pub(super) async fn logged_in(addr: std::net::SocketAddr) -> TcpStream {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(&startup()).await.unwrap();
     let mut seen = Vec::new();
