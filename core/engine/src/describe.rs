@@ -17,6 +17,7 @@ use crate::open::Conn;
 
 pub(crate) fn describe(conn: &Conn, sql: &str) -> Result<StatementDescription, CoreError> {
     refresh_schema(conn)?;
+    conn.catalog_for(sql)?;
     let _client = conn.actions.client_statement();
     let stmt = conn.conn.prepare(sql)?;
     let columns = stmt
@@ -150,10 +151,13 @@ fn referenced_tables(tokens: &[(TokenKind, String)]) -> Vec<String> {
 fn column_types(conn: &Conn, tables: &[String]) -> Vec<(String, String)> {
     let mut columns = Vec::new();
     for table in tables {
-        let Ok(mut stmt) = conn
-            .conn
-            .prepare("SELECT name, type FROM pragma_table_info(?1)")
-        else {
+        // A view's column "types" are the affinities SQLite gives its expressions, not
+        // declarations (`BLOB` for none): only tables declare types.
+        let Ok(mut stmt) = conn.conn.prepare(
+            "SELECT name, type FROM pragma_table_info(?1) WHERE NOT EXISTS \
+             (SELECT 1 FROM sqlite_schema WHERE name = ?1 AND type = 'view' UNION ALL \
+              SELECT 1 FROM temp.sqlite_schema WHERE name = ?1 AND type = 'view')",
+        ) else {
             continue;
         };
         let Ok(rows) = stmt.query_map([table], |row| {

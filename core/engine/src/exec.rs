@@ -58,6 +58,7 @@ pub(crate) fn run(
     statement: &Statement,
     access: Access,
 ) -> Result<StatementResult, RunError> {
+    conn.catalog_for(&statement.sql)?;
     // What is prepared here is a client's: the engine's tables and connection settings are
     // off limits (the authorizer denies them).
     let _client = conn.actions.client_statement();
@@ -118,6 +119,7 @@ pub(crate) fn stream(
     batch_rows: usize,
     mut sink: impl FnMut(Streamed) -> bool,
 ) -> Result<(), RunError> {
+    conn.catalog_for(&statement.sql)?;
     let _client = conn.actions.client_statement();
     let Some((mut stmt, class)) = conn.prepare_cached(&statement.sql) else {
         return Err(

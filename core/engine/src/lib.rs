@@ -22,6 +22,7 @@ mod error;
 mod exec;
 mod history;
 mod open;
+mod pg_catalog;
 mod readers;
 mod registry;
 mod replication;

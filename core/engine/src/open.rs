@@ -79,12 +79,23 @@ pub(crate) struct Conn {
     _scratch: Option<Arc<MemoryDir>>,
     /// A reader's deadline while it runs on an async worker (see [`ReadBudget`]).
     pub budget: Arc<ReadBudget>,
+    /// The database's id, as the PostgreSQL catalog names it (`current_database()`).
+    database: String,
 }
 
 /// Statements kept prepared per connection.
 const STATEMENT_CACHE: usize = 64;
 
 impl Conn {
+    /// Installs the PostgreSQL catalog ([`crate::pg_catalog`]) when `sql` may read it. Before
+    /// a client's statement is prepared, so that the views are not taken for its own.
+    pub(crate) fn catalog_for(&self, sql: &str) -> rusqlite::Result<()> {
+        if crate::pg_catalog::named_in(sql) {
+            crate::pg_catalog::ensure(&self.conn, &self.database)?;
+        }
+        Ok(())
+    }
+
     /// Runs one of the engine's own statements (BEGIN, COMMIT, SAVEPOINT, ...) from the
     /// statement cache: they run for every job, and preparing them each time costs more than
     /// running them.
@@ -257,6 +268,7 @@ pub(crate) struct Opener {
     load_from: Option<std::path::PathBuf>,
     /// A memory database's private directory, removed with the last opener (the database's).
     scratch: Option<Arc<MemoryDir>>,
+    database: String,
 }
 
 impl Opener {
@@ -275,6 +287,7 @@ impl Opener {
                     pragmas,
                     load_from: None,
                     scratch: None,
+                    database: spec.id.clone(),
                 })
             }
             Storage::Memory { load_from } => {
@@ -306,6 +319,7 @@ impl Opener {
                     ],
                     load_from: load_from.clone(),
                     scratch: Some(Arc::new(scratch)),
+                    database: spec.id.clone(),
                 })
             }
         }
@@ -329,7 +343,7 @@ impl Opener {
             load_file(&mut conn, source)?;
         }
         self.apply_pragmas(&conn)?;
-        let conn = with_action_log(conn, self.scratch.clone())?;
+        let conn = with_action_log(conn, self.scratch.clone(), &self.database)?;
         // The writer's own statements (outbox, positions, applies) are internal; a client's
         // statement is prepared under `ActionLog::client_statement`.
         conn.actions.set_internal(true);
@@ -351,7 +365,7 @@ impl Opener {
             .map_or("5000", |(_, value)| value.as_str());
         conn.execute_batch(&format!("PRAGMA busy_timeout = {busy}"))
             .map_err(CoreError::storage("setting busy_timeout"))?;
-        let mut conn = with_action_log(conn, self.scratch.clone())?;
+        let mut conn = with_action_log(conn, self.scratch.clone(), &self.database)?;
         let budget = Arc::clone(&conn.budget);
         conn.conn
             .progress_handler(READ_BUDGET_CHECK_OPS, Some(move || budget.overran()))
@@ -379,6 +393,7 @@ impl Opener {
 fn with_action_log(
     mut conn: Connection,
     scratch: Option<Arc<MemoryDir>>,
+    database: &str,
 ) -> Result<Conn, CoreError> {
     let actions =
         ActionLog::install(&mut conn).map_err(CoreError::storage("installing authorizer"))?;
@@ -390,6 +405,7 @@ fn with_action_log(
         schema_recorder: RefCell::new(None),
         _scratch: scratch,
         budget: Arc::default(),
+        database: database.to_string(),
     })
 }
 

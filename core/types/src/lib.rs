@@ -34,6 +34,10 @@ pub use sqlstate::sqlstate;
 pub use statement::{Params, Statement};
 pub use value::{Value, ValueError};
 
+/// The PostgreSQL version the PostgreSQL door and the catalog report (`server_version`,
+/// `version()`): tools choose their catalog queries by it.
+pub const POSTGRESQL_VERSION: &str = "16.6";
+
 /// A database's name in the replication log (its subject token and consumer names): characters
 /// NATS gives a meaning to become `_`. Two databases whose names are the same here (`a.db` and
 /// `a_db`) would share one log, so a node refuses to serve both.

@@ -16,56 +16,7 @@ pub(crate) enum Compat {
     Show(String),
     /// `SELECT fn()`: the column name and the function.
     Function { column: String, function: Function },
-    /// A query of the PostgreSQL catalog (`pg_type`, `pg_class`, `information_schema`...):
-    /// there is none, so it answers no rows (drivers probing for types like hstore get
-    /// "not there").
-    Catalog { columns: Vec<String> },
-    /// psql's `\dt`, `\dv`, `\d` (its "List of relations" query): answered from
-    /// `sqlite_master`, without the server's `_ha_*` tables.
-    ListRelations { tables: bool, views: bool },
-    /// psql's `\d name`, first query: the relation's oid (`FIRST_OID + its sqlite_master rowid`).
-    FindRelation { name: String },
-    /// psql's `\d name`, second query: the relation's properties, by column name.
-    RelationInfo { oid: i64, columns: Vec<String> },
-    /// psql's `\d name`, third query: the columns (name, type, default, not null, ...).
-    Attributes { oid: i64, columns: Vec<String> },
 }
-
-/// psql's oids of relations: `FIRST_OID + rowid` in `sqlite_master`.
-pub(crate) const FIRST_OID: i64 = 16384;
-
-/// Catalog relations drivers and tools query.
-const CATALOG: &[&str] = &[
-    "pg_type",
-    "pg_class",
-    "pg_namespace",
-    "pg_attribute",
-    "pg_index",
-    "pg_proc",
-    "pg_database",
-    "pg_settings",
-    "pg_roles",
-    "pg_user",
-    "pg_enum",
-    "pg_range",
-    "pg_description",
-    "pg_constraint",
-    "pg_am",
-    "pg_inherits",
-    "pg_tables",
-    "pg_views",
-    "pg_indexes",
-    "pg_stat_activity",
-    "pg_extension",
-    "pg_collation",
-    "pg_attrdef",
-    "pg_sequence",
-    "pg_trigger",
-    "pg_matviews",
-    "pg_authid",
-    "pg_shdescription",
-    "pg_tablespace",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Function {
@@ -77,21 +28,17 @@ pub(crate) enum Function {
 }
 
 /// The server version clients see (`SHOW server_version`, the startup ParameterStatus).
-pub(crate) const SERVER_VERSION: &str = "16.6";
+pub(crate) const SERVER_VERSION: &str = ha_types::POSTGRESQL_VERSION;
 
 impl Compat {
     pub(crate) fn parse(sql: &str) -> Option<Compat> {
         let first = first_word(sql);
-        let catalog_candidate = matches!(first.as_str(), "SELECT" | "WITH") && {
-            let lower = sql.to_ascii_lowercase();
-            lower.contains("pg_") || lower.contains("information_schema")
-        };
         let answered_here = matches!(
             first.as_str(),
             "SET" | "RESET" | "DISCARD" | "DEALLOCATE" | "SHOW"
         );
         let maybe_function = first == "SELECT" && sql.len() < 80;
-        if !(catalog_candidate || answered_here || maybe_function) {
+        if !(answered_here || maybe_function) {
             return None;
         }
         let words: Vec<(TokenKind, String)> = tokenize(sql)
@@ -134,27 +81,35 @@ impl Compat {
             ["SHOW", _] | ["SHOW", _, ".", _] => {
                 Some(Compat::Show(join(&words[1..]).to_lowercase()))
             }
-            ["SELECT", ..] => select_function(&words[1..]).or_else(|| catalog_query(words)),
-            ["WITH", ..] => catalog_query(words),
+            ["SELECT", ..] => select_function(&words[1..]),
             _ => None,
         }
     }
 }
 
-fn catalog_query(words: &[(TokenKind, String)]) -> Option<Compat> {
-    // A catalog relation after FROM/JOIN, any `pg_catalog.` name, or information_schema.
-    let reads_catalog = words.windows(2).any(|pair| {
-        let relation = pair[1].1.to_ascii_lowercase();
-        (matches!(pair[0].1.to_ascii_uppercase().as_str(), "FROM" | "JOIN")
-            && (CATALOG.contains(&relation.as_str()) || relation == "pg_catalog"))
-            || (pair[0].1.eq_ignore_ascii_case("pg_catalog") && pair[1].1 == ".")
-    }) || words
-        .iter()
-        .any(|(_, w)| w.eq_ignore_ascii_case("information_schema"));
-    if !reads_catalog {
+/// The result columns of a query that reads the PostgreSQL catalog (its outermost SELECT
+/// list, each named by its alias or last word), or `None` when it reads none: the catalog
+/// answers a query it can't run with no rows under these names (see
+/// `execute::catalog_fallback`).
+pub(crate) fn catalog_columns(sql: &str) -> Option<Vec<String>> {
+    let lower = sql.to_ascii_lowercase();
+    if !(lower.contains("pg_") || lower.contains("information_schema")) {
         return None;
     }
-    // The result columns: the outermost SELECT list, each named by its alias or last word.
+    select_list_names(sql)
+}
+
+/// The names of a query's result columns, read off its outermost SELECT list (an alias, else
+/// the item's last word).
+pub(crate) fn select_list_names(sql: &str) -> Option<Vec<String>> {
+    let words: Vec<(TokenKind, String)> = tokenize(sql)
+        .into_iter()
+        .filter(|t| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment))
+        .map(|t| (t.kind, sql[t.start..t.end].to_string()))
+        .collect();
+    if !matches!(first_word(sql).as_str(), "SELECT" | "WITH") {
+        return None;
+    }
     let select = words
         .iter()
         .position(|(_, w)| w.eq_ignore_ascii_case("SELECT"))?;
@@ -178,66 +133,7 @@ fn catalog_query(words: &[(TokenKind, String)]) -> Option<Compat> {
         }
     }
     columns.push(column_name(&current));
-    if columns == ["Schema", "Name", "Type", "Owner"]
-        && words
-            .iter()
-            .any(|(_, w)| w.eq_ignore_ascii_case("pg_class"))
-    {
-        // The kinds asked for: the strings of `relkind IN (...)` (the CASE names them all).
-        let kinds: Vec<&str> = words
-            .windows(2)
-            .position(|pair| {
-                pair[0].1.eq_ignore_ascii_case("relkind") && pair[1].1.eq_ignore_ascii_case("IN")
-            })
-            .map(|at| {
-                words[at + 2..]
-                    .iter()
-                    .skip_while(|(_, w)| w == "(")
-                    .take_while(|(_, w)| w != ")")
-                    .filter(|(kind, _)| *kind == TokenKind::String)
-                    .map(|(_, w)| w.as_str())
-                    .collect()
-            })
-            .unwrap_or_default();
-        return Some(Compat::ListRelations {
-            tables: kinds.contains(&"'r'"),
-            views: kinds.contains(&"'v'"),
-        });
-    }
-    let strings: Vec<&str> = words
-        .iter()
-        .filter(|(kind, _)| *kind == TokenKind::String)
-        .map(|(_, w)| w.trim_matches('\''))
-        .collect();
-    let oid = || strings.iter().find_map(|s| s.parse::<i64>().ok());
-    match columns.first().map(String::as_str) {
-        Some("oid") if columns == ["oid", "nspname", "relname"] => {
-            if let Some(name) = strings
-                .iter()
-                .find_map(|s| s.strip_prefix("^(").and_then(|s| s.strip_suffix(")$")))
-            {
-                return Some(Compat::FindRelation {
-                    name: name.to_string(),
-                });
-            }
-        }
-        Some("relchecks") => {
-            if let Some(oid) = oid() {
-                return Some(Compat::RelationInfo { oid, columns });
-            }
-        }
-        Some("attname")
-            if words
-                .iter()
-                .any(|(_, w)| w.eq_ignore_ascii_case("attrelid")) =>
-        {
-            if let Some(oid) = oid() {
-                return Some(Compat::Attributes { oid, columns });
-            }
-        }
-        _ => {}
-    }
-    Some(Compat::Catalog { columns })
+    Some(columns)
 }
 
 fn column_name(words: &[&str]) -> String {
@@ -413,51 +309,20 @@ mod tests {
         );
         assert_eq!(Compat::parse("SELECT version() + 1"), None);
         assert_eq!(
-            Compat::parse(
+            catalog_columns(
                 "SELECT typname AS name, oid, typarray AS array_oid, oid::regtype::text AS regtype, \
                  typdelim AS delimiter FROM pg_type t WHERE t.oid = to_regtype($1) ORDER BY t.oid"
             ),
-            Some(Compat::Catalog {
-                columns: vec![
-                    "name".into(),
-                    "oid".into(),
-                    "array_oid".into(),
-                    "regtype".into(),
-                    "delimiter".into()
-                ]
-            })
+            Some(vec![
+                "name".into(),
+                "oid".into(),
+                "array_oid".into(),
+                "regtype".into(),
+                "delimiter".into()
+            ])
         );
-        assert!(matches!(
-            Compat::parse("select * from pg_catalog.pg_class"),
-            Some(Compat::Catalog { .. })
-        ));
-        assert_eq!(Compat::parse("SELECT * FROM my_types"), None);
-        let psql_dt = "SELECT n.nspname as \"Schema\",\n  c.relname as \"Name\",\n  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' END as \"Type\",\n  pg_catalog.pg_get_userbyid(c.relowner) as \"Owner\"\nFROM pg_catalog.pg_class c\n     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\nWHERE c.relkind IN ('r','p','')\n ORDER BY 1,2;";
-        assert!(matches!(
-            Compat::parse(
-                "SELECT c.oid,\n  n.nspname,\n  c.relname\nFROM pg_catalog.pg_class c\n     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\nWHERE c.relname OPERATOR(pg_catalog.~) '^(users)$' COLLATE pg_catalog.default\n  AND pg_catalog.pg_table_is_visible(c.oid)\nORDER BY 2, 3;"
-            ),
-            Some(Compat::FindRelation { name }) if name == "users"
-        ));
-        assert!(matches!(
-            Compat::parse(
-                "SELECT c.relchecks, c.relkind, c.relhasindex FROM pg_catalog.pg_class c WHERE c.oid = '16385';"
-            ),
-            Some(Compat::RelationInfo { oid: 16385, .. })
-        ));
-        assert!(matches!(
-            Compat::parse(
-                "SELECT oid, stxrelid::pg_catalog.regclass FROM pg_catalog.pg_statistic_ext WHERE stxrelid = '16385'"
-            ),
-            Some(Compat::Catalog { .. })
-        ));
-        assert_eq!(
-            Compat::parse(psql_dt),
-            Some(Compat::ListRelations {
-                tables: true,
-                views: false
-            })
-        );
+        assert_eq!(Compat::parse("select * from pg_catalog.pg_class"), None);
+        assert_eq!(catalog_columns("SELECT * FROM my_types"), None);
         assert_eq!(Compat::parse("SELECT 1"), None);
     }
 }

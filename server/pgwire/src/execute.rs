@@ -4,14 +4,14 @@
 use ha_server_api::TransactionStatus;
 use ha_types::sql_text::{TransactionCommand, first_word};
 use ha_types::{
-    CatalogQuery, ColumnType, Params, SpecialCommand, Statement as EngineStatement,
-    StatementResult, Value,
+    ColumnType, ErrorCode, Params, SpecialCommand, Statement as EngineStatement, StatementResult,
+    Value,
 };
 use pgwire::api::Type;
 use pgwire::api::results::Tag;
 use pgwire::error::{PgWireError, PgWireResult};
 
-use crate::compat::{Compat, FIRST_OID, Function, SERVER_VERSION, default_setting};
+use crate::compat::{Compat, Function, SERVER_VERSION, default_setting};
 use crate::connection::{Connection, Outcome};
 use crate::error::{api_error, user_error};
 use crate::statement::{Analysis, Described, PgStatement};
@@ -25,6 +25,9 @@ pub(crate) async fn run(
 ) -> PgWireResult<Outcome> {
     if let Some(compat) = &statement.compat {
         return answer_compat(connection, compat).await;
+    }
+    if let Some(columns) = unsupported_catalog_query(connection, &statement.sql).await {
+        return Ok(text_rows(&columns, Vec::new()));
     }
     let status_before = connection.session.transaction_status();
     let engine_statement = EngineStatement {
@@ -263,129 +266,6 @@ async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireRe
             }
             Ok(outcome)
         }
-        Compat::ListRelations { tables, views } => {
-            let (tables, views) = (*tables, *views);
-            let wanted = |kind: &str| if kind == "view" { views } else { tables };
-            let user = Value::Text(connection.user.clone());
-            let rows = catalog_rows(connection, CatalogQuery::Tables, None)
-                .await?
-                .into_iter()
-                .filter(|t| matches!(t.get(1), Some(Value::Text(kind)) if wanted(kind)))
-                .map(|t| {
-                    let name = t.first().cloned().unwrap_or(Value::Null);
-                    let kind = t.get(1).cloned().unwrap_or(Value::Null);
-                    vec![Value::Text("public".into()), name, kind, user.clone()]
-                })
-                .collect();
-            Ok(text_rows(&["Schema", "Name", "Type", "Owner"], rows))
-        }
-        Compat::FindRelation { name } => {
-            let rows = query_rows(
-                connection,
-                "SELECT ?2 + rowid, 'public', name FROM sqlite_master \
-                 WHERE name = ?1 AND type IN ('table', 'view') AND name NOT LIKE '\\_ha\\_%' ESCAPE '\\'",
-                vec![Value::Text(name.clone()), Value::Integer(FIRST_OID)],
-            )
-            .await?;
-            Ok(text_rows(&["oid", "nspname", "relname"], rows))
-        }
-        Compat::RelationInfo { oid, columns } => {
-            let found = query_rows(
-                connection,
-                "SELECT type FROM sqlite_master WHERE rowid = ?1",
-                vec![Value::Integer(oid - FIRST_OID)],
-            )
-            .await?;
-            let kind = match found.first().and_then(|r| r.first()) {
-                Some(Value::Text(t)) if t == "view" => "v",
-                Some(_) => "r",
-                None => return Ok(text_rows(columns, Vec::new())),
-            };
-            // Everything psql asks is "no" here: no checks it can show, rules, row security...
-            let row = columns
-                .iter()
-                .map(|c| {
-                    if c == "amname" {
-                        // No access method to show.
-                        return Value::Null;
-                    }
-                    Value::Text(
-                        match c.as_str() {
-                            "relkind" => kind,
-                            "relchecks" | "reltablespace" => "0",
-                            "relpersistence" => "p",
-                            "relreplident" => "d",
-                            name if name.starts_with("relhas")
-                                || name.starts_with("relrow")
-                                || name.starts_with("relforce")
-                                || name == "relispartition" =>
-                            {
-                                "f"
-                            }
-                            _ => "",
-                        }
-                        .to_string(),
-                    )
-                })
-                .collect();
-            Ok(text_rows(columns, vec![row]))
-        }
-        Compat::Attributes { oid, columns } => {
-            let table = query_rows(
-                connection,
-                "SELECT name FROM sqlite_master WHERE rowid = ?1",
-                vec![Value::Integer(oid - FIRST_OID)],
-            )
-            .await?;
-            let Some(Value::Text(table)) = table.first().and_then(|r| r.first()).cloned() else {
-                return Ok(text_rows(columns, Vec::new()));
-            };
-            // The core's catalog: table, position, name, declared_type, not_null,
-            // default_value, primary_key, hidden; psql wants name, type, default, not null.
-            let attributes: Vec<Vec<Value>> =
-                catalog_rows(connection, CatalogQuery::Columns, Some(&table))
-                    .await?
-                    .into_iter()
-                    .map(|c| {
-                        let declared = match c.get(3) {
-                            Some(Value::Text(t)) => Value::Text(t.to_lowercase()),
-                            _ => Value::Null,
-                        };
-                        vec![
-                            c.get(2).cloned().unwrap_or(Value::Null),
-                            declared,
-                            c.get(5).cloned().unwrap_or(Value::Null),
-                            c.get(4).cloned().unwrap_or(Value::Null),
-                        ]
-                    })
-                    .collect();
-            // psql reads them by position: name, type, default, not null, collation, identity,
-            // generated, then (\\d+) storage and the rest.
-            let rows = attributes
-                .into_iter()
-                .map(|a| {
-                    (0..columns.len())
-                        .map(|i| match i {
-                            0 => a[0].clone(),
-                            1 => match &a[1] {
-                                Value::Text(t) if !t.is_empty() => Value::Text(t.clone()),
-                                _ => Value::Text("any".into()),
-                            },
-                            2 => a[2].clone(),
-                            3 => Value::Text(
-                                if a[3] == Value::Integer(1) { "t" } else { "f" }.into(),
-                            ),
-                            4 => Value::Null,
-                            // \d+: storage "plain".
-                            7 => Value::Text("p".into()),
-                            _ => Value::Text(String::new()),
-                        })
-                        .collect()
-                })
-                .collect();
-            Ok(text_rows(columns, rows))
-        }
-        Compat::Catalog { columns } => Ok(text_rows(columns, Vec::new())),
         Compat::Function { column, function } => Ok(match function {
             Function::Version => text_row(
                 column,
@@ -413,41 +293,24 @@ async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireRe
     }
 }
 
-/// Runs an engine query of the front end's own (a catalog answer) and returns its rows.
-/// Rows of one of the core's catalog questions ([`CatalogQuery`]).
-async fn catalog_rows(
-    connection: &mut Connection,
-    query: CatalogQuery,
-    table: Option<&str>,
-) -> PgWireResult<Vec<Vec<Value>>> {
-    let outcome = connection
-        .session
-        .execute(vec![query.statement(table)])
-        .await
-        .map_err(|e| api_error(&e))?;
-    Ok(match outcome.results.into_iter().next() {
-        Some(StatementResult::Rows { rows, .. }) => rows,
-        _ => Vec::new(),
-    })
-}
-
-async fn query_rows(
-    connection: &mut Connection,
-    sql: &str,
-    params: Vec<Value>,
-) -> PgWireResult<Vec<Vec<Value>>> {
-    let outcome = connection
-        .session
-        .execute(vec![EngineStatement {
-            sql: sql.to_string(),
-            params: Params::Positional(params),
-        }])
-        .await
-        .map_err(|e| api_error(&e))?;
-    Ok(match outcome.results.into_iter().next() {
-        Some(StatementResult::Rows { rows, .. }) => rows,
-        _ => Vec::new(),
-    })
+/// The columns of a query of the PostgreSQL catalog that the core's catalog can't run (an
+/// unknown relation or function, syntax SQLite lacks: arrays, `unnest`...): such a query
+/// answers no rows, as a catalog without those objects would, rather than fail a tool's
+/// metadata probe. Found by preparing it, so nothing runs and no transaction is aborted.
+async fn unsupported_catalog_query(connection: &mut Connection, sql: &str) -> Option<Vec<String>> {
+    let columns = crate::compat::catalog_columns(sql)?;
+    match connection.session.describe(sql).await {
+        Err(error)
+            if matches!(
+                error.code,
+                ErrorCode::SqlSyntax | ErrorCode::SqlUnknownObject | ErrorCode::SqlError
+            ) =>
+        {
+            tracing::debug!(%error, "a catalog query the catalog can't answer: no rows");
+            Some(columns)
+        }
+        _ => None,
+    }
 }
 
 /// Rows of text columns (psql reads catalog answers as text).
@@ -476,22 +339,6 @@ pub(crate) async fn analyze(
             let (names, types) = match compat {
                 Compat::Set { .. } | Compat::Reset => (vec![], vec![]),
                 Compat::Show(name) => (vec![name.clone()], vec![Some(Type::TEXT)]),
-                Compat::Catalog { columns } => {
-                    (columns.clone(), vec![Some(Type::TEXT); columns.len()])
-                }
-                Compat::FindRelation { .. } => (
-                    ["oid", "nspname", "relname"].map(String::from).to_vec(),
-                    vec![Some(Type::TEXT); 3],
-                ),
-                Compat::RelationInfo { columns, .. } | Compat::Attributes { columns, .. } => {
-                    (columns.clone(), vec![Some(Type::TEXT); columns.len()])
-                }
-                Compat::ListRelations { .. } => (
-                    ["Schema", "Name", "Type", "Owner"]
-                        .map(String::from)
-                        .to_vec(),
-                    vec![Some(Type::TEXT); 4],
-                ),
                 Compat::Function { column, function } => (
                     vec![column.clone()],
                     vec![Some(if *function == Function::BackendPid {
@@ -509,6 +356,19 @@ pub(crate) async fn analyze(
             }
         }
         None => {
+            if let Some(columns) = unsupported_catalog_query(connection, &statement.sql).await {
+                // Answered with no rows by `run`: its parameters are whatever the client sends.
+                let parameters = (1..=highest_parameter(&statement.sql))
+                    .map(|i| given.get(i - 1).cloned().flatten().unwrap_or(Type::TEXT))
+                    .collect();
+                let analysis = Analysis {
+                    parameters,
+                    types: vec![Some(Type::TEXT); columns.len()],
+                    names: columns,
+                    read_only: true,
+                };
+                return Ok(statement.analysis.get_or_init(|| analysis).clone());
+            }
             let description = connection
                 .session
                 .describe(&statement.sql)
@@ -589,6 +449,16 @@ pub(crate) fn resolved_types(outcome: &Outcome, told: Option<&[Type]>) -> Vec<Ty
         },
         Outcome::Command(_) => Vec::new(),
     }
+}
+
+/// The highest `?N` of a rewritten statement.
+fn highest_parameter(sql: &str) -> usize {
+    ha_types::sql_text::tokenize(sql)
+        .into_iter()
+        .filter(|t| t.kind == ha_types::sql_text::TokenKind::Parameter)
+        .filter_map(|t| sql[t.start..t.end].strip_prefix('?')?.parse().ok())
+        .max()
+        .unwrap_or(0)
 }
 
 pub(crate) fn not_ready() -> PgWireError {

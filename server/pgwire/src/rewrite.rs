@@ -24,41 +24,594 @@ const TWO_WORD_TYPES: &[(&str, &str)] = &[
 
 pub(crate) fn rewrite(sql: &str) -> Rewritten {
     let tokens = tokenize(sql);
-    let mut out = String::with_capacity(sql.len());
+    let casts_to_relations = cast_calls(sql, &tokens);
+    let mut out: Vec<Piece> = Vec::with_capacity(tokens.len());
     let mut casts = HashMap::new();
     let mut i = 0;
     let mut last_parameter: Option<usize> = None;
     while i < tokens.len() {
         let token = tokens[i];
         let text = &sql[token.start..token.end];
+        let next = |n: usize| tokens.get(i + n).map(|t| &sql[t.start..t.end]);
         // `::type`: two ':' symbols, then a type name.
         if text == ":"
-            && tokens
-                .get(i + 1)
-                .is_some_and(|t| &sql[t.start..t.end] == ":")
+            && next(1) == Some(":")
             && let Some((end, name)) = cast_type(sql, &tokens, i + 2)
         {
             if let Some(number) = last_parameter {
-                casts.insert(number, name);
+                casts.insert(number, name.clone());
+            }
+            // Casts to the catalog's reference types look the relation or type up.
+            match name.as_str() {
+                "regclass" => wrap_operand(&mut out, "ha_regclass(", ")"),
+                "regtype" => wrap_operand(&mut out, "format_type(", ", NULL)"),
+                _ => {}
             }
             i = end;
             continue;
         }
         last_parameter = None;
+        if let Some(cast) = casts_to_relations.get(&i) {
+            // `CAST(x AS regclass)`: the call, then `x` as it comes, then `)`.
+            out.push(Piece::new(TokenKind::Word, cast.function));
+            out.push(Piece::new(TokenKind::Symbol, "("));
+            let operand = &sql[tokens[cast.open + 1].start..tokens[cast.as_word].start];
+            let rewritten = rewrite(operand);
+            casts.extend(rewritten.casts);
+            out.push(Piece::new(TokenKind::Word, rewritten.sql.trim_end()));
+            out.push(Piece::new(TokenKind::Symbol, cast.after));
+            i = cast.close + 1;
+            continue;
+        }
         match token.kind {
             TokenKind::Parameter
                 if text.starts_with('$') && text[1..].chars().all(|c| c.is_ascii_digit()) =>
             {
-                out.push('?');
-                out.push_str(&text[1..]);
+                out.push(Piece::new(token.kind, &format!("?{}", &text[1..])));
                 last_parameter = text[1..].parse().ok();
             }
-            TokenKind::Word if text.eq_ignore_ascii_case("ILIKE") => out.push_str("LIKE"),
-            _ => out.push_str(text),
+            TokenKind::Word if text.eq_ignore_ascii_case("ILIKE") => {
+                out.push(Piece::new(token.kind, "LIKE"));
+            }
+            // `pg_catalog.x` is `x`: the catalog's relations and functions are unqualified.
+            TokenKind::Word | TokenKind::QuotedIdentifier
+                if unquoted(text).eq_ignore_ascii_case("pg_catalog") && next(1) == Some(".") =>
+            {
+                i += 2;
+                continue;
+            }
+            // `information_schema.tables` is the view `information_schema_tables`.
+            TokenKind::Word | TokenKind::QuotedIdentifier
+                if unquoted(text).eq_ignore_ascii_case("information_schema")
+                    && next(1) == Some(".")
+                    && next(2).is_some() =>
+            {
+                let name = unquoted(next(2).unwrap_or_default()).to_ascii_lowercase();
+                out.push(Piece::new(
+                    TokenKind::Word,
+                    &format!("information_schema_{name}"),
+                ));
+                i += 3;
+                continue;
+            }
+            // `OPERATOR(pg_catalog.~)`: the operator itself.
+            TokenKind::Word if text.eq_ignore_ascii_case("OPERATOR") && next(1) == Some("(") => {
+                let close = (i + 2..tokens.len())
+                    .find(|&j| &sql[tokens[j].start..tokens[j].end] == ")")
+                    .unwrap_or(tokens.len() - 1);
+                let operator: String = tokens[i + 2..close]
+                    .iter()
+                    .map(|t| &sql[t.start..t.end])
+                    .filter(|t| *t != "." && !t.eq_ignore_ascii_case("pg_catalog"))
+                    .collect();
+                out.push(Piece::new(TokenKind::Word, &regex_operator(&operator)));
+                i = close + 1;
+                continue;
+            }
+            // PostgreSQL's regular expression match operators, between two operands (`~x`
+            // before one is SQLite's bitwise not).
+            TokenKind::Symbol if (text == "~" || text == "!") && follows_operand(&out) => {
+                let mut operator = text.to_string();
+                let mut j = i + 1;
+                while let Some(more @ ("~" | "*")) = tokens.get(j).map(|t| &sql[t.start..t.end]) {
+                    operator.push_str(more);
+                    j += 1;
+                }
+                if operator.contains('~') {
+                    out.push(Piece::new(TokenKind::Word, &regex_operator(&operator)));
+                    i = j;
+                    continue;
+                }
+                out.push(Piece::new(token.kind, text));
+            }
+            // `= ANY (ARRAY[a, b])` is `IN (a, b)`; `<> ALL (ARRAY[...])` is `NOT IN (...)`.
+            TokenKind::Word
+                if (text.eq_ignore_ascii_case("ANY") || text.eq_ignore_ascii_case("ALL"))
+                    && let Some((items, close)) = array_argument(sql, &tokens, i + 1) =>
+            {
+                let negated = text.eq_ignore_ascii_case("ALL");
+                let compared = out
+                    .iter()
+                    .rposition(|p| p.kind != TokenKind::Whitespace)
+                    .filter(|&at| out[at].text == if negated { ">" } else { "=" });
+                if let Some(at) = compared {
+                    // `<>` and `!=` are two symbols.
+                    if negated && at > 0 && matches!(out[at - 1].text.as_str(), "<" | "!") {
+                        out.truncate(at - 1);
+                    } else {
+                        out.truncate(at);
+                    }
+                    let rewritten = rewrite(items);
+                    casts.extend(rewritten.casts);
+                    let list = format!(
+                        "{}IN ({})",
+                        if negated { " NOT " } else { " " },
+                        rewritten.sql
+                    );
+                    out.push(Piece::new(TokenKind::Word, &list));
+                    i = close + 1;
+                    continue;
+                }
+                out.push(Piece::new(token.kind, text));
+            }
+            // `COLLATE pg_catalog.default`: SQLite's default collation is the one meant.
+            TokenKind::Word if text.eq_ignore_ascii_case("COLLATE") => {
+                let mut j = i + 1;
+                while tokens
+                    .get(j)
+                    .is_some_and(|t| t.kind == TokenKind::Whitespace)
+                {
+                    j += 1;
+                }
+                if tokens
+                    .get(j)
+                    .map(|t| &sql[t.start..t.end])
+                    .is_some_and(|name| {
+                        unquoted(name).eq_ignore_ascii_case("pg_catalog")
+                            || unquoted(name).eq_ignore_ascii_case("default")
+                    })
+                {
+                    let mut end = j + 1;
+                    if tokens.get(end).map(|t| &sql[t.start..t.end]) == Some(".") {
+                        end += 2;
+                    }
+                    i = end;
+                    continue;
+                }
+                out.push(Piece::new(token.kind, text));
+            }
+            // `unnest(array) x` in a FROM list: the array's items as rows of a column `x`.
+            TokenKind::Word
+                if (text.eq_ignore_ascii_case("unnest")
+                    || text.eq_ignore_ascii_case("generate_series"))
+                    && next(1) == Some("(")
+                    && after_from_list_start(&out)
+                    && let Some(from) = set_alias(sql, &tokens, i + 1) =>
+            {
+                let inner = rewrite(&sql[tokens[i + 2].start..tokens[from.close].start]);
+                casts.extend(inner.casts);
+                let rows = if text.eq_ignore_ascii_case("unnest") {
+                    format!("json_each(ha_array_json({}))", inner.sql)
+                } else {
+                    format!("generate_series({})", inner.sql)
+                };
+                out.push(Piece::new(
+                    TokenKind::Word,
+                    &format!(
+                        "(SELECT value AS {} FROM {rows}) {}",
+                        from.column, from.alias
+                    ),
+                ));
+                i = from.end;
+                continue;
+            }
+            // `x[n]` (the lexer reads `[n]` as SQLite's bracket-quoted name): the nth item of
+            // an array (`{a,b}`, from 1) or of a vector (`1 2`, from 0).
+            TokenKind::QuotedIdentifier
+                if text.starts_with('[')
+                    && i > 0
+                    && tokens[i - 1].end == token.start
+                    && follows_operand(&out) =>
+            {
+                let index = rewrite(&text[1..text.len() - 1]);
+                casts.extend(index.casts);
+                wrap_operand(&mut out, "ha_subscript(", &format!(", {})", index.sql));
+            }
+            // PostgreSQL's functions written without parentheses.
+            TokenKind::Word
+                if next(1) != Some("(")
+                    && out.last().is_none_or(|p| p.text != ".")
+                    && let Some(call) = keyword_function(text) =>
+            {
+                out.push(Piece::new(TokenKind::Word, call));
+            }
+            // `ARRAY(SELECT x ...)`: the rows' values as an array's text.
+            TokenKind::Word if text.eq_ignore_ascii_case("ARRAY") && next(1) == Some("(") => {
+                let close = matching(sql, &tokens, i + 1);
+                let inner = &sql[tokens[i + 2].start..tokens[close].start];
+                let column = crate::compat::select_list_names(inner)
+                    .and_then(|columns| columns.into_iter().next())
+                    .unwrap_or_default();
+                let inner = rewrite(inner);
+                casts.extend(inner.casts);
+                out.push(Piece::new(
+                    TokenKind::Word,
+                    &format!(
+                        "(SELECT '{{' || coalesce(group_concat(\"{}\", ','), '') || '}}' FROM ({}))",
+                        column.replace('"', "\"\""),
+                        inner.sql
+                    ),
+                ));
+                i = close + 1;
+                continue;
+            }
+            // `E'a\nb'`: a string with backslash escapes.
+            TokenKind::Word
+                if text.eq_ignore_ascii_case("E")
+                    && tokens
+                        .get(i + 1)
+                        .is_some_and(|t| t.kind == TokenKind::String && t.start == token.end) =>
+            {
+                let literal = &sql[tokens[i + 1].start..tokens[i + 1].end];
+                out.push(Piece::new(TokenKind::String, &escaped_string(literal)));
+                i += 2;
+                continue;
+            }
+            _ => out.push(Piece::new(token.kind, text)),
         }
         i += 1;
     }
-    Rewritten { sql: out, casts }
+    Rewritten {
+        sql: out.iter().map(|p| p.text.as_str()).collect(),
+        casts,
+    }
+}
+
+/// One piece of the rewritten text, with the kind of token it came from.
+struct Piece {
+    kind: TokenKind,
+    text: String,
+}
+
+impl Piece {
+    fn new(kind: TokenKind, text: &str) -> Piece {
+        Piece {
+            kind,
+            text: text.to_string(),
+        }
+    }
+}
+
+/// The index of the `)` that closes the `(` at token `open`.
+fn matching(sql: &str, tokens: &[ha_types::sql_text::Token], open: usize) -> usize {
+    let mut depth = 0usize;
+    for (j, token) in tokens.iter().enumerate().skip(open) {
+        match &sql[token.start..token.end] {
+            "(" => depth += 1,
+            ")" => {
+                depth -= 1;
+                if depth == 0 {
+                    return j;
+                }
+            }
+            _ => {}
+        }
+    }
+    tokens.len().saturating_sub(1)
+}
+
+/// Whether the text so far ends where a FROM list expects a table (after FROM, JOIN or `,`
+/// inside a FROM list).
+fn after_from_list_start(out: &[Piece]) -> bool {
+    let mut words = out.iter().rev().filter(|p| p.kind != TokenKind::Whitespace);
+    match words.next() {
+        Some(p) if p.text.eq_ignore_ascii_case("FROM") || p.text.eq_ignore_ascii_case("JOIN") => {
+            true
+        }
+        Some(p) if p.text == "," => out
+            .iter()
+            .rev()
+            .find(|p| {
+                ["FROM", "SELECT", "WHERE"]
+                    .iter()
+                    .any(|k| p.text.eq_ignore_ascii_case(k))
+            })
+            .is_some_and(|p| p.text.eq_ignore_ascii_case("FROM")),
+        _ => false,
+    }
+}
+
+/// A set-returning function in a FROM list: its closing `)`, its alias and column name
+/// (`x`, `AS x`, `pos(n)`: the column is the alias unless named), and the token after them.
+struct SetAlias {
+    close: usize,
+    alias: String,
+    column: String,
+    end: usize,
+}
+
+/// After `unnest(` (or `generate_series(`) at token `open`: see [`SetAlias`]; `None` without
+/// an alias or with `WITH ORDINALITY`.
+fn set_alias(sql: &str, tokens: &[ha_types::sql_text::Token], open: usize) -> Option<SetAlias> {
+    let close = matching(sql, tokens, open);
+    let (at, kind, mut word) = next_significant(sql, tokens, close + 1)?;
+    let mut after = at + 1;
+    if word.eq_ignore_ascii_case("AS") {
+        let (at, _, name) = next_significant(sql, tokens, after)?;
+        word = name;
+        after = at + 1;
+    } else if kind != TokenKind::Word {
+        return None;
+    }
+    if [
+        "WITH", "ON", "WHERE", "JOIN", "LEFT", "ORDER", "GROUP", "CROSS", "INNER",
+    ]
+    .iter()
+    .any(|k| word.eq_ignore_ascii_case(k))
+    {
+        return None;
+    }
+    let alias = word.to_string();
+    let mut column = alias.clone();
+    let mut end = after;
+    if let Some((open, _, "(")) = next_significant(sql, tokens, after) {
+        let (name_at, _, name) = next_significant(sql, tokens, open + 1)?;
+        let (close, _, ")") = next_significant(sql, tokens, name_at + 1)? else {
+            return None;
+        };
+        column = name.to_string();
+        end = close + 1;
+    }
+    Some(SetAlias {
+        close,
+        alias,
+        column,
+        end,
+    })
+}
+
+/// The first token from `from` on that is not whitespace: its index, kind and text.
+fn next_significant<'a>(
+    sql: &'a str,
+    tokens: &[ha_types::sql_text::Token],
+    from: usize,
+) -> Option<(usize, TokenKind, &'a str)> {
+    (from..tokens.len())
+        .find(|&j| tokens[j].kind != TokenKind::Whitespace)
+        .map(|j| (j, tokens[j].kind, &sql[tokens[j].start..tokens[j].end]))
+}
+
+/// `current_catalog`, `current_user`...: the call each stands for.
+fn keyword_function(word: &str) -> Option<&'static str> {
+    match word.to_ascii_lowercase().as_str() {
+        "current_catalog" => Some("current_database()"),
+        "current_user" | "session_user" | "current_role" => Some("ha_pg_user()"),
+        _ => None,
+    }
+}
+
+/// A name without its double quotes.
+fn unquoted(name: &str) -> &str {
+    name.strip_prefix('"')
+        .and_then(|n| n.strip_suffix('"'))
+        .unwrap_or(name)
+}
+
+/// `~` (match), `~*` (match, any case), `!~`, `!~*`: SQLite's REGEXP, run by the catalog's
+/// `regexp` function.
+fn regex_operator(operator: &str) -> String {
+    let negated = if operator.starts_with('!') {
+        "NOT "
+    } else {
+        ""
+    };
+    if operator.contains('~') {
+        format!(" {negated}REGEXP ")
+    } else {
+        format!(" {operator} ")
+    }
+}
+
+/// Whether the text so far ends with an operand (so an operator that follows is binary).
+fn follows_operand(out: &[Piece]) -> bool {
+    let Some(last) = out.iter().rev().find(|p| p.kind != TokenKind::Whitespace) else {
+        return false;
+    };
+    match last.kind {
+        TokenKind::String | TokenKind::Number | TokenKind::Parameter => true,
+        TokenKind::QuotedIdentifier => true,
+        TokenKind::Symbol => last.text == ")",
+        TokenKind::Word => !KEYWORDS_BEFORE_OPERANDS
+            .iter()
+            .any(|k| last.text.eq_ignore_ascii_case(k)),
+        _ => false,
+    }
+}
+
+/// Words after which an expression starts (so `~` there is SQLite's bitwise not).
+const KEYWORDS_BEFORE_OPERANDS: &[&str] = &[
+    "SELECT",
+    "WHERE",
+    "AND",
+    "OR",
+    "NOT",
+    "ON",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "RETURNING",
+    "SET",
+    "BY",
+    "HAVING",
+    "CASE",
+    "IS",
+    "IN",
+    "LIKE",
+    "BETWEEN",
+    "VALUES",
+    "DISTINCT",
+    "ALL",
+];
+
+/// Wraps the operand just written (a literal, a parameter, a column `a.b`, or a call or
+/// parenthesized expression) in `open` ... `close`.
+fn wrap_operand(out: &mut Vec<Piece>, open: &str, close: &str) {
+    let mut end = out.len();
+    while end > 0 && out[end - 1].kind == TokenKind::Whitespace {
+        end -= 1;
+    }
+    if end == 0 {
+        return;
+    }
+    let mut start = end - 1;
+    if out[start].text == ")" {
+        let mut depth = 0usize;
+        loop {
+            match out[start].text.as_str() {
+                ")" => depth += 1,
+                "(" => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 || start == 0 {
+                break;
+            }
+            start -= 1;
+        }
+        // A call: its function's name.
+        if start > 0 && out[start - 1].kind == TokenKind::Word {
+            start -= 1;
+        }
+    }
+    // A qualified name: `c.oid`.
+    while start >= 2
+        && out[start - 1].text == "."
+        && matches!(
+            out[start - 2].kind,
+            TokenKind::Word | TokenKind::QuotedIdentifier
+        )
+    {
+        start -= 2;
+    }
+    out.insert(start, Piece::new(TokenKind::Word, open));
+    out.truncate(end + 1);
+    out.push(Piece::new(TokenKind::Symbol, close));
+}
+
+/// A `CAST(x AS regclass)` (or `regtype`) call: what replaces it, and where its parts are.
+struct CastCall {
+    function: &'static str,
+    after: &'static str,
+    open: usize,
+    as_word: usize,
+    close: usize,
+}
+
+/// The casts to the catalog's reference types, by the index of their `CAST` token.
+fn cast_calls(sql: &str, tokens: &[ha_types::sql_text::Token]) -> HashMap<usize, CastCall> {
+    let text = |i: usize| &sql[tokens[i].start..tokens[i].end];
+    let mut calls = HashMap::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if token.kind != TokenKind::Word || !text(i).eq_ignore_ascii_case("CAST") {
+            continue;
+        }
+        let Some(open) = (i + 1..tokens.len()).find(|&j| tokens[j].kind != TokenKind::Whitespace)
+        else {
+            continue;
+        };
+        if text(open) != "(" {
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut as_word = None;
+        let mut close = None;
+        for j in open..tokens.len() {
+            match text(j) {
+                "(" => depth += 1,
+                ")" => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(j);
+                        break;
+                    }
+                }
+                word if depth == 1 && word.eq_ignore_ascii_case("AS") => as_word = Some(j),
+                _ => {}
+            }
+        }
+        let (Some(as_word), Some(close)) = (as_word, close) else {
+            continue;
+        };
+        let type_name: String = (as_word + 1..close)
+            .filter(|&j| tokens[j].kind != TokenKind::Whitespace)
+            .map(|j| unquoted(text(j)).to_ascii_lowercase())
+            .collect();
+        let type_name = type_name.trim_start_matches("pg_catalog.");
+        let (function, after) = match type_name {
+            "regclass" => ("ha_regclass", ")"),
+            "regtype" => ("format_type", ", NULL)"),
+            _ => continue,
+        };
+        calls.insert(
+            i,
+            CastCall {
+                function,
+                after,
+                open,
+                as_word,
+                close,
+            },
+        );
+    }
+    calls
+}
+
+/// `(ARRAY[a, b])` starting at token `from` (after whitespace): the items' text and the index
+/// of the closing parenthesis.
+fn array_argument<'a>(
+    sql: &'a str,
+    tokens: &[ha_types::sql_text::Token],
+    from: usize,
+) -> Option<(&'a str, usize)> {
+    let significant: Vec<usize> = (from..tokens.len())
+        .filter(|&j| tokens[j].kind != TokenKind::Whitespace)
+        .take(4)
+        .collect();
+    let text = |j: usize| &sql[tokens[j].start..tokens[j].end];
+    match significant.as_slice() {
+        [open, array, items, close]
+            if text(*open) == "("
+                && text(*array).eq_ignore_ascii_case("ARRAY")
+                && text(*items).starts_with('[')
+                && text(*close) == ")" =>
+        {
+            let items = text(*items);
+            Some((&items[1..items.len() - 1], *close))
+        }
+        _ => None,
+    }
+}
+
+/// An `E'...'` string as an SQLite literal: its backslash escapes applied.
+fn escaped_string(literal: &str) -> String {
+    let inner = &literal[1..literal.len().saturating_sub(1).max(1)];
+    let mut value = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            value.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => value.push('\n'),
+            Some('t') => value.push('\t'),
+            Some('r') => value.push('\r'),
+            Some('b') => value.push('\u{8}'),
+            Some('f') => value.push('\u{c}'),
+            Some(other) => value.push(other),
+            None => {}
+        }
+    }
+    format!("'{}'", value.replace("''", "'").replace('\'', "''"))
 }
 
 /// The type name starting at token `from` (after optional whitespace), its end, and its text:
@@ -77,6 +630,12 @@ fn cast_type(
         i
     };
     let mut i = from;
+    // `pg_catalog.oid`: the type `oid`.
+    if text(i).is_some_and(|t| unquoted(t).eq_ignore_ascii_case("pg_catalog"))
+        && text(i + 1) == Some(".")
+    {
+        i += 2;
+    }
     let mut name = match kind(i)? {
         TokenKind::Word => text(i)?.to_ascii_lowercase(),
         TokenKind::QuotedIdentifier => {
@@ -140,6 +699,43 @@ mod tests {
         let r = rewrite("SELECT $1::int[], 'x'::\"char\"");
         assert_eq!(r.sql, "SELECT ?1, 'x'");
         assert_eq!(r.casts.get(&1).map(String::as_str), Some("int[]"));
+    }
+
+    #[test]
+    fn catalog_spellings_become_the_core_catalogs() {
+        let sql = |text: &str| rewrite(text).sql;
+        assert_eq!(
+            sql(
+                "SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default"
+            ),
+            "SELECT c.relname FROM pg_class c WHERE c.relname  REGEXP  '^(t)$' "
+        );
+        assert_eq!(
+            sql(
+                "SELECT 1 FROM information_schema.\"tables\" WHERE n !~ '^pg_' AND k = ANY (ARRAY['r', $1::text])"
+            ),
+            "SELECT 1 FROM information_schema_tables WHERE n  NOT REGEXP  '^pg_' AND k  IN ('r', ?1)"
+        );
+        assert_eq!(
+            sql(
+                "SELECT 'pg_class'::regclass, c.oid::pg_catalog.regclass, CAST($2 AS REGCLASS), t::regtype::text"
+            ),
+            "SELECT ha_regclass('pg_class'), ha_regclass(c.oid), ha_regclass(?2), format_type(t, NULL)"
+        );
+        assert_eq!(
+            sql(
+                "SELECT con.conkey[pos.n], (current_schemas(true))[1], current_catalog FROM pg_catalog.generate_series(1, 32) pos(n)"
+            ),
+            "SELECT ha_subscript(con.conkey, pos.n), ha_subscript((current_schemas(true)), 1), current_database() FROM (SELECT value AS n FROM generate_series(1, 32)) pos"
+        );
+        assert_eq!(
+            sql(
+                "SELECT array(select rolname from pg_roles order by 1), x FROM unnest(tc.reloptions) x, E'a\\nb'"
+            ),
+            "SELECT (SELECT '{' || coalesce(group_concat(\"rolname\", ','), '') || '}' FROM (select rolname from pg_roles order by 1)), x FROM (SELECT value AS x FROM json_each(ha_array_json(tc.reloptions))) x, 'a\nb'"
+        );
+        // Not PostgreSQL's: SQLite's bitwise not stays.
+        assert_eq!(sql("SELECT ~5, a FROM t"), "SELECT ~5, a FROM t");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The PostgreSQL wire front end (SPEC §1 `--pg-*`, §2, §7), through the real `psql` and
 //! tokio-postgres.
 
+mod catalog;
 mod driver;
 mod dynamic_types;
 mod psql;

@@ -317,8 +317,13 @@ async fn psql_describes_a_table() {
     .await;
     let (out, err) = text(&output);
     assert!(out.contains("Table \"public.users\""), "{out}{err}");
+    // An INTEGER PRIMARY KEY is never NULL (it is the rowid), as a PostgreSQL key.
     assert!(
-        out.contains(" id     | integer |           |          | "),
+        out.contains(" id     | integer |           | not null | "),
+        "{out}"
+    );
+    assert!(
+        out.contains("\"users_pkey\" PRIMARY KEY, btree (id)"),
         "{out}"
     );
     assert!(

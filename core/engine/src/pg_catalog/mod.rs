@@ -1,0 +1,163 @@
+//! PostgreSQL's catalog (`pg_catalog`, `information_schema`) computed from SQLite's own schema,
+//! so the tools that read it (psql, pgjdbc's `DatabaseMetaData`, SQLAlchemy's inspector, GUI
+//! tools) see the database's tables, columns, indexes and constraints.
+//!
+//! The relations are temporary views on the connection ([`views`]), the functions the tools
+//! call are SQL functions ([`functions`]); both are installed on a connection the first time
+//! one of its statements names them. A wire protocol's translation only has to drop the
+//! `pg_catalog.` qualifier and write `information_schema.x` as `information_schema_x`.
+
+mod functions;
+mod views;
+
+use rusqlite::Connection;
+
+/// Whether `sql` may read the catalog (a cheap test on every statement: false for almost all).
+pub(crate) fn named_in(sql: &str) -> bool {
+    let bytes = sql.as_bytes();
+    bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"pg_"))
+        || bytes
+            .windows(19)
+            .any(|w| w.eq_ignore_ascii_case(b"information_schema_"))
+        || [
+            "format_type",
+            "current_schemas",
+            "version()",
+            "current_database",
+        ]
+        .iter()
+        .any(|name| sql.contains(name))
+}
+
+/// Installs the catalog on `conn` unless it is there. A temporary view created inside a
+/// transaction that is rolled back goes with it, so the test is on the views themselves.
+pub(crate) fn ensure(conn: &Connection, database: &str) -> rusqlite::Result<()> {
+    let installed = conn
+        .prepare_cached("SELECT 1 FROM temp.sqlite_schema WHERE name = 'pg_class'")?
+        .exists([])?;
+    if installed {
+        return Ok(());
+    }
+    functions::register(conn, database)?;
+    rusqlite::vtab::series::load_module(conn)?;
+    for statement in views::statements() {
+        conn.execute_batch(&statement)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE,
+               name VARCHAR(50), score DOUBLE PRECISION DEFAULT 0);
+             CREATE TABLE posts(id INTEGER PRIMARY KEY,
+               user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE, title TEXT,
+               published BOOLEAN DEFAULT false);
+             CREATE INDEX posts_user ON posts(user_id, title DESC);
+             CREATE VIEW recent AS SELECT id, title FROM posts;
+             CREATE TABLE _ha_outbox(id INTEGER PRIMARY KEY);",
+        )
+        .unwrap();
+        ensure(&conn, "app.db").unwrap();
+        conn
+    }
+
+    fn strings(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn relations_without_the_servers_own() {
+        let conn = catalog();
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT relname || ':' || relkind FROM pg_class WHERE relnamespace = 2200 ORDER BY 1"
+            ),
+            [
+                "posts:r",
+                "posts_pkey:i",
+                "posts_user:i",
+                "recent:v",
+                "users:r",
+                "users_email_key:i",
+                "users_pkey:i"
+            ]
+        );
+        ensure(&conn, "app.db").unwrap();
+    }
+
+    #[test]
+    fn columns_types_and_definitions() {
+        let conn = catalog();
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull
+                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                 WHERE c.relname = 'users' ORDER BY 1"
+            ),
+            [
+                "email text 1",
+                "id integer 1",
+                "name character varying(50) 0",
+                "score double precision 0"
+            ]
+        );
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint ORDER BY conname"
+            ),
+            [
+                "PRIMARY KEY (id)",
+                "FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE",
+                "UNIQUE (email)",
+                "PRIMARY KEY (id)"
+            ]
+        );
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT pg_get_indexdef(c.oid) FROM pg_class c WHERE relname = 'posts_user'"
+            ),
+            ["CREATE INDEX posts_user ON public.posts USING btree (user_id, title DESC)"]
+        );
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT column_name || ' ' || data_type || ' ' || is_nullable
+                 FROM information_schema_columns WHERE table_name = 'posts' ORDER BY ordinal_position"
+            ),
+            [
+                "id integer NO",
+                "user_id bigint NO",
+                "title text YES",
+                "published boolean YES"
+            ]
+        );
+    }
+
+    #[test]
+    fn names_resolve_to_oids_and_back() {
+        let conn = catalog();
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT ha_regclass(ha_regclass('public.users')) || ' ' || ha_regclass('pg_class')"
+            ),
+            ["users 1259"]
+        );
+        assert!(named_in("select * from PG_CLASS"));
+        assert!(!named_in("SELECT name FROM users WHERE id = 1"));
+    }
+}
