@@ -25,6 +25,7 @@ const TWO_WORD_TYPES: &[(&str, &str)] = &[
 pub(crate) fn rewrite(sql: &str) -> Rewritten {
     let tokens = tokenize(sql);
     let casts_to_relations = cast_calls(sql, &tokens);
+    let like_escapes = like_escapes(sql, &tokens);
     let mut out: Vec<Piece> = Vec::with_capacity(tokens.len());
     let mut casts = HashMap::new();
     let mut i = 0;
@@ -51,6 +52,9 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
             continue;
         }
         last_parameter = None;
+        if like_escapes.contains(&i) {
+            out.push(Piece::new(TokenKind::Word, " ESCAPE '\\' "));
+        }
         if let Some(cast) = casts_to_relations.get(&i) {
             // `CAST(x AS regclass)`: the call, then `x` as it comes, then `)`.
             out.push(Piece::new(TokenKind::Word, cast.function));
@@ -260,6 +264,9 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
             _ => out.push(Piece::new(token.kind, text)),
         }
         i += 1;
+    }
+    if like_escapes.contains(&tokens.len()) {
+        out.push(Piece::new(TokenKind::Word, " ESCAPE '\\'"));
     }
     Rewritten {
         sql: out.iter().map(|p| p.text.as_str()).collect(),
@@ -565,6 +572,84 @@ fn cast_calls(sql: &str, tokens: &[ha_types::sql_text::Token]) -> HashMap<usize,
     calls
 }
 
+/// Where a `LIKE` pattern without `ESCAPE` ends (the index of the token after it): there an
+/// `ESCAPE '\'` makes backslash the escape character, as it is in PostgreSQL by default
+/// (`'a\_%'` matches `a_x`, not `a\x`); SQLite has none unless told.
+fn like_escapes(
+    sql: &str,
+    tokens: &[ha_types::sql_text::Token],
+) -> std::collections::HashSet<usize> {
+    const ENDS: &[&str] = &[
+        "AND",
+        "OR",
+        "THEN",
+        "ELSE",
+        "END",
+        "WHEN",
+        "ORDER",
+        "GROUP",
+        "LIMIT",
+        "UNION",
+        "EXCEPT",
+        "INTERSECT",
+        "HAVING",
+        "WINDOW",
+        "OFFSET",
+        "RETURNING",
+    ];
+    let text = |i: usize| &sql[tokens[i].start..tokens[i].end];
+    let mut ends = std::collections::HashSet::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if token.kind != TokenKind::Word
+            || !(text(i).eq_ignore_ascii_case("LIKE") || text(i).eq_ignore_ascii_case("ILIKE"))
+        {
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut end = tokens.len();
+        let mut escaped = false;
+        for j in i + 1..tokens.len() {
+            let t = text(j);
+            match t {
+                "(" => depth += 1,
+                ")" if depth == 0 => {
+                    end = j;
+                    break;
+                }
+                ")" => depth -= 1,
+                "," | ";" if depth == 0 => {
+                    end = j;
+                    break;
+                }
+                _ if depth == 0
+                    && tokens[j].kind == TokenKind::Word
+                    && ENDS.iter().any(|w| t.eq_ignore_ascii_case(w)) =>
+                {
+                    end = j;
+                    break;
+                }
+                _ if tokens[j].kind == TokenKind::Word && t.eq_ignore_ascii_case("ESCAPE") => {
+                    escaped = true;
+                }
+                _ => {}
+            }
+        }
+        // Not after a closing comment: before it.
+        while end > i + 1
+            && matches!(
+                tokens[end - 1].kind,
+                TokenKind::Whitespace | TokenKind::Comment
+            )
+        {
+            end -= 1;
+        }
+        if !escaped {
+            ends.insert(end);
+        }
+    }
+    ends
+}
+
 /// `(ARRAY[a, b])` starting at token `from` (after whitespace): the items' text and the index
 /// of the closing parenthesis.
 fn array_argument<'a>(
@@ -743,7 +828,16 @@ mod tests {
         let sql = "SELECT a FROM t WHERE name ILIKE 'x%' AND c = ':a::b' -- $1::int\n";
         assert_eq!(
             rewrite(sql).sql,
-            "SELECT a FROM t WHERE name LIKE 'x%' AND c = ':a::b' -- $1::int\n"
+            "SELECT a FROM t WHERE name LIKE 'x%' ESCAPE '\\'  AND c = ':a::b' -- $1::int\n"
+        );
+        // PostgreSQL's LIKE escapes with a backslash unless told otherwise.
+        assert_eq!(
+            rewrite("SELECT 1 WHERE a LIKE 'x\\_%' -- end").sql,
+            "SELECT 1 WHERE a LIKE 'x\\_%' ESCAPE '\\'  -- end"
+        );
+        assert_eq!(
+            rewrite("SELECT 1 WHERE a NOT LIKE $1 || '%' ESCAPE '/'").sql,
+            "SELECT 1 WHERE a NOT LIKE ?1 || '%' ESCAPE '/'"
         );
         assert_eq!(rewrite("SELECT :name").sql, "SELECT :name");
     }

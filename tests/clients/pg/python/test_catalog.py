@@ -1,0 +1,120 @@
+"""The PostgreSQL catalog through SQLAlchemy's inspector and metadata, and through the
+information schema with psycopg: what ORMs and migration tools read first (docs/postgresql.md,
+"The catalog"). The same assertions hold on a real PostgreSQL (PG_TEST_PORT)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import (
+    Boolean, Column, Float, Integer, MetaData, String, Table, Text, create_engine,
+    inspect, text,
+)
+from sqlalchemy.types import DOUBLE_PRECISION, INTEGER, TEXT, VARCHAR, BIGINT, BOOLEAN
+
+SCHEMA = [
+    "DROP VIEW IF EXISTS cat_recent",
+    "DROP TABLE IF EXISTS cat_posts",
+    "DROP TABLE IF EXISTS cat_users",
+    "CREATE TABLE cat_users(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, "
+    "name VARCHAR(50), score DOUBLE PRECISION DEFAULT 0)",
+    "CREATE TABLE cat_posts(id INTEGER PRIMARY KEY, user_id BIGINT NOT NULL "
+    "REFERENCES cat_users(id) ON DELETE CASCADE, title TEXT, published BOOLEAN DEFAULT false)",
+    "CREATE INDEX cat_posts_user ON cat_posts(user_id, title)",
+    "CREATE VIEW cat_recent AS SELECT id, title FROM cat_posts",
+]
+
+
+@pytest.fixture(scope="module")
+def engine(target):
+    eng = create_engine(target.url())
+    with eng.begin() as c:
+        for statement in SCHEMA:
+            c.execute(text(statement))
+    yield eng
+    eng.dispose()
+
+
+def test_the_inspector_sees_tables_views_and_columns(engine):
+    inspector = inspect(engine)
+    assert "public" in inspector.get_schema_names()
+    tables = inspector.get_table_names()
+    assert {"cat_users", "cat_posts"} <= set(tables)
+    assert not any(t.startswith("_ha_") for t in tables)
+    assert "cat_recent" in inspector.get_view_names()
+    assert inspector.has_table("cat_users")
+    assert not inspector.has_table("cat_nothing")
+    columns = {c["name"]: c for c in inspector.get_columns("cat_users")}
+    assert list(columns) == ["id", "email", "name", "score"]
+    assert isinstance(columns["id"]["type"], INTEGER)
+    assert isinstance(columns["email"]["type"], TEXT)
+    assert isinstance(columns["name"]["type"], VARCHAR) and columns["name"]["type"].length == 50
+    assert isinstance(columns["score"]["type"], DOUBLE_PRECISION)
+    assert [columns[c]["nullable"] for c in columns] == [False, False, True, True]
+    assert columns["score"]["default"] == "0"
+    posts = {c["name"]: c for c in inspector.get_columns("cat_posts")}
+    assert isinstance(posts["user_id"]["type"], BIGINT)
+    assert isinstance(posts["published"]["type"], BOOLEAN)
+
+
+def test_the_inspector_sees_foreign_keys(engine):
+    keys = inspect(engine).get_foreign_keys("cat_posts")
+    assert [
+        (k["name"], k["constrained_columns"], k["referred_table"], k["referred_columns"],
+         k["options"].get("ondelete"))
+        for k in keys
+    ] == [("cat_posts_user_id_fkey", ["user_id"], "cat_users", ["id"], "CASCADE")]
+
+
+def test_create_all_checks_for_tables_first(engine):
+    """metadata.create_all() asks the catalog which tables exist: a second call creates
+    nothing and fails on nothing."""
+    metadata = MetaData()
+    Table(
+        "cat_tags", metadata,
+        Column("id", Integer, primary_key=True),
+        Column("label", String(20), nullable=False),
+        Column("weight", Float),
+        Column("visible", Boolean),
+        Column("note", Text),
+    )
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE IF EXISTS cat_tags"))
+    metadata.create_all(engine)
+    metadata.create_all(engine)
+    inspector = inspect(engine)
+    assert inspector.has_table("cat_tags")
+    columns = {c["name"]: c for c in inspector.get_columns("cat_tags")}
+    assert columns["label"]["type"].length == 20
+    assert columns["label"]["nullable"] is False
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE cat_tags"))
+    assert not inspect(engine).has_table("cat_tags")
+
+
+def test_information_schema_queries(engine):
+    with engine.connect() as c:
+        tables = c.execute(text(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_schema = 'public' AND table_name LIKE 'cat\\_%' ORDER BY table_name"
+        )).all()
+        assert [tuple(t) for t in tables] == [
+            ("cat_posts", "BASE TABLE"), ("cat_recent", "VIEW"), ("cat_users", "BASE TABLE"),
+        ]
+        columns = c.execute(text(
+            "SELECT column_name, data_type, is_nullable, character_maximum_length "
+            "FROM information_schema.columns WHERE table_name = :t ORDER BY ordinal_position"
+        ), {"t": "cat_users"}).all()
+        assert [tuple(col) for col in columns] == [
+            ("id", "integer", "NO", None),
+            ("email", "text", "NO", None),
+            ("name", "character varying", "YES", 50),
+            ("score", "double precision", "YES", None),
+        ]
+        constraints = c.execute(text(
+            "SELECT tc.constraint_type, kcu.column_name "
+            "FROM information_schema.table_constraints tc "
+            "JOIN information_schema.key_column_usage kcu "
+            "  ON kcu.constraint_name = tc.constraint_name AND kcu.table_name = tc.table_name "
+            "WHERE tc.table_name = 'cat_users' ORDER BY 1"
+        )).all()
+        assert [tuple(x) for x in constraints] == [("PRIMARY KEY", "id"), ("UNIQUE", "email")]
