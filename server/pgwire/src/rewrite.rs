@@ -608,7 +608,7 @@ fn like_escapes(
         let mut depth = 0usize;
         let mut end = tokens.len();
         let mut escaped = false;
-        for j in i + 1..tokens.len() {
+        for (j, next) in tokens.iter().enumerate().skip(i + 1) {
             let t = text(j);
             match t {
                 "(" => depth += 1,
@@ -622,13 +622,13 @@ fn like_escapes(
                     break;
                 }
                 _ if depth == 0
-                    && tokens[j].kind == TokenKind::Word
+                    && next.kind == TokenKind::Word
                     && ENDS.iter().any(|w| t.eq_ignore_ascii_case(w)) =>
                 {
                     end = j;
                     break;
                 }
-                _ if tokens[j].kind == TokenKind::Word && t.eq_ignore_ascii_case("ESCAPE") => {
+                _ if next.kind == TokenKind::Word && t.eq_ignore_ascii_case("ESCAPE") => {
                     escaped = true;
                 }
                 _ => {}
