@@ -1,7 +1,7 @@
 """ha's PostgreSQL front end driven by SQLAlchemy 2 core over psycopg 3.
 
-Tables are made with text() DDL: metadata.create_all() asks the PostgreSQL catalog
-(pg_catalog.pg_class) whether they exist, which ha does not have.
+Tables are made with text() DDL here; metadata.create_all() and the inspector, which read the
+PostgreSQL catalog, are in test_catalog.py.
 """
 
 from __future__ import annotations
