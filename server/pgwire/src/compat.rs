@@ -92,8 +92,14 @@ impl Compat {
 /// answers a query it can't run with no rows under these names (see
 /// `execute::catalog_fallback`).
 pub(crate) fn catalog_columns(sql: &str) -> Option<Vec<String>> {
-    let lower = sql.to_ascii_lowercase();
-    if !(lower.contains("pg_") || lower.contains("information_schema")) {
+    // Runs before every statement: a byte scan, no allocation.
+    let bytes = sql.as_bytes();
+    let names = |word: &[u8]| {
+        bytes
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    if !(names(b"pg_") || names(b"information_schema")) {
         return None;
     }
     select_list_names(sql)
