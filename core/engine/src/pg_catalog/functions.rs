@@ -127,11 +127,8 @@ pub(super) fn register(conn: &Connection, database: &str) -> rusqlite::Result<()
         let (Some(array), Ok(index)) = (text(ctx, 0), ctx.get::<i64>(1)) else {
             return Ok(None);
         };
-        let (items, first): (Vec<String>, i64) = if array.starts_with('{') {
-            (array_items(&array), 1)
-        } else {
-            (array.split_whitespace().map(str::to_string).collect(), 0)
-        };
+        let first = i64::from(array.starts_with('{'));
+        let items = elements(&array);
         // An item that is a number is one (`conkey[1] = attnum` compares numbers).
         Ok(usize::try_from(index - first)
             .ok()
@@ -143,7 +140,20 @@ pub(super) fn register(conn: &Connection, database: &str) -> rusqlite::Result<()
     })?;
     // An array's text (`{a,b}`) as a JSON array, for `json_each` (`unnest`).
     conn.create_scalar_function("ha_array_json", 1, pure, |ctx| {
-        Ok(text(ctx, 0).map(|array| serde_json::Value::from(array_items(&array)).to_string()))
+        Ok(text(ctx, 0).map(|array| {
+            let items: Vec<serde_json::Value> = elements(&array)
+                .into_iter()
+                .map(|item| match item.parse::<i64>() {
+                    Ok(number) => number.into(),
+                    Err(_) => item.into(),
+                })
+                .collect();
+            serde_json::Value::from(items).to_string()
+        }))
+    })?;
+    // Where an array's subscripts start: 1 for an array (`{a,b}`), 0 for a vector (`1 2`).
+    conn.create_scalar_function("ha_array_base", 1, pure, |ctx| {
+        Ok(i64::from(text(ctx, 0).is_some_and(|a| a.starts_with('{'))))
     })?;
     conn.create_scalar_function("quote_ident", 1, pure, |ctx| {
         Ok(text(ctx, 0).map(|name| ident(&name)))
@@ -424,6 +434,15 @@ fn array_items(array: &str) -> Vec<String> {
         .filter(|item| !item.is_empty())
         .map(|item| item.trim_matches('"').to_string())
         .collect()
+}
+
+/// The items of an array (`{a,b}`) or of a vector (`1 2`: `int2vector`, `oidvector`).
+fn elements(array: &str) -> Vec<String> {
+    if array.starts_with('{') {
+        array_items(array)
+    } else {
+        array.split_whitespace().map(str::to_string).collect()
+    }
 }
 
 /// `pg_constraint`'s one-letter referential action in words.

@@ -253,4 +253,37 @@ class CatalogTest {
                     md.getCrossReference(null, "public", "md_posts", null, "public", "md_users"), KEY_COLUMNS));
         }
     }
+
+    @Test
+    void primaryKeysOfATable() throws Exception {
+        try (Connection c = server.connect()) {
+            DatabaseMetaData md = c.getMetaData();
+            assertEquals(
+                    List.of(row("md_users", "id", 1, "md_users_pkey")),
+                    rows(md.getPrimaryKeys(null, "public", "md_users"),
+                            "TABLE_NAME", "COLUMN_NAME", "KEY_SEQ", "PK_NAME"));
+        }
+    }
+
+    @Test
+    void indexesOfATableWithTheirColumnsInOrder() throws Exception {
+        try (Connection c = server.connect()) {
+            DatabaseMetaData md = c.getMetaData();
+            List<List<String>> indexes = new ArrayList<>();
+            try (ResultSet rs = md.getIndexInfo(null, "public", "md_posts", false, false)) {
+                while (rs.next()) {
+                    indexes.add(row(rs.getString("INDEX_NAME"), rs.getBoolean("NON_UNIQUE"),
+                            rs.getString("COLUMN_NAME"), rs.getInt("ORDINAL_POSITION"),
+                            rs.getShort("TYPE"), rs.getString("ASC_OR_DESC")));
+                }
+            }
+            assertEquals(List.of(
+                    row("md_posts_pkey", false, "id", 1, 3, "A"),
+                    row("md_posts_user", true, "user_id", 1, 3, "A"),
+                    row("md_posts_user", true, "title", 2, 3, "A")), indexes);
+            // Unique indexes only: the primary key's.
+            assertEquals(List.of("md_posts_pkey"),
+                    column(md.getIndexInfo(null, "public", "md_posts", true, false), "INDEX_NAME"));
+        }
+    }
 }

@@ -8,6 +8,14 @@ use std::collections::HashMap;
 
 use ha_types::sql_text::{TokenKind, tokenize};
 
+mod catalog;
+mod srf;
+
+use catalog::{
+    after_from_list_start, array_argument, cast_calls, escaped_string, follows_operand,
+    keyword_function, like_escapes, matching, regex_operator, set_alias, unquoted, wrap_operand,
+};
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Rewritten {
     pub sql: String,
@@ -26,6 +34,7 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
     let tokens = tokenize(sql);
     let casts_to_relations = cast_calls(sql, &tokens);
     let like_escapes = like_escapes(sql, &tokens);
+    let set_functions = srf::edits(sql, &tokens);
     let mut out: Vec<Piece> = Vec::with_capacity(tokens.len());
     let mut casts = HashMap::new();
     let mut i = 0;
@@ -52,6 +61,14 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
             continue;
         }
         last_parameter = None;
+        if let Some(text) = set_functions.insert.get(&i) {
+            out.push(Piece::new(TokenKind::Word, text));
+        }
+        if let Some((end, replacement)) = set_functions.replace.get(&i) {
+            out.push(Piece::new(TokenKind::Word, replacement));
+            i = *end;
+            continue;
+        }
         if like_escapes.contains(&i) {
             out.push(Piece::new(TokenKind::Word, " ESCAPE '\\' "));
         }
@@ -249,6 +266,28 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
                 i = close + 1;
                 continue;
             }
+            // `trim(both '"' from x)`: SQLite's `trim(x, '"')` (`ltrim`, `rtrim`).
+            TokenKind::Word
+                if text.eq_ignore_ascii_case("trim")
+                    && next(1) == Some("(")
+                    && let Some(call) = trim_call(sql, &tokens, i + 1) =>
+            {
+                let (function, characters, operand) = call;
+                let characters = rewrite(characters);
+                let operand = rewrite(operand);
+                casts.extend(characters.casts);
+                casts.extend(operand.casts);
+                out.push(Piece::new(
+                    TokenKind::Word,
+                    &format!(
+                        "{function}({}, {})",
+                        operand.sql.trim(),
+                        characters.sql.trim()
+                    ),
+                ));
+                i = matching(sql, &tokens, i + 1) + 1;
+                continue;
+            }
             // `E'a\nb'`: a string with backslash escapes.
             TokenKind::Word
                 if text.eq_ignore_ascii_case("E")
@@ -265,6 +304,9 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
         }
         i += 1;
     }
+    if let Some(text) = set_functions.insert.get(&tokens.len()) {
+        out.push(Piece::new(TokenKind::Word, text));
+    }
     if like_escapes.contains(&tokens.len()) {
         out.push(Piece::new(TokenKind::Word, " ESCAPE '\\'"));
     }
@@ -272,6 +314,32 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
         sql: out.iter().map(|p| p.text.as_str()).collect(),
         casts,
     }
+}
+
+/// `trim(both|leading|trailing 'chars' from x)` after `trim` (`(` at token `open`): the
+/// function, the characters and the operand.
+fn trim_call<'a>(
+    sql: &'a str,
+    tokens: &[ha_types::sql_text::Token],
+    open: usize,
+) -> Option<(&'static str, &'a str, &'a str)> {
+    let close = matching(sql, tokens, open);
+    let (side_at, _, side) = catalog::next_significant(sql, tokens, open + 1)?;
+    let function = match side.to_ascii_uppercase().as_str() {
+        "BOTH" => "trim",
+        "LEADING" => "ltrim",
+        "TRAILING" => "rtrim",
+        _ => return None,
+    };
+    let from = (side_at + 1..close).find(|&j| {
+        tokens[j].kind == TokenKind::Word
+            && sql[tokens[j].start..tokens[j].end].eq_ignore_ascii_case("FROM")
+    })?;
+    Some((
+        function,
+        &sql[tokens[side_at].end..tokens[from].start],
+        &sql[tokens[from].end..tokens[close].start],
+    ))
 }
 
 /// One piece of the rewritten text, with the kind of token it came from.
@@ -287,416 +355,6 @@ impl Piece {
             text: text.to_string(),
         }
     }
-}
-
-/// The index of the `)` that closes the `(` at token `open`.
-fn matching(sql: &str, tokens: &[ha_types::sql_text::Token], open: usize) -> usize {
-    let mut depth = 0usize;
-    for (j, token) in tokens.iter().enumerate().skip(open) {
-        match &sql[token.start..token.end] {
-            "(" => depth += 1,
-            ")" => {
-                depth -= 1;
-                if depth == 0 {
-                    return j;
-                }
-            }
-            _ => {}
-        }
-    }
-    tokens.len().saturating_sub(1)
-}
-
-/// Whether the text so far ends where a FROM list expects a table (after FROM, JOIN or `,`
-/// inside a FROM list).
-fn after_from_list_start(out: &[Piece]) -> bool {
-    let mut words = out.iter().rev().filter(|p| p.kind != TokenKind::Whitespace);
-    match words.next() {
-        Some(p) if p.text.eq_ignore_ascii_case("FROM") || p.text.eq_ignore_ascii_case("JOIN") => {
-            true
-        }
-        Some(p) if p.text == "," => out
-            .iter()
-            .rev()
-            .find(|p| {
-                ["FROM", "SELECT", "WHERE"]
-                    .iter()
-                    .any(|k| p.text.eq_ignore_ascii_case(k))
-            })
-            .is_some_and(|p| p.text.eq_ignore_ascii_case("FROM")),
-        _ => false,
-    }
-}
-
-/// A set-returning function in a FROM list: its closing `)`, its alias and column name
-/// (`x`, `AS x`, `pos(n)`: the column is the alias unless named), and the token after them.
-struct SetAlias {
-    close: usize,
-    alias: String,
-    column: String,
-    end: usize,
-}
-
-/// After `unnest(` (or `generate_series(`) at token `open`: see [`SetAlias`]; `None` without
-/// an alias or with `WITH ORDINALITY`.
-fn set_alias(sql: &str, tokens: &[ha_types::sql_text::Token], open: usize) -> Option<SetAlias> {
-    let close = matching(sql, tokens, open);
-    let (at, kind, mut word) = next_significant(sql, tokens, close + 1)?;
-    let mut after = at + 1;
-    if word.eq_ignore_ascii_case("AS") {
-        let (at, _, name) = next_significant(sql, tokens, after)?;
-        word = name;
-        after = at + 1;
-    } else if kind != TokenKind::Word {
-        return None;
-    }
-    if [
-        "WITH", "ON", "WHERE", "JOIN", "LEFT", "ORDER", "GROUP", "CROSS", "INNER",
-    ]
-    .iter()
-    .any(|k| word.eq_ignore_ascii_case(k))
-    {
-        return None;
-    }
-    let alias = word.to_string();
-    let mut column = alias.clone();
-    let mut end = after;
-    if let Some((open, _, "(")) = next_significant(sql, tokens, after) {
-        let (name_at, _, name) = next_significant(sql, tokens, open + 1)?;
-        let (close, _, ")") = next_significant(sql, tokens, name_at + 1)? else {
-            return None;
-        };
-        column = name.to_string();
-        end = close + 1;
-    }
-    Some(SetAlias {
-        close,
-        alias,
-        column,
-        end,
-    })
-}
-
-/// The first token from `from` on that is not whitespace: its index, kind and text.
-fn next_significant<'a>(
-    sql: &'a str,
-    tokens: &[ha_types::sql_text::Token],
-    from: usize,
-) -> Option<(usize, TokenKind, &'a str)> {
-    (from..tokens.len())
-        .find(|&j| tokens[j].kind != TokenKind::Whitespace)
-        .map(|j| (j, tokens[j].kind, &sql[tokens[j].start..tokens[j].end]))
-}
-
-/// `current_catalog`, `current_user`...: the call each stands for.
-fn keyword_function(word: &str) -> Option<&'static str> {
-    match word.to_ascii_lowercase().as_str() {
-        "current_catalog" => Some("current_database()"),
-        "current_user" | "session_user" | "current_role" => Some("ha_pg_user()"),
-        _ => None,
-    }
-}
-
-/// A name without its double quotes.
-fn unquoted(name: &str) -> &str {
-    name.strip_prefix('"')
-        .and_then(|n| n.strip_suffix('"'))
-        .unwrap_or(name)
-}
-
-/// `~` (match), `~*` (match, any case), `!~`, `!~*`: SQLite's REGEXP, run by the catalog's
-/// `regexp` function.
-fn regex_operator(operator: &str) -> String {
-    let negated = if operator.starts_with('!') {
-        "NOT "
-    } else {
-        ""
-    };
-    if operator.contains('~') {
-        format!(" {negated}REGEXP ")
-    } else {
-        format!(" {operator} ")
-    }
-}
-
-/// Whether the text so far ends with an operand (so an operator that follows is binary).
-fn follows_operand(out: &[Piece]) -> bool {
-    let Some(last) = out.iter().rev().find(|p| p.kind != TokenKind::Whitespace) else {
-        return false;
-    };
-    match last.kind {
-        TokenKind::String | TokenKind::Number | TokenKind::Parameter => true,
-        TokenKind::QuotedIdentifier => true,
-        TokenKind::Symbol => last.text == ")",
-        TokenKind::Word => !KEYWORDS_BEFORE_OPERANDS
-            .iter()
-            .any(|k| last.text.eq_ignore_ascii_case(k)),
-        _ => false,
-    }
-}
-
-/// Words after which an expression starts (so `~` there is SQLite's bitwise not).
-const KEYWORDS_BEFORE_OPERANDS: &[&str] = &[
-    "SELECT",
-    "WHERE",
-    "AND",
-    "OR",
-    "NOT",
-    "ON",
-    "WHEN",
-    "THEN",
-    "ELSE",
-    "RETURNING",
-    "SET",
-    "BY",
-    "HAVING",
-    "CASE",
-    "IS",
-    "IN",
-    "LIKE",
-    "BETWEEN",
-    "VALUES",
-    "DISTINCT",
-    "ALL",
-];
-
-/// Wraps the operand just written (a literal, a parameter, a column `a.b`, or a call or
-/// parenthesized expression) in `open` ... `close`.
-fn wrap_operand(out: &mut Vec<Piece>, open: &str, close: &str) {
-    let mut end = out.len();
-    while end > 0 && out[end - 1].kind == TokenKind::Whitespace {
-        end -= 1;
-    }
-    if end == 0 {
-        return;
-    }
-    let mut start = end - 1;
-    if out[start].text == ")" {
-        let mut depth = 0usize;
-        loop {
-            match out[start].text.as_str() {
-                ")" => depth += 1,
-                "(" => depth -= 1,
-                _ => {}
-            }
-            if depth == 0 || start == 0 {
-                break;
-            }
-            start -= 1;
-        }
-        // A call: its function's name.
-        if start > 0 && out[start - 1].kind == TokenKind::Word {
-            start -= 1;
-        }
-    }
-    // A qualified name: `c.oid`.
-    while start >= 2
-        && out[start - 1].text == "."
-        && matches!(
-            out[start - 2].kind,
-            TokenKind::Word | TokenKind::QuotedIdentifier
-        )
-    {
-        start -= 2;
-    }
-    out.insert(start, Piece::new(TokenKind::Word, open));
-    out.truncate(end + 1);
-    out.push(Piece::new(TokenKind::Symbol, close));
-}
-
-/// A `CAST(x AS regclass)` (or `regtype`) call: what replaces it, and where its parts are.
-struct CastCall {
-    function: &'static str,
-    after: &'static str,
-    open: usize,
-    as_word: usize,
-    close: usize,
-}
-
-/// The casts to the catalog's reference types, by the index of their `CAST` token.
-fn cast_calls(sql: &str, tokens: &[ha_types::sql_text::Token]) -> HashMap<usize, CastCall> {
-    let text = |i: usize| &sql[tokens[i].start..tokens[i].end];
-    let mut calls = HashMap::new();
-    for (i, token) in tokens.iter().enumerate() {
-        if token.kind != TokenKind::Word || !text(i).eq_ignore_ascii_case("CAST") {
-            continue;
-        }
-        let Some(open) = (i + 1..tokens.len()).find(|&j| tokens[j].kind != TokenKind::Whitespace)
-        else {
-            continue;
-        };
-        if text(open) != "(" {
-            continue;
-        }
-        let mut depth = 0usize;
-        let mut as_word = None;
-        let mut close = None;
-        for j in open..tokens.len() {
-            match text(j) {
-                "(" => depth += 1,
-                ")" => {
-                    depth -= 1;
-                    if depth == 0 {
-                        close = Some(j);
-                        break;
-                    }
-                }
-                word if depth == 1 && word.eq_ignore_ascii_case("AS") => as_word = Some(j),
-                _ => {}
-            }
-        }
-        let (Some(as_word), Some(close)) = (as_word, close) else {
-            continue;
-        };
-        let type_name: String = (as_word + 1..close)
-            .filter(|&j| tokens[j].kind != TokenKind::Whitespace)
-            .map(|j| unquoted(text(j)).to_ascii_lowercase())
-            .collect();
-        let type_name = type_name.trim_start_matches("pg_catalog.");
-        let (function, after) = match type_name {
-            "regclass" => ("ha_regclass", ")"),
-            "regtype" => ("format_type", ", NULL)"),
-            _ => continue,
-        };
-        calls.insert(
-            i,
-            CastCall {
-                function,
-                after,
-                open,
-                as_word,
-                close,
-            },
-        );
-    }
-    calls
-}
-
-/// Where a `LIKE` pattern without `ESCAPE` ends (the index of the token after it): there an
-/// `ESCAPE '\'` makes backslash the escape character, as it is in PostgreSQL by default
-/// (`'a\_%'` matches `a_x`, not `a\x`); SQLite has none unless told.
-fn like_escapes(
-    sql: &str,
-    tokens: &[ha_types::sql_text::Token],
-) -> std::collections::HashSet<usize> {
-    const ENDS: &[&str] = &[
-        "AND",
-        "OR",
-        "THEN",
-        "ELSE",
-        "END",
-        "WHEN",
-        "ORDER",
-        "GROUP",
-        "LIMIT",
-        "UNION",
-        "EXCEPT",
-        "INTERSECT",
-        "HAVING",
-        "WINDOW",
-        "OFFSET",
-        "RETURNING",
-    ];
-    let text = |i: usize| &sql[tokens[i].start..tokens[i].end];
-    let mut ends = std::collections::HashSet::new();
-    for (i, token) in tokens.iter().enumerate() {
-        if token.kind != TokenKind::Word
-            || !(text(i).eq_ignore_ascii_case("LIKE") || text(i).eq_ignore_ascii_case("ILIKE"))
-        {
-            continue;
-        }
-        let mut depth = 0usize;
-        let mut end = tokens.len();
-        let mut escaped = false;
-        for (j, next) in tokens.iter().enumerate().skip(i + 1) {
-            let t = text(j);
-            match t {
-                "(" => depth += 1,
-                ")" if depth == 0 => {
-                    end = j;
-                    break;
-                }
-                ")" => depth -= 1,
-                "," | ";" if depth == 0 => {
-                    end = j;
-                    break;
-                }
-                _ if depth == 0
-                    && next.kind == TokenKind::Word
-                    && ENDS.iter().any(|w| t.eq_ignore_ascii_case(w)) =>
-                {
-                    end = j;
-                    break;
-                }
-                _ if next.kind == TokenKind::Word && t.eq_ignore_ascii_case("ESCAPE") => {
-                    escaped = true;
-                }
-                _ => {}
-            }
-        }
-        // Not after a closing comment: before it.
-        while end > i + 1
-            && matches!(
-                tokens[end - 1].kind,
-                TokenKind::Whitespace | TokenKind::Comment
-            )
-        {
-            end -= 1;
-        }
-        if !escaped {
-            ends.insert(end);
-        }
-    }
-    ends
-}
-
-/// `(ARRAY[a, b])` starting at token `from` (after whitespace): the items' text and the index
-/// of the closing parenthesis.
-fn array_argument<'a>(
-    sql: &'a str,
-    tokens: &[ha_types::sql_text::Token],
-    from: usize,
-) -> Option<(&'a str, usize)> {
-    let significant: Vec<usize> = (from..tokens.len())
-        .filter(|&j| tokens[j].kind != TokenKind::Whitespace)
-        .take(4)
-        .collect();
-    let text = |j: usize| &sql[tokens[j].start..tokens[j].end];
-    match significant.as_slice() {
-        [open, array, items, close]
-            if text(*open) == "("
-                && text(*array).eq_ignore_ascii_case("ARRAY")
-                && text(*items).starts_with('[')
-                && text(*close) == ")" =>
-        {
-            let items = text(*items);
-            Some((&items[1..items.len() - 1], *close))
-        }
-        _ => None,
-    }
-}
-
-/// An `E'...'` string as an SQLite literal: its backslash escapes applied.
-fn escaped_string(literal: &str) -> String {
-    let inner = &literal[1..literal.len().saturating_sub(1).max(1)];
-    let mut value = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            value.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => value.push('\n'),
-            Some('t') => value.push('\t'),
-            Some('r') => value.push('\r'),
-            Some('b') => value.push('\u{8}'),
-            Some('f') => value.push('\u{c}'),
-            Some(other) => value.push(other),
-            None => {}
-        }
-    }
-    format!("'{}'", value.replace("''", "'").replace('\'', "''"))
 }
 
 /// The type name starting at token `from` (after optional whitespace), its end, and its text:
@@ -821,6 +479,27 @@ mod tests {
         );
         // Not PostgreSQL's: SQLite's bitwise not stays.
         assert_eq!(sql("SELECT ~5, a FROM t"), "SELECT ~5, a FROM t");
+    }
+
+    #[test]
+    fn set_returning_functions_in_a_select_list_become_a_join() {
+        let sql = |text: &str| rewrite(text).sql;
+        assert_eq!(
+            sql(
+                "SELECT indexrelid, unnest(indkey) AS attnum, unnest(indclass) AS c, generate_subscripts(indkey, 1) AS ord FROM pg_index WHERE indrelid = 1"
+            ),
+            "SELECT indexrelid, ha_srf.value AS attnum, ha_subscript(indclass, ha_srf.key + ha_array_base(indclass)) AS c, (ha_srf.key + ha_array_base(indkey)) AS ord FROM pg_index  JOIN json_each(ha_array_json(indkey)) AS ha_srf WHERE indrelid = 1"
+        );
+        assert_eq!(
+            sql(
+                "SELECT r.k FROM (SELECT (information_schema._pg_expandarray(con.conkey)).n AS seq, information_schema._pg_expandarray(con.conkey) AS k FROM pg_constraint con) r WHERE r.a = (r.k).x"
+            ),
+            "SELECT r.k FROM (SELECT (ha_srf.key + 1) AS seq, ha_srf.value AS k FROM pg_constraint con JOIN json_each(ha_array_json(con.conkey)) AS ha_srf ) r WHERE r.a = r.k"
+        );
+        assert_eq!(
+            sql("SELECT trim(both '\"' from pg_get_indexdef(1, 1, false))"),
+            "SELECT trim(pg_get_indexdef(1, 1, false), '\"')"
+        );
     }
 
     #[test]

@@ -1,0 +1,243 @@
+//! Set-returning functions in a select list (`SELECT unnest(indkey) AS attnum,
+//! generate_subscripts(indkey, 1) AS ord FROM pg_index`, pgjdbc's
+//! `(information_schema._pg_expandarray(con.conkey)).n`): PostgreSQL makes one row per item.
+//! SQLite has no such functions, so the select's FROM list is joined with the items of the
+//! first array (`json_each`, as `ha_srf`), and each call becomes that row's item or position;
+//! a second array in the same list is read at the same position (PostgreSQL's lockstep).
+
+use std::collections::HashMap;
+
+use ha_types::sql_text::{Token, TokenKind};
+
+use super::catalog::{matching, next_significant, unquoted};
+use super::rewrite;
+
+/// Text edits by token index: a replacement of tokens `start..end`, or text to insert before
+/// a token.
+#[derive(Debug, Default)]
+pub(super) struct Edits {
+    pub replace: HashMap<usize, (usize, String)>,
+    pub insert: HashMap<usize, String>,
+}
+
+const FUNCTIONS: &[&str] = &["unnest", "generate_subscripts", "_pg_expandarray"];
+
+/// Where a select list ends its FROM list: the clause words after it.
+const AFTER_FROM: &[&str] = &[
+    "WHERE",
+    "GROUP",
+    "HAVING",
+    "ORDER",
+    "LIMIT",
+    "OFFSET",
+    "WINDOW",
+    "UNION",
+    "EXCEPT",
+    "INTERSECT",
+];
+
+pub(super) fn edits(sql: &str, tokens: &[Token]) -> Edits {
+    let mut edits = Edits::default();
+    let text = |i: usize| &sql[tokens[i].start..tokens[i].end];
+    let word_is =
+        |i: usize, w: &str| tokens[i].kind == TokenKind::Word && text(i).eq_ignore_ascii_case(w);
+    for select in (0..tokens.len()).filter(|&i| word_is(i, "SELECT")) {
+        // The select list: to its FROM at the same depth, or to where the select ends.
+        let mut depth = 0usize;
+        let mut from = None;
+        let mut list_end = tokens.len();
+        let mut calls = Vec::new();
+        let mut i = select + 1;
+        while i < tokens.len() {
+            match text(i) {
+                "(" => depth += 1,
+                ")" if depth == 0 => {
+                    list_end = i;
+                    break;
+                }
+                ")" => depth -= 1,
+                ";" => {
+                    list_end = i;
+                    break;
+                }
+                _ if word_is(i, "SELECT") => {
+                    // A subquery: its own select, handled on its own.
+                    i = matching_close(sql, tokens, i);
+                    continue;
+                }
+                _ if depth == 0 && word_is(i, "FROM") => {
+                    from = Some(i);
+                    list_end = i;
+                    break;
+                }
+                _ if tokens[i].kind == TokenKind::Word
+                    && FUNCTIONS.iter().any(|f| text(i).eq_ignore_ascii_case(f))
+                    && tokens
+                        .get(i + 1)
+                        .is_some_and(|t| &sql[t.start..t.end] == "(") =>
+                {
+                    calls.push(i);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if calls.is_empty() {
+            continue;
+        }
+        let arrays: Vec<String> = calls
+            .iter()
+            .map(|&call| {
+                let close = matching(sql, tokens, call + 1);
+                let arguments = &sql[tokens[call + 1].end..tokens[close].start];
+                rewrite(first_argument(arguments)).sql.trim().to_string()
+            })
+            .collect();
+        let driver = arrays[0].clone();
+        for (&call, array) in calls.iter().zip(&arrays) {
+            let close = matching(sql, tokens, call + 1);
+            let item = if *array == driver {
+                "ha_srf.value".to_string()
+            } else {
+                format!("ha_subscript({array}, ha_srf.key + ha_array_base({array}))")
+            };
+            // `information_schema._pg_expandarray`: the qualifier goes with the call.
+            let mut start = call;
+            if call >= 2
+                && text(call - 1) == "."
+                && unquoted(text(call - 2)).eq_ignore_ascii_case("information_schema")
+            {
+                start = call - 2;
+            }
+            let name = text(call).to_ascii_lowercase();
+            let (start, end, replacement) = match name.as_str() {
+                "generate_subscripts" => (
+                    start,
+                    close + 1,
+                    format!("(ha_srf.key + ha_array_base({array}))"),
+                ),
+                // `(_pg_expandarray(a)).n` is the position from 1, `.x` the item; the whole
+                // record stands for its item (`(result.keys).x` reads it back).
+                "_pg_expandarray" => match field_of_call(sql, tokens, start, close) {
+                    Some((open, last, field)) if field.eq_ignore_ascii_case("n") => {
+                        (open, last + 1, "(ha_srf.key + 1)".to_string())
+                    }
+                    Some((open, last, _)) => (open, last + 1, item),
+                    None => (start, close + 1, item),
+                },
+                _ => (start, close + 1, item),
+            };
+            edits.replace.insert(start, (end, replacement));
+        }
+        let join = format!(" JOIN json_each(ha_array_json({driver})) AS ha_srf ");
+        match from {
+            Some(from) => {
+                let end = from_list_end(sql, tokens, from);
+                edits.insert.entry(end).or_default().push_str(&join);
+            }
+            None => {
+                let from = format!(" FROM json_each(ha_array_json({driver})) AS ha_srf ");
+                edits.insert.entry(list_end).or_default().push_str(&from);
+            }
+        }
+    }
+    // `(a.b).x`: a record's item read back, for `_pg_expandarray`'s record above.
+    for open in (0..tokens.len()).filter(|&i| text(i) == "(") {
+        let close = matching(sql, tokens, open);
+        let inside: Vec<usize> = (open + 1..close)
+            .filter(|&j| tokens[j].kind != TokenKind::Whitespace)
+            .collect();
+        let is_name = inside.len() == 3
+            && text(inside[1]) == "."
+            && tokens[inside[0]].kind == TokenKind::Word
+            && tokens[inside[2]].kind == TokenKind::Word;
+        if is_name
+            && tokens
+                .get(close + 1)
+                .is_some_and(|t| &sql[t.start..t.end] == ".")
+            && tokens.get(close + 2).is_some_and(|t| {
+                t.kind == TokenKind::Word && sql[t.start..t.end].eq_ignore_ascii_case("x")
+            })
+            && !edits.replace.contains_key(&open)
+        {
+            let name = format!("{}.{}", text(inside[0]), text(inside[2]));
+            edits.replace.insert(open, (close + 3, name));
+        }
+    }
+    edits
+}
+
+/// The argument text before the first top-level comma.
+fn first_argument(arguments: &str) -> &str {
+    let mut depth = 0usize;
+    for (at, c) in arguments.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => return &arguments[..at],
+            _ => {}
+        }
+    }
+    arguments
+}
+
+/// For a call at `start..=close` written `(call).field`: the `(`, the field's token and the
+/// field.
+fn field_of_call<'a>(
+    sql: &'a str,
+    tokens: &[Token],
+    start: usize,
+    close: usize,
+) -> Option<(usize, usize, &'a str)> {
+    let open = (0..start)
+        .rev()
+        .find(|&j| tokens[j].kind != TokenKind::Whitespace)
+        .filter(|&j| &sql[tokens[j].start..tokens[j].end] == "(")?;
+    let (after, _, ")") = next_significant(sql, tokens, close + 1)? else {
+        return None;
+    };
+    let (dot, _, ".") = next_significant(sql, tokens, after + 1)? else {
+        return None;
+    };
+    let (field, TokenKind::Word, name) = next_significant(sql, tokens, dot + 1)? else {
+        return None;
+    };
+    Some((open, field, name))
+}
+
+/// The index past the `)` that closes the subquery whose SELECT is at `select` (the subquery's
+/// `(` is before it).
+fn matching_close(sql: &str, tokens: &[Token], select: usize) -> usize {
+    let mut depth = 0usize;
+    for (j, token) in tokens.iter().enumerate().skip(select) {
+        match &sql[token.start..token.end] {
+            "(" => depth += 1,
+            ")" if depth == 0 => return j,
+            ")" => depth -= 1,
+            _ => {}
+        }
+    }
+    tokens.len()
+}
+
+/// Where the FROM list that starts after `from` ends.
+fn from_list_end(sql: &str, tokens: &[Token], from: usize) -> usize {
+    let mut depth = 0usize;
+    for (j, token) in tokens.iter().enumerate().skip(from + 1) {
+        let t = &sql[token.start..token.end];
+        match t {
+            "(" => depth += 1,
+            ")" if depth == 0 => return j,
+            ")" => depth -= 1,
+            ";" if depth == 0 => return j,
+            _ if depth == 0
+                && token.kind == TokenKind::Word
+                && AFTER_FROM.iter().any(|w| t.eq_ignore_ascii_case(w)) =>
+            {
+                return j;
+            }
+            _ => {}
+        }
+    }
+    tokens.len()
+}
