@@ -48,6 +48,8 @@ pub(crate) enum Outcome {
         names: Vec<String>,
         /// Declared types (`None`: follow the values).
         declared: Vec<Option<ColumnType>>,
+        /// The array type of a column the statement aggregates into an array (`array_agg`).
+        arrays: Vec<Option<Type>>,
         rows: Vec<Vec<Value>>,
         /// The command word(s) of the tag (`SELECT`, `INSERT 0`, `SHOW`); the row count is
         /// appended when sent.

@@ -49,7 +49,7 @@ pub(crate) async fn run(
         .into_iter()
         .next()
         .ok_or_else(|| user_error("XX000", "the statement produced no result"))?;
-    Ok(to_outcome(&statement.sql, result, status_before))
+    Ok(to_outcome(statement, result, status_before))
 }
 
 /// Runs a write whose result types were told before its values (a described portal, a
@@ -135,7 +135,7 @@ pub(crate) async fn run_batch(
     Ok(statements
         .iter()
         .zip(outcome.results)
-        .map(|(s, r)| to_outcome(&s.sql, r, TransactionStatus::Idle))
+        .map(|(s, r)| to_outcome(s, r, TransactionStatus::Idle))
         .collect())
 }
 
@@ -156,7 +156,12 @@ pub(crate) fn batchable(statement: &PgStatement) -> bool {
         && SpecialCommand::parse(&statement.sql).is_none()
 }
 
-fn to_outcome(sql: &str, result: StatementResult, status_before: TransactionStatus) -> Outcome {
+fn to_outcome(
+    statement: &PgStatement,
+    result: StatementResult,
+    status_before: TransactionStatus,
+) -> Outcome {
+    let sql = &statement.sql;
     match result {
         StatementResult::Rows {
             columns,
@@ -174,6 +179,15 @@ fn to_outcome(sql: &str, result: StatementResult, status_before: TransactionStat
                 .collect();
             Outcome::Rows {
                 command: row_command(sql),
+                arrays: columns
+                    .iter()
+                    .map(|name| {
+                        statement
+                            .array_columns
+                            .get(&name.to_ascii_lowercase())
+                            .cloned()
+                    })
+                    .collect(),
                 names: columns,
                 declared,
                 rows,
@@ -286,6 +300,7 @@ async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireRe
             Function::BackendPid => Outcome::Rows {
                 names: vec![column.clone()],
                 declared: vec![Some(ColumnType::Integer)],
+                arrays: vec![None],
                 rows: vec![vec![Value::Integer(i64::from(std::process::id()))]],
                 command: "SELECT".into(),
             },
@@ -318,6 +333,7 @@ fn text_rows<S: AsRef<str>>(names: &[S], rows: Vec<Vec<Value>>) -> Outcome {
     Outcome::Rows {
         names: names.iter().map(|n| n.as_ref().to_string()).collect(),
         declared: vec![Some(ColumnType::Text); names.len()],
+        arrays: vec![None; names.len()],
         rows,
         command: "SELECT".into(),
     }
@@ -400,6 +416,12 @@ pub(crate) async fn analyze(
                             .as_deref()
                             .and_then(types::declared)
                             .or_else(|| ColumnType::of_expression(&c.name).map(types::pg_type))
+                            .or_else(|| {
+                                statement
+                                    .array_columns
+                                    .get(&c.name.to_ascii_lowercase())
+                                    .cloned()
+                            })
                     })
                     .collect(),
                 read_only: description.read_only,
@@ -424,10 +446,9 @@ pub(crate) async fn describe_statement(
         && analysis.read_only
         && analysis.parameters.is_empty()
         && connection.session.transaction_status() != TransactionStatus::Failed
-        && let Ok(Outcome::Rows { rows, declared, .. }) =
-            run(connection, statement, Vec::new()).await
+        && let Ok(outcome @ Outcome::Rows { .. }) = run(connection, statement, Vec::new()).await
     {
-        let from_data = types::column_types(&declared, &rows);
+        let from_data = resolved_types(&outcome, None);
         for (slot, found) in known.iter_mut().zip(from_data) {
             slot.get_or_insert(found);
         }
@@ -443,9 +464,18 @@ pub(crate) async fn describe_statement(
 /// Encodes the outcome's rows with `types` (the described ones, or decided from the data).
 pub(crate) fn resolved_types(outcome: &Outcome, told: Option<&[Type]>) -> Vec<Type> {
     match outcome {
-        Outcome::Rows { declared, rows, .. } => match told {
+        Outcome::Rows {
+            declared,
+            rows,
+            arrays,
+            ..
+        } => match told {
             Some(told) if told.len() == declared.len() => told.to_vec(),
-            _ => types::column_types(declared, rows),
+            _ => types::column_types(declared, rows)
+                .into_iter()
+                .zip(arrays)
+                .map(|(found, array)| array.clone().unwrap_or(found))
+                .collect(),
         },
         Outcome::Command(_) => Vec::new(),
     }

@@ -20,6 +20,8 @@ pub(crate) struct PgStatement {
     pub sql: String,
     /// `$N::type` casts: the parameter's type when the client gave none.
     pub casts: HashMap<usize, String>,
+    /// Result columns the statement aggregates into arrays (`array_agg`), by name.
+    pub array_columns: HashMap<String, Type>,
     /// Answered by the front end (`SET`, `SHOW`, `SELECT version()`...).
     pub compat: Option<Compat>,
     /// What the engine says of the statement, asked once (at its first Describe).
@@ -61,6 +63,7 @@ impl PgStatement {
             compat: Compat::parse(sql),
             sql: rewritten.sql,
             casts: rewritten.casts,
+            array_columns: rewritten.array_columns,
             analysis: OnceLock::new(),
             described: OnceLock::new(),
             last_told: Mutex::new(None),

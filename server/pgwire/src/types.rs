@@ -146,7 +146,82 @@ fn encode_value(
             Value::Text(t) => encoder.encode_field(&t.as_bytes()),
             _ => Err(changed_type(field.name(), field.datatype(), value)),
         },
+        Type::TEXT_ARRAY | Type::INT8_ARRAY | Type::BOOL_ARRAY => {
+            let Value::Text(array) = value else {
+                return Err(changed_type(field.name(), field.datatype(), value));
+            };
+            encode_array(encoder, field, array)
+        }
         _ => encoder.encode_field(&text(value)),
+    }
+}
+
+/// An array's text (`{a,"b c",NULL}`, as the catalog's `ha_pg_array` writes it) in its
+/// column's array type.
+fn encode_array(encoder: &mut DataRowEncoder, field: &FieldInfo, array: &str) -> PgWireResult<()> {
+    let misfit = || {
+        changed_type(
+            field.name(),
+            field.datatype(),
+            &Value::Text(array.to_string()),
+        )
+    };
+    let items = parse_array(array).ok_or_else(misfit)?;
+    match *field.datatype() {
+        Type::INT8_ARRAY => {
+            let numbers = items
+                .iter()
+                .map(|item| item.as_deref().map(str::parse::<i64>).transpose())
+                .collect::<Result<Vec<Option<i64>>, _>>()
+                .map_err(|_| misfit())?;
+            encoder.encode_field(&numbers)
+        }
+        Type::BOOL_ARRAY => {
+            let booleans = items
+                .iter()
+                .map(|item| match item.as_deref() {
+                    None => Ok(None),
+                    Some(word) => ha_types::exact_bool(&Value::Text(word.to_string()))
+                        .map(Some)
+                        .ok_or(()),
+                })
+                .collect::<Result<Vec<Option<bool>>, ()>>()
+                .map_err(|()| misfit())?;
+            encoder.encode_field(&booleans)
+        }
+        _ => encoder.encode_field(&items),
+    }
+}
+
+/// The items of a PostgreSQL array's text: `{a,"b,c",NULL}` → `a`, `b,c`, NULL.
+pub(crate) fn parse_array(array: &str) -> Option<Vec<Option<String>>> {
+    let inner = array.strip_prefix('{')?.strip_suffix('}')?;
+    let mut items = Vec::new();
+    if inner.is_empty() {
+        return Some(items);
+    }
+    let mut chars = inner.chars().peekable();
+    loop {
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut item = String::new();
+            loop {
+                match chars.next()? {
+                    '\\' => item.push(chars.next()?),
+                    '"' => break,
+                    c => item.push(c),
+                }
+            }
+            items.push(Some(item));
+        } else {
+            let item: String = std::iter::from_fn(|| chars.next_if(|c| *c != ',')).collect();
+            items.push((item != "NULL").then_some(item));
+        }
+        match chars.next() {
+            Some(',') => continue,
+            None => return Some(items),
+            Some(_) => return None,
+        }
     }
 }
 
@@ -267,6 +342,21 @@ mod tests {
             vec![Type::INT8, Type::TEXT, Type::FLOAT8]
         );
         assert_eq!(declared("BOOLEAN"), Some(Type::BOOL));
+    }
+
+    #[test]
+    fn arrays_read_as_postgresql_writes_them() {
+        assert_eq!(
+            parse_array(r#"{a,"b,c",NULL,"q\"d"}"#),
+            Some(vec![
+                Some("a".into()),
+                Some("b,c".into()),
+                None,
+                Some("q\"d".into())
+            ])
+        );
+        assert_eq!(parse_array("{}"), Some(vec![]));
+        assert_eq!(parse_array("nope"), None);
     }
 
     #[test]

@@ -151,6 +151,25 @@ pub(super) fn register(conn: &Connection, database: &str) -> rusqlite::Result<()
             serde_json::Value::from(items).to_string()
         }))
     })?;
+    // A JSON array (`json_group_array`) as a PostgreSQL array's text: `{a,"b c",NULL}`.
+    conn.create_scalar_function("ha_pg_array", 1, pure, |ctx| {
+        let Some(json) = text(ctx, 0) else {
+            return Ok(None);
+        };
+        let Ok(serde_json::Value::Array(items)) = serde_json::from_str(&json) else {
+            return Ok(Some(json));
+        };
+        let items: Vec<String> = items
+            .iter()
+            .map(|item| match item {
+                serde_json::Value::Null => "NULL".to_string(),
+                serde_json::Value::String(s) => array_item(s),
+                serde_json::Value::Bool(b) => if *b { "t" } else { "f" }.to_string(),
+                other => other.to_string(),
+            })
+            .collect();
+        Ok(Some(format!("{{{}}}", items.join(","))))
+    })?;
     // Where an array's subscripts start: 1 for an array (`{a,b}`), 0 for a vector (`1 2`).
     conn.create_scalar_function("ha_array_base", 1, pure, |ctx| {
         Ok(i64::from(text(ctx, 0).is_some_and(|a| a.starts_with('{'))))
@@ -434,6 +453,20 @@ fn array_items(array: &str) -> Vec<String> {
         .filter(|item| !item.is_empty())
         .map(|item| item.trim_matches('"').to_string())
         .collect()
+}
+
+/// An array item as PostgreSQL writes it: quoted when it has to be.
+fn array_item(item: &str) -> String {
+    let plain = !item.is_empty()
+        && !item.eq_ignore_ascii_case("NULL")
+        && !item
+            .chars()
+            .any(|c| matches!(c, ',' | '{' | '}' | '"' | '\\') || c.is_whitespace());
+    if plain {
+        item.to_string()
+    } else {
+        format!("\"{}\"", item.replace('\\', "\\\\").replace('"', "\\\""))
+    }
 }
 
 /// The items of an array (`{a,b}`) or of a vector (`1 2`: `int2vector`, `oidvector`).

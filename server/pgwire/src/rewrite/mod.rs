@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use ha_types::sql_text::{TokenKind, tokenize};
 
+mod arrays;
 mod catalog;
 mod srf;
 
@@ -21,6 +22,8 @@ pub(crate) struct Rewritten {
     pub sql: String,
     /// `$N::type` casts: parameter number → the type name as written (lower case).
     pub casts: HashMap<usize, String>,
+    /// Result columns that `array_agg` makes, by name (lower case): their array types.
+    pub array_columns: HashMap<String, pgwire::api::Type>,
 }
 
 /// Type names of more than one word.
@@ -35,6 +38,7 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
     let casts_to_relations = cast_calls(sql, &tokens);
     let like_escapes = like_escapes(sql, &tokens);
     let set_functions = srf::edits(sql, &tokens);
+    let mut aggregate_closes = std::collections::HashSet::new();
     let mut out: Vec<Piece> = Vec::with_capacity(tokens.len());
     let mut casts = HashMap::new();
     let mut i = 0;
@@ -61,6 +65,11 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
             continue;
         }
         last_parameter = None;
+        if aggregate_closes.contains(&i) {
+            out.push(Piece::new(TokenKind::Symbol, "))"));
+            i += 1;
+            continue;
+        }
         if let Some(text) = set_functions.insert.get(&i) {
             out.push(Piece::new(TokenKind::Word, text));
         }
@@ -90,6 +99,29 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
             {
                 out.push(Piece::new(token.kind, &format!("?{}", &text[1..])));
                 last_parameter = text[1..].parse().ok();
+            }
+            // `array_agg(x ORDER BY y)`: an array's text, from SQLite's JSON aggregate.
+            TokenKind::Word if text.eq_ignore_ascii_case("array_agg") && next(1) == Some("(") => {
+                aggregate_closes.insert(matching(sql, &tokens, i + 1));
+                out.push(Piece::new(TokenKind::Word, "ha_pg_array(json_group_array("));
+                i += 2;
+                continue;
+            }
+            // `id SERIAL` in a table's definition: SQLite's auto-numbered key is a column typed
+            // exactly INTEGER (with PRIMARY KEY), so the serial types are written so.
+            TokenKind::Word
+                if is_serial(text)
+                    && defines_schema(sql, &tokens)
+                    && ends_column_type(sql, &tokens, i) =>
+            {
+                out.push(Piece::new(TokenKind::Word, "INTEGER"));
+            }
+            // PostgreSQL's boolean aggregates over SQLite's 0 and 1.
+            TokenKind::Word
+                if next(1) == Some("(")
+                    && let Some(aggregate) = boolean_aggregate(text) =>
+            {
+                out.push(Piece::new(TokenKind::Word, aggregate));
             }
             TokenKind::Word if text.eq_ignore_ascii_case("ILIKE") => {
                 out.push(Piece::new(token.kind, "LIKE"));
@@ -313,6 +345,7 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
     Rewritten {
         sql: out.iter().map(|p| p.text.as_str()).collect(),
         casts,
+        array_columns: arrays::array_columns(sql, &tokens),
     }
 }
 
@@ -340,6 +373,57 @@ fn trim_call<'a>(
         &sql[tokens[side_at].end..tokens[from].start],
         &sql[tokens[from].end..tokens[close].start],
     ))
+}
+
+fn is_serial(word: &str) -> bool {
+    [
+        "SERIAL",
+        "SERIAL4",
+        "BIGSERIAL",
+        "SERIAL8",
+        "SMALLSERIAL",
+        "SERIAL2",
+    ]
+    .iter()
+    .any(|s| word.eq_ignore_ascii_case(s))
+}
+
+/// Whether the statement creates or alters a table (where a type name can be a serial type).
+fn defines_schema(sql: &str, tokens: &[ha_types::sql_text::Token]) -> bool {
+    catalog::next_significant(sql, tokens, 0).is_some_and(|(_, _, word)| {
+        word.eq_ignore_ascii_case("CREATE") || word.eq_ignore_ascii_case("ALTER")
+    })
+}
+
+/// Whether the word at `at` is a column's type: what follows it ends the type.
+fn ends_column_type(sql: &str, tokens: &[ha_types::sql_text::Token], at: usize) -> bool {
+    match catalog::next_significant(sql, tokens, at + 1) {
+        None => true,
+        Some((_, _, next)) => {
+            [",", ")", ";"].contains(&next)
+                || [
+                    "NOT",
+                    "NULL",
+                    "PRIMARY",
+                    "DEFAULT",
+                    "UNIQUE",
+                    "REFERENCES",
+                    "CHECK",
+                    "CONSTRAINT",
+                ]
+                .iter()
+                .any(|k| next.eq_ignore_ascii_case(k))
+        }
+    }
+}
+
+/// `bool_and`, `every`, `bool_or`: SQLite's `min` and `max` of 0 and 1.
+fn boolean_aggregate(name: &str) -> Option<&'static str> {
+    match name.to_ascii_lowercase().as_str() {
+        "bool_and" | "every" => Some("min"),
+        "bool_or" => Some("max"),
+        _ => None,
+    }
 }
 
 /// One piece of the rewritten text, with the kind of token it came from.
@@ -477,6 +561,11 @@ mod tests {
             ),
             "SELECT (SELECT '{' || coalesce(group_concat(\"rolname\", ','), '') || '}' FROM (select rolname from pg_roles order by 1)), x FROM (SELECT value AS x FROM json_each(ha_array_json(tc.reloptions))) x, 'a\nb'"
         );
+        assert_eq!(
+            sql("CREATE TABLE t (id SERIAL NOT NULL, n BIGSERIAL, serial TEXT, PRIMARY KEY (id))"),
+            "CREATE TABLE t (id INTEGER NOT NULL, n INTEGER, serial TEXT, PRIMARY KEY (id))"
+        );
+        assert_eq!(sql("SELECT serial FROM t"), "SELECT serial FROM t");
         // Not PostgreSQL's: SQLite's bitwise not stays.
         assert_eq!(sql("SELECT ~5, a FROM t"), "SELECT ~5, a FROM t");
     }

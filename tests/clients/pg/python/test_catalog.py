@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import (
-    Boolean, Column, Float, Integer, MetaData, String, Table, Text, create_engine,
-    inspect, text,
+    Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, create_engine,
+    insert, inspect, text,
 )
 from sqlalchemy.types import DOUBLE_PRECISION, INTEGER, TEXT, VARCHAR, BIGINT, BOOLEAN
 
@@ -65,6 +65,57 @@ def test_the_inspector_sees_foreign_keys(engine):
     ] == [("cat_posts_user_id_fkey", ["user_id"], "cat_users", ["id"], "CASCADE")]
 
 
+def test_the_inspector_sees_keys_and_indexes(engine):
+    inspector = inspect(engine)
+    pk = inspector.get_pk_constraint("cat_users")
+    assert (pk["name"], pk["constrained_columns"]) == ("cat_users_pkey", ["id"])
+    unique = inspector.get_unique_constraints("cat_users")
+    assert [(u["name"], u["column_names"]) for u in unique] == [
+        ("cat_users_email_key", ["email"]),
+    ]
+    indexes = inspector.get_indexes("cat_posts")
+    assert [(i["name"], i["unique"], i["column_names"]) for i in indexes] == [
+        ("cat_posts_user", False, ["user_id", "title"]),
+    ]
+    # Reflection as a whole: a Table loaded from the database.
+    users = Table("cat_users", MetaData(), autoload_with=engine)
+    assert [c.name for c in users.primary_key.columns] == ["id"]
+    assert users.c.name.type.length == 50
+
+
+def test_alembic_sees_no_difference_from_the_model_it_created(engine):
+    """Alembic's autogenerate compares a model with what the catalog says: after
+    create_all, nothing; after a change to the model, that change."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    def model(with_extra_column: bool) -> MetaData:
+        metadata = MetaData()
+        columns = [
+            Column("id", Integer, primary_key=True),
+            Column("label", String(20), nullable=False, unique=True),
+            Column("weight", Float),
+        ]
+        if with_extra_column:
+            columns.append(Column("note", Text))
+        table = Table("cat_alembic", metadata, *columns)
+        Index("cat_alembic_weight", table.c.weight)
+        return metadata
+
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE IF EXISTS cat_alembic"))
+    model(False).create_all(engine)
+    with engine.connect() as c:
+        context = MigrationContext.configure(
+            c, opts={"compare_type": True, "include_name": lambda name, kind, _: kind != "table" or name == "cat_alembic"}
+        )
+        assert compare_metadata(context, model(False)) == []
+        diff = compare_metadata(context, model(True))
+    assert [(d[0], d[3].name) for d in diff] == [("add_column", "note")]
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE cat_alembic"))
+
+
 def test_create_all_checks_for_tables_first(engine):
     """metadata.create_all() asks the catalog which tables exist: a second call creates
     nothing and fails on nothing."""
@@ -81,6 +132,14 @@ def test_create_all_checks_for_tables_first(engine):
         c.execute(text("DROP TABLE IF EXISTS cat_tags"))
     metadata.create_all(engine)
     metadata.create_all(engine)
+    # An Integer primary key is created as SERIAL: auto-numbered, as in PostgreSQL.
+    tags = metadata.tables["cat_tags"]
+    with engine.begin() as c:
+        ids = [
+            c.execute(insert(tags).values(label=label).returning(tags.c.id)).scalar_one()
+            for label in ("a", "b")
+        ]
+    assert ids == [1, 2]
     inspector = inspect(engine)
     assert inspector.has_table("cat_tags")
     columns = {c["name"]: c for c in inspector.get_columns("cat_tags")}
