@@ -79,8 +79,6 @@ pub(crate) struct Conn {
     _scratch: Option<Arc<MemoryDir>>,
     /// A reader's deadline while it runs on an async worker (see [`ReadBudget`]).
     pub budget: Arc<ReadBudget>,
-    /// The database's id, as the PostgreSQL catalog names it (`current_database()`).
-    database: String,
 }
 
 /// Statements kept prepared per connection.
@@ -91,7 +89,7 @@ impl Conn {
     /// a client's statement is prepared, so that the views are not taken for its own.
     pub(crate) fn catalog_for(&self, sql: &str) -> rusqlite::Result<()> {
         if crate::pg_catalog::named_in(sql) {
-            crate::pg_catalog::ensure(&self.conn, &self.database)?;
+            crate::pg_catalog::ensure(&self.conn)?;
         }
         Ok(())
     }
@@ -397,6 +395,8 @@ fn with_action_log(
 ) -> Result<Conn, CoreError> {
     let actions =
         ActionLog::install(&mut conn).map_err(CoreError::storage("installing authorizer"))?;
+    crate::pg_catalog::register(&conn, database)
+        .map_err(CoreError::storage("registering the catalog's functions"))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(Conn {
         conn,
@@ -405,7 +405,6 @@ fn with_action_log(
         schema_recorder: RefCell::new(None),
         _scratch: scratch,
         budget: Arc::default(),
-        database: database.to_string(),
     })
 }
 

@@ -67,6 +67,8 @@ pub(super) fn register(conn: &Connection, database: &str) -> rusqlite::Result<()
         })
     })?;
     conn.create_scalar_function("pg_encoding_to_char", 1, pure, |_| Ok("UTF8"))?;
+    // `SELECT set_config('TimeZone', 'UTC', false)` (Django at connect): the value, unstored.
+    conn.create_scalar_function("set_config", 3, reads, |ctx| Ok(text(ctx, 1)))?;
     for visible in [
         "pg_table_is_visible",
         "pg_type_is_visible",

@@ -12,34 +12,33 @@ mod views;
 
 use rusqlite::Connection;
 
-/// Whether `sql` may read the catalog (a cheap test on every statement: false for almost all).
+/// Whether `sql` may read the catalog's relations (a cheap test on every statement: false for
+/// almost all).
 pub(crate) fn named_in(sql: &str) -> bool {
     let bytes = sql.as_bytes();
     bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"pg_"))
         || bytes
             .windows(19)
             .any(|w| w.eq_ignore_ascii_case(b"information_schema_"))
-        || [
-            "format_type",
-            "current_schemas",
-            "version()",
-            "current_database",
-        ]
-        .iter()
-        .any(|name| sql.contains(name))
 }
 
-/// Installs the catalog on `conn` unless it is there. A temporary view created inside a
-/// transaction that is rolled back goes with it, so the test is on the views themselves.
-pub(crate) fn ensure(conn: &Connection, database: &str) -> rusqlite::Result<()> {
+/// Registers the catalog's functions on a new connection (cheap: no SQL runs), so that
+/// queries calling them without naming a relation (`SELECT set_config(...)`, `version()`)
+/// find them too.
+pub(crate) fn register(conn: &Connection, database: &str) -> rusqlite::Result<()> {
+    functions::register(conn, database)?;
+    rusqlite::vtab::series::load_module(conn)
+}
+
+/// Installs the catalog's relations on `conn` unless they are there. A temporary view created
+/// inside a transaction that is rolled back goes with it, so the test is on the views themselves.
+pub(crate) fn ensure(conn: &Connection) -> rusqlite::Result<()> {
     let installed = conn
         .prepare_cached("SELECT 1 FROM temp.sqlite_schema WHERE name = 'pg_class'")?
         .exists([])?;
     if installed {
         return Ok(());
     }
-    functions::register(conn, database)?;
-    rusqlite::vtab::series::load_module(conn)?;
     for statement in views::statements() {
         conn.execute_batch(&statement)?;
     }
@@ -63,7 +62,8 @@ mod tests {
              CREATE TABLE _ha_outbox(id INTEGER PRIMARY KEY);",
         )
         .unwrap();
-        ensure(&conn, "app.db").unwrap();
+        register(&conn, "app.db").unwrap();
+        ensure(&conn).unwrap();
         conn
     }
 
@@ -93,7 +93,7 @@ mod tests {
                 "users_pkey:i"
             ]
         );
-        ensure(&conn, "app.db").unwrap();
+        ensure(&conn).unwrap();
     }
 
     #[test]

@@ -33,6 +33,27 @@ pub(super) fn array_columns(sql: &str, tokens: &[Token]) -> HashMap<String, Type
         let item = item_type(sql, tokens, aggregated);
         columns.insert(alias.to_ascii_lowercase(), item);
     }
+    // `ARRAY(SELECT x ...)`: named by its alias, or `array` as a whole select item.
+    for call in (0..tokens.len()).filter(|&i| {
+        tokens[i].kind == TokenKind::Word
+            && text(i).eq_ignore_ascii_case("ARRAY")
+            && tokens
+                .get(i + 1)
+                .is_some_and(|t| &sql[t.start..t.end] == "(")
+    }) {
+        let close = matching(sql, tokens, call + 1);
+        let name = match alias_after(sql, tokens, close) {
+            Some(alias) => alias.to_string(),
+            None if unnamed_select_item(sql, tokens, call, close) => "array".to_string(),
+            None => continue,
+        };
+        let inner = &sql[tokens[call + 1].end..tokens[close].start];
+        let item = crate::compat::select_list_names(inner)
+            .and_then(|_| first_select_item(inner))
+            .and_then(cast_type)
+            .unwrap_or(Type::TEXT_ARRAY);
+        columns.insert(name.to_ascii_lowercase(), item);
+    }
     // `bool_and(x) AS name` is SQLite's `min` of 0 and 1: a boolean all the same.
     for call in (0..tokens.len()).filter(|&i| {
         tokens[i].kind == TokenKind::Word
@@ -49,6 +70,38 @@ pub(super) fn array_columns(sql: &str, tokens: &[Token]) -> HashMap<String, Type
         }
     }
     columns
+}
+
+/// Whether the expression at `start..=close` is a whole item of a select list without an
+/// alias (after SELECT or `,`, before `,` or FROM).
+pub(super) fn unnamed_select_item(sql: &str, tokens: &[Token], start: usize, close: usize) -> bool {
+    let before = (0..start)
+        .rev()
+        .find(|&j| tokens[j].kind != TokenKind::Whitespace)
+        .map(|j| &sql[tokens[j].start..tokens[j].end]);
+    let after = next_significant(sql, tokens, close + 1).map(|(_, _, t)| t);
+    before.is_some_and(|b| b == "," || b.eq_ignore_ascii_case("SELECT"))
+        && after.is_none_or(|a| a == "," || a.eq_ignore_ascii_case("FROM"))
+}
+
+/// The text of a query's first select item.
+fn first_select_item(query: &str) -> Option<&str> {
+    let upper = query.to_ascii_uppercase();
+    let start = upper.find("SELECT")? + 6;
+    let rest = &query[start..];
+    let mut depth = 0usize;
+    for (at, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => return Some(rest[..at].trim()),
+            _ => {}
+        }
+        if depth == 0 && rest[at..].to_ascii_uppercase().starts_with(" FROM ") {
+            return Some(rest[..at].trim());
+        }
+    }
+    Some(rest.trim())
 }
 
 /// The alias after a call ending at `close`: `AS name` or `name`.

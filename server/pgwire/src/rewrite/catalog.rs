@@ -47,12 +47,16 @@ pub(super) fn after_from_list_start(out: &[Piece]) -> bool {
     }
 }
 
-/// A set-returning function in a FROM list: its closing `)`, its alias and column name
-/// (`x`, `AS x`, `pos(n)`: the column is the alias unless named), and the token after them.
+/// A set-returning function in a FROM list: its closing `)`, its alias and column names (`x`,
+/// `AS x`, `pos(n)`, `WITH ORDINALITY k(item, n)`: the column is the alias unless named), and
+/// the token after them.
 pub(super) struct SetAlias {
     pub close: usize,
     pub alias: String,
-    pub column: String,
+    /// The names of its columns: the items' (one per array), then the ordinality's.
+    pub columns: Vec<String>,
+    /// `WITH ORDINALITY`: a last column counting the rows from 1.
+    pub ordinality: bool,
     pub end: usize,
 }
 
@@ -60,7 +64,16 @@ pub(super) struct SetAlias {
 /// an alias or with `WITH ORDINALITY`.
 pub(super) fn set_alias(sql: &str, tokens: &[Token], open: usize) -> Option<SetAlias> {
     let close = matching(sql, tokens, open);
-    let (at, kind, mut word) = next_significant(sql, tokens, close + 1)?;
+    let (mut at, mut kind, mut word) = next_significant(sql, tokens, close + 1)?;
+    let mut ordinality = false;
+    if word.eq_ignore_ascii_case("WITH") {
+        let (ord_at, _, ord) = next_significant(sql, tokens, at + 1)?;
+        if !ord.eq_ignore_ascii_case("ORDINALITY") {
+            return None;
+        }
+        ordinality = true;
+        (at, kind, word) = next_significant(sql, tokens, ord_at + 1)?;
+    }
     let mut after = at + 1;
     if word.eq_ignore_ascii_case("AS") {
         let (at, _, name) = next_significant(sql, tokens, after)?;
@@ -70,7 +83,7 @@ pub(super) fn set_alias(sql: &str, tokens: &[Token], open: usize) -> Option<SetA
         return None;
     }
     if [
-        "WITH", "ON", "WHERE", "JOIN", "LEFT", "ORDER", "GROUP", "CROSS", "INNER",
+        "ON", "WHERE", "JOIN", "LEFT", "ORDER", "GROUP", "CROSS", "INNER",
     ]
     .iter()
     .any(|k| word.eq_ignore_ascii_case(k))
@@ -78,20 +91,21 @@ pub(super) fn set_alias(sql: &str, tokens: &[Token], open: usize) -> Option<SetA
         return None;
     }
     let alias = word.to_string();
-    let mut column = alias.clone();
+    let mut columns = vec![alias.clone()];
     let mut end = after;
     if let Some((open, _, "(")) = next_significant(sql, tokens, after) {
-        let (name_at, _, name) = next_significant(sql, tokens, open + 1)?;
-        let (close, _, ")") = next_significant(sql, tokens, name_at + 1)? else {
-            return None;
-        };
-        column = name.to_string();
+        let close = matching(sql, tokens, open);
+        columns = sql[tokens[open].end..tokens[close].start]
+            .split(',')
+            .map(|name| name.trim().to_string())
+            .collect();
         end = close + 1;
     }
     Some(SetAlias {
         close,
         alias,
-        column,
+        columns,
+        ordinality,
         end,
     })
 }

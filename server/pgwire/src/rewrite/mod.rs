@@ -241,19 +241,50 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
                     && after_from_list_start(&out)
                     && let Some(from) = set_alias(sql, &tokens, i + 1) =>
             {
-                let inner = rewrite(&sql[tokens[i + 2].start..tokens[from.close].start]);
-                casts.extend(inner.casts);
+                let arguments = &sql[tokens[i + 1].end..tokens[from.close].start];
                 let rows = if text.eq_ignore_ascii_case("unnest") {
-                    format!("json_each(ha_array_json({}))", inner.sql)
+                    // `unnest(a, b)`: the first array's rows, the others read alongside.
+                    let arrays: Vec<String> = srf::top_level_arguments(arguments)
+                        .iter()
+                        .map(|array| {
+                            let array = rewrite(array);
+                            casts.extend(array.casts);
+                            array.sql.trim().to_string()
+                        })
+                        .collect();
+                    let mut items: Vec<String> = arrays
+                        .iter()
+                        .enumerate()
+                        .map(|(k, array)| {
+                            let column = from.columns.get(k).cloned().unwrap_or_else(|| from.alias.clone());
+                            if k == 0 {
+                                format!("value AS {column}")
+                            } else {
+                                format!("ha_subscript({array}, key + ha_array_base({array})) AS {column}")
+                            }
+                        })
+                        .collect();
+                    if from.ordinality
+                        && let Some(column) = from.columns.get(arrays.len())
+                    {
+                        items.push(format!("key + 1 AS {column}"));
+                    }
+                    format!(
+                        "SELECT {} FROM json_each(ha_array_json({}))",
+                        items.join(", "),
+                        arrays.first().map(String::as_str).unwrap_or("NULL")
+                    )
                 } else {
-                    format!("generate_series({})", inner.sql)
+                    let inner = rewrite(arguments);
+                    casts.extend(inner.casts);
+                    format!(
+                        "SELECT value AS {} FROM generate_series({})",
+                        from.columns[0], inner.sql
+                    )
                 };
                 out.push(Piece::new(
                     TokenKind::Word,
-                    &format!(
-                        "(SELECT value AS {} FROM {rows}) {}",
-                        from.column, from.alias
-                    ),
+                    &format!("({rows}) {}", from.alias),
                 ));
                 i = from.end;
                 continue;
@@ -278,7 +309,8 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
             {
                 out.push(Piece::new(TokenKind::Word, call));
             }
-            // `ARRAY(SELECT x ...)`: the rows' values as an array's text.
+            // `ARRAY(SELECT x ...)`: the rows' values as an array's text (named `array`, as
+            // PostgreSQL names it, when it is a whole select item).
             TokenKind::Word if text.eq_ignore_ascii_case("ARRAY") && next(1) == Some("(") => {
                 let close = matching(sql, &tokens, i + 1);
                 let inner = &sql[tokens[i + 2].start..tokens[close].start];
@@ -287,10 +319,15 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
                     .unwrap_or_default();
                 let inner = rewrite(inner);
                 casts.extend(inner.casts);
+                let name = if arrays::unnamed_select_item(sql, &tokens, i, close) {
+                    " AS \"array\""
+                } else {
+                    ""
+                };
                 out.push(Piece::new(
                     TokenKind::Word,
                     &format!(
-                        "(SELECT '{{' || coalesce(group_concat(\"{}\", ','), '') || '}}' FROM ({}))",
+                        "(SELECT ha_pg_array(json_group_array(\"{}\")) FROM ({})){name}",
                         column.replace('"', "\"\""),
                         inner.sql
                     ),
@@ -559,13 +596,19 @@ mod tests {
             sql(
                 "SELECT array(select rolname from pg_roles order by 1), x FROM unnest(tc.reloptions) x, E'a\\nb'"
             ),
-            "SELECT (SELECT '{' || coalesce(group_concat(\"rolname\", ','), '') || '}' FROM (select rolname from pg_roles order by 1)), x FROM (SELECT value AS x FROM json_each(ha_array_json(tc.reloptions))) x, 'a\nb'"
+            "SELECT (SELECT ha_pg_array(json_group_array(\"rolname\")) FROM (select rolname from pg_roles order by 1)) AS \"array\", x FROM (SELECT value AS x FROM json_each(ha_array_json(tc.reloptions))) x, 'a\nb'"
         );
         assert_eq!(
             sql("CREATE TABLE t (id SERIAL NOT NULL, n BIGSERIAL, serial TEXT, PRIMARY KEY (id))"),
             "CREATE TABLE t (id INTEGER NOT NULL, n INTEGER, serial TEXT, PRIMARY KEY (id))"
         );
         assert_eq!(sql("SELECT serial FROM t"), "SELECT serial FROM t");
+        assert_eq!(
+            sql(
+                "SELECT array(SELECT attname FROM unnest(c.conkey) WITH ORDINALITY cols(colid, arridx) ORDER BY cols.arridx)"
+            ),
+            "SELECT (SELECT ha_pg_array(json_group_array(\"attname\")) FROM (SELECT attname FROM (SELECT value AS colid, key + 1 AS arridx FROM json_each(ha_array_json(c.conkey))) cols ORDER BY cols.arridx)) AS \"array\""
+        );
         // Not PostgreSQL's: SQLite's bitwise not stays.
         assert_eq!(sql("SELECT ~5, a FROM t"), "SELECT ~5, a FROM t");
     }

@@ -167,6 +167,26 @@ pub(super) fn edits(sql: &str, tokens: &[Token]) -> Edits {
     edits
 }
 
+/// The arguments of a call, split at its top-level commas.
+pub(super) fn top_level_arguments(arguments: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (at, c) in arguments.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                parts.push(&arguments[start..at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&arguments[start..]);
+    parts
+}
+
 /// The argument text before the first top-level comma.
 fn first_argument(arguments: &str) -> &str {
     let mut depth = 0usize;

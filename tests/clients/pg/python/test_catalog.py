@@ -177,3 +177,34 @@ def test_information_schema_queries(engine):
             "WHERE tc.table_name = 'cat_users' ORDER BY 1"
         )).all()
         assert [tuple(x) for x in constraints] == [("PRIMARY KEY", "id"), ("UNIQUE", "email")]
+
+
+def test_django_inspectdb_writes_models_with_keys(engine, target):
+    """Django's `inspectdb` (ran: Django installs from PyPI here; Prisma needs engines from the
+    internet) reads tables, columns, primary and unique keys and foreign keys."""
+    import io
+
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.configured:
+        settings.configure(
+            DATABASES={
+                "default": {
+                    "ENGINE": "django.db.backends.postgresql",
+                    "NAME": "ha", "USER": "ha", "PASSWORD": "ha",
+                    "HOST": target.host, "PORT": str(target.port),
+                }
+            },
+            INSTALLED_APPS=[],
+            USE_TZ=True,
+        )
+        django.setup()
+    out = io.StringIO()
+    call_command("inspectdb", "cat_users", "cat_posts", stdout=out)
+    models = out.getvalue()
+    assert "class CatUsers(models.Model):" in models, models
+    assert "email = models.TextField(unique=True)" in models, models
+    assert "primary_key=True" in models.split("class CatUsers")[1], models
+    assert "user = models.ForeignKey(CatUsers, models.DO_NOTHING)" in models, models
