@@ -148,6 +148,34 @@ mod tests {
     }
 
     #[test]
+    fn views_rolled_back_with_a_transaction_are_installed_again() {
+        let conn = Connection::open_in_memory().unwrap();
+        register(&conn, "app.db").unwrap();
+        conn.execute_batch("CREATE TABLE t(a); BEGIN").unwrap();
+        ensure(&conn).unwrap();
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT relname FROM pg_class WHERE relnamespace = 2200"
+            ),
+            ["t"]
+        );
+        conn.execute_batch("ROLLBACK").unwrap();
+        let views: i64 = conn
+            .query_row("SELECT count(*) FROM temp.sqlite_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(views, 0, "the rollback took the views");
+        ensure(&conn).unwrap();
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT relname FROM pg_class WHERE relnamespace = 2200"
+            ),
+            ["t"]
+        );
+    }
+
+    #[test]
     fn names_resolve_to_oids_and_back() {
         let conn = catalog();
         assert_eq!(
