@@ -10,7 +10,7 @@
 mod functions;
 mod views;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 /// Whether `sql` may read the catalog's relations (a cheap test on every statement: false for
 /// almost all).
@@ -30,18 +30,55 @@ pub(crate) fn register(conn: &Connection, database: &str) -> rusqlite::Result<()
     rusqlite::vtab::series::load_module(conn)
 }
 
-/// Installs the catalog's relations on `conn` unless they are there. A temporary view created
-/// inside a transaction that is rolled back goes with it, so the test is on the views themselves.
+/// Installs the catalog's relations on `conn`, or brings them up to date with the schema. A
+/// temporary table or view created inside a transaction that is rolled back goes with it, so
+/// the test is on the relations themselves, and on the schema version they were made from.
 pub(crate) fn ensure(conn: &Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.query_row("PRAGMA main.schema_version", [], |r| r.get(0))?;
     let installed = conn
         .prepare_cached("SELECT 1 FROM temp.sqlite_schema WHERE name = 'pg_class'")?
         .exists([])?;
     if installed {
-        return Ok(());
+        let made_from: Option<i64> = conn
+            .prepare_cached("SELECT version FROM temp.ha_catalog_state")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        if made_from == Some(version) {
+            return Ok(());
+        }
+        return materialize(conn, version);
     }
-    for statement in views::statements() {
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS ha_bool(b BOOLEAN PRIMARY KEY) WITHOUT ROWID;
+         INSERT OR IGNORE INTO ha_bool VALUES (0), (1);
+         CREATE TEMP TABLE IF NOT EXISTS ha_catalog_state(version INTEGER)",
+    )?;
+    for statement in views::statements(views::SOURCES) {
         conn.execute_batch(&statement)?;
     }
+    materialize(conn, version)?;
+    for statement in views::statements(views::VIEWS) {
+        conn.execute_batch(&statement)?;
+    }
+    Ok(())
+}
+
+/// Fills the helper tables from their views, for schema version `version`.
+fn materialize(conn: &Connection, version: i64) -> rusqlite::Result<()> {
+    for (table, keys) in views::HELPERS {
+        let source = table.replacen("ha_", "ha_source_", 1);
+        let mut sql = format!(
+            "DROP TABLE IF EXISTS temp.{table}; CREATE TEMP TABLE {table} AS SELECT * FROM {source};"
+        );
+        for key in keys.iter() {
+            sql.push_str(&format!(
+                "CREATE INDEX temp.{table}_{key} ON {table}({key});"
+            ));
+        }
+        conn.execute_batch(&sql)?;
+    }
+    conn.execute("DELETE FROM temp.ha_catalog_state", [])?;
+    conn.execute("INSERT INTO temp.ha_catalog_state VALUES (?1)", [version])?;
     Ok(())
 }
 

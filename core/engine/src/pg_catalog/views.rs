@@ -1,5 +1,6 @@
-//! The catalog relations, as temporary views over `sqlite_schema` and the pragma functions,
-//! so they are always the schema as it is now. `BOOL[expr]` marks a boolean column: it is
+//! The catalog relations, as temporary views over `sqlite_schema` and the pragma functions
+//! (through helper tables made again whenever the schema version changes), so they are always
+//! the schema as it is now. `BOOL[expr]` marks a boolean column: it is
 //! written as a scalar subquery on a `BOOLEAN` column (`ha_bool`), which gives the view column
 //! that declared type, so the wire protocols describe it as a boolean (psql reads `t`/`f`).
 //!
@@ -13,21 +14,19 @@
 //! `3000000 + 1000 * its table's rowid + its id`. The catalog relations themselves have
 //! PostgreSQL's OIDs (`pg_class` is 1259), so `'pg_class'::regclass` finds them.
 
-/// The views, in dependency order.
-pub(super) const VIEWS: &[&str] = &[
-    "CREATE TEMP TABLE IF NOT EXISTS ha_bool(b BOOLEAN PRIMARY KEY) WITHOUT ROWID",
-    "INSERT OR IGNORE INTO ha_bool VALUES (0), (1)",
-    r#"CREATE TEMP VIEW IF NOT EXISTS pg_namespace(oid, nspname, nspowner, nspacl) AS
-      SELECT OID[column1], column2, column3, column4 FROM (VALUES (11, 'pg_catalog', 10, NULL),
-        (2200, 'public', 10, NULL), (13000, 'information_schema', 10, NULL))"#,
+/// The views the catalog's relations are computed from, materialized into temporary tables of
+/// the same names without `source_` ([`HELPERS`]) when the schema changes: a catalog of a few
+/// hundred tables, read through views alone, recomputed every table's pragmas for every row of
+/// a join (psql's `\d name` took seconds).
+pub(super) const SOURCES: &[&str] = &[
     // The user's tables and views: the server's `_ha_*` tables and SQLite's own left out.
-    r#"CREATE TEMP VIEW IF NOT EXISTS ha_tables(oid, name, kind, sql) AS
+    r#"CREATE TEMP VIEW IF NOT EXISTS ha_source_tables(oid, name, kind, sql) AS
       SELECT 16384 + rowid, name, type, sql FROM main.sqlite_schema
       WHERE type IN ('table', 'view') AND name NOT LIKE '\_ha\_%' ESCAPE '\'
         AND name NOT LIKE 'sqlite\_%' ESCAPE '\'"#,
     // Indexes, with PostgreSQL's names for those behind PRIMARY KEY and UNIQUE, and a primary
     // key index for a table whose key has none in SQLite.
-    r#"CREATE TEMP VIEW IF NOT EXISTS ha_indexes(oid, name, tbl, tbl_oid, is_unique, is_primary,
+    r#"CREATE TEMP VIEW IF NOT EXISTS ha_source_indexes(oid, name, tbl, tbl_oid, is_unique, is_primary,
         origin, partial, sql) AS
       SELECT 16384 + s.rowid,
         CASE WHEN s.sql IS NULL THEN
@@ -45,7 +44,7 @@ pub(super) const VIEWS: &[&str] = &[
         AND NOT EXISTS (SELECT 1 FROM pragma_index_list(t.name) l
                         JOIN main.sqlite_schema s ON s.name = l.name WHERE l.origin = 'pk')"#,
     // Each index's key columns in order (attnum 0: an expression).
-    r#"CREATE TEMP VIEW IF NOT EXISTS ha_index_columns(index_oid, ord, attnum, name, descending) AS
+    r#"CREATE TEMP VIEW IF NOT EXISTS ha_source_index_columns(index_oid, ord, attnum, name, descending) AS
       SELECT x.oid, k.seqno + 1, CASE WHEN k.cid >= 0 THEN k.cid + 1 ELSE 0 END, k.name, k."desc"
       FROM ha_indexes x JOIN main.sqlite_schema s ON s.rowid = x.oid - 16384
         JOIN pragma_index_xinfo(s.name) k
@@ -54,21 +53,42 @@ pub(super) const VIEWS: &[&str] = &[
       SELECT x.oid, p.pk, p.cid + 1, p.name, 0
       FROM ha_indexes x JOIN pragma_table_info(x.tbl) p
       WHERE x.oid >= 1000000 AND p.pk > 0"#,
-    r#"CREATE TEMP VIEW IF NOT EXISTS ha_columns(rel_oid, rel, attnum, name, declared, not_null,
-        default_value, pk, hidden) AS
-      SELECT t.oid, t.name, p.cid + 1, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden
+    r#"CREATE TEMP VIEW IF NOT EXISTS ha_source_columns(rel_oid, rel, kind, attnum, name, declared,
+        not_null, default_value, pk, hidden) AS
+      SELECT t.oid, t.name, t.kind, p.cid + 1, p.name, p.type, p."notnull", p.dflt_value, p.pk,
+        p.hidden
       FROM ha_tables t JOIN pragma_table_xinfo(t.name) p"#,
-    r#"CREATE TEMP VIEW IF NOT EXISTS ha_foreign_keys(oid, tbl, tbl_oid, id, seq, from_col, from_attnum,
-        ref_table, ref_oid, to_col, to_attnum, on_update, on_delete) AS
+    // Each table's own pragmas, not the views above, in per-row subqueries: a catalog of a few
+    // hundred tables would otherwise read every table's columns for every row.
+    r#"CREATE TEMP VIEW IF NOT EXISTS ha_source_foreign_keys(oid, tbl, tbl_oid, id, seq, from_col,
+        from_attnum, ref_table, ref_oid, to_col, to_attnum, on_update, on_delete) AS
       SELECT 3000000 + 1000 * (t.oid - 16384) + f.id, t.name, t.oid, f.id, f.seq + 1, f."from",
-        (SELECT c.attnum FROM ha_columns c WHERE c.rel_oid = t.oid AND c.name = f."from"),
-        f."table", r.oid, coalesce(f."to", (SELECT c.name FROM ha_columns c WHERE c.rel_oid = r.oid
-          AND c.pk = f.seq + 1)),
-        (SELECT c.attnum FROM ha_columns c WHERE c.rel_oid = r.oid
-          AND c.name = coalesce(f."to", (SELECT c2.name FROM ha_columns c2 WHERE c2.rel_oid = r.oid
-            AND c2.pk = f.seq + 1))),
+        (SELECT p.cid + 1 FROM pragma_table_xinfo(t.name) p WHERE p.name = f."from"),
+        f."table", r.oid,
+        coalesce(f."to", (SELECT p.name FROM pragma_table_info(f."table") p
+          WHERE p.pk = f.seq + 1)),
+        (SELECT p.cid + 1 FROM pragma_table_xinfo(f."table") p
+          WHERE p.name = coalesce(f."to", (SELECT q.name FROM pragma_table_info(f."table") q
+            WHERE q.pk = f.seq + 1))),
         f.on_update, f.on_delete
-      FROM ha_tables t JOIN pragma_foreign_key_list(t.name) f LEFT JOIN ha_tables r ON r.name = f."table""#,
+      FROM ha_tables t JOIN pragma_foreign_key_list(t.name) f
+        LEFT JOIN ha_tables r ON r.name = f."table""#,
+];
+
+/// The materialized helpers, in dependency order, with the indexes their readers use.
+pub(super) const HELPERS: &[(&str, &[&str])] = &[
+    ("ha_tables", &["oid", "name"]),
+    ("ha_columns", &["rel_oid"]),
+    ("ha_indexes", &["oid", "tbl_oid"]),
+    ("ha_index_columns", &["index_oid"]),
+    ("ha_foreign_keys", &["oid", "tbl_oid", "ref_oid"]),
+];
+
+/// The catalog's relations, in dependency order.
+pub(super) const VIEWS: &[&str] = &[
+    r#"CREATE TEMP VIEW IF NOT EXISTS pg_namespace(oid, nspname, nspowner, nspacl) AS
+      SELECT OID[column1], column2, column3, column4 FROM (VALUES (11, 'pg_catalog', 10, NULL),
+        (2200, 'public', 10, NULL), (13000, 'information_schema', 10, NULL))"#,
     r#"CREATE TEMP VIEW IF NOT EXISTS pg_class(oid, relname, relnamespace, reltype, reloftype,
         relowner, relam, relfilenode, reltablespace, relpages, reltuples, relallvisible,
         reltoastrelid, relhasindex, relisshared, relpersistence, relkind, relnatts, relchecks,
@@ -76,10 +96,13 @@ pub(super) const VIEWS: &[&str] = &[
         relispopulated, relreplident, relispartition, relrewrite, relfrozenxid, relminmxid,
         relacl, reloptions, relpartbound) AS
       SELECT OID[t.oid], t.name, 2200, 0, 0, 10, CASE t.kind WHEN 'table' THEN 2 ELSE 0 END, t.oid, 0,
-        0, -1, 0, 0, BOOL[EXISTS (SELECT 1 FROM ha_indexes x WHERE x.tbl_oid = t.oid)], BOOL[0], 'p',
+        0, -1, 0, 0,
+        BOOL[EXISTS (SELECT 1 FROM ha_indexes x WHERE x.tbl_oid = t.oid)], BOOL[0], 'p',
         CASE t.kind WHEN 'table' THEN 'r' ELSE 'v' END,
-        (SELECT count(*) FROM ha_columns c WHERE c.rel_oid = t.oid), 0, BOOL[t.kind = 'view'],
-        BOOL[EXISTS (SELECT 1 FROM ha_foreign_keys f WHERE f.tbl_oid = t.oid OR f.ref_oid = t.oid)],
+        (SELECT count(*) FROM ha_columns c WHERE c.rel_oid = t.oid AND c.hidden <> 1), 0,
+        BOOL[t.kind = 'view'],
+        BOOL[EXISTS (SELECT 1 FROM ha_foreign_keys f WHERE f.tbl_oid = t.oid)
+          OR EXISTS (SELECT 1 FROM ha_foreign_keys f WHERE f.ref_oid = t.oid)],
         BOOL[0], BOOL[0], BOOL[0], BOOL[1], 'd', BOOL[0], 0, 0, 0, NULL, NULL, NULL
       FROM ha_tables t
       UNION ALL
@@ -105,8 +128,7 @@ pub(super) const VIEWS: &[&str] = &[
       SELECT OID[c.rel_oid], c.name, ha_pg_type(c.declared), -1,
         ha_pg_typlen(ha_pg_type(c.declared)), c.attnum, 0, -1, ha_pg_typmod(c.declared), BOOL[ha_pg_typlen(ha_pg_type(c.declared)) > 0],
         'd', CASE WHEN ha_pg_typlen(ha_pg_type(c.declared)) > 0 THEN 'p' ELSE 'x' END, '',
-        BOOL[c.not_null OR c.pk > 0 AND (SELECT kind FROM ha_tables t WHERE t.oid = c.rel_oid) = 'table'
-          AND upper(c.declared) = 'INTEGER'],
+        BOOL[c.not_null OR c.pk > 0 AND c.kind = 'table' AND upper(c.declared) = 'INTEGER'],
         BOOL[c.default_value IS NOT NULL], BOOL[0], '',
         CASE WHEN c.hidden IN (2, 3) THEN 's' ELSE '' END, BOOL[0], BOOL[1], 0,
         CASE WHEN ha_pg_type(c.declared) IN (25, 1043, 1042) THEN 100 ELSE 0 END,
@@ -326,11 +348,10 @@ pub(super) const VIEWS: &[&str] = &[
       FROM pg_constraint con WHERE con.contype = 'f'"#,
 ];
 
-/// `VIEWS` with their markers written out: `BOOL[expr]` as a typed boolean, `OID[expr]` as an
+/// Views with their markers written out: `BOOL[expr]` as a typed boolean, `OID[expr]` as an
 /// integer.
-pub(super) fn statements() -> Vec<String> {
-    VIEWS
-        .iter()
+pub(super) fn statements(sql: &[&str]) -> Vec<String> {
+    sql.iter()
         .map(|sql| {
             let sql = expand(
                 sql,
