@@ -210,6 +210,17 @@ mod tests {
             ),
             ["t"]
         );
+        // A schema change: the helper tables are made again from the new schema.
+        conn.execute_batch("CREATE TABLE u(b INTEGER PRIMARY KEY)")
+            .unwrap();
+        ensure(&conn).unwrap();
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT relname FROM pg_class WHERE relnamespace = 2200 ORDER BY 1"
+            ),
+            ["t", "u", "u_pkey"]
+        );
     }
 
     #[test]
