@@ -88,7 +88,7 @@ impl Conn {
     /// Installs the PostgreSQL catalog ([`crate::pg_catalog`]) when `sql` may read it. Before
     /// a client's statement is prepared, so that the views are not taken for its own.
     pub(crate) fn catalog_for(&self, sql: &str) -> rusqlite::Result<()> {
-        if crate::pg_catalog::named_in(sql) {
+        if ha_types::sql_text::may_name_pg_catalog(sql) {
             crate::pg_catalog::ensure(&self.conn)?;
         }
         Ok(())

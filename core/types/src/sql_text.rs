@@ -261,6 +261,18 @@ pub fn sets_last_row_id(sql: &str) -> bool {
     matches!(first_word(sql).as_str(), "INSERT" | "REPLACE")
 }
 
+/// Whether `sql` may name the PostgreSQL catalog (`pg_...`, `information_schema...`): a byte
+/// scan without allocation, cheap enough to run before every statement.
+pub fn may_name_pg_catalog(sql: &str) -> bool {
+    let bytes = sql.as_bytes();
+    let names = |word: &[u8]| {
+        bytes
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    names(b"pg_") || names(b"information_schema")
+}
+
 pub fn first_word(sql: &str) -> String {
     words(sql, 1).into_iter().next().unwrap_or_default()
 }

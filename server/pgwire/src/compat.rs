@@ -92,14 +92,7 @@ impl Compat {
 /// answers a query it can't run with no rows under these names (see
 /// `execute::catalog_fallback`).
 pub(crate) fn catalog_columns(sql: &str) -> Option<Vec<String>> {
-    // Runs before every statement: a byte scan, no allocation.
-    let bytes = sql.as_bytes();
-    let names = |word: &[u8]| {
-        bytes
-            .windows(word.len())
-            .any(|w| w.eq_ignore_ascii_case(word))
-    };
-    if !(names(b"pg_") || names(b"information_schema")) {
+    if !ha_types::sql_text::may_name_pg_catalog(sql) {
         return None;
     }
     select_list_names(sql)
@@ -108,45 +101,68 @@ pub(crate) fn catalog_columns(sql: &str) -> Option<Vec<String>> {
 /// The names of a query's result columns, read off its outermost SELECT list (an alias, else
 /// the item's last word).
 pub(crate) fn select_list_names(sql: &str) -> Option<Vec<String>> {
-    let words: Vec<(TokenKind, String)> = tokenize(sql)
-        .into_iter()
-        .filter(|t| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment))
-        .map(|t| (t.kind, sql[t.start..t.end].to_string()))
-        .collect();
+    Some(
+        select_list_items(sql)?
+            .into_iter()
+            .map(column_name)
+            .collect(),
+    )
+}
+
+/// The items of a query's outermost SELECT list, as written.
+pub(crate) fn select_list_items(sql: &str) -> Option<Vec<&str>> {
     if !matches!(first_word(sql).as_str(), "SELECT" | "WITH") {
         return None;
     }
-    let select = words
-        .iter()
-        .position(|(_, w)| w.eq_ignore_ascii_case("SELECT"))?;
-    let mut columns = Vec::new();
+    let tokens = tokenize(sql);
+    let select = tokens.iter().position(|t| {
+        t.kind == TokenKind::Word && sql[t.start..t.end].eq_ignore_ascii_case("SELECT")
+    })?;
+    let mut items = Vec::new();
     let mut depth = 0usize;
-    let mut current: Vec<&str> = Vec::new();
-    for (kind, word) in &words[select + 1..] {
-        match word.as_str() {
+    let mut start = tokens[select].end;
+    let mut end = sql.len();
+    for token in &tokens[select + 1..] {
+        let text = &sql[token.start..token.end];
+        match text {
             "(" => depth += 1,
             ")" => depth = depth.saturating_sub(1),
             "," if depth == 0 => {
-                columns.push(column_name(&current));
-                current.clear();
-                continue;
+                items.push(sql[start..token.start].trim());
+                start = token.end;
             }
-            _ if depth == 0 && word.eq_ignore_ascii_case("FROM") => break,
+            _ if depth == 0
+                && token.kind == TokenKind::Word
+                && text.eq_ignore_ascii_case("FROM") =>
+            {
+                end = token.start;
+                break;
+            }
             _ => {}
         }
-        if depth == 0 && matches!(kind, TokenKind::Word | TokenKind::QuotedIdentifier) {
-            current.push(word);
-        }
     }
-    columns.push(column_name(&current));
-    Some(columns)
+    items.push(sql[start..end].trim());
+    Some(items)
 }
 
-fn column_name(words: &[&str]) -> String {
-    words
-        .last()
-        .map(|w| w.trim_matches('"').to_string())
-        .unwrap_or_else(|| "?column?".into())
+/// An item's column name: its last word outside parentheses (its alias, a column's name).
+fn column_name(item: &str) -> String {
+    let mut depth = 0usize;
+    let mut last = None;
+    for token in tokenize(item) {
+        let text = &item[token.start..token.end];
+        match text {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            _ if depth == 0
+                && matches!(token.kind, TokenKind::Word | TokenKind::QuotedIdentifier) =>
+            {
+                last = Some(text);
+            }
+            _ => {}
+        }
+    }
+    last.map_or_else(|| "?column?".into(), |w| w.trim_matches('"').to_string())
 }
 
 /// `name {=|TO} value...` (the name may be dotted: `ha.min_seq`).

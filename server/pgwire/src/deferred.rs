@@ -6,19 +6,19 @@
 //! changes nothing the client can see: it reads RowDescription, DataRows, CommandComplete in
 //! the order PostgreSQL sends them. Should anything but that Execute come first (a Flush, a
 //! Sync, another message), the description is sent then, typed without the values as a
-//! statement's Describe is, and the Execute runs under those types.
+//! statement's Describe is, and the Execute runs under those types. (Execute sends the
+//! description it waited for: `extended::execute`.)
 
 use std::fmt::Debug;
 use std::sync::Arc;
 
-use futures::{Sink, SinkExt};
+use futures::Sink;
 use pgwire::api::ClientInfo;
 use pgwire::api::Type;
 use pgwire::api::portal::{Format, Portal};
-use pgwire::api::results::FieldInfo;
+use pgwire::api::results::DescribePortalResponse;
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
-use pgwire::messages::data::RowDescription;
 
 use crate::execute;
 use crate::handler::Handler;
@@ -98,21 +98,6 @@ pub(crate) async fn take_for<C: ClientInfo>(
     })
 }
 
-/// The RowDescription of rows about to be sent, for a deferred Describe.
-pub(crate) async fn describe_rows<C>(client: &mut C, fields: &[FieldInfo]) -> PgWireResult<()>
-where
-    C: Sink<PgWireBackendMessage> + Unpin + Send,
-    C::Error: Debug,
-    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-{
-    client
-        .feed(PgWireBackendMessage::RowDescription(RowDescription::new(
-            fields.iter().map(Into::into).collect(),
-        )))
-        .await?;
-    Ok(())
-}
-
 /// Sends a deferred description now, typed without the values, and has its Execute keep to
 /// those types. A no-op when nothing waits.
 pub(crate) async fn release<C>(handler: &Handler, client: &mut C) -> PgWireResult<()>
@@ -137,5 +122,9 @@ where
         deferred
     };
     let fields = types::fields(&deferred.names, &deferred.types, Some(&deferred.format));
-    describe_rows(client, &fields).await
+    crate::extended::feed_description(
+        client,
+        &DescribePortalResponse::new(fields.as_ref().clone()),
+    )
+    .await
 }

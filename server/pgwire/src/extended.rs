@@ -10,7 +10,7 @@ use std::sync::Arc;
 use futures::{Sink, SinkExt, StreamExt};
 use pgwire::api::portal::{Portal, PortalExecutionState};
 use pgwire::api::query::ExtendedQueryHandler;
-use pgwire::api::results::{DescribeResponse, Response, Tag};
+use pgwire::api::results::{DescribePortalResponse, DescribeResponse, Response, Tag};
 use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::{Entry, PortalStore};
 use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, PgWireConnectionState};
@@ -133,7 +133,9 @@ where
     }
 }
 
-async fn feed_description<C, D>(client: &mut C, response: &D) -> PgWireResult<()>
+/// The answer to a Describe: ParameterDescription (of a statement), then RowDescription or
+/// NoData.
+pub(crate) async fn feed_description<C, D>(client: &mut C, response: &D) -> PgWireResult<()>
 where
     C: Sink<PgWireBackendMessage> + Unpin + Send,
     C::Error: Debug,
@@ -210,7 +212,8 @@ where
         match response {
             Response::Query(results) => {
                 if described_here {
-                    crate::deferred::describe_rows(client, &results.row_schema()).await?;
+                    let fields = results.row_schema().as_ref().clone();
+                    feed_description(client, &DescribePortalResponse::new(fields)).await?;
                 }
                 portal.start(results).await;
                 true
@@ -219,9 +222,7 @@ where
             | Response::TransactionStart(tag)
             | Response::TransactionEnd(tag) => {
                 if described_here {
-                    client
-                        .feed(PgWireBackendMessage::NoData(NoData::new()))
-                        .await?;
+                    feed_description(client, &DescribePortalResponse::no_data()).await?;
                 }
                 client
                     .feed(PgWireBackendMessage::CommandComplete(tag.into()))

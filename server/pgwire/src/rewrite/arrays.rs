@@ -48,8 +48,8 @@ pub(super) fn array_columns(sql: &str, tokens: &[Token]) -> HashMap<String, Type
             None => continue,
         };
         let inner = &sql[tokens[call + 1].end..tokens[close].start];
-        let item = crate::compat::select_list_names(inner)
-            .and_then(|_| first_select_item(inner))
+        let item = crate::compat::select_list_items(inner)
+            .and_then(|items| items.first().copied())
             .and_then(cast_type)
             .unwrap_or(Type::TEXT_ARRAY);
         columns.insert(name.to_ascii_lowercase(), item);
@@ -82,26 +82,6 @@ pub(super) fn unnamed_select_item(sql: &str, tokens: &[Token], start: usize, clo
     let after = next_significant(sql, tokens, close + 1).map(|(_, _, t)| t);
     before.is_some_and(|b| b == "," || b.eq_ignore_ascii_case("SELECT"))
         && after.is_none_or(|a| a == "," || a.eq_ignore_ascii_case("FROM"))
-}
-
-/// The text of a query's first select item.
-fn first_select_item(query: &str) -> Option<&str> {
-    let upper = query.to_ascii_uppercase();
-    let start = upper.find("SELECT")? + 6;
-    let rest = &query[start..];
-    let mut depth = 0usize;
-    for (at, c) in rest.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => return Some(rest[..at].trim()),
-            _ => {}
-        }
-        if depth == 0 && rest[at..].to_ascii_uppercase().starts_with(" FROM ") {
-            return Some(rest[..at].trim());
-        }
-    }
-    Some(rest.trim())
 }
 
 /// The alias after a call ending at `close`: `AS name` or `name`.

@@ -90,7 +90,10 @@ pub(super) fn edits(sql: &str, tokens: &[Token]) -> Edits {
             .map(|&call| {
                 let close = matching(sql, tokens, call + 1);
                 let arguments = &sql[tokens[call + 1].end..tokens[close].start];
-                rewrite(first_argument(arguments)).sql.trim().to_string()
+                rewrite(top_level_arguments(arguments)[0])
+                    .sql
+                    .trim()
+                    .to_string()
             })
             .collect();
         let driver = arrays[0].clone();
@@ -185,20 +188,6 @@ pub(super) fn top_level_arguments(arguments: &str) -> Vec<&str> {
     }
     parts.push(&arguments[start..]);
     parts
-}
-
-/// The argument text before the first top-level comma.
-fn first_argument(arguments: &str) -> &str {
-    let mut depth = 0usize;
-    for (at, c) in arguments.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => return &arguments[..at],
-            _ => {}
-        }
-    }
-    arguments
 }
 
 /// For a call at `start..=close` written `(call).field`: the `(`, the field's token and the
