@@ -16,7 +16,7 @@ pub enum CatalogQuery {
     /// primary_key (position in the key, 0 if none), hidden (0 plain, 2/3 generated)`.
     Columns,
     /// `table, index_name, unique (0/1), origin ('c' created, 'u' UNIQUE, 'pk'), position
-    /// (from 1), column_name (NULL for an expression), partial (0/1)`.
+    /// (from 1), column_name (NULL for an expression), partial (0/1), descending (0/1)`.
     Indexes,
     /// `table, id, position (from 1), column_name, parent_table, parent_column (the parent's
     /// primary key column when the reference names none), on_update, on_delete`.
@@ -25,6 +25,7 @@ pub enum CatalogQuery {
     Databases,
 }
 
+/// The user's tables and views, and (`?1`, when not NULL) only the one of that name.
 const USER_TABLES: &str = "m.type IN ('table', 'view') \
      AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE '\\_ha\\_%' ESCAPE '\\' \
      AND (?1 IS NULL OR m.name = ?1)";
@@ -44,8 +45,23 @@ impl CatalogQuery {
 
     /// The statement that answers it, for one table or (`None`) all of them.
     pub fn statement(self, table: Option<&str>) -> Statement {
-        let sql = match self {
-            CatalogQuery::Databases => return Statement::new("SHOW DATABASES"),
+        let Some(sql) = self.sql() else {
+            return Statement::new("SHOW DATABASES");
+        };
+        let table = table.map_or(Value::Null, |t| Value::Text(t.to_string()));
+        Statement::with_params(sql, Params::Positional(vec![table]))
+    }
+
+    /// The query over every table, as SQL without parameters (for a view: the PostgreSQL
+    /// catalog is built on these), or `None` for `Databases`, which is no query.
+    pub fn sql_for_every_table(self) -> Option<String> {
+        Some(self.sql()?.replace("?1", "NULL"))
+    }
+
+    /// The query, with `?1` the table it is restricted to (NULL: all of them).
+    fn sql(self) -> Option<String> {
+        Some(match self {
+            CatalogQuery::Databases => return None,
             CatalogQuery::Tables => format!(
                 "SELECT m.name AS name, m.type AS type, m.sql AS sql FROM sqlite_schema AS m \
                  WHERE {USER_TABLES} ORDER BY m.name"
@@ -60,10 +76,10 @@ impl CatalogQuery {
             CatalogQuery::Indexes => format!(
                 "SELECT m.name AS \"table\", l.name AS index_name, l.\"unique\" AS \"unique\", \
                  l.origin AS origin, i.seqno + 1 AS position, i.name AS column_name, \
-                 l.partial AS partial \
+                 l.partial AS partial, i.\"desc\" AS descending \
                  FROM sqlite_schema AS m JOIN pragma_index_list(m.name) AS l \
-                 JOIN pragma_index_info(l.name) AS i \
-                 WHERE m.type = 'table' AND {USER_TABLES} ORDER BY m.name, l.name, i.seqno"
+                 JOIN pragma_index_xinfo(l.name) AS i \
+                 WHERE m.type = 'table' AND i.key AND {USER_TABLES} ORDER BY m.name, l.name, i.seqno"
             ),
             CatalogQuery::ForeignKeys => format!(
                 "SELECT m.name AS \"table\", f.id AS id, f.seq + 1 AS position, \
@@ -74,9 +90,7 @@ impl CatalogQuery {
                  FROM sqlite_schema AS m JOIN pragma_foreign_key_list(m.name) AS f \
                  WHERE m.type = 'table' AND {USER_TABLES} ORDER BY m.name, f.id, f.seq"
             ),
-        };
-        let table = table.map_or(Value::Null, |t| Value::Text(t.to_string()));
-        Statement::with_params(sql, Params::Positional(vec![table]))
+        })
     }
 }
 

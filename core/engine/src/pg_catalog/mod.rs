@@ -12,16 +12,6 @@ mod views;
 
 use rusqlite::{Connection, OptionalExtension};
 
-/// Whether `sql` may read the catalog's relations (a cheap test on every statement: false for
-/// almost all).
-pub(crate) fn named_in(sql: &str) -> bool {
-    let bytes = sql.as_bytes();
-    bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"pg_"))
-        || bytes
-            .windows(19)
-            .any(|w| w.eq_ignore_ascii_case(b"information_schema_"))
-}
-
 /// Registers the catalog's functions on a new connection (cheap: no SQL runs), so that
 /// queries calling them without naming a relation (`SELECT set_config(...)`, `version()`)
 /// find them too.
@@ -53,7 +43,7 @@ pub(crate) fn ensure(conn: &Connection) -> rusqlite::Result<()> {
          INSERT OR IGNORE INTO ha_bool VALUES (0), (1);
          CREATE TEMP TABLE IF NOT EXISTS ha_catalog_state(version INTEGER)",
     )?;
-    for statement in views::statements(views::SOURCES) {
+    for statement in views::sources() {
         conn.execute_batch(&statement)?;
     }
     materialize(conn, version)?;
@@ -233,7 +223,11 @@ mod tests {
             ),
             ["users 1259"]
         );
-        assert!(named_in("select * from PG_CLASS"));
-        assert!(!named_in("SELECT name FROM users WHERE id = 1"));
+        assert!(ha_types::sql_text::may_name_pg_catalog(
+            "select * from PG_CLASS"
+        ));
+        assert!(!ha_types::sql_text::may_name_pg_catalog(
+            "SELECT name FROM users WHERE id = 1"
+        ));
     }
 }

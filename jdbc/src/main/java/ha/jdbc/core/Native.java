@@ -105,7 +105,7 @@ public final class Native {
      * (name, type 'table'|'view', sql), "columns" (table, position, name, declared_type,
      * not_null, default_value, primary_key (position in the key, 0 if none), hidden (0 plain,
      * 2/3 generated)), "indexes" (table, index_name, unique, origin, position, column_name,
-     * partial), "foreign_keys" (table, id, position, column_name, parent_table, parent_column,
+     * partial, descending), "foreign_keys" (table, id, position, column_name, parent_table, parent_column,
      * on_update, on_delete), "databases" (database). {@code table}: one table, or null for all.
      */
     public static native Result catalog(long client, String what, String table) throws NativeException;
