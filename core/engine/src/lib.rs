@@ -12,6 +12,7 @@
 
 mod backup;
 mod capture;
+mod catalog;
 mod catalog_queries;
 mod classify;
 mod cross_db;
@@ -22,7 +23,6 @@ mod error;
 mod exec;
 mod history;
 mod open;
-mod pg_catalog;
 mod readers;
 mod registry;
 mod replication;

@@ -85,11 +85,11 @@ pub(crate) struct Conn {
 const STATEMENT_CACHE: usize = 64;
 
 impl Conn {
-    /// Installs the PostgreSQL catalog ([`crate::pg_catalog`]) when `sql` may read it. Before
+    /// Installs the PostgreSQL catalog ([`crate::catalog`]) when `sql` may read it. Before
     /// a client's statement is prepared, so that the views are not taken for its own.
     pub(crate) fn catalog_for(&self, sql: &str) -> rusqlite::Result<()> {
-        if ha_types::sql_text::may_name_pg_catalog(sql) {
-            crate::pg_catalog::ensure(&self.conn)?;
+        if ha_types::sql_text::may_name_catalog(sql) {
+            crate::catalog::ensure(&self.conn)?;
         }
         Ok(())
     }
@@ -395,7 +395,7 @@ fn with_action_log(
 ) -> Result<Conn, CoreError> {
     let actions =
         ActionLog::install(&mut conn).map_err(CoreError::storage("installing authorizer"))?;
-    crate::pg_catalog::register(&conn, database)
+    crate::catalog::register(&conn, database)
         .map_err(CoreError::storage("registering the catalog's functions"))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(Conn {

@@ -263,7 +263,7 @@ pub fn sets_last_row_id(sql: &str) -> bool {
 
 /// Whether `sql` may name the PostgreSQL catalog (`pg_...`, `information_schema...`): a byte
 /// scan without allocation, cheap enough to run before every statement.
-pub fn may_name_pg_catalog(sql: &str) -> bool {
+pub fn may_name_catalog(sql: &str) -> bool {
     let bytes = sql.as_bytes();
     let names = |word: &[u8]| {
         bytes
@@ -271,6 +271,107 @@ pub fn may_name_pg_catalog(sql: &str) -> bool {
             .any(|w| w.eq_ignore_ascii_case(word))
     };
     names(b"pg_") || names(b"information_schema")
+}
+
+/// Where a `LIKE` pattern without `ESCAPE` ends (the index of the token after it): there an
+/// `ESCAPE '\'` makes backslash the escape character, as it is by default in PostgreSQL and
+/// MySQL
+/// (`'a\_%'` matches `a_x`, not `a\x`); SQLite has none unless told.
+pub fn like_escapes(sql: &str, tokens: &[Token]) -> std::collections::HashSet<usize> {
+    const ENDS: &[&str] = &[
+        "AND",
+        "OR",
+        "THEN",
+        "ELSE",
+        "END",
+        "WHEN",
+        "ORDER",
+        "GROUP",
+        "LIMIT",
+        "UNION",
+        "EXCEPT",
+        "INTERSECT",
+        "HAVING",
+        "WINDOW",
+        "OFFSET",
+        "RETURNING",
+    ];
+    let text = |i: usize| &sql[tokens[i].start..tokens[i].end];
+    let mut ends = std::collections::HashSet::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if token.kind != TokenKind::Word
+            || !(text(i).eq_ignore_ascii_case("LIKE") || text(i).eq_ignore_ascii_case("ILIKE"))
+        {
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut end = tokens.len();
+        let mut escaped = false;
+        for (j, next) in tokens.iter().enumerate().skip(i + 1) {
+            let t = text(j);
+            match t {
+                "(" => depth += 1,
+                ")" if depth == 0 => {
+                    end = j;
+                    break;
+                }
+                ")" => depth -= 1,
+                "," | ";" if depth == 0 => {
+                    end = j;
+                    break;
+                }
+                _ if depth == 0
+                    && next.kind == TokenKind::Word
+                    && ENDS.iter().any(|w| t.eq_ignore_ascii_case(w)) =>
+                {
+                    end = j;
+                    break;
+                }
+                _ if next.kind == TokenKind::Word && t.eq_ignore_ascii_case("ESCAPE") => {
+                    escaped = true;
+                }
+                _ => {}
+            }
+        }
+        // Not after a closing comment: before it.
+        while end > i + 1
+            && matches!(
+                tokens[end - 1].kind,
+                TokenKind::Whitespace | TokenKind::Comment
+            )
+        {
+            end -= 1;
+        }
+        if !escaped {
+            ends.insert(end);
+        }
+    }
+    ends
+}
+
+/// `sql` with `ESCAPE '\'` after every `LIKE` pattern that has no `ESCAPE` (see
+/// [`like_escapes`]); `sql` itself when it has no `LIKE`.
+pub fn with_backslash_like_escapes(sql: &str) -> String {
+    if !sql
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"LIKE"))
+    {
+        return sql.to_string();
+    }
+    let tokens = tokenize(sql);
+    let ends = like_escapes(sql, &tokens);
+    let mut out = String::with_capacity(sql.len() + 16);
+    for (i, token) in tokens.iter().enumerate() {
+        if ends.contains(&i) {
+            out.push_str(" ESCAPE '\\'");
+        }
+        out.push_str(&sql[token.start..token.end]);
+    }
+    if ends.contains(&tokens.len()) {
+        out.push_str(" ESCAPE '\\'");
+    }
+    out
 }
 
 pub fn first_word(sql: &str) -> String {
@@ -446,6 +547,17 @@ mod tests {
         assert_eq!(parts.len(), 2, "{parts:?}");
         assert!(parts[0].ends_with("END"));
         assert_eq!(parts[1], "SELECT 1");
+    }
+
+    #[test]
+    fn like_patterns_get_backslash_as_their_escape() {
+        assert_eq!(
+            with_backslash_like_escapes(
+                "SELECT 1 WHERE a LIKE 'x\\_%' AND b NOT LIKE ? ESCAPE '/'"
+            ),
+            "SELECT 1 WHERE a LIKE 'x\\_%' ESCAPE '\\' AND b NOT LIKE ? ESCAPE '/'"
+        );
+        assert_eq!(with_backslash_like_escapes("SELECT 1"), "SELECT 1");
     }
 
     #[test]

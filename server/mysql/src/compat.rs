@@ -91,7 +91,7 @@ pub(crate) fn parse(sql: &str) -> Option<Compat> {
         "SELECT" => select(&text[6..]),
         "SHOW" => show(text, &words, &upper),
         "DESCRIBE" | "DESC" | "EXPLAIN" if words.len() == 2 => Some(Compat::ShowColumns {
-            table: unquote(words[1]),
+            table: table_name(words[1]),
             full: false,
         }),
         "START" if upper.get(1).is_some_and(|w| w == "TRANSACTION") => {
@@ -118,6 +118,22 @@ pub(crate) fn unquote(name: &str) -> String {
         }
     }
     name.to_string()
+}
+
+/// A table's name as `SHOW ... FROM` names it, without its quotes and without the database it
+/// may be qualified with (`` `ha.db`.`users` ``, as Connector/J writes it).
+fn table_name(name: &str) -> String {
+    let name = name.trim().trim_end_matches(';');
+    let mut quoted = false;
+    let mut last_dot = None;
+    for (at, c) in name.char_indices() {
+        match c {
+            '`' => quoted = !quoted,
+            '.' if !quoted => last_dot = Some(at),
+            _ => {}
+        }
+    }
+    unquote(last_dot.map_or(name, |at| &name[at + 1..]))
 }
 
 /// Splits on the commas outside quotes and parentheses.
@@ -214,7 +230,7 @@ fn split_alias(part: &str) -> (&str, Option<String>) {
     (part, None)
 }
 
-fn item(expression: &str) -> Option<Item> {
+pub(crate) fn item(expression: &str) -> Option<Item> {
     if let Some(name) = expression.strip_prefix("@@") {
         let valid = !name.is_empty()
             && name
@@ -289,14 +305,14 @@ fn show(text: &str, words: &[&str], upper: &[String]) -> Option<Compat> {
             like: like_of(words, upper),
         }),
         ["COLUMNS" | "FIELDS", "FROM" | "IN", ..] => Some(Compat::ShowColumns {
-            table: unquote(words.get(offset + 2)?),
+            table: table_name(words.get(offset + 2)?),
             full,
         }),
         ["CREATE", "TABLE", ..] => Some(Compat::ShowCreateTable {
-            table: unquote(words.get(3)?),
+            table: table_name(words.get(3)?),
         }),
         ["INDEX" | "INDEXES" | "KEYS", "FROM" | "IN", ..] => Some(Compat::ShowIndex {
-            table: unquote(words.get(offset + 2)?),
+            table: table_name(words.get(offset + 2)?),
         }),
         ["VARIABLES", ..] | ["SESSION" | "GLOBAL" | "LOCAL", "VARIABLES", ..] => {
             Some(Compat::ShowVariables {
@@ -431,6 +447,23 @@ mod tests {
             })
         );
         assert_eq!(parse("SHOW DATABASES"), None);
+    }
+
+    #[test]
+    fn show_names_a_table_with_or_without_its_database() {
+        for sql in [
+            "SHOW CREATE TABLE `ha.db`.`users`",
+            "SHOW CREATE TABLE ha.users",
+            "SHOW CREATE TABLE `users`",
+        ] {
+            assert_eq!(
+                parse(sql),
+                Some(Compat::ShowCreateTable {
+                    table: "users".into()
+                }),
+                "{sql}"
+            );
+        }
     }
 
     #[test]

@@ -20,8 +20,12 @@ use tokio::io::AsyncWrite;
 use tracing::debug;
 
 use crate::compat::{self, Compat, Item};
-use crate::error::error_kind;
+use crate::error::mysql_error;
 use crate::results::{self, text, write_rows, write_text_rows};
+use crate::show::{
+    SHOW_COLUMNS, SHOW_COLUMNS_NAMES, SHOW_INDEX, SHOW_INDEX_NAMES, optional_text,
+    show_columns_picked,
+};
 use crate::{MysqlConfig, auth, rewrite, variables};
 
 /// A prepared statement of the connection.
@@ -202,9 +206,8 @@ impl Connection {
             }
             Err(error) => {
                 debug!(connection = self.id, code = %error.code, "statement failed: {}", error.message);
-                writer
-                    .error(error_kind(&error), error.message.as_bytes())
-                    .await
+                let (kind, message) = mysql_error(&error);
+                writer.error(kind, message.as_bytes()).await
             }
         }
     }
@@ -219,9 +222,8 @@ impl Connection {
             Compat::Set(pairs) => match self.set(pairs).await {
                 Ok(()) => writer.completed(self.ok(0, 0)).await,
                 Err(error) => {
-                    writer
-                        .error(error_kind(&error), error.message.as_bytes())
-                        .await
+                    let (kind, message) = mysql_error(&error);
+                    writer.error(kind, message.as_bytes()).await
                 }
             },
             Compat::Select(items) => {
@@ -274,62 +276,17 @@ impl Connection {
                 write_text_rows(writer, &names, rows).await
             }
             Compat::ShowColumns { table, full } => {
-                let columns = match self.table_rows(CatalogQuery::Columns, &table).await {
+                let columns = match self.information_schema(SHOW_COLUMNS, &table).await {
                     Ok(rows) => rows,
                     Err(error) => return self.answer("", Err(error), writer).await,
                 };
+                // SHOW FULL COLUMNS adds the collation, privileges and comment.
+                let picked = show_columns_picked(full);
                 let rows = columns
                     .iter()
-                    .filter(|c| !matches!(c.get(7), Some(Value::Integer(1))))
-                    .map(|c| {
-                        let extra = match c.get(7) {
-                            Some(Value::Integer(2)) => "VIRTUAL GENERATED",
-                            Some(Value::Integer(3)) => "STORED GENERATED",
-                            _ if crate::create_table::is_auto_increment(&columns, c) => {
-                                "auto_increment"
-                            }
-                            _ => "",
-                        };
-                        let primary = matches!(c.get(6), Some(Value::Integer(k)) if *k > 0);
-                        let not_null = primary || matches!(c.get(4), Some(Value::Integer(1)));
-                        let mut row =
-                            vec![Some(text(c.get(2))), Some(text(c.get(3)).to_lowercase())];
-                        if full {
-                            row.push(None);
-                        }
-                        row.extend([
-                            Some(if not_null { "NO" } else { "YES" }.to_string()),
-                            Some(if primary { "PRI" } else { "" }.to_string()),
-                            match c.get(5) {
-                                Some(Value::Null) | None => None,
-                                Some(v) => Some(text(Some(v))),
-                            },
-                            Some(extra.to_string()),
-                        ]);
-                        if full {
-                            row.extend([
-                                Some("select,insert,update,references".into()),
-                                Some(String::new()),
-                            ]);
-                        }
-                        row
-                    })
+                    .map(|c| picked.iter().map(|&i| optional_text(c.get(i))).collect())
                     .collect();
-                let names: Vec<&str> = if full {
-                    vec![
-                        "Field",
-                        "Type",
-                        "Collation",
-                        "Null",
-                        "Key",
-                        "Default",
-                        "Extra",
-                        "Privileges",
-                        "Comment",
-                    ]
-                } else {
-                    vec!["Field", "Type", "Null", "Key", "Default", "Extra"]
-                };
+                let names: Vec<&str> = picked.iter().map(|&i| SHOW_COLUMNS_NAMES[i]).collect();
                 write_text_rows(writer, &names, rows).await
             }
             Compat::ShowCreateTable { table } => {
@@ -381,35 +338,15 @@ impl Connection {
                 .await
             }
             Compat::ShowIndex { table } => {
-                let indexes = match self.table_rows(CatalogQuery::Indexes, &table).await {
+                let indexes = match self.information_schema(SHOW_INDEX, &table).await {
                     Ok(rows) => rows,
                     Err(error) => return self.answer("", Err(error), writer).await,
                 };
                 let rows = indexes
-                    .into_iter()
-                    .map(|i| {
-                        let unique = matches!(i.get(2), Some(Value::Integer(1)));
-                        vec![
-                            Some(table.clone()),
-                            Some(if unique { "0" } else { "1" }.to_string()),
-                            Some(text(i.get(1))),
-                            Some(text(i.get(4))),
-                            Some(text(i.get(5))),
-                        ]
-                    })
+                    .iter()
+                    .map(|i| i.iter().map(|v| optional_text(Some(v))).collect())
                     .collect();
-                write_text_rows(
-                    writer,
-                    &[
-                        "Table",
-                        "Non_unique",
-                        "Key_name",
-                        "Seq_in_index",
-                        "Column_name",
-                    ],
-                    rows,
-                )
-                .await
+                write_text_rows(writer, &SHOW_INDEX_NAMES, rows).await
             }
             Compat::Transaction(command) => {
                 let result = self.run(command, command.to_string(), Params::None).await;
@@ -424,15 +361,45 @@ impl Connection {
         query: CatalogQuery,
         table: &str,
     ) -> Result<Vec<Vec<Value>>, ApiError> {
-        let exists = self.catalog(CatalogQuery::Tables, Some(table)).await?;
-        if exists.is_empty() {
+        self.must_exist(table).await?;
+        self.catalog(query, Some(table)).await
+    }
+
+    /// MySQL's "doesn't exist" unless `table` is a table or view of the database.
+    async fn must_exist(&mut self, table: &str) -> Result<(), ApiError> {
+        if self
+            .catalog(CatalogQuery::Tables, Some(table))
+            .await?
+            .is_empty()
+        {
             let database = self.database().unwrap_or_default();
             return Err(ApiError::new(
                 ErrorCode::SqlUnknownObject,
                 format!("Table '{database}.{table}' doesn't exist"),
             ));
         }
-        self.catalog(query, Some(table)).await
+        Ok(())
+    }
+
+    /// Rows of one of the `information_schema` views about `table` (`?1`), or MySQL's
+    /// "doesn't exist" when there is no such table.
+    async fn information_schema(
+        &mut self,
+        sql: &str,
+        table: &str,
+    ) -> Result<Vec<Vec<Value>>, ApiError> {
+        self.must_exist(table).await?;
+        let statement = Statement::with_params(
+            sql,
+            Params::Positional(vec![Value::Text(table.to_string())]),
+        );
+        let outcome = self.session().execute(vec![statement]).await?;
+        Ok(outcome
+            .results
+            .into_iter()
+            .last()
+            .map(results::rows_of)
+            .unwrap_or_default())
     }
 
     async fn catalog(
@@ -448,6 +415,12 @@ impl Connection {
             .last()
             .map(results::rows_of)
             .unwrap_or_default())
+    }
+
+    /// `sqlite` with the session's values written in where it reads them beside other
+    /// expressions (see [`rewrite::with_session_values`]).
+    fn with_session_values(&self, sqlite: String) -> String {
+        rewrite::with_session_values(&sqlite, |item| self.item(item)).unwrap_or(sqlite)
     }
 
     /// An item's value, typed as MySQL types it: numbers (`@@autocommit`, `LAST_INSERT_ID()`,
@@ -584,9 +557,8 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
         match self.execute_one(sql).await {
             Ok(_) => writer.ok().await,
             Err(error) => {
-                writer
-                    .error(error_kind(&error), error.message.as_bytes())
-                    .await
+                let (kind, message) = mysql_error(&error);
+                writer.error(kind, message.as_bytes()).await
             }
         }
     }
@@ -600,6 +572,7 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
             return self.compat(statement, writer).await;
         }
         let sqlite = rewrite::to_sqlite(sql);
+        let sqlite = self.with_session_values(sqlite);
         let result = self.run(sql, sqlite, Params::None).await;
         self.answer(sql, result, writer).await
     }
@@ -655,9 +628,8 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
                         .collect::<Vec<Column>>(),
                 ),
                 Err(error) => {
-                    return info
-                        .error(error_kind(&error), error.message.as_bytes())
-                        .await;
+                    let (kind, message) = mysql_error(&error);
+                    return info.error(kind, message.as_bytes()).await;
                 }
             }
         };
@@ -696,6 +668,7 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
         } else {
             Params::Positional(values)
         };
+        let sqlite = self.with_session_values(sqlite);
         let result = self.run(&mysql, sqlite, params).await;
         self.answer(&mysql, result, writer).await
     }

@@ -37,11 +37,7 @@ pub(crate) fn mysql_create_table(
         let mut line = format!(
             "  {} {}",
             quote(&name),
-            if declared.is_empty() {
-                "blob".to_string()
-            } else {
-                declared.to_lowercase()
-            }
+            ha_types::MysqlType::of(&declared).column_type
         );
         let in_key = key.iter().any(|(_, k)| *k == name);
         let not_null = in_key || matches!(column.get(4), Some(Value::Integer(1)));
@@ -146,7 +142,7 @@ pub(crate) fn mysql_create_table(
 
 /// Whether `column` (a row of `columns`, the table's catalog rows) numbers itself: SQLite's
 /// rowid alias, the `INTEGER` column that is the whole primary key, is its auto-increment.
-pub(crate) fn is_auto_increment(columns: &[Vec<Value>], column: &[Value]) -> bool {
+fn is_auto_increment(columns: &[Vec<Value>], column: &[Value]) -> bool {
     let in_key = |c: &[Value]| matches!(c.get(6), Some(Value::Integer(p)) if *p > 0);
     in_key(column)
         && text(column.get(3)).eq_ignore_ascii_case("INTEGER")

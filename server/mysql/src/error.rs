@@ -6,9 +6,21 @@ use ha_server_api::ApiError;
 use ha_types::ErrorCode;
 use opensrv_mysql::ErrorKind;
 
-/// The MySQL error of an engine error.
-pub(crate) fn error_kind(error: &ApiError) -> ErrorKind {
-    kind(error.code, &error.message)
+/// The MySQL error of an engine error: its number, and its message in MySQL's words where
+/// the engine's names the door's own translation (`information_schema.x` is the core's
+/// `mysql_information_schema_x` view).
+pub(crate) fn mysql_error(error: &ApiError) -> (ErrorKind, String) {
+    if let Some(relation) = error
+        .message
+        .strip_prefix("no such table: mysql_information_schema_")
+    {
+        let message = format!(
+            "Unknown table '{}' in information_schema",
+            relation.to_uppercase()
+        );
+        return (ErrorKind::ER_UNKNOWN_TABLE, message);
+    }
+    (kind(error.code, &error.message), error.message.clone())
 }
 
 fn kind(code: ErrorCode, message: &str) -> ErrorKind {
@@ -84,6 +96,15 @@ mod tests {
         for (code, message, number) in cases {
             assert_eq!(kind(code, message) as u16, number, "{message}");
         }
+        let unknown = ApiError::new(
+            ErrorCode::SqlUnknownObject,
+            "no such table: mysql_information_schema_nope",
+        );
+        let (kind, message) = mysql_error(&unknown);
+        assert_eq!(
+            (kind as u16, message.as_str()),
+            (1109, "Unknown table 'NOPE' in information_schema")
+        );
         assert_eq!(ErrorKind::ER_DUP_ENTRY.sqlstate(), b"23000");
         assert_eq!(ErrorKind::ER_PARSE_ERROR.sqlstate(), b"42000");
     }

@@ -18,6 +18,7 @@ mod create_table;
 mod error;
 mod results;
 mod rewrite;
+mod show;
 mod temporal;
 mod variables;
 

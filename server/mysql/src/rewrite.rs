@@ -4,6 +4,9 @@
 //!   string; SQLite reads neither. Every literal is written again the SQLite way (`'it''s'`), a
 //!   `_binary'...'` one as a BLOB (`X'..'`);
 //! - `#` comments become `--` ones;
+//! - `LIKE` without `ESCAPE` escapes with a backslash, as MySQL's does;
+//! - `information_schema.x` names the core's view of it, `mysql_information_schema_x`;
+//! - `HAVING` in a query without GROUP BY filters the result rows (SQLite refuses it);
 //! - in `CREATE TABLE`, what SQLite has no use for and refuses: `AUTO_INCREMENT` (an `INTEGER
 //!   PRIMARY KEY` is SQLite's auto-increment), `UNSIGNED`/`ZEROFILL`, `CHARACTER SET x` /
 //!   `COLLATE x` on columns, and the table options after the column list (`ENGINE=InnoDB
@@ -119,10 +122,13 @@ pub(crate) fn to_sqlite(sql: &str) -> String {
         if is_create_table(statement) {
             out.extend(create_table(statement.to_vec()).iter().map(Token::text));
         } else {
+            let statement = information_schema(statement);
+            let statement = having_without_group_by(&statement).unwrap_or(statement);
             out.extend(statement.iter().map(Token::text));
         }
     }
-    out
+    // MySQL's LIKE escapes with a backslash unless told otherwise; SQLite's with nothing.
+    ha_types::sql_text::with_backslash_like_escapes(&out)
 }
 
 fn tokens(sql: &str) -> Vec<Token> {
@@ -261,6 +267,173 @@ fn blob_literal(value: &str) -> String {
     format!("X'{hex}'")
 }
 
+/// `information_schema.x` (any case, quoted or not) as the core's view of it,
+/// `mysql_information_schema_x` (see the engine's `catalog::mysql`).
+fn information_schema(tokens: &[Token]) -> Vec<Token> {
+    let name = |t: &Token| match t {
+        Token::Word(w) => Some(w.to_lowercase()),
+        Token::Other(o) if o.len() > 2 && o.starts_with('`') && o.ends_with('`') => {
+            Some(o[1..o.len() - 1].replace("``", "`").to_lowercase())
+        }
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut at = 0;
+    while at < tokens.len() {
+        if let (Some(schema), Some(dot), Some(relation)) = (
+            name(&tokens[at]),
+            tokens.get(at + 1),
+            tokens.get(at + 2).and_then(name),
+        ) && schema == "information_schema"
+            && dot.text() == "."
+            && relation
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            out.push(Token::Word(format!("mysql_information_schema_{relation}")));
+            at += 3;
+            continue;
+        }
+        out.push(tokens[at].clone());
+        at += 1;
+    }
+    out
+}
+
+/// A query that reads the session beside other expressions (`SELECT VERSION(), @@sql_mode,
+/// CONVERT_TZ(..) IS NOT NULL`, Django's first question) with the session's values written in
+/// as literals (`@@name`, `@@session.name`, `VERSION()`, `LAST_INSERT_ID()`...), so SQLite
+/// evaluates the rest; `None` when it reads none. `sqlite` is [`to_sqlite`]'s text.
+pub(crate) fn with_session_values(
+    sqlite: &str,
+    value: impl Fn(&crate::compat::Item) -> ha_types::Value,
+) -> Option<String> {
+    use ha_types::sql_text::{TokenKind, tokenize};
+    if !sqlite.contains('@') && !sqlite.contains('(') {
+        return None;
+    }
+    let tokens = tokenize(sqlite);
+    let text = |i: usize| tokens.get(i).map_or("", |t| &sqlite[t.start..t.end]);
+    let kind = |i: usize| tokens.get(i).map(|t| t.kind);
+    let mut out = String::with_capacity(sqlite.len());
+    let mut replaced = false;
+    let mut at = 0;
+    while at < tokens.len() {
+        // `@@name` lexes as `@` then the parameter `@name`; `@@session.name` adds `.name`.
+        let (item, next) = if text(at) == "@" && kind(at + 1) == Some(TokenKind::Parameter) {
+            let scoped = ["@session", "@global", "@local"]
+                .iter()
+                .any(|s| text(at + 1).eq_ignore_ascii_case(s));
+            if scoped && text(at + 2) == "." && kind(at + 3) == Some(TokenKind::Word) {
+                (crate::compat::item(&format!("@@{}", text(at + 3))), at + 4)
+            } else {
+                (crate::compat::item(&format!("@{}", text(at + 1))), at + 2)
+            }
+        } else if kind(at) == Some(TokenKind::Word) && text(at + 1) == "(" && text(at + 2) == ")" {
+            let item = crate::compat::item(&format!("{}()", text(at)))
+                .filter(|i| !matches!(i, crate::compat::Item::Literal(_)));
+            (item, at + 3)
+        } else {
+            (None, at + 1)
+        };
+        match item {
+            Some(item) => {
+                out.push_str(&sql_literal(&value(&item)));
+                replaced = true;
+                at = next;
+            }
+            None => {
+                out.push_str(text(at));
+                at += 1;
+            }
+        }
+    }
+    replaced.then_some(out)
+}
+
+fn sql_literal(value: &ha_types::Value) -> String {
+    match value {
+        ha_types::Value::Null => "NULL".to_string(),
+        ha_types::Value::Integer(n) => n.to_string(),
+        ha_types::Value::Real(r) => ha_types::real_text(*r),
+        ha_types::Value::Text(t) => text_literal(t),
+        ha_types::Value::Blob(b) => format!(
+            "X'{}'",
+            b.iter().map(|b| format!("{b:02X}")).collect::<String>()
+        ),
+    }
+}
+
+/// Functions that make a query an aggregate one (SQLite takes its HAVING as it is then).
+const AGGREGATES: [&str; 9] = [
+    "COUNT",
+    "SUM",
+    "AVG",
+    "MIN",
+    "MAX",
+    "TOTAL",
+    "GROUP_CONCAT",
+    "JSON_GROUP_ARRAY",
+    "JSON_GROUP_OBJECT",
+];
+
+/// MySQL takes `HAVING` in a query without GROUP BY or aggregates as a filter on the result
+/// rows, whose names are the select list's (Connector/J: `... FROM INFORMATION_SCHEMA.TABLES
+/// WHERE .. HAVING TABLE_TYPE IN (..) ORDER BY ..`); SQLite refuses it. Such a query becomes
+/// `SELECT * FROM (query ORDER BY ..) AS ha_having WHERE condition LIMIT ..`, where the
+/// condition reads the select list's names and the order is the inner query's.
+fn having_without_group_by(tokens: &[Token]) -> Option<Vec<Token>> {
+    if !significant(tokens).next()?.is_word("SELECT") {
+        return None;
+    }
+    let mut depth = 0usize;
+    let (mut having, mut order, mut limit) = (None, None, None);
+    for (at, token) in tokens.iter().enumerate() {
+        match token.text() {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            _ if token.is_word("HAVING") => having = Some(at),
+            _ if token.is_word("ORDER") && having.is_some() => order = order.or(Some(at)),
+            _ if token.is_word("LIMIT") && having.is_some() => limit = limit.or(Some(at)),
+            _ if ["GROUP", "UNION", "INTERSECT", "EXCEPT", "WINDOW"]
+                .iter()
+                .any(|w| token.is_word(w)) =>
+            {
+                return None;
+            }
+            _ if AGGREGATES.iter().any(|w| token.is_word(w))
+                && tokens.get(at + 1).is_some_and(|t| t.text() == "(") =>
+            {
+                return None;
+            }
+            _ => {}
+        }
+    }
+    let having = having?;
+    let end = tokens
+        .iter()
+        .rposition(|t| t.text() != ";" && !t.is_space())
+        .map_or(tokens.len(), |at| at + 1);
+    let condition_end = order.or(limit).unwrap_or(end);
+    let order_end = limit.unwrap_or(end);
+    let other = |text: &str| Token::Other(text.to_string());
+    let mut out = vec![other("SELECT * FROM (")];
+    out.extend_from_slice(&tokens[..having]);
+    if let Some(order) = order {
+        out.push(other(" "));
+        out.extend_from_slice(&tokens[order..order_end]);
+    }
+    out.push(other(") AS ha_having WHERE "));
+    out.extend_from_slice(&tokens[having + 1..condition_end]);
+    if let Some(limit) = limit {
+        out.push(other(" "));
+        out.extend_from_slice(&tokens[limit..end]);
+    }
+    out.extend_from_slice(&tokens[end..]);
+    Some(out)
+}
+
 fn significant(tokens: &[Token]) -> impl Iterator<Item = &Token> {
     tokens
         .iter()
@@ -342,7 +515,7 @@ fn create_table(tokens: Vec<Token>) -> Vec<Token> {
 
 #[cfg(test)]
 mod tests {
-    use super::to_sqlite;
+    use super::{to_sqlite, with_session_values};
 
     #[test]
     fn literals_are_rewritten_the_sqlite_way() {
@@ -367,7 +540,7 @@ mod tests {
         );
         assert_eq!(
             to_sqlite(r"SELECT 'x' LIKE 'a\%'"),
-            r"SELECT 'x' LIKE 'a\%'"
+            r"SELECT 'x' LIKE 'a\%' ESCAPE '\'"
         );
         assert_eq!(to_sqlite("SELECT '中文 ✓'"), "SELECT '中文 ✓'");
     }
@@ -379,6 +552,60 @@ mod tests {
             String::from_utf8(super::binary_literals(sql)).unwrap(),
             "INSERT INTO t VALUES (X'FF0001', X'6162', 'text', `c`)"
         );
+    }
+
+    #[test]
+    fn information_schema_names_the_cores_views() {
+        assert_eq!(
+            to_sqlite(
+                "SELECT t.TABLE_NAME FROM INFORMATION_SCHEMA.TABLES t JOIN \
+                 `information_schema`.`Columns` c WHERE 'information_schema.x' = information_schema"
+            ),
+            "SELECT t.TABLE_NAME FROM mysql_information_schema_tables t JOIN \
+             mysql_information_schema_columns c WHERE 'information_schema.x' = information_schema"
+        );
+    }
+
+    #[test]
+    fn having_without_group_by_filters_the_result_rows() {
+        assert_eq!(
+            to_sqlite(
+                "SELECT a AS x, b FROM t WHERE c = ? HAVING x IN (?, ?) ORDER BY x, c LIMIT 3;"
+            ),
+            "SELECT * FROM (SELECT a AS x, b FROM t WHERE c = ?  ORDER BY x, c ) AS ha_having \
+             WHERE  x IN (?, ?)  LIMIT 3;"
+        );
+        for kept in [
+            "SELECT a FROM t GROUP BY a HAVING count(*) > 1",
+            "SELECT count(*) FROM t HAVING count(*) > 1",
+            "SELECT a FROM t WHERE a IN (SELECT b FROM u HAVING b > 1)",
+        ] {
+            assert_eq!(to_sqlite(kept), kept);
+        }
+    }
+
+    #[test]
+    fn session_values_are_written_into_mixed_queries() {
+        use crate::compat::Item;
+        let value = |item: &Item| match item {
+            Item::Version => ha_types::Value::Text("8.0.36-ha".into()),
+            Item::Variable(name) if name == "sql_mode" => ha_types::Value::Text("STRICT".into()),
+            Item::LastInsertId => ha_types::Value::Integer(7),
+            _ => ha_types::Value::Null,
+        };
+        assert_eq!(
+            with_session_values(
+                "SELECT VERSION(), @@sql_mode, @@SESSION.sql_mode, LAST_INSERT_ID ( ), \
+                 upper('@@x'), CONVERT_TZ('2001-01-01', 'UTC', 'UTC') IS NOT NULL",
+                value
+            )
+            .as_deref(),
+            Some(
+                "SELECT '8.0.36-ha', 'STRICT', 'STRICT', LAST_INSERT_ID ( ), upper('@@x'), \
+                 CONVERT_TZ('2001-01-01', 'UTC', 'UTC') IS NOT NULL"
+            )
+        );
+        assert_eq!(with_session_values("SELECT upper(x) FROM t", value), None);
     }
 
     #[test]

@@ -92,7 +92,7 @@ impl Compat {
 /// answers a query it can't run with no rows under these names (see
 /// `execute::catalog_fallback`).
 pub(crate) fn catalog_columns(sql: &str) -> Option<Vec<String>> {
-    if !ha_types::sql_text::may_name_pg_catalog(sql) {
+    if !ha_types::sql_text::may_name_catalog(sql) {
         return None;
     }
     select_list_names(sql)

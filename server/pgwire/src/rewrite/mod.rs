@@ -12,9 +12,11 @@ mod arrays;
 mod catalog;
 mod srf;
 
+use ha_types::sql_text::like_escapes;
+
 use catalog::{
     after_from_list_start, array_argument, cast_calls, escaped_string, follows_operand,
-    keyword_function, like_escapes, matching, regex_operator, set_alias, unquoted, wrap_operand,
+    keyword_function, matching, regex_operator, set_alias, unquoted, wrap_operand,
 };
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -336,7 +336,7 @@ fn with_connection<T>(
     f(&conn)
 }
 
-fn text(ctx: &Context<'_>, index: usize) -> Option<String> {
+pub(super) fn text(ctx: &Context<'_>, index: usize) -> Option<String> {
     match ctx.get_raw(index) {
         ValueRef::Null => None,
         ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),

@@ -1,14 +1,21 @@
-//! PostgreSQL's catalog (`pg_catalog`, `information_schema`) computed from SQLite's own schema,
-//! so the tools that read it (psql, pgjdbc's `DatabaseMetaData`, SQLAlchemy's inspector, GUI
-//! tools) see the database's tables, columns, indexes and constraints.
+//! The catalogs the wire protocols' tools read, computed from SQLite's own schema:
+//! PostgreSQL's (`pg_catalog`, `information_schema`: psql, pgjdbc's `DatabaseMetaData`,
+//! SQLAlchemy's inspector, GUI tools) and MySQL's `information_schema` (Connector/J, Django,
+//! GUI tools), so they see the database's tables, columns, indexes and constraints.
 //!
-//! The relations are temporary views on the connection ([`views`]), the functions the tools
-//! call are SQL functions ([`functions`]); both are installed on a connection the first time
-//! one of its statements names them. A wire protocol's translation only has to drop the
-//! `pg_catalog.` qualifier and write `information_schema.x` as `information_schema_x`.
+//! Both are temporary views on the connection over one set of helper tables ([`helpers`],
+//! built on the core's `CatalogQuery`): [`postgres`] and [`mysql`]. The functions the tools
+//! call are SQL functions ([`functions`], [`mysql_functions`]), registered on every connection;
+//! the views are installed the first time a statement names them. A wire protocol's
+//! translation only renames: the PostgreSQL door drops `pg_catalog.` and writes
+//! `information_schema.x` as `information_schema_x`, the MySQL door writes it as
+//! `mysql_information_schema_x`.
 
 mod functions;
-mod views;
+mod helpers;
+mod mysql;
+mod mysql_functions;
+mod postgres;
 
 use rusqlite::{Connection, OptionalExtension};
 
@@ -17,6 +24,7 @@ use rusqlite::{Connection, OptionalExtension};
 /// find them too.
 pub(crate) fn register(conn: &Connection, database: &str) -> rusqlite::Result<()> {
     functions::register(conn, database)?;
+    mysql_functions::register(conn, database)?;
     rusqlite::vtab::series::load_module(conn)
 }
 
@@ -43,11 +51,14 @@ pub(crate) fn ensure(conn: &Connection) -> rusqlite::Result<()> {
          INSERT OR IGNORE INTO ha_bool VALUES (0), (1);
          CREATE TEMP TABLE IF NOT EXISTS ha_catalog_state(version INTEGER)",
     )?;
-    for statement in views::sources() {
+    for statement in helpers::sources() {
         conn.execute_batch(&statement)?;
     }
     materialize(conn, version)?;
-    for statement in views::statements(views::VIEWS) {
+    for statement in helpers::statements(postgres::VIEWS)
+        .into_iter()
+        .chain(helpers::statements(mysql::VIEWS))
+    {
         conn.execute_batch(&statement)?;
     }
     Ok(())
@@ -55,7 +66,7 @@ pub(crate) fn ensure(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Fills the helper tables from their views, for schema version `version`.
 fn materialize(conn: &Connection, version: i64) -> rusqlite::Result<()> {
-    for (table, keys) in views::HELPERS {
+    for (table, keys) in helpers::HELPERS {
         let source = table.replacen("ha_", "ha_source_", 1);
         let mut sql = format!(
             "DROP TABLE IF EXISTS temp.{table}; CREATE TEMP TABLE {table} AS SELECT * FROM {source};"
@@ -223,10 +234,10 @@ mod tests {
             ),
             ["users 1259"]
         );
-        assert!(ha_types::sql_text::may_name_pg_catalog(
+        assert!(ha_types::sql_text::may_name_catalog(
             "select * from PG_CLASS"
         ));
-        assert!(!ha_types::sql_text::may_name_pg_catalog(
+        assert!(!ha_types::sql_text::may_name_catalog(
             "SELECT name FROM users WHERE id = 1"
         ));
     }
