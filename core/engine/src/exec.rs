@@ -62,7 +62,11 @@ pub(crate) fn run(
     // What is prepared here is a client's: the engine's tables and connection settings are
     // off limits (the authorizer denies them).
     let _client = conn.actions.client_statement();
-    // Most texts are one statement: run it from the connection's statement cache.
+    // Most texts are one statement: run it from the connection's statement cache, with the
+    // literals a client wrote into it as parameters so that texts differing only in them
+    // share the prepared statement.
+    let with_parameters = literal_parameters(statement);
+    let statement = with_parameters.as_ref().unwrap_or(statement);
     if let Some((mut stmt, class)) = conn.prepare_cached(&statement.sql) {
         check(conn, class, &stmt, access)?;
         let highest_position = bind(&mut stmt, &statement.params)?;
@@ -102,6 +106,24 @@ pub(crate) fn run(
     last.ok_or_else(|| RunError::Failed(CoreError::BadRequest("empty SQL statement".into())))
 }
 
+/// `statement` with its literals as parameters ([`ha_types::literal_parameters`]) when it
+/// has no parameters of its own and some to take.
+fn literal_parameters(statement: &Statement) -> Option<Statement> {
+    let none = match &statement.params {
+        Params::None => true,
+        Params::Positional(values) => values.is_empty(),
+        Params::Named(values) => values.is_empty(),
+    };
+    if !none {
+        return None;
+    }
+    let taken = ha_types::literal_parameters(&statement.sql)?;
+    Some(Statement::with_params(
+        taken.sql,
+        Params::Positional(taken.values),
+    ))
+}
+
 /// What a streamed read hands out: its columns first, then rows in batches.
 pub(crate) enum Streamed {
     Columns {
@@ -121,6 +143,8 @@ pub(crate) fn stream(
 ) -> Result<(), RunError> {
     conn.catalog_for(&statement.sql)?;
     let _client = conn.actions.client_statement();
+    let with_parameters = literal_parameters(statement);
+    let statement = with_parameters.as_ref().unwrap_or(statement);
     let Some((mut stmt, class)) = conn.prepare_cached(&statement.sql) else {
         return Err(
             CoreError::BadRequest("a streamed query takes exactly one statement".into()).into(),
