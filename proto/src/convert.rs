@@ -52,6 +52,7 @@ impl From<StatementResult> for v1::StatementResult {
                 columns,
                 rows,
                 declared_types,
+                ..
             } => v1::StatementResult {
                 columns: columns_to_proto(columns, declared_types),
                 rows: rows_to_proto(rows),
@@ -81,6 +82,7 @@ impl From<v1::StatementResult> for StatementResult {
                 columns,
                 rows: rows_from_proto(result.rows),
                 declared_types,
+                origins: Default::default(),
             }
         } else {
             StatementResult::Exec {

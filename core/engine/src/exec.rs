@@ -71,7 +71,7 @@ pub(crate) fn run(
         check(conn, class, &stmt, access)?;
         let highest_position = bind(&mut stmt, &statement.params)?;
         check_positional_count(&statement.params, highest_position)?;
-        return step(conn, &mut stmt);
+        return step(conn, &mut stmt, Some(&statement.sql));
     }
     let mut batch = Batch::new(&conn.conn, &statement.sql);
     let mut last = None;
@@ -100,7 +100,7 @@ pub(crate) fn run(
         };
         check(conn, conn.actions.take(), &stmt, access)?;
         highest_position = highest_position.max(bind(&mut stmt, &statement.params)?);
-        last = Some(step(conn, &mut stmt)?);
+        last = Some(step(conn, &mut stmt, None)?);
     }
     check_positional_count(&statement.params, highest_position)?;
     last.ok_or_else(|| RunError::Failed(CoreError::BadRequest("empty SQL statement".into())))
@@ -248,7 +248,13 @@ fn check_positional_count(params: &Params, highest_position: usize) -> Result<()
     }
 }
 
-fn step(conn: &Conn, stmt: &mut rusqlite::Statement<'_>) -> Result<StatementResult, RunError> {
+/// Runs `stmt`; `cached` is its text when it is in the statement cache (its columns' origins
+/// are kept with it).
+fn step(
+    conn: &Conn,
+    stmt: &mut rusqlite::Statement<'_>,
+    cached: Option<&str>,
+) -> Result<StatementResult, RunError> {
     if stmt.column_count() > 0 {
         let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
         let declared_types: Vec<Option<String>> = stmt
@@ -265,11 +271,14 @@ fn step(conn: &Conn, stmt: &mut rusqlite::Statement<'_>) -> Result<StatementResu
             }
             rows.push(values);
         }
+        drop(cursor);
         conn.statement_finished()?;
+        let origins = cached.map_or_else(Default::default, |sql| conn.origins(sql, stmt));
         return Ok(StatementResult::Rows {
             columns,
             rows,
             declared_types,
+            origins,
         });
     }
     let before = conn.conn.total_changes();
@@ -450,6 +459,7 @@ mod tests {
                 columns: vec!["name".into()],
                 rows: vec![vec![Value::Text("b".into())]],
                 declared_types: vec![Some("TEXT".into())],
+                origins: Default::default(),
             }
         );
         assert!(exec(&c, "SELECT ?", Params::Positional(vec![])).is_err());
@@ -471,6 +481,7 @@ mod tests {
                 columns: vec!["id".into(), "name".into()],
                 rows: vec![vec![Value::Integer(1), Value::Text("r".into())]],
                 declared_types: vec![Some("INTEGER".into()), Some("TEXT".into())],
+                origins: Default::default(),
             }
         );
         assert!(matches!(

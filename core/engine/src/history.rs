@@ -46,6 +46,7 @@ pub(crate) async fn history(
             Some("TEXT".into()),
             Some("TEXT".into()),
         ],
+        origins: Default::default(),
     })
 }
 
@@ -96,6 +97,7 @@ pub(crate) async fn undo(
             Value::Integer(schema),
         ]],
         declared_types: vec![Some("INTEGER".into()); 3],
+        origins: Default::default(),
     }];
     Ok(executed)
 }

@@ -23,6 +23,7 @@ mod error;
 mod exec;
 mod history;
 mod open;
+mod origins;
 mod readers;
 mod registry;
 mod replication;

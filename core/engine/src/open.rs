@@ -73,6 +73,8 @@ pub(crate) struct Conn {
     /// The class of each SQL text in the connection's statement cache: a cached statement is not
     /// prepared again, so the authorizer does not report it again.
     classes: RefCell<HashMap<String, StatementClass>>,
+    /// Where the result columns of each cached statement come from.
+    origins: RefCell<crate::origins::OriginCache>,
     /// Where the writer records schema statements for replication.
     schema_recorder: RefCell<Option<Capture>>,
     /// A memory database's directory lives as long as any of its connections.
@@ -136,6 +138,15 @@ impl Conn {
     /// A cached prepared statement for a single-statement text and its class, or `None` when the
     /// text is not exactly one statement that prepares (the caller then takes the slow path,
     /// which reports the precise error).
+    /// Where the columns of `stmt`, prepared from the cached text `sql`, come from.
+    pub(crate) fn origins(
+        &self,
+        sql: &str,
+        stmt: &rusqlite::Statement<'_>,
+    ) -> crate::origins::Origins {
+        self.origins.borrow_mut().get(&self.conn, sql, stmt)
+    }
+
     pub(crate) fn prepare_cached(
         &self,
         sql: &str,
@@ -147,6 +158,7 @@ impl Conn {
         if classes.len() >= 4 * STATEMENT_CACHE {
             // Forget classes only together with the statements they describe.
             classes.clear();
+            self.origins.borrow_mut().clear();
             drop(stmt);
             self.conn.flush_prepared_statement_cache();
             return None;
@@ -402,6 +414,7 @@ fn with_action_log(
         conn,
         actions,
         classes: RefCell::new(HashMap::new()),
+        origins: RefCell::default(),
         schema_recorder: RefCell::new(None),
         _scratch: scratch,
         budget: Arc::default(),

@@ -474,6 +474,7 @@ impl Registry {
                     .map(|id| vec![Value::Text(id)])
                     .collect(),
                 declared_types: vec![Some("TEXT".into())],
+                origins: Default::default(),
             }),
             SpecialCommand::CreateDatabase(dsn) => self.create(&dsn).await.map(|_| done),
             SpecialCommand::DropDatabase(id) => {

@@ -306,6 +306,7 @@ async fn registry_creates_switches_and_drops() {
                 vec![Value::Text("other.db".into())]
             ],
             declared_types: vec![Some("TEXT".into())],
+            origins: Default::default(),
         }
     );
     let err = registry.drop_database("main.db").await.unwrap_err();

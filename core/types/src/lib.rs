@@ -32,7 +32,7 @@ pub use error_code::ErrorCode;
 pub use generated_columns::{GeneratedColumn, generated_columns};
 pub use literal_parameters::{LiteralParameters, literal_parameters};
 pub use mysql_type::MysqlType;
-pub use result::{EXEC_COLUMNS, StatementResult};
+pub use result::{ColumnOrigin, EXEC_COLUMNS, StatementResult};
 pub use special::{Since, SpecialCommand, UndoScope};
 pub use sqlstate::sqlstate;
 pub use statement::{Params, Statement};

@@ -295,6 +295,22 @@ pub fn like_escapes(sql: &str, tokens: &[Token]) -> std::collections::HashSet<us
         "WINDOW",
         "OFFSET",
         "RETURNING",
+        "FROM",
+        "WHERE",
+        "JOIN",
+        "ON",
+        "LEFT",
+        "RIGHT",
+        "INNER",
+        "CROSS",
+        "FULL",
+        "NATURAL",
+        "USING",
+        "AS",
+        "IS",
+        "ASC",
+        "DESC",
+        "NULLS",
     ];
     let text = |i: usize| &sql[tokens[i].start..tokens[i].end];
     let mut ends = std::collections::HashSet::new();
@@ -558,6 +574,11 @@ mod tests {
             "SELECT 1 WHERE a LIKE 'x\\_%' ESCAPE '\\' AND b NOT LIKE ? ESCAPE '/'"
         );
         assert_eq!(with_backslash_like_escapes("SELECT 1"), "SELECT 1");
+        // The pattern ends where the next clause begins (pgjdbc's column metadata query).
+        assert_eq!(
+            with_backslash_like_escapes("SELECT a LIKE '%nextval(%' FROM t JOIN u ON (x)"),
+            "SELECT a LIKE '%nextval(%' ESCAPE '\\' FROM t JOIN u ON (x)"
+        );
     }
 
     #[test]

@@ -131,6 +131,7 @@ pub fn result_after<'local>(
             columns,
             rows,
             declared_types,
+            ..
         } => {
             let same = known
                 .as_ref()

@@ -101,6 +101,7 @@ mod tests {
                 Value::Blob(vec![1, 2]),
             ]],
             declared_types: vec![],
+            origins: Default::default(),
         };
         assert_eq!(
             serde_json::to_string(&BatchBody(&[rows])).unwrap(),

@@ -186,6 +186,7 @@ impl Connection {
                 mut columns,
                 rows,
                 declared_types,
+                origins,
             }) => {
                 // MySQL's name for the column of SHOW DATABASES.
                 if matches!(
@@ -194,7 +195,7 @@ impl Connection {
                 ) {
                     columns = vec!["Database".into()];
                 }
-                write_rows(writer, &columns, &declared_types, &rows).await
+                write_rows(writer, &columns, &declared_types, &rows, &origins).await
             }
             Ok(StatementResult::Exec { rows_affected, .. }) => {
                 let id = if sets_last_row_id(mysql) {
@@ -229,7 +230,7 @@ impl Connection {
             Compat::Select(items) => {
                 let names: Vec<String> = items.iter().map(|(name, _)| name.clone()).collect();
                 let row: Vec<Value> = items.iter().map(|(_, item)| self.item(item)).collect();
-                write_rows(writer, &names, &[], &[row]).await
+                write_rows(writer, &names, &[], &[row], &[]).await
             }
             Compat::ShowVariables { like } => {
                 let rows = self
@@ -614,17 +615,12 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
                     description
                         .parameters
                         .iter()
-                        .map(|_| results::column("?", ColumnType::MYSQL_TYPE_VAR_STRING))
+                        .map(|_| results::column("?", ColumnType::MYSQL_TYPE_VAR_STRING, true))
                         .collect::<Vec<Column>>(),
                     description
                         .columns
                         .iter()
-                        .map(|c| {
-                            results::column(
-                                &c.name,
-                                results::declared_type(c.declared_type.as_deref()),
-                            )
-                        })
+                        .map(|c| results::declared_column(&c.name, c.declared_type.as_deref()))
                         .collect::<Vec<Column>>(),
                 ),
                 Err(error) => {

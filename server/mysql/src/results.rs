@@ -3,31 +3,45 @@
 //! else the one class the values share, else text), and OK packets.
 
 use ha_types::{
-    ColumnType as Sqlite, StatementResult, Value, exact_bool, exact_integer, exact_real, real_text,
+    ColumnOrigin, ColumnType as Sqlite, StatementResult, Value, exact_bool, exact_integer,
+    exact_real, real_text,
 };
 use opensrv_mysql::{Column, ColumnFlags, ColumnType, QueryResultWriter};
 use tokio::io::AsyncWrite;
 
-/// The MySQL type of a result column type.
-fn mysql_type(column: Sqlite) -> ColumnType {
+/// The MySQL type of a result column type: what its declared type is in MySQL where that is
+/// a long text (`TEXT`: MySQL's BLOB type in a text character set, which drivers give as
+/// text and ORMs read as a text field rather than a `VARCHAR`).
+fn mysql_type(column: Sqlite, declared: Option<&str>) -> ColumnType {
     match column {
         Sqlite::Integer | Sqlite::Boolean => ColumnType::MYSQL_TYPE_LONGLONG,
         Sqlite::Real => ColumnType::MYSQL_TYPE_DOUBLE,
+        Sqlite::Text if declared.is_some_and(is_long_text) => ColumnType::MYSQL_TYPE_BLOB,
         Sqlite::Text => ColumnType::MYSQL_TYPE_VAR_STRING,
         Sqlite::Blob => ColumnType::MYSQL_TYPE_BLOB,
     }
 }
 
-/// The MySQL type of a column declared `declared`, before any value is seen (a prepared
-/// statement's metadata).
-pub(crate) fn declared_type(declared: Option<&str>) -> ColumnType {
-    declared
-        .and_then(Sqlite::declared)
-        .map_or(ColumnType::MYSQL_TYPE_VAR_STRING, mysql_type)
+fn is_long_text(declared: &str) -> bool {
+    matches!(
+        ha_types::MysqlType::of(declared).data_type.as_str(),
+        "text" | "tinytext" | "mediumtext" | "longtext" | "clob"
+    )
 }
 
-pub(crate) fn column(name: &str, coltype: ColumnType) -> Column {
+/// A column declared `declared`, before any value is seen (a prepared statement's metadata).
+pub(crate) fn declared_column(name: &str, declared: Option<&str>) -> Column {
+    let class = declared.and_then(Sqlite::declared);
+    let coltype = class.map_or(ColumnType::MYSQL_TYPE_VAR_STRING, |t| {
+        mysql_type(t, declared)
+    });
+    column(name, coltype, class.is_none_or(|c| c == Sqlite::Text))
+}
+
+/// A column of `coltype`; a BLOB one is binary (bytes) unless `text` (a long text).
+pub(crate) fn column(name: &str, coltype: ColumnType, text: bool) -> Column {
     let colflags = match coltype {
+        ColumnType::MYSQL_TYPE_BLOB if text => ColumnFlags::BLOB_FLAG,
         ColumnType::MYSQL_TYPE_BLOB => ColumnFlags::BLOB_FLAG | ColumnFlags::BINARY_FLAG,
         _ => ColumnFlags::empty(),
     };
@@ -39,27 +53,43 @@ pub(crate) fn column(name: &str, coltype: ColumnType) -> Column {
     }
 }
 
-/// Writes rows; each value converted to its column's type.
+/// Writes rows; each value converted to its column's type. A column that reads a table column
+/// (`origins`, may be empty) names its table and carries its key flags, and NOT NULL unless
+/// the result holds a NULL in it (the inner side of an outer join).
 pub(crate) async fn write_rows<W: AsyncWrite + Send + Unpin>(
     writer: QueryResultWriter<'_, W>,
     names: &[String],
     declared: &[Option<String>],
     rows: &[Vec<Value>],
+    origins: &[Option<ColumnOrigin>],
 ) -> std::io::Result<()> {
-    let declared: Vec<Option<Sqlite>> = (0..names.len())
-        .map(|i| {
-            declared
-                .get(i)
-                .cloned()
-                .flatten()
-                .and_then(|d| Sqlite::declared(&d))
-        })
+    let declared_text = |i: usize| declared.get(i).and_then(Option::as_deref);
+    let classes: Vec<Option<Sqlite>> = (0..names.len())
+        .map(|i| declared_text(i).and_then(Sqlite::declared))
         .collect();
-    let types = Sqlite::for_result(&declared, rows);
+    let types = Sqlite::for_result(&classes, rows);
     let columns: Vec<Column> = names
         .iter()
         .zip(&types)
-        .map(|(name, column_type)| column(name, mysql_type(*column_type)))
+        .enumerate()
+        .map(|(i, (name, column_type))| {
+            let text = *column_type == Sqlite::Text;
+            let mut column = column(name, mysql_type(*column_type, declared_text(i)), text);
+            if let Some(Some(origin)) = origins.get(i) {
+                column.table = origin.table.clone();
+                let has_null = || rows.iter().any(|r| matches!(r.get(i), Some(Value::Null)));
+                for (flag, holds) in [
+                    (ColumnFlags::PRI_KEY_FLAG, origin.primary_key),
+                    (ColumnFlags::AUTO_INCREMENT_FLAG, origin.auto_increment),
+                    (ColumnFlags::NOT_NULL_FLAG, origin.not_null && !has_null()),
+                ] {
+                    if holds {
+                        column.colflags |= flag;
+                    }
+                }
+            }
+            column
+        })
         .collect();
     let mut out = writer.start(&columns).await?;
     for row in rows {
@@ -100,7 +130,7 @@ pub(crate) async fn write_text_rows<W: AsyncWrite + Send + Unpin>(
         })
         .collect();
     let declared: Vec<Option<String>> = vec![Some("TEXT".into()); names.len()];
-    write_rows(writer, &names, &declared, &rows).await
+    write_rows(writer, &names, &declared, &rows, &[]).await
 }
 
 /// A catalog cell as text (empty for NULL or a missing one).

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use ha_server_api::ClientSession;
-use ha_types::{ColumnType, Value};
+use ha_types::{ColumnOrigin, ColumnType, Value};
 use pgwire::api::Type;
 use pgwire::api::results::Tag;
 
@@ -51,6 +51,9 @@ pub(crate) enum Outcome {
         /// The array type of a column the statement aggregates into an array (`array_agg`).
         arrays: Vec<Option<Type>>,
         rows: Vec<Vec<Value>>,
+        /// The table column each column reads (empty when not known): RowDescription's
+        /// table OID and attribute number.
+        origins: Arc<Vec<Option<ColumnOrigin>>>,
         /// The command word(s) of the tag (`SELECT`, `INSERT 0`, `SHOW`); the row count is
         /// appended when sent.
         command: String,

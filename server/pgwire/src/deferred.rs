@@ -121,7 +121,12 @@ where
         deferred.statement.remember_told(&deferred.types);
         deferred
     };
-    let fields = types::fields(&deferred.names, &deferred.types, Some(&deferred.format));
+    let fields = types::fields(
+        &deferred.names,
+        &deferred.types,
+        Some(&deferred.format),
+        &[],
+    );
     crate::extended::feed_description(
         client,
         &DescribePortalResponse::new(fields.as_ref().clone()),

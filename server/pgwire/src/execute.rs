@@ -167,6 +167,7 @@ fn to_outcome(
             columns,
             rows,
             declared_types,
+            origins,
         } => {
             let declared = (0..columns.len())
                 .map(|i| {
@@ -191,6 +192,7 @@ fn to_outcome(
                 names: columns,
                 declared,
                 rows,
+                origins,
             }
         }
         StatementResult::Exec { rows_affected, .. } => {
@@ -303,6 +305,7 @@ async fn answer_compat(connection: &mut Connection, compat: &Compat) -> PgWireRe
                 arrays: vec![None],
                 rows: vec![vec![Value::Integer(i64::from(std::process::id()))]],
                 command: "SELECT".into(),
+                origins: Default::default(),
             },
         }),
     }
@@ -336,6 +339,7 @@ fn text_rows<S: AsRef<str>>(names: &[S], rows: Vec<Vec<Value>>) -> Outcome {
         arrays: vec![None; names.len()],
         rows,
         command: "SELECT".into(),
+        origins: Default::default(),
     }
 }
 

@@ -121,8 +121,9 @@ fn rows_response(
     command: &str,
     types: &[Type],
     format: Option<&Format>,
+    origins: &[Option<ha_types::ColumnOrigin>],
 ) -> PgWireResult<QueryResponse> {
-    let fields = types::fields(names, types, format);
+    let fields = types::fields(names, types, format, origins);
     let mut encoder = DataRowEncoder::new(Arc::clone(&fields));
     let encoded: Vec<_> = rows
         .iter()
@@ -151,9 +152,10 @@ where
             names,
             rows,
             command,
+            origins,
             ..
         } => {
-            let response = rows_response(&names, &rows, &command, &types, None)?;
+            let response = rows_response(&names, &rows, &command, &types, None, &origins)?;
             pgwire::api::query::send_query_response(client, response, true).await?;
         }
     }
@@ -511,14 +513,16 @@ impl ExtendedQueryHandler for Handler {
             let outcome = execute::run(connection, statement, bound_parameters(portal)?).await?;
             let types =
                 connection.types_to_tell(&statement.sql, execute::resolved_types(&outcome, None));
-            let names = match &outcome {
-                Outcome::Rows { names, .. } => names.clone(),
-                Outcome::Command(_) => Vec::new(),
+            let (names, origins) = match &outcome {
+                Outcome::Rows { names, origins, .. } => (names.clone(), origins.clone()),
+                Outcome::Command(_) => Default::default(),
             };
             statement.remember_told(&types);
             connection.ran_early.insert(portal.name.clone(), outcome);
             return Ok(DescribePortalResponse::new(
-                types::fields(&names, &types, format).as_ref().clone(),
+                types::fields(&names, &types, format, &origins)
+                    .as_ref()
+                    .clone(),
             ));
         }
         let types = analysis
@@ -532,7 +536,7 @@ impl ExtendedQueryHandler for Handler {
             .portal_types
             .insert(portal.name.clone(), types.clone());
         Ok(DescribePortalResponse::new(
-            types::fields(&analysis.names, &types, format)
+            types::fields(&analysis.names, &types, format, &[])
                 .as_ref()
                 .clone(),
         ))
@@ -595,6 +599,7 @@ impl ExtendedQueryHandler for Handler {
                 names,
                 rows,
                 command,
+                origins,
                 ..
             } => Response::Query(
                 rows_response(
@@ -603,6 +608,7 @@ impl ExtendedQueryHandler for Handler {
                     &command,
                     &types,
                     Some(&portal.result_column_format),
+                    &origins,
                 )
                 .inspect_err(|e| {
                     if types::is_changed_type(e) {

@@ -85,7 +85,7 @@ impl PgStatement {
 
 impl Described {
     pub(crate) fn fields(&self, format: Option<&Format>) -> Arc<Vec<FieldInfo>> {
-        crate::types::fields(&self.names, &self.types, format)
+        crate::types::fields(&self.names, &self.types, format, &[])
     }
 }
 

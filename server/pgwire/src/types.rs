@@ -61,11 +61,13 @@ pub(crate) fn column_types(declared: &[Option<ColumnType>], rows: &[Vec<Value>])
         .collect()
 }
 
-/// Field descriptions with the formats the client asked for.
+/// Field descriptions with the formats the client asked for, and where known (`origins`, may
+/// be empty) the table OID and attribute number of the column each reads.
 pub(crate) fn fields(
     names: &[String],
     types: &[Type],
     format: Option<&Format>,
+    origins: &[Option<ha_types::ColumnOrigin>],
 ) -> Arc<Vec<FieldInfo>> {
     Arc::new(
         names
@@ -74,7 +76,14 @@ pub(crate) fn fields(
             .enumerate()
             .map(|(index, (name, datatype))| {
                 let format = format.map_or(FieldFormat::Text, |f| f.format_for(index));
-                FieldInfo::new(name.clone(), None, None, datatype.clone(), format)
+                let origin = origins.get(index).and_then(Option::as_ref);
+                FieldInfo::new(
+                    name.clone(),
+                    origin.and_then(|o| i32::try_from(o.table_oid).ok()),
+                    origin.and_then(|o| i16::try_from(o.position).ok()),
+                    datatype.clone(),
+                    format,
+                )
             })
             .collect(),
     )

@@ -345,7 +345,10 @@ where
             | CapabilityFlags::CLIENT_PLUGIN_AUTH
             | CapabilityFlags::CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
             | CapabilityFlags::CLIENT_CONNECT_WITH_DB
-            | CapabilityFlags::CLIENT_DEPRECATE_EOF;
+            | CapabilityFlags::CLIENT_DEPRECATE_EOF
+            // ha: column definitions carry two bytes of flags; without this flag Connector/J
+            // reads one, and loses AUTO_INCREMENT (0x200) and the rest of the high byte.
+            | CapabilityFlags::CLIENT_LONG_FLAG;
 
         #[cfg(feature = "tls")]
         let server_capabilities = if tls_conf.is_some() {

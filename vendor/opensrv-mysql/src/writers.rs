@@ -126,7 +126,9 @@ where
         w.write_lenenc_str(b"def")?;
         w.write_lenenc_str(b"")?;
         w.write_lenenc_str(c.table.as_bytes())?;
-        w.write_lenenc_str(b"")?;
+        // ha: the original table is the table (the shim names it only for a column read from
+        // one, and has no aliases of tables to tell apart): drivers' `getTableName` reads it.
+        w.write_lenenc_str(c.table.as_bytes())?;
         w.write_lenenc_str(c.column.as_bytes())?;
         w.write_lenenc_str(b"")?;
         w.write_lenenc_int(0xC)?;

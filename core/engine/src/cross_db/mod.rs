@@ -115,6 +115,7 @@ impl CrossDatabaseQuery {
                 columns: names,
                 rows: all_rows.collect(),
                 declared_types,
+                origins: Default::default(),
             });
         };
         let rendered = merge_query.render(&names)?;
@@ -134,6 +135,7 @@ impl CrossDatabaseQuery {
             columns: names,
             rows: merged,
             declared_types,
+            origins: Default::default(),
         })
     }
 
@@ -211,6 +213,7 @@ async fn answer(database: &Arc<Database>, statement: Statement) -> Result<Answer
             columns,
             rows,
             declared_types,
+            ..
         }) => Ok(Answer {
             database: id,
             columns,

@@ -88,6 +88,7 @@ impl RowStream {
                 columns,
                 rows,
                 declared_types,
+                ..
             } => (columns, declared_types, rows),
             exec @ StatementResult::Exec { .. } => (exec.columns(), Vec::new(), Vec::new()),
         };

@@ -6,6 +6,8 @@ pg_catalog reads.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import create_engine, inspect
 
@@ -155,3 +157,52 @@ def test_sqlalchemy_inspector(schema):
         assert indexes.get("is_posts_user") == ["user_id", "title"]
     finally:
         engine.dispose()
+
+
+def test_result_columns_name_their_table_nullability_and_text(schema):
+    from pymysql.constants import FIELD_TYPE
+    c = schema.connect()
+    try:
+        with c.cursor() as cur:
+            cur.execute("INSERT INTO is_users(email, name) VALUES ('d@x', 'long text')")
+            cur.execute("SELECT u.id, u.email, u.name, p.user_id, 1 + 1 AS two"
+                        " FROM is_users u LEFT JOIN is_posts p ON p.user_id = -1")
+            rows = cur.fetchall()
+            null_ok = {d[0]: d[6] for d in cur.description}
+            types = {d[0]: d[1] for d in cur.description}
+    finally:
+        c.close()
+    # NOT NULL columns say so; the inner side of an outer join holds NULLs, so it does not.
+    assert null_ok == {"id": False, "email": False, "name": True, "user_id": True,
+                       "two": True}
+    # A TEXT column is MySQL's BLOB type in a text character set: text to the driver.
+    assert types["name"] == FIELD_TYPE.BLOB and types["email"] == FIELD_TYPE.VAR_STRING
+    assert "long text" in [r[2] for r in rows]
+    assert all(isinstance(r[2], (str, type(None))) for r in rows)
+
+
+def test_django_inspectdb_over_mysql(schema, tmp_path):
+    pytest.importorskip("MySQLdb", reason="mysqlclient could not be built here")
+    pytest.importorskip("django")
+    import subprocess
+    import sys
+    script = tmp_path / "django_inspectdb.py"
+    script.write_text(f"""
+import django
+from django.conf import settings
+settings.configure(DATABASES={{"default": {{"ENGINE": "django.db.backends.mysql",
+    "NAME": "ha.db", "USER": "ha", "PASSWORD": "ha", "HOST": "{schema.host}",
+    "PORT": "{schema.port}"}}}}, INSTALLED_APPS=[])
+django.setup()
+from django.core.management import call_command
+call_command("inspectdb", "is_users", "is_posts")
+""")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    models = out.stdout
+    assert "id = models.BigAutoField(primary_key=True)" in models, models
+    assert "email = models.CharField(unique=True, max_length=100)" in models, models
+    assert "name = models.TextField(blank=True, null=True)" in models, models
+    assert re.search(r"user = models.ForeignKey\('?IsUsers'?, models.DO_NOTHING\)", models), models
+    assert "title = models.CharField(max_length=200, blank=True, null=True" in models, models

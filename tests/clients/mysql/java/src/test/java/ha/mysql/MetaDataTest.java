@@ -156,6 +156,21 @@ class MetaDataTest {
     }
 
     @Test
+    void resultSetMetaDataNamesTheTableAndNullability() throws SQLException {
+        try (Connection c = server.connect(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT id, email, name, 1 + 1 AS two FROM md_users")) {
+            java.sql.ResultSetMetaData md = rs.getMetaData();
+            assertEquals("md_users", md.getTableName(1));
+            assertEquals("md_users", md.getTableName(2));
+            assertEquals("", md.getTableName(4));
+            assertTrue(md.isAutoIncrement(1));
+            assertEquals(java.sql.ResultSetMetaData.columnNoNulls, md.isNullable(2));
+            assertEquals(java.sql.ResultSetMetaData.columnNullable, md.isNullable(3));
+            assertEquals(java.sql.ResultSetMetaData.columnNullable, md.isNullable(4));
+        }
+    }
+
+    @Test
     void informationSchemaQueriedDirectly() throws SQLException {
         try (Connection c = server.connect(); Statement s = c.createStatement()) {
             List<Map<String, Object>> tables = rows(s.executeQuery(

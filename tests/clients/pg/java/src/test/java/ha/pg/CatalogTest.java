@@ -255,6 +255,27 @@ class CatalogTest {
     }
 
     @Test
+    void resultSetMetaDataNamesEachColumnsTable() throws Exception {
+        // RowDescription carries each column's table OID and attribute number; pgjdbc looks
+        // them up in pg_class / pg_attribute (what DBeaver's result editor relies on).
+        try (Connection c = server.connect(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(
+                        "SELECT u.email AS mail, u.name, p.title, 1 AS one FROM md_users u "
+                        + "JOIN md_posts p ON p.user_id = u.id")) {
+            java.sql.ResultSetMetaData md = rs.getMetaData();
+            org.postgresql.PGResultSetMetaData pg = md.unwrap(org.postgresql.PGResultSetMetaData.class);
+            assertEquals("md_users", md.getTableName(1));
+            assertEquals("email", pg.getBaseColumnName(1));
+            assertEquals("mail", md.getColumnLabel(1));
+            assertEquals("md_posts", md.getTableName(3));
+            assertEquals("public", pg.getBaseSchemaName(3));
+            assertEquals("", md.getTableName(4));
+            assertEquals(java.sql.ResultSetMetaData.columnNoNulls, md.isNullable(1));
+            assertEquals(java.sql.ResultSetMetaData.columnNullable, md.isNullable(2));
+        }
+    }
+
+    @Test
     void primaryKeysOfATable() throws Exception {
         try (Connection c = server.connect()) {
             DatabaseMetaData md = c.getMetaData();
