@@ -380,6 +380,19 @@ mod tests {
     use crate::DatabaseSpec;
     use crate::open::Opener;
 
+    /// The origin of column `name` of the test table `t` (the first table: OID 16385).
+    fn name_of_t() -> ha_types::ColumnOrigin {
+        ha_types::ColumnOrigin {
+            table: "t".into(),
+            column: "name".into(),
+            table_oid: 16385,
+            position: 2,
+            not_null: false,
+            primary_key: false,
+            auto_increment: false,
+        }
+    }
+
     fn conn() -> Conn {
         let spec = DatabaseSpec {
             id: "t.db".into(),
@@ -459,7 +472,7 @@ mod tests {
                 columns: vec!["name".into()],
                 rows: vec![vec![Value::Text("b".into())]],
                 declared_types: vec![Some("TEXT".into())],
-                origins: Default::default(),
+                origins: std::sync::Arc::new(vec![Some(name_of_t())]),
             }
         );
         assert!(exec(&c, "SELECT ?", Params::Positional(vec![])).is_err());
@@ -481,7 +494,17 @@ mod tests {
                 columns: vec!["id".into(), "name".into()],
                 rows: vec![vec![Value::Integer(1), Value::Text("r".into())]],
                 declared_types: vec![Some("INTEGER".into()), Some("TEXT".into())],
-                origins: Default::default(),
+                origins: std::sync::Arc::new(vec![
+                    Some(ha_types::ColumnOrigin {
+                        column: "id".into(),
+                        position: 1,
+                        not_null: true,
+                        primary_key: true,
+                        auto_increment: true,
+                        ..name_of_t()
+                    }),
+                    Some(name_of_t())
+                ]),
             }
         );
         assert!(matches!(

@@ -390,17 +390,8 @@ impl Connection {
         table: &str,
     ) -> Result<Vec<Vec<Value>>, ApiError> {
         self.must_exist(table).await?;
-        let statement = Statement::with_params(
-            sql,
-            Params::Positional(vec![Value::Text(table.to_string())]),
-        );
-        let outcome = self.session().execute(vec![statement]).await?;
-        Ok(outcome
-            .results
-            .into_iter()
-            .last()
-            .map(results::rows_of)
-            .unwrap_or_default())
+        let parameter = Params::Positional(vec![Value::Text(table.to_string())]);
+        self.rows(Statement::with_params(sql, parameter)).await
     }
 
     async fn catalog(
@@ -408,7 +399,11 @@ impl Connection {
         query: CatalogQuery,
         table: Option<&str>,
     ) -> Result<Vec<Vec<Value>>, ApiError> {
-        let statement = query.statement(table);
+        self.rows(query.statement(table)).await
+    }
+
+    /// The rows of the front end's own query on the session.
+    async fn rows(&mut self, statement: Statement) -> Result<Vec<Vec<Value>>, ApiError> {
         let outcome = self.session().execute(vec![statement]).await?;
         Ok(outcome
             .results

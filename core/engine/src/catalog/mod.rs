@@ -135,6 +135,55 @@ mod tests {
     }
 
     #[test]
+    fn mysql_information_schema_over_the_same_helpers() {
+        let conn = catalog();
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT COLUMN_NAME || ' ' || COLUMN_TYPE || ' ' || IS_NULLABLE || ' ' || COLUMN_KEY
+                   || ' ' || EXTRA FROM mysql_information_schema_columns
+                 WHERE TABLE_SCHEMA = database() AND TABLE_NAME = 'users'
+                 ORDER BY ORDINAL_POSITION"
+            ),
+            [
+                "id integer NO PRI auto_increment",
+                "email text NO UNI ",
+                "name varchar(50) YES  ",
+                "score double precision YES  "
+            ]
+        );
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT INDEX_NAME || ':' || SEQ_IN_INDEX || ':' || COLUMN_NAME || ':' || COLLATION
+                 FROM mysql_information_schema_statistics WHERE TABLE_NAME = 'posts'
+                 ORDER BY INDEX_NAME, SEQ_IN_INDEX"
+            ),
+            [
+                "PRIMARY:1:id:A",
+                "posts_user:1:user_id:A",
+                "posts_user:2:title:D"
+            ]
+        );
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT CONSTRAINT_NAME || ' ' || REFERENCED_TABLE_NAME || '.' || REFERENCED_COLUMN_NAME
+                 FROM mysql_information_schema_key_column_usage
+                 WHERE REFERENCED_TABLE_NAME IS NOT NULL"
+            ),
+            ["posts_ibfk_1 users.id"]
+        );
+        assert_eq!(
+            strings(
+                &conn,
+                "SELECT TABLE_NAME FROM mysql_information_schema_tables ORDER BY 1"
+            ),
+            ["posts", "recent", "users"]
+        );
+    }
+
+    #[test]
     fn columns_types_and_definitions() {
         let conn = catalog();
         assert_eq!(
