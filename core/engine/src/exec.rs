@@ -387,6 +387,7 @@ mod tests {
             column: "name".into(),
             table_oid: 16385,
             position: 2,
+            declared_type: "TEXT".into(),
             not_null: false,
             primary_key: false,
             auto_increment: false,
@@ -498,6 +499,7 @@ mod tests {
                     Some(ha_types::ColumnOrigin {
                         column: "id".into(),
                         position: 1,
+                        declared_type: "INTEGER".into(),
                         not_null: true,
                         primary_key: true,
                         auto_increment: true,

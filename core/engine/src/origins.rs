@@ -83,14 +83,15 @@ fn origin(
         .ok()?
         .query_row([&table, &name], |r| Ok((r.get(0)?, r.get(1)?)))
         .ok()?;
-    let auto_increment = primary_key
-        && key_columns == 1
-        && declared.is_some_and(|d| d.to_bytes().eq_ignore_ascii_case(b"INTEGER"));
+    let declared_type = declared.map_or_else(String::new, |d| d.to_string_lossy().into_owned());
+    let auto_increment =
+        primary_key && key_columns == 1 && declared_type.eq_ignore_ascii_case("INTEGER");
     Some(ColumnOrigin {
         table,
         column: name,
         table_oid: FIRST_RELATION_OID + rowid,
         position: position + 1,
+        declared_type,
         not_null: not_null || auto_increment,
         primary_key,
         auto_increment,

@@ -37,6 +37,8 @@ pub struct ColumnOrigin {
     pub table_oid: i64,
     /// The column's position in its table, from 1 (PostgreSQL's `attnum`).
     pub position: i64,
+    /// The column's declared type, as written (`VARCHAR(50)`; empty when it has none).
+    pub declared_type: String,
     /// NOT NULL, or the rowid alias (which is never NULL).
     pub not_null: bool,
     pub primary_key: bool,

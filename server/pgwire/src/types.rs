@@ -77,16 +77,37 @@ pub(crate) fn fields(
             .map(|(index, (name, datatype))| {
                 let format = format.map_or(FieldFormat::Text, |f| f.format_for(index));
                 let origin = origins.get(index).and_then(Option::as_ref);
+                // A text column declared with a length is described as PostgreSQL's
+                // varchar(n) / char(n), the length in the type modifier (Django's `max_length`).
+                let sized = origin
+                    .filter(|_| *datatype == Type::TEXT)
+                    .and_then(|o| sized_text(&o.declared_type));
+                let (datatype, modifier) = sized.unwrap_or_else(|| (datatype.clone(), -1));
                 FieldInfo::new(
                     name.clone(),
                     origin.and_then(|o| i32::try_from(o.table_oid).ok()),
                     origin.and_then(|o| i16::try_from(o.position).ok()),
-                    datatype.clone(),
+                    datatype,
                     format,
                 )
+                .with_type_modifier(modifier)
             })
             .collect(),
     )
+}
+
+/// `VARCHAR(n)` (`CHARACTER VARYING(n)`, `NVARCHAR(n)`) as varchar, `CHAR(n)` (`CHARACTER(n)`,
+/// `NCHAR(n)`) as bpchar, with PostgreSQL's type modifier `n + 4`.
+fn sized_text(declared: &str) -> Option<(Type, i32)> {
+    let upper = declared.trim().to_ascii_uppercase();
+    let (base, rest) = upper.split_once('(')?;
+    let length: i32 = rest.split(')').next()?.trim().parse().ok()?;
+    let datatype = match base.trim() {
+        "VARCHAR" | "CHARACTER VARYING" | "NVARCHAR" | "VARYING CHARACTER" => Type::VARCHAR,
+        "CHAR" | "CHARACTER" | "NCHAR" | "NATIVE CHARACTER" | "BPCHAR" => Type::BPCHAR,
+        _ => return None,
+    };
+    Some((datatype, length.checked_add(4)?))
 }
 
 /// Encodes a row by its fields' types and formats.

@@ -206,5 +206,7 @@ def test_django_inspectdb_writes_models_with_keys(engine, target):
     models = out.getvalue()
     assert "class CatUsers(models.Model):" in models, models
     assert "email = models.TextField(unique=True)" in models, models
+    # A VARCHAR(50) result column is described as varchar(50) (RowDescription's type modifier).
+    assert "name = models.CharField(max_length=50, blank=True, null=True)" in models, models
     assert "primary_key=True" in models.split("class CatUsers")[1], models
     assert "user = models.ForeignKey(CatUsers, models.DO_NOTHING)" in models, models
