@@ -652,6 +652,11 @@ mod tests {
             let _ = split_statements(sql);
             let _ = TransactionCommand::parse(sql);
             let _ = first_word(sql);
+            let _ = with_backslash_like_escapes(sql);
+            let _ = with_backslash_like_escapes(&format!("SELECT a LIKE {sql}"));
+            let _ = crate::literal_parameters(&format!("SELECT a FROM t WHERE a = {sql}"));
+            let _ = crate::literal_parameters(&format!("SELECT ( FROM t WHERE a = 1 {sql}"));
+            let _ = crate::MysqlType::of(sql);
         }
     }
 }

@@ -609,6 +609,26 @@ mod tests {
     }
 
     #[test]
+    fn odd_text_never_panics() {
+        for sql in [
+            "'unterminated",
+            "`x",
+            "SELECT a FROM t HAVING",
+            "SELECT HAVING ) ) (",
+            "information_schema.",
+            "information_schema . `",
+            "@@",
+            "SELECT @",
+            "SELECT @@session.",
+            "é LIKE",
+            "VERSION(",
+        ] {
+            let sqlite = to_sqlite(sql);
+            let _ = with_session_values(&sqlite, |_| ha_types::Value::Null);
+        }
+    }
+
+    #[test]
     fn create_table_drops_what_sqlite_refuses() {
         assert_eq!(
             to_sqlite(
