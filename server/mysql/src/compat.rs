@@ -34,6 +34,10 @@ pub(crate) enum Compat {
     ShowIndex {
         table: String,
     },
+    /// `SHOW TABLE STATUS [FROM db] [LIKE pattern]`.
+    ShowTableStatus {
+        like: Option<String>,
+    },
     /// A transaction command in SQLite's words (`START TRANSACTION` -> `BEGIN`).
     Transaction(&'static str),
 }
@@ -300,6 +304,14 @@ fn show(text: &str, words: &[&str], upper: &[String]) -> Option<Compat> {
     let offset = if full { 2 } else { 1 };
     match rest {
         ["DATABASES" | "SCHEMAS", ..] => None,
+        ["TABLE", "STATUS", ..] => Some(Compat::ShowTableStatus {
+            like: like_of(words, upper),
+        }),
+        ["PROCESSLIST", ..] => Some(Compat::ShowNothing {
+            columns: vec![
+                "Id", "User", "Host", "db", "Command", "Time", "State", "Info",
+            ],
+        }),
         ["TABLES", ..] => Some(Compat::ShowTables {
             full,
             like: like_of(words, upper),
@@ -447,6 +459,20 @@ mod tests {
             })
         );
         assert_eq!(parse("SHOW DATABASES"), None);
+    }
+
+    #[test]
+    fn show_table_status_and_processlist() {
+        assert_eq!(
+            parse("SHOW TABLE STATUS FROM `ha.db` LIKE 'us%'"),
+            Some(Compat::ShowTableStatus {
+                like: Some("us%".into())
+            })
+        );
+        assert!(matches!(
+            parse("SHOW FULL PROCESSLIST"),
+            Some(Compat::ShowNothing { .. })
+        ));
     }
 
     #[test]

@@ -23,8 +23,8 @@ use crate::compat::{self, Compat, Item};
 use crate::error::mysql_error;
 use crate::results::{self, text, write_rows, write_text_rows};
 use crate::show::{
-    SHOW_COLUMNS, SHOW_COLUMNS_NAMES, SHOW_INDEX, SHOW_INDEX_NAMES, optional_text,
-    show_columns_picked,
+    SHOW_COLUMNS, SHOW_COLUMNS_NAMES, SHOW_INDEX, SHOW_INDEX_NAMES, SHOW_TABLE_STATUS,
+    SHOW_TABLE_STATUS_NAMES, optional_text, show_columns_picked,
 };
 use crate::{MysqlConfig, auth, rewrite, variables};
 
@@ -348,6 +348,21 @@ impl Connection {
                     .map(|i| i.iter().map(|v| optional_text(Some(v))).collect())
                     .collect();
                 write_text_rows(writer, &SHOW_INDEX_NAMES, rows).await
+            }
+            Compat::ShowTableStatus { like } => {
+                let tables = match self.rows(Statement::new(SHOW_TABLE_STATUS)).await {
+                    Ok(rows) => rows,
+                    Err(error) => return self.answer("", Err(error), writer).await,
+                };
+                let rows = tables
+                    .iter()
+                    .filter(|t| {
+                        like.as_deref()
+                            .is_none_or(|p| compat::like(p, &text(t.first())))
+                    })
+                    .map(|t| t.iter().map(|v| optional_text(Some(v))).collect())
+                    .collect();
+                write_text_rows(writer, &SHOW_TABLE_STATUS_NAMES, rows).await
             }
             Compat::Transaction(command) => {
                 let result = self.run(command, command.to_string(), Params::None).await;

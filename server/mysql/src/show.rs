@@ -56,6 +56,34 @@ pub(crate) const SHOW_INDEX_NAMES: [&str; 15] = [
     "Expression",
 ];
 
+/// `SHOW TABLE STATUS`: the tables and views with what `information_schema.TABLES` knows of
+/// them (sizes and row counts are not kept: NULL).
+pub(crate) const SHOW_TABLE_STATUS: &str = "SELECT TABLE_NAME, ENGINE, VERSION, ROW_FORMAT, \
+     TABLE_ROWS, AVG_ROW_LENGTH, DATA_LENGTH, MAX_DATA_LENGTH, INDEX_LENGTH, DATA_FREE, \
+     AUTO_INCREMENT, CREATE_TIME, UPDATE_TIME, CHECK_TIME, TABLE_COLLATION, CHECKSUM, \
+     CREATE_OPTIONS, TABLE_COMMENT FROM mysql_information_schema_tables ORDER BY TABLE_NAME";
+
+pub(crate) const SHOW_TABLE_STATUS_NAMES: [&str; 18] = [
+    "Name",
+    "Engine",
+    "Version",
+    "Row_format",
+    "Rows",
+    "Avg_row_length",
+    "Data_length",
+    "Max_data_length",
+    "Index_length",
+    "Data_free",
+    "Auto_increment",
+    "Create_time",
+    "Update_time",
+    "Check_time",
+    "Collation",
+    "Checksum",
+    "Create_options",
+    "Comment",
+];
+
 /// A value as the text protocol sends it; NULL stays NULL.
 pub(crate) fn optional_text(value: Option<&Value>) -> Option<String> {
     match value {

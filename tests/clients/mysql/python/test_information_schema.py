@@ -206,3 +206,16 @@ call_command("inspectdb", "is_users", "is_posts")
     assert "name = models.TextField(blank=True, null=True)" in models, models
     assert re.search(r"user = models.ForeignKey\('?IsUsers'?, models.DO_NOTHING\)", models), models
     assert "title = models.CharField(max_length=200, blank=True, null=True" in models, models
+
+
+def test_show_table_status_and_processlist(schema):
+    status = fetch(schema, "SHOW TABLE STATUS LIKE 'is\\_%'")
+    assert [(r[0], r[1]) for r in status] == [
+        ("is_posts", "SQLite"), ("is_recent", None), ("is_users", "SQLite")]
+    c = schema.connect()
+    try:
+        with c.cursor() as cur:
+            cur.execute("SHOW FULL PROCESSLIST")
+            assert [d[0] for d in cur.description][:2] == ["Id", "User"]
+    finally:
+        c.close()
