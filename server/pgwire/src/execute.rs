@@ -324,7 +324,7 @@ async fn unsupported_catalog_query(connection: &mut Connection, sql: &str) -> Op
                 ErrorCode::SqlSyntax | ErrorCode::SqlUnknownObject | ErrorCode::SqlError
             ) =>
         {
-            tracing::debug!(%error, "a catalog query the catalog can't answer: no rows");
+            tracing::debug!(%error, %sql, "a catalog query the catalog can't answer: no rows");
             Some(columns)
         }
         _ => None,

@@ -26,8 +26,11 @@ pub(super) fn array_columns(sql: &str, tokens: &[Token]) -> HashMap<String, Type
                 .is_some_and(|t| &sql[t.start..t.end] == "(")
     }) {
         let close = matching(sql, tokens, call + 1);
-        let Some(alias) = alias_after(sql, tokens, close) else {
-            continue;
+        // Unnamed, PostgreSQL names the column `array_agg` (the rewrite writes that alias).
+        let alias = match alias_after(sql, tokens, close) {
+            Some(alias) => alias,
+            None if unnamed_select_item(sql, tokens, call, close) => "array_agg",
+            None => continue,
         };
         let aggregated = aggregated_expression(&sql[tokens[call + 1].end..tokens[close].start]);
         let item = item_type(sql, tokens, aggregated);

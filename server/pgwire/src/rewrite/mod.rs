@@ -40,7 +40,8 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
     let casts_to_relations = cast_calls(sql, &tokens);
     let like_escapes = like_escapes(sql, &tokens);
     let set_functions = srf::edits(sql, &tokens);
-    let mut aggregate_closes = std::collections::HashSet::new();
+    // Where an `array_agg(` call closes, and whether it is an unnamed select item.
+    let mut aggregate_closes: HashMap<usize, bool> = HashMap::new();
     let mut out: Vec<Piece> = Vec::with_capacity(tokens.len());
     let mut casts = HashMap::new();
     let mut i = 0;
@@ -67,8 +68,14 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
             continue;
         }
         last_parameter = None;
-        if aggregate_closes.contains(&i) {
-            out.push(Piece::new(TokenKind::Symbol, "))"));
+        if let Some(unnamed) = aggregate_closes.get(&i) {
+            // Unnamed, PostgreSQL names the column `array_agg`.
+            let close = if *unnamed {
+                ")) AS \"array_agg\""
+            } else {
+                "))"
+            };
+            out.push(Piece::new(TokenKind::Symbol, close));
             i += 1;
             continue;
         }
@@ -104,7 +111,9 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
             }
             // `array_agg(x ORDER BY y)`: an array's text, from SQLite's JSON aggregate.
             TokenKind::Word if text.eq_ignore_ascii_case("array_agg") && next(1) == Some("(") => {
-                aggregate_closes.insert(matching(sql, &tokens, i + 1));
+                let close = matching(sql, &tokens, i + 1);
+                let unnamed = arrays::unnamed_select_item(sql, &tokens, i, close);
+                aggregate_closes.insert(close, unnamed);
                 out.push(Piece::new(TokenKind::Word, "ha_pg_array(json_group_array("));
                 i += 2;
                 continue;
@@ -244,16 +253,26 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
                     && let Some(from) = set_alias(sql, &tokens, i + 1) =>
             {
                 let arguments = &sql[tokens[i + 1].end..tokens[from.close].start];
-                let rows = if text.eq_ignore_ascii_case("unnest") {
-                    // `unnest(a, b)`: the first array's rows, the others read alongside.
-                    let arrays: Vec<String> = srf::top_level_arguments(arguments)
+                let unnest = text.eq_ignore_ascii_case("unnest");
+                let arrays: Vec<String> = if unnest {
+                    srf::top_level_arguments(arguments)
                         .iter()
                         .map(|array| {
                             let array = rewrite(array);
                             casts.extend(array.casts);
                             array.sql.trim().to_string()
                         })
-                        .collect();
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                if unnest && let Some(lateral) = srf::lateral_unnest(&mut out, &arrays, &from) {
+                    out.push(Piece::new(TokenKind::Word, &lateral));
+                    i = from.end;
+                    continue;
+                }
+                let rows = if unnest {
+                    // `unnest(a, b)`: the first array's rows, the others read alongside.
                     let mut items: Vec<String> = arrays
                         .iter()
                         .enumerate()
@@ -613,6 +632,41 @@ mod tests {
         );
         // Not PostgreSQL's: SQLite's bitwise not stays.
         assert_eq!(sql("SELECT ~5, a FROM t"), "SELECT ~5, a FROM t");
+    }
+
+    #[test]
+    fn an_unnamed_array_agg_is_named_as_postgresql_names_it() {
+        let rewritten = rewrite("SELECT array_agg(a ORDER BY b), array_agg(c) AS cs FROM t");
+        assert_eq!(
+            rewritten.sql,
+            "SELECT ha_pg_array(json_group_array(a ORDER BY b)) AS \"array_agg\", \
+             ha_pg_array(json_group_array(c)) AS cs FROM t"
+        );
+        assert!(rewritten.array_columns.contains_key("array_agg"));
+        assert!(rewritten.array_columns.contains_key("cs"));
+    }
+
+    #[test]
+    fn an_unnest_reading_its_neighbour_becomes_a_table_valued_function() {
+        assert_eq!(
+            rewrite(
+                "SELECT * FROM (SELECT * FROM pg_index i, unnest(i.indkey, i.indoption) \
+                 WITH ORDINALITY koi(key, option, arridx)) idx WHERE idx.key > 0"
+            )
+            .sql,
+            "SELECT * FROM (SELECT i.*, ha_lateral.value AS key, ha_subscript(i.indoption, \
+             ha_lateral.key + ha_array_base(i.indoption)) AS option, ha_lateral.key + 1 AS \
+             arridx FROM pg_index i, json_each(ha_array_json(i.indkey)) AS ha_lateral) idx \
+             WHERE idx.key > 0"
+        );
+        // Not a neighbour's array, or not `SELECT *`: a subquery as before.
+        for kept in [
+            "SELECT x FROM pg_index i, unnest(i.indkey) x",
+            "SELECT * FROM pg_index i, unnest('{1,2}') x",
+        ] {
+            let sql = rewrite(kept).sql;
+            assert!(sql.contains("(SELECT value AS x FROM json_each"), "{sql}");
+        }
     }
 
     #[test]

@@ -9,8 +9,101 @@ use std::collections::HashMap;
 
 use ha_types::sql_text::{Token, TokenKind};
 
-use super::catalog::{matching, next_significant, unquoted};
-use super::rewrite;
+use super::catalog::{SetAlias, matching, next_significant, unquoted};
+use super::{Piece, rewrite};
+
+/// The alias SQLite knows a lateral `unnest` by (see [`lateral_unnest`]).
+const LATERAL: &str = "ha_lateral";
+
+/// An `unnest(a, b) [WITH ORDINALITY] k(x, y, n)` in a FROM list whose arrays read an item
+/// before it (`FROM pg_index i, unnest(i.indkey, i.indoption) WITH ORDINALITY k(...)`,
+/// Django's index query). SQLite's subqueries in FROM can't read their neighbours, but its
+/// table-valued functions can: it becomes `json_each(a) AS ha_lateral`, and the query's
+/// `SELECT *` (already in `out`) names the items' columns as the alias does (`i.*,
+/// ha_lateral.value AS x, ...`). `None` unless the query selects `*` and an array reads an
+/// item of its FROM list; the text to put in the FROM list otherwise.
+pub(super) fn lateral_unnest(
+    out: &mut [Piece],
+    arrays: &[String],
+    alias: &SetAlias,
+) -> Option<String> {
+    let significant = |p: &&Piece| p.kind != TokenKind::Whitespace;
+    // The FROM of this query, and the items before the unnest.
+    let mut depth = 0usize;
+    let mut from = None;
+    for (at, piece) in out.iter().enumerate().rev() {
+        match piece.text.as_str() {
+            ")" => depth += 1,
+            "(" if depth == 0 => return None,
+            "(" => depth -= 1,
+            word if depth == 0 && word.eq_ignore_ascii_case("FROM") => {
+                from = Some(at);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let from = from?;
+    let mut items: Vec<String> = Vec::new();
+    let mut last_name = None;
+    let mut depth = 0usize;
+    for piece in out[from + 1..].iter().filter(significant) {
+        match piece.text.as_str() {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            "," if depth == 0 => items.extend(last_name.take()),
+            _ if depth == 0
+                && matches!(piece.kind, TokenKind::Word | TokenKind::QuotedIdentifier) =>
+            {
+                last_name = Some(piece.text.clone());
+            }
+            _ => {}
+        }
+    }
+    let reads_an_item = arrays
+        .iter()
+        .any(|array| items.iter().any(|item| array.contains(&format!("{item}."))));
+    if !reads_an_item {
+        return None;
+    }
+    // The query's select list must be `*`.
+    let mut depth = 0usize;
+    let mut star = None;
+    for (at, piece) in out[..from].iter().enumerate().rev() {
+        match piece.text.as_str() {
+            ")" => depth += 1,
+            "(" => depth = depth.checked_sub(1)?,
+            _ if depth > 0 || !significant(&piece) => {}
+            "*" if star.is_none() => star = Some(at),
+            word if word.eq_ignore_ascii_case("SELECT") => break,
+            _ => return None,
+        }
+    }
+    let star = star?;
+    let mut columns: Vec<String> = items.iter().map(|item| format!("{item}.*")).collect();
+    for (k, array) in arrays.iter().enumerate() {
+        let name = alias
+            .columns
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| alias.alias.clone());
+        columns.push(if k == 0 {
+            format!("{LATERAL}.value AS {name}")
+        } else {
+            format!("ha_subscript({array}, {LATERAL}.key + ha_array_base({array})) AS {name}")
+        });
+    }
+    if alias.ordinality
+        && let Some(name) = alias.columns.get(arrays.len())
+    {
+        columns.push(format!("{LATERAL}.key + 1 AS {name}"));
+    }
+    out[star].text = columns.join(", ");
+    Some(format!(
+        "json_each(ha_array_json({})) AS {LATERAL}",
+        arrays.first()?
+    ))
+}
 
 /// Text edits by token index: a replacement of tokens `start..end`, or text to insert before
 /// a token.
@@ -175,8 +268,13 @@ pub(super) fn top_level_arguments(arguments: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
+    // Commas inside quotes ('{1,2}', "a,b") are the text's.
+    let mut quote = None;
     for (at, c) in arguments.char_indices() {
         match c {
+            '\'' | '"' if quote == Some(c) => quote = None,
+            _ if quote.is_some() => {}
+            '\'' | '"' => quote = Some(c),
             '(' => depth += 1,
             ')' => depth = depth.saturating_sub(1),
             ',' if depth == 0 => {

@@ -210,3 +210,11 @@ def test_django_inspectdb_writes_models_with_keys(engine, target):
     assert "name = models.CharField(max_length=50, blank=True, null=True)" in models, models
     assert "primary_key=True" in models.split("class CatUsers")[1], models
     assert "user = models.ForeignKey(CatUsers, models.DO_NOTHING)" in models, models
+    # Its index query reads pg_index through `unnest(i.indkey, ...)` beside it in the FROM list.
+    from django.db import connection
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "cat_posts")
+    index = constraints.get("cat_posts_user")
+    assert index is not None, constraints
+    assert index["columns"] == ["user_id", "title"] and index["index"], index
+    assert index["orders"] == ["ASC", "ASC"] and not index["unique"], index
