@@ -426,17 +426,19 @@ fn main() -> anyhow::Result<()> {
                     pg.latency_ms * 1000.0,
                     pg.tps / http.per_second()
                 );
-                let mysql = runtime.block_on(mysql_load::drive(
-                    &ha_bin, operation, clients, duration, args.rows,
-                ))?;
-                println!(
-                    "{:<44} {:>8} {:>12.0} {:>14.0} {:>8.2}x",
-                    format!("MySQL (prepared) {name}"),
-                    clients,
-                    mysql.per_second(),
-                    average(&mysql),
-                    mysql.per_second() / http.per_second()
-                );
+                for (prepared, mode) in [(true, "prepared"), (false, "text")] {
+                    let mysql = runtime.block_on(mysql_load::drive(
+                        &ha_bin, operation, prepared, clients, duration, args.rows,
+                    ))?;
+                    println!(
+                        "{:<44} {:>8} {:>12.0} {:>14.0} {:>8.2}x",
+                        format!("MySQL ({mode}) {name}"),
+                        clients,
+                        mysql.per_second(),
+                        average(&mysql),
+                        mysql.per_second() / http.per_second()
+                    );
+                }
             }
         }
     }

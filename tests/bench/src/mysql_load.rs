@@ -14,9 +14,12 @@ use crate::Figure;
 use crate::pg_load::Operation;
 
 /// `clients` MySQL connections running `operation` for `duration` against a fresh node.
+/// `prepared`: server-side prepared statements with parameters; else the text protocol with
+/// the value written into each query (as PyMySQL and mysql2's `query` send it).
 pub async fn drive(
     bin: &Path,
     operation: Operation,
+    prepared: bool,
     clients: usize,
     duration: Duration,
     rows: i64,
@@ -44,10 +47,16 @@ pub async fn drive(
             while Instant::now() < end {
                 let id = 1 + (i as i64 * 7919) % rows;
                 let t = Instant::now();
-                if matches!(operation, Operation::PointSelect) {
-                    let _: Option<String> = conn.exec_first(&statement, (id,)).await?;
-                } else {
-                    conn.exec_drop(&statement, (id,)).await?;
+                let text = || sql.replace('?', &id.to_string());
+                match (operation, prepared) {
+                    (Operation::PointSelect, true) => {
+                        let _: Option<String> = conn.exec_first(&statement, (id,)).await?;
+                    }
+                    (Operation::PointSelect, false) => {
+                        let _: Option<String> = conn.query_first(text()).await?;
+                    }
+                    (_, true) => conn.exec_drop(&statement, (id,)).await?,
+                    (_, false) => conn.query_drop(text()).await?,
                 }
                 latencies.push(t.elapsed().as_micros() as u64);
                 i += 1;
