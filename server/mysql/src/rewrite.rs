@@ -315,6 +315,12 @@ pub(crate) fn with_session_values(
     let tokens = tokenize(sqlite);
     let text = |i: usize| tokens.get(i).map_or("", |t| &sqlite[t.start..t.end]);
     let kind = |i: usize| tokens.get(i).map(|t| t.kind);
+    // `name()` or `name ( )`: the index of the `)`.
+    let empty_call = |at: usize| {
+        let mut next = (at + 1..tokens.len()).filter(|&i| kind(i) != Some(TokenKind::Whitespace));
+        let open = next.next().filter(|&i| text(i) == "(")?;
+        next.next().filter(|&i| text(i) == ")" && i > open)
+    };
     let mut out = String::with_capacity(sqlite.len());
     let mut replaced = false;
     let mut at = 0;
@@ -329,10 +335,12 @@ pub(crate) fn with_session_values(
             } else {
                 (crate::compat::item(&format!("@{}", text(at + 1))), at + 2)
             }
-        } else if kind(at) == Some(TokenKind::Word) && text(at + 1) == "(" && text(at + 2) == ")" {
+        } else if kind(at) == Some(TokenKind::Word)
+            && let Some(close) = empty_call(at)
+        {
             let item = crate::compat::item(&format!("{}()", text(at)))
                 .filter(|i| !matches!(i, crate::compat::Item::Literal(_)));
-            (item, at + 3)
+            (item, close + 1)
         } else {
             (None, at + 1)
         };
@@ -601,7 +609,7 @@ mod tests {
             )
             .as_deref(),
             Some(
-                "SELECT '8.0.36-ha', 'STRICT', 'STRICT', LAST_INSERT_ID ( ), upper('@@x'), \
+                "SELECT '8.0.36-ha', 'STRICT', 'STRICT', 7, upper('@@x'), \
                  CONVERT_TZ('2001-01-01', 'UTC', 'UTC') IS NOT NULL"
             )
         );
