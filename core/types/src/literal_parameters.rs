@@ -3,8 +3,9 @@
 //! psycopg2, MySQL's text protocol, pgbench `-M simple`) send a new text per value; preparing
 //! each one cost SQLite more than running it.
 //!
-//! Only what cannot change the answer is taken: in a `SELECT` without parameters or comments,
-//! after the `FROM` of the (sub)query it is in, a number or string that is compared (`= 5`, `< 'x'`) or is a
+//! Only what cannot change the answer is taken: in a `SELECT`, `UPDATE` or `DELETE` without
+//! parameters or comments, after the `FROM` or `WHERE` of the (sub)query it is in (not in a
+//! `RETURNING` list), a number or string that is compared (`= 5`, `< 'x'`) or is a
 //! `LIMIT`/`OFFSET`, and stands alone before the next clause. Column names (the select list),
 //! `ORDER BY 1`, expressions an index may be built on (`substr(x, 1, 3)`) and `LIKE` patterns
 //! keep their literals. A literal and a parameter both have no affinity, so comparisons read
@@ -22,7 +23,7 @@ pub struct LiteralParameters {
 }
 
 /// Words that end the operand a literal is compared with.
-const CLAUSE_ENDS: [&str; 16] = [
+const CLAUSE_ENDS: [&str; 17] = [
     "AND",
     "OR",
     "ORDER",
@@ -39,13 +40,16 @@ const CLAUSE_ENDS: [&str; 16] = [
     "END",
     "WHEN",
     "WHERE",
+    "RETURNING",
 ];
 
 /// `sql` with its compared literals as parameters, or `None` when it has none to take (or is
-/// not a plain `SELECT`).
+/// not a plain `SELECT`, `UPDATE` or `DELETE`).
 pub fn literal_parameters(sql: &str) -> Option<LiteralParameters> {
     let head = sql.trim_start().as_bytes();
-    if head.len() < 6 || !head[..6].eq_ignore_ascii_case(b"SELECT") {
+    let starts =
+        |word: &[u8]| head.len() > word.len() && head[..word.len()].eq_ignore_ascii_case(word);
+    if !(starts(b"SELECT") || starts(b"UPDATE") || starts(b"DELETE")) {
         return None;
     }
     let tokens = tokenize(sql);
@@ -89,9 +93,19 @@ pub fn literal_parameters(sql: &str) -> Option<LiteralParameters> {
             (TokenKind::Symbol, ")") if scopes.len() > 1 => {
                 scopes.pop();
             }
-            (TokenKind::Word, word) if word.eq_ignore_ascii_case("FROM") => {
+            // An UPDATE's or DELETE's condition is after its WHERE (a SELECT's WHERE is after
+            // its FROM anyway).
+            (TokenKind::Word, word)
+                if word.eq_ignore_ascii_case("FROM") || word.eq_ignore_ascii_case("WHERE") =>
+            {
                 if let Some(scope) = scopes.last_mut() {
                     scope.1 = true;
+                }
+            }
+            // A RETURNING list names its columns by their text, as a select list does.
+            (TokenKind::Word, word) if word.eq_ignore_ascii_case("RETURNING") => {
+                if let Some(scope) = scopes.last_mut() {
+                    scope.0 = false;
                 }
             }
             (TokenKind::Number | TokenKind::String, literal) if current => {
@@ -212,12 +226,32 @@ mod tests {
             "/*+ db=.* */ SELECT a FROM t WHERE a = 1",
             "SELECT a FROM t WHERE a = 1 -- note",
             "SELECT a FROM t WHERE a = 1; SELECT 2 FROM t WHERE b = 3",
-            // Not a SELECT.
-            "DELETE FROM t WHERE a = 1",
+            // Not a SELECT, UPDATE or DELETE; an UPDATE's SET; a RETURNING list.
+            "INSERT INTO t VALUES (1)",
             "WITH x AS (SELECT 1) SELECT * FROM x WHERE a = 1",
+            "UPDATE t SET a = 1, b = 'x'",
+            "DELETE FROM t RETURNING a = 1",
         ] {
             assert_eq!(taken(kept), None, "{kept}");
         }
+    }
+
+    #[test]
+    fn conditions_of_updates_and_deletes_are_taken() {
+        assert_eq!(
+            taken("UPDATE t SET n = n + 1, m = 'x' WHERE id = 42 RETURNING n = 1"),
+            Some((
+                "UPDATE t SET n = n + 1, m = 'x' WHERE id = ?1 RETURNING n = 1".into(),
+                vec![Value::Integer(42)]
+            ))
+        );
+        assert_eq!(
+            taken("delete from t where a < 2.5 and b = 'q';"),
+            Some((
+                "delete from t where a < ?1 and b = ?2;".into(),
+                vec![Value::Real(2.5), Value::Text("q".into())]
+            ))
+        );
     }
 
     #[test]
