@@ -12,7 +12,8 @@ use opensrv_mysql::ErrorKind;
 pub(crate) fn mysql_error(error: &ApiError) -> (ErrorKind, String) {
     if let Some(relation) = error
         .message
-        .strip_prefix("no such table: mysql_information_schema_")
+        .strip_prefix("no such table: ")
+        .and_then(|table| table.strip_prefix(crate::rewrite::INFORMATION_SCHEMA_VIEWS))
     {
         let message = format!(
             "Unknown table '{}' in information_schema",

@@ -267,6 +267,9 @@ fn blob_literal(value: &str) -> String {
     format!("X'{hex}'")
 }
 
+/// The prefix of the core's MySQL `information_schema` views (`catalog/mysql.rs`).
+pub(crate) const INFORMATION_SCHEMA_VIEWS: &str = "mysql_information_schema_";
+
 /// `information_schema.x` (any case, quoted or not) as the core's view of it,
 /// `mysql_information_schema_x` (see the engine's `catalog::mysql`).
 fn information_schema(tokens: &[Token]) -> Vec<Token> {
@@ -290,7 +293,7 @@ fn information_schema(tokens: &[Token]) -> Vec<Token> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
-            out.push(Token::Word(format!("mysql_information_schema_{relation}")));
+            out.push(Token::Word(format!("{INFORMATION_SCHEMA_VIEWS}{relation}")));
             at += 3;
             continue;
         }

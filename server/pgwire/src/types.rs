@@ -96,18 +96,16 @@ pub(crate) fn fields(
     )
 }
 
-/// `VARCHAR(n)` (`CHARACTER VARYING(n)`, `NVARCHAR(n)`) as varchar, `CHAR(n)` (`CHARACTER(n)`,
-/// `NCHAR(n)`) as bpchar, with PostgreSQL's type modifier `n + 4`.
+/// A text column declared with a length (`VARCHAR(n)`, `CHAR(n)`: the catalog's reading,
+/// [`ha_types::postgres_type`]) as varchar / bpchar with its type modifier (`n + 4`).
 fn sized_text(declared: &str) -> Option<(Type, i32)> {
-    let upper = declared.trim().to_ascii_uppercase();
-    let (base, rest) = upper.split_once('(')?;
-    let length: i32 = rest.split(')').next()?.trim().parse().ok()?;
-    let datatype = match base.trim() {
-        "VARCHAR" | "CHARACTER VARYING" | "NVARCHAR" | "VARYING CHARACTER" => Type::VARCHAR,
-        "CHAR" | "CHARACTER" | "NCHAR" | "NATIVE CHARACTER" | "BPCHAR" => Type::BPCHAR,
+    let (oid, typmod) = ha_types::postgres_type(declared);
+    let datatype = match oid {
+        1043 => Type::VARCHAR,
+        1042 => Type::BPCHAR,
         _ => return None,
     };
-    Some((datatype, length.checked_add(4)?))
+    Some((datatype, i32::try_from(typmod).ok().filter(|t| *t > 4)?))
 }
 
 /// Encodes a row by its fields' types and formats.

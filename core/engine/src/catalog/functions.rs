@@ -14,10 +14,10 @@ pub(super) fn register(conn: &Connection, database: &str) -> rusqlite::Result<()
     let reads = FunctionFlags::SQLITE_UTF8;
 
     conn.create_scalar_function("ha_pg_type", 1, pure, |ctx| {
-        Ok(type_of(&text(ctx, 0).unwrap_or_default()).0)
+        Ok(ha_types::postgres_type(&text(ctx, 0).unwrap_or_default()).0)
     })?;
     conn.create_scalar_function("ha_pg_typmod", 1, pure, |ctx| {
-        Ok(type_of(&text(ctx, 0).unwrap_or_default()).1)
+        Ok(ha_types::postgres_type(&text(ctx, 0).unwrap_or_default()).1)
     })?;
     conn.create_scalar_function("ha_pg_typlen", 1, pure, |ctx| {
         Ok(type_length(ctx.get::<i64>(0).unwrap_or(0)))
@@ -345,57 +345,6 @@ pub(super) fn text(ctx: &Context<'_>, index: usize) -> Option<String> {
     }
 }
 
-/// The PostgreSQL type (OID, typmod) a declared SQLite type names, as close to what was
-/// written as PostgreSQL has (`VARCHAR(50)` is `character varying(50)`); text for no type.
-fn type_of(declared: &str) -> (i64, i64) {
-    let upper = declared.trim().to_ascii_uppercase();
-    let (base, arguments) = match upper.split_once('(') {
-        Some((base, rest)) => (base.trim(), rest.trim_end_matches(')')),
-        None => (upper.as_str(), ""),
-    };
-    let numbers: Vec<i64> = arguments
-        .split(',')
-        .filter_map(|n| n.trim().parse().ok())
-        .collect();
-    let length = numbers.first().map_or(-1, |n| n + 4);
-    let oid = match base {
-        "INT" | "INTEGER" | "INT4" | "MEDIUMINT" => 23,
-        "BIGINT" | "INT8" | "UNSIGNED BIG INT" => 20,
-        "SMALLINT" | "INT2" | "TINYINT" => 21,
-        "REAL" | "FLOAT4" => 700,
-        "DOUBLE" | "DOUBLE PRECISION" | "FLOAT" | "FLOAT8" => 701,
-        "NUMERIC" | "DECIMAL" => {
-            let typmod = match numbers.as_slice() {
-                [precision] => (precision << 16) + 4,
-                [precision, scale, ..] => ((precision << 16) | scale) + 4,
-                [] => -1,
-            };
-            return (1700, typmod);
-        }
-        "VARCHAR" | "CHARACTER VARYING" | "NVARCHAR" | "VARYING CHARACTER" => {
-            return (1043, length);
-        }
-        "CHAR" | "CHARACTER" | "NCHAR" | "NATIVE CHARACTER" | "BPCHAR" => return (1042, length),
-        "BLOB" | "BYTEA" => 17,
-        "BOOL" | "BOOLEAN" => 16,
-        "DATE" => 1082,
-        "TIME" => 1083,
-        "TIMESTAMP" | "DATETIME" => 1114,
-        "TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE" => 1184,
-        "JSON" => 114,
-        "JSONB" => 3802,
-        "UUID" => 2950,
-        _ => match ha_types::ColumnType::declared(&upper) {
-            Some(ha_types::ColumnType::Integer) => 20,
-            Some(ha_types::ColumnType::Real) => 701,
-            Some(ha_types::ColumnType::Blob) => 17,
-            Some(ha_types::ColumnType::Boolean) => 16,
-            _ => 25,
-        },
-    };
-    (oid, -1)
-}
-
 /// A type's storage length (`pg_type.typlen`): -1 for the variable-length ones.
 fn type_length(oid: i64) -> i64 {
     match oid {
@@ -668,7 +617,7 @@ mod tests {
             ("whatever", "text"),
             ("UNSIGNED INTEGER", "bigint"),
         ] {
-            let (oid, typmod) = type_of(declared);
+            let (oid, typmod) = ha_types::postgres_type(declared);
             let (name, modifier) = type_name(oid, typmod);
             assert_eq!(format!("{name}{}", modifier.unwrap_or_default()), want);
         }

@@ -16,15 +16,8 @@ use super::catalog::{matching, next_significant};
 /// The array columns `array_agg` makes in `sql` (and the booleans `bool_and` makes), by their
 /// names (lower case).
 pub(super) fn array_columns(sql: &str, tokens: &[Token]) -> HashMap<String, Type> {
-    let text = |i: usize| &sql[tokens[i].start..tokens[i].end];
     let mut columns = HashMap::new();
-    for call in (0..tokens.len()).filter(|&i| {
-        tokens[i].kind == TokenKind::Word
-            && text(i).eq_ignore_ascii_case("array_agg")
-            && tokens
-                .get(i + 1)
-                .is_some_and(|t| &sql[t.start..t.end] == "(")
-    }) {
+    for call in calls(sql, tokens, &["array_agg"]) {
         let close = matching(sql, tokens, call + 1);
         // Unnamed, PostgreSQL names the column `array_agg` (the rewrite writes that alias).
         let alias = match alias_after(sql, tokens, close) {
@@ -37,13 +30,7 @@ pub(super) fn array_columns(sql: &str, tokens: &[Token]) -> HashMap<String, Type
         columns.insert(alias.to_ascii_lowercase(), item);
     }
     // `ARRAY(SELECT x ...)`: named by its alias, or `array` as a whole select item.
-    for call in (0..tokens.len()).filter(|&i| {
-        tokens[i].kind == TokenKind::Word
-            && text(i).eq_ignore_ascii_case("ARRAY")
-            && tokens
-                .get(i + 1)
-                .is_some_and(|t| &sql[t.start..t.end] == "(")
-    }) {
+    for call in calls(sql, tokens, &["ARRAY"]) {
         let close = matching(sql, tokens, call + 1);
         let name = match alias_after(sql, tokens, close) {
             Some(alias) => alias.to_string(),
@@ -58,21 +45,30 @@ pub(super) fn array_columns(sql: &str, tokens: &[Token]) -> HashMap<String, Type
         columns.insert(name.to_ascii_lowercase(), item);
     }
     // `bool_and(x) AS name` is SQLite's `min` of 0 and 1: a boolean all the same.
-    for call in (0..tokens.len()).filter(|&i| {
-        tokens[i].kind == TokenKind::Word
-            && ["bool_and", "bool_or", "every"]
-                .iter()
-                .any(|f| text(i).eq_ignore_ascii_case(f))
-            && tokens
-                .get(i + 1)
-                .is_some_and(|t| &sql[t.start..t.end] == "(")
-    }) {
+    for call in calls(sql, tokens, &["bool_and", "bool_or", "every"]) {
         let close = matching(sql, tokens, call + 1);
         if let Some(alias) = alias_after(sql, tokens, close) {
             columns.insert(alias.to_ascii_lowercase(), Type::BOOL);
         }
     }
     columns
+}
+
+/// Where `sql` calls one of `names` (the name's token, followed by `(`).
+fn calls<'a>(
+    sql: &'a str,
+    tokens: &'a [Token],
+    names: &'a [&str],
+) -> impl Iterator<Item = usize> + 'a {
+    (0..tokens.len()).filter(move |&i| {
+        tokens[i].kind == TokenKind::Word
+            && names
+                .iter()
+                .any(|name| sql[tokens[i].start..tokens[i].end].eq_ignore_ascii_case(name))
+            && tokens
+                .get(i + 1)
+                .is_some_and(|t| &sql[t.start..t.end] == "(")
+    })
 }
 
 /// Whether the expression at `start..=close` is a whole item of a select list without an
