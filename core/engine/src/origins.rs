@@ -85,7 +85,7 @@ fn origin(
         .ok()?;
     let declared_type = declared.map_or_else(String::new, |d| d.to_string_lossy().into_owned());
     let auto_increment =
-        primary_key && key_columns == 1 && declared_type.eq_ignore_ascii_case("INTEGER");
+        ha_types::is_rowid_alias(&declared_type, primary_key, key_columns.max(0) as usize);
     Some(ColumnOrigin {
         table,
         column: name,

@@ -7,6 +7,18 @@
 
 use crate::{Params, Statement, Value};
 
+/// Whether a column is SQLite's rowid alias, what MySQL calls an `AUTO_INCREMENT` column (and
+/// which is never NULL): declared exactly `INTEGER` and the whole primary key of its table (of
+/// `primary_key_columns` columns). The one statement of the rule for the catalog views, result
+/// column origins and `SHOW CREATE TABLE`.
+pub fn is_rowid_alias(
+    declared_type: &str,
+    in_primary_key: bool,
+    primary_key_columns: usize,
+) -> bool {
+    in_primary_key && primary_key_columns == 1 && declared_type.eq_ignore_ascii_case("INTEGER")
+}
+
 /// One question to the catalog. Each answers rows with the columns its doc names, ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CatalogQuery {
@@ -109,5 +121,20 @@ mod tests {
             one.params,
             Params::Positional(vec![Value::Text("t".into())])
         );
+    }
+}
+
+#[cfg(test)]
+mod rowid_alias_tests {
+    use super::is_rowid_alias;
+
+    #[test]
+    fn only_an_integer_column_that_is_the_whole_key_is_the_rowid_alias() {
+        assert!(is_rowid_alias("INTEGER", true, 1));
+        assert!(is_rowid_alias("integer", true, 1));
+        assert!(!is_rowid_alias("INT", true, 1));
+        assert!(!is_rowid_alias("BIGINT", true, 1));
+        assert!(!is_rowid_alias("INTEGER", true, 2));
+        assert!(!is_rowid_alias("INTEGER", false, 1));
     }
 }

@@ -22,7 +22,7 @@ mod sqlstate;
 mod statement;
 mod value;
 
-pub use catalog::CatalogQuery;
+pub use catalog::{CatalogQuery, is_rowid_alias};
 pub use change::{
     CHANGE_SET_VERSION, CHANGE_SETS_HEADER, Change, ChangeSet, Chunk, RowChange, RowOperation,
 };

@@ -141,12 +141,14 @@ pub(crate) fn mysql_create_table(
 }
 
 /// Whether `column` (a row of `columns`, the table's catalog rows) numbers itself: SQLite's
-/// rowid alias, the `INTEGER` column that is the whole primary key, is its auto-increment.
+/// rowid alias is its auto-increment.
 fn is_auto_increment(columns: &[Vec<Value>], column: &[Value]) -> bool {
     let in_key = |c: &[Value]| matches!(c.get(6), Some(Value::Integer(p)) if *p > 0);
-    in_key(column)
-        && text(column.get(3)).eq_ignore_ascii_case("INTEGER")
-        && columns.iter().filter(|c| in_key(c)).count() == 1
+    ha_types::is_rowid_alias(
+        &text(column.get(3)),
+        in_key(column),
+        columns.iter().filter(|c| in_key(c)).count(),
+    )
 }
 
 /// One foreign key's columns, gathered from the catalog's rows (one per column).

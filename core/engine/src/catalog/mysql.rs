@@ -82,8 +82,8 @@ pub(super) const VIEWS: &[&str] = &[
             THEN 'MUL'
           ELSE '' END,
         CASE c.hidden WHEN 2 THEN 'VIRTUAL GENERATED' WHEN 3 THEN 'STORED GENERATED'
-          ELSE CASE WHEN c.pk = 1 AND c.kind = 'table' AND upper(c.declared) = 'INTEGER'
-            AND (SELECT count(*) FROM ha_columns k WHERE k.rel_oid = c.rel_oid AND k.pk > 0) = 1
+          ELSE CASE WHEN c.kind = 'table' AND ha_rowid_alias(c.declared, c.pk,
+              (SELECT count(*) FROM ha_columns k WHERE k.rel_oid = c.rel_oid AND k.pk > 0))
             THEN 'auto_increment' ELSE '' END END,
         'select,insert,update,references', '',
         CASE WHEN c.hidden IN (2, 3) THEN

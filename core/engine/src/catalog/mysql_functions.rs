@@ -22,6 +22,17 @@ pub(super) fn register(conn: &Connection, database: &str) -> rusqlite::Result<()
             _ => Value::Null,
         })
     })?;
+    // `ha_rowid_alias(declared_type, primary_key_position, primary_key_columns)`.
+    conn.create_scalar_function("ha_rowid_alias", 3, pure, |ctx| {
+        let declared = text(ctx, 0).unwrap_or_default();
+        let position: i64 = ctx.get::<Option<i64>>(1)?.unwrap_or(0);
+        let key_columns: i64 = ctx.get::<Option<i64>>(2)?.unwrap_or(0);
+        Ok(ha_types::is_rowid_alias(
+            &declared,
+            position > 0,
+            key_columns.max(0) as usize,
+        ))
+    })?;
     // A generated column's expression, read from its table's CREATE TABLE text.
     conn.create_scalar_function("ha_generated_expression", 2, pure, |ctx| {
         let (Some(sql), Some(column)) = (text(ctx, 0), text(ctx, 1)) else {
