@@ -135,9 +135,6 @@ impl Conn {
         }
     }
 
-    /// A cached prepared statement for a single-statement text and its class, or `None` when the
-    /// text is not exactly one statement that prepares (the caller then takes the slow path,
-    /// which reports the precise error).
     /// Where the columns of `stmt`, prepared from the cached text `sql`, come from.
     pub(crate) fn origins(
         &self,
@@ -147,6 +144,9 @@ impl Conn {
         self.origins.borrow_mut().get(&self.conn, sql, stmt)
     }
 
+    /// A cached prepared statement for a single-statement text and its class, or `None` when the
+    /// text is not exactly one statement that prepares (the caller then takes the slow path,
+    /// which reports the precise error).
     pub(crate) fn prepare_cached(
         &self,
         sql: &str,

@@ -135,15 +135,15 @@ pub fn literal_parameters(sql: &str) -> Option<LiteralParameters> {
     }
     let mut out = String::with_capacity(sql.len());
     let mut values = Vec::with_capacity(taken.len());
-    let mut next = taken.iter().peekable();
+    let mut taken = taken.into_iter().peekable();
     for token in &tokens {
-        match next.peek() {
-            Some((start, value)) if *start == token.start => {
-                values.push(value.clone());
-                out.push_str(&format!("?{}", values.len()));
-                next.next();
+        match taken.next_if(|(start, _)| *start == token.start) {
+            Some((_, value)) => {
+                values.push(value);
+                out.push('?');
+                out.push_str(&values.len().to_string());
             }
-            _ => out.push_str(text(token)),
+            None => out.push_str(text(token)),
         }
     }
     Some(LiteralParameters { sql: out, values })
