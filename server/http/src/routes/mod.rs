@@ -171,7 +171,11 @@ pub(crate) fn build(service: Arc<dyn QueryService>, options: HttpOptions) -> Rou
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(AppState { service })
-        .layer(DefaultBodyLimit::max(options.max_body_size));
+        .layer(DefaultBodyLimit::max(options.max_body_size))
+        .layer(axum::middleware::from_fn_with_state(
+            options.max_body_size,
+            crate::body::refuse_oversized,
+        ));
     let router = match options.token {
         Some(token) => router.layer(axum::middleware::from_fn_with_state(
             Arc::<str>::from(token),
