@@ -279,6 +279,8 @@ pub(crate) struct Opener {
     /// A memory database's private directory, removed with the last opener (the database's).
     scratch: Option<Arc<MemoryDir>>,
     database: String,
+    /// SQLite's `unix-excl` VFS instead of its default (see [`Opener::exclusive`]).
+    exclusive: bool,
 }
 
 impl Opener {
@@ -298,6 +300,7 @@ impl Opener {
                     load_from: None,
                     scratch: None,
                     database: spec.id.clone(),
+                    exclusive: false,
                 })
             }
             Storage::Memory { load_from } => {
@@ -330,9 +333,32 @@ impl Opener {
                     load_from: load_from.clone(),
                     scratch: Some(Arc::new(scratch)),
                     database: spec.id.clone(),
+                    exclusive: false,
                 })
             }
         }
+    }
+
+    /// Holds the file for this process alone while any of its connections is open: SQLite's
+    /// `unix-excl` VFS takes one exclusive lock on the file for the process and from then on
+    /// locks between this process's connections in memory, with the WAL index in memory
+    /// instead of the `-shm` file. Every read transaction then skips the `fcntl` calls (and
+    /// the mutex held around them, which the readers of two workers fought over) of the shared
+    /// WAL index; and no other program can write the file behind the node's back, where
+    /// nothing would capture or replicate its changes. Off for an in-process replica, whose
+    /// host program may read its file with its own SQLite library. A `vfs=` parameter in the
+    /// database's URI still wins.
+    pub(crate) fn exclusive(mut self, exclusive: bool) -> Opener {
+        self.exclusive = exclusive;
+        self
+    }
+
+    fn connect(&self, flags: OpenFlags) -> rusqlite::Result<Connection> {
+        #[cfg(unix)]
+        if self.exclusive {
+            return Connection::open_with_flags_and_vfs(&self.uri, flags, c"unix-excl");
+        }
+        Connection::open_with_flags(&self.uri, flags)
     }
 
     pub(crate) fn pages_file(&self) -> &Path {
@@ -345,7 +371,8 @@ impl Opener {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(&self.uri, flags)
+        let mut conn = self
+            .connect(flags)
             .map_err(CoreError::storage(format!("opening {}", self.uri)))?;
         // A memory database's source is copied in first: the backup API can't copy into a
         // WAL database of another page size.
@@ -365,9 +392,10 @@ impl Opener {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.uri, flags).map_err(CoreError::storage(
-            format!("opening {} read-only", self.uri),
-        ))?;
+        let conn = self.connect(flags).map_err(CoreError::storage(format!(
+            "opening {} read-only",
+            self.uri
+        )))?;
         let busy = self
             .pragmas
             .iter()
@@ -391,13 +419,25 @@ impl Opener {
                     rusqlite::Error::QueryReturnedNoRows => Ok(()),
                     other => Err(other),
                 })
-                .map_err(CoreError::storage(format!(
-                    "{}: PRAGMA {name} = {value}",
-                    self.uri
-                )))?;
+                .map_err(|e| {
+                    let context = if is_busy(&e) {
+                        format!(
+                            "{} is held by another process (another node serving the same \
+                             file?): a node needs its database files to itself",
+                            self.path.display()
+                        )
+                    } else {
+                        format!("{}: PRAGMA {name} = {value}", self.uri)
+                    };
+                    CoreError::storage(context)(e)
+                })?;
         }
         Ok(())
     }
+}
+
+fn is_busy(error: &rusqlite::Error) -> bool {
+    error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
 }
 
 fn with_action_log(

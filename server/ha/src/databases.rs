@@ -32,6 +32,8 @@ pub(crate) fn registry_options(config: &Config) -> anyhow::Result<RegistryOption
             transaction_idle_timeout: config.transaction_idle_timeout,
             read_only: false,
             inline_read_budget: config.inline_read_budget,
+            // A node's files are its own: nobody writes them behind its back.
+            exclusive_file: true,
         },
     })
 }

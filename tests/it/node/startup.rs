@@ -174,3 +174,51 @@ async fn a_clean_stop_leaves_the_database_file_complete() {
         "ha.db alone lacks the committed rows after a clean stop (files left: {left:?})"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_keeps_its_database_file_to_itself() {
+    // A change written to the file by another program would never be captured or replicated,
+    // and a second node on the same file would be a second writer: both are refused while the
+    // node runs, and the file is anyone's again once it stops.
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_in(dir.path(), &["file:app.db"]).await;
+    node.sql("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT)")
+        .await
+        .unwrap();
+    node.sql("INSERT INTO t(name) VALUES ('by the node')")
+        .await
+        .unwrap();
+
+    let file = dir.path().join("app.db");
+    let outsider = rusqlite::Connection::open(&file).unwrap();
+    outsider.busy_timeout(std::time::Duration::ZERO).unwrap();
+    let written = outsider.execute("INSERT INTO t(name) VALUES ('behind its back')", []);
+    let code = written.as_ref().err().and_then(|e| e.sqlite_error_code());
+    assert_eq!(
+        code,
+        Some(rusqlite::ErrorCode::DatabaseBusy),
+        "another program wrote the node's file: {written:?}"
+    );
+    drop(outsider);
+
+    // A second node on the same file stops with a clear error (after its busy timeout, 5 s).
+    let second = crate::support::builder()
+        .args(["-n", "second", "file:app.db"])
+        .dir(dir.path())
+        .run_to_exit()
+        .await
+        .unwrap();
+    assert_ne!(second.code, Some(0), "a second node served the same file");
+    assert!(
+        second.stderr.contains("held by another process"),
+        "the second node's error does not say why: {}",
+        second.stderr
+    );
+    assert_eq!(
+        scalar(&node, "SELECT group_concat(name) FROM t").await,
+        json!("by the node")
+    );
+
+    assert_eq!(node.stop().await.unwrap(), Some(0));
+    assert_eq!(names_in_file(&file), ["by the node"]);
+}

@@ -38,6 +38,10 @@ pub struct DatabaseOptions {
     /// A read first runs on the async worker that received it, for at most this long; past it
     /// the read moves to the blocking pool (`--inline-read-budget`; zero: always move).
     pub inline_read_budget: Duration,
+    /// The process keeps the database's file to itself while it is open (a node; not an
+    /// in-process replica, whose host may read the file with its own SQLite): see
+    /// `Opener::exclusive`.
+    pub exclusive_file: bool,
 }
 
 impl Default for DatabaseOptions {
@@ -49,6 +53,7 @@ impl Default for DatabaseOptions {
             transaction_idle_timeout: Duration::from_secs(30),
             read_only: false,
             inline_read_budget: DEFAULT_INLINE_READ_BUDGET,
+            exclusive_file: false,
         }
     }
 }
@@ -152,7 +157,7 @@ pub struct Database {
 impl Database {
     /// Opens (or creates) the database. Blocking: call it at start or from `spawn_blocking`.
     pub fn open(spec: DatabaseSpec, options: DatabaseOptions) -> Result<Database, CoreError> {
-        let opener = Opener::new(&spec)?;
+        let opener = Opener::new(&spec)?.exclusive(options.exclusive_file);
         let conn = opener.open_writer()?;
         let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let readers = Arc::new(ReaderPool::new(opener.clone()));
