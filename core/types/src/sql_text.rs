@@ -202,6 +202,13 @@ pub fn unquote_identifier(token: &str) -> String {
 /// trimmed; empty ones (`;;`, comments only) are left out. A `CREATE TRIGGER` body's inner
 /// semicolons do not end it: its `END` does.
 pub fn split_statements(sql: &str) -> Vec<&str> {
+    match one_plain_statement(sql) {
+        Some(single) => single,
+        None => split_tokenized(sql),
+    }
+}
+
+fn split_tokenized(sql: &str) -> Vec<&str> {
     let tokens = tokenize(sql);
     let mut statements = Vec::new();
     let mut start = 0;
@@ -239,6 +246,27 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
     }
     push_statement(&mut statements, sql, start, sql.len(), significant);
     statements
+}
+
+/// The common text, one statement with no comment and no semicolon but a last one, split
+/// without tokenizing it (every query of a simple-protocol client goes through here).
+fn one_plain_statement(sql: &str) -> Option<Vec<&str>> {
+    let odd = |quote: u8| sql.bytes().filter(|b| *b == quote).count() % 2 == 1;
+    let quoted_to_the_end = odd(b'\'') || odd(b'"') || odd(b'`') || sql.contains('[');
+    if sql.contains("--") || sql.contains("/*") || quoted_to_the_end {
+        return None;
+    }
+    let text = sql.trim_end();
+    let text = text.strip_suffix(';').unwrap_or(text);
+    if text.contains(';') {
+        return None;
+    }
+    let text = text.trim();
+    Some(if text.is_empty() {
+        Vec::new()
+    } else {
+        vec![text]
+    })
 }
 
 fn push_statement<'a>(
@@ -553,6 +581,33 @@ mod tests {
             Vec::<&str>::new()
         );
         assert_eq!(split_statements("SELECT 1"), vec!["SELECT 1"]);
+    }
+
+    #[test]
+    fn one_plain_statement_splits_as_the_tokenizer_does() {
+        for sql in [
+            "SELECT 1",
+            "  SELECT name FROM t WHERE id = 42 ;  ",
+            "SELECT 'a;b' FROM t;",
+            "SELECT 'it''s';",
+            "SELECT \"x;\" FROM t",
+            "SELECT ';",
+            "SELECT \";",
+            "SELECT `a;",
+            "SELECT [a;",
+            "SELECT [a;b] FROM t;",
+            "SELECT 1; SELECT 2",
+            "SELECT 1;;",
+            ";",
+            "   ",
+            "",
+            "SELECT 1 -- no; more",
+            "SELECT 1 /* ; */;",
+            "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END;",
+        ] {
+            assert_eq!(split_statements(sql), split_tokenized(sql), "{sql:?}");
+        }
+        assert!(one_plain_statement("SELECT x FROM t WHERE a = 'b';").is_some());
     }
 
     #[test]
