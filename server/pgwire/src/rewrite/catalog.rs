@@ -123,10 +123,14 @@ pub(super) fn next_significant<'a>(
 
 /// `current_catalog`, `current_user`...: the call each stands for.
 pub(super) fn keyword_function(word: &str) -> Option<&'static str> {
-    match word.to_ascii_lowercase().as_str() {
-        "current_catalog" => Some("current_database()"),
-        "current_user" | "session_user" | "current_role" => Some("ha_pg_user()"),
-        _ => None,
+    // Asked of nearly every word of every statement: compared in place, not lower-cased.
+    let is = |name: &str| word.eq_ignore_ascii_case(name);
+    if is("current_catalog") {
+        Some("current_database()")
+    } else if is("current_user") || is("session_user") || is("current_role") {
+        Some("ha_pg_user()")
+    } else {
+        None
     }
 }
 

@@ -625,6 +625,10 @@ mod tests {
         );
         assert_eq!(sql("SELECT serial FROM t"), "SELECT serial FROM t");
         assert_eq!(
+            sql("SELECT SESSION_USER, Current_Role, t.current_user FROM t"),
+            "SELECT ha_pg_user(), ha_pg_user(), t.current_user FROM t"
+        );
+        assert_eq!(
             sql(
                 "SELECT array(SELECT attname FROM unnest(c.conkey) WITH ORDINALITY cols(colid, arridx) ORDER BY cols.arridx)"
             ),
