@@ -28,7 +28,7 @@ pub(super) fn matching(sql: &str, tokens: &[Token], open: usize) -> usize {
 
 /// Whether the text so far ends where a FROM list expects a table (after FROM, JOIN or `,`
 /// inside a FROM list).
-pub(super) fn after_from_list_start(out: &[Piece]) -> bool {
+pub(super) fn after_from_list_start(out: &[Piece<'_>]) -> bool {
     let mut words = out.iter().rev().filter(|p| p.kind != TokenKind::Whitespace);
     match words.next() {
         Some(p) if p.text.eq_ignore_ascii_case("FROM") || p.text.eq_ignore_ascii_case("JOIN") => {
@@ -157,7 +157,7 @@ pub(super) fn regex_operator(operator: &str) -> String {
 }
 
 /// Whether the text so far ends with an operand (so an operator that follows is binary).
-pub(super) fn follows_operand(out: &[Piece]) -> bool {
+pub(super) fn follows_operand(out: &[Piece<'_>]) -> bool {
     let Some(last) = out.iter().rev().find(|p| p.kind != TokenKind::Whitespace) else {
         return false;
     };
@@ -199,7 +199,7 @@ const KEYWORDS_BEFORE_OPERANDS: &[&str] = &[
 
 /// Wraps the operand just written (a literal, a parameter, a column `a.b`, or a call or
 /// parenthesized expression) in `open` ... `close`.
-pub(super) fn wrap_operand(out: &mut Vec<Piece>, open: &str, close: &str) {
+pub(super) fn wrap_operand(out: &mut Vec<Piece<'_>>, open: &str, close: &str) {
     let mut end = out.len();
     while end > 0 && out[end - 1].kind == TokenKind::Whitespace {
         end -= 1;
@@ -211,7 +211,7 @@ pub(super) fn wrap_operand(out: &mut Vec<Piece>, open: &str, close: &str) {
     if out[start].text == ")" {
         let mut depth = 0usize;
         loop {
-            match out[start].text.as_str() {
+            match &*out[start].text {
                 ")" => depth += 1,
                 "(" => depth -= 1,
                 _ => {}

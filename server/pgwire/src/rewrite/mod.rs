@@ -4,6 +4,7 @@
 //! are dropped (SQLite's values carry their own type; the cast of a parameter is kept as that
 //! parameter's type), and `ILIKE` becomes `LIKE` (case-insensitive in SQLite already).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use ha_types::sql_text::{TokenKind, tokenize};
@@ -186,7 +187,7 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
                     i = j;
                     continue;
                 }
-                out.push(Piece::new(token.kind, text));
+                out.push(Piece::token(token.kind, text));
             }
             // `= ANY (ARRAY[a, b])` is `IN (a, b)`; `<> ALL (ARRAY[...])` is `NOT IN (...)`.
             TokenKind::Word
@@ -200,7 +201,7 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
                     .filter(|&at| out[at].text == if negated { ">" } else { "=" });
                 if let Some(at) = compared {
                     // `<>` and `!=` are two symbols.
-                    if negated && at > 0 && matches!(out[at - 1].text.as_str(), "<" | "!") {
+                    if negated && at > 0 && matches!(&*out[at - 1].text, "<" | "!") {
                         out.truncate(at - 1);
                     } else {
                         out.truncate(at);
@@ -216,7 +217,7 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
                     i = close + 1;
                     continue;
                 }
-                out.push(Piece::new(token.kind, text));
+                out.push(Piece::token(token.kind, text));
             }
             // `COLLATE pg_catalog.default`: SQLite's default collation is the one meant.
             TokenKind::Word if text.eq_ignore_ascii_case("COLLATE") => {
@@ -242,7 +243,7 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
                     i = end;
                     continue;
                 }
-                out.push(Piece::new(token.kind, text));
+                out.push(Piece::token(token.kind, text));
             }
             // `unnest(array) x` in a FROM list: the array's items as rows of a column `x`.
             TokenKind::Word
@@ -390,7 +391,7 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
                 i += 2;
                 continue;
             }
-            _ => out.push(Piece::new(token.kind, text)),
+            _ => out.push(Piece::token(token.kind, text)),
         }
         i += 1;
     }
@@ -401,7 +402,7 @@ pub(crate) fn rewrite(sql: &str) -> Rewritten {
         out.push(Piece::new(TokenKind::Word, " ESCAPE '\\'"));
     }
     Rewritten {
-        sql: out.iter().map(|p| p.text.as_str()).collect(),
+        sql: out.iter().map(|p| &*p.text).collect(),
         casts,
         array_columns: arrays::array_columns(sql, &tokens),
     }
@@ -484,17 +485,27 @@ fn boolean_aggregate(name: &str) -> Option<&'static str> {
     }
 }
 
-/// One piece of the rewritten text, with the kind of token it came from.
-struct Piece {
+/// One piece of the rewritten text, with the kind of token it came from. Most pieces are the
+/// statement's own tokens, borrowed: a rewrite runs for every statement a client sends.
+struct Piece<'a> {
     kind: TokenKind,
-    text: String,
+    text: Cow<'a, str>,
 }
 
-impl Piece {
-    fn new(kind: TokenKind, text: &str) -> Piece {
+impl<'a> Piece<'a> {
+    /// A piece of new text.
+    fn new(kind: TokenKind, text: &str) -> Piece<'a> {
         Piece {
             kind,
-            text: text.to_string(),
+            text: Cow::Owned(text.to_string()),
+        }
+    }
+
+    /// A token of the statement, as it is.
+    fn token(kind: TokenKind, text: &'a str) -> Piece<'a> {
+        Piece {
+            kind,
+            text: Cow::Borrowed(text),
         }
     }
 }

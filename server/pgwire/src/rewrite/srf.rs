@@ -23,16 +23,16 @@ const LATERAL: &str = "ha_lateral";
 /// ha_lateral.value AS x, ...`). `None` unless the query selects `*` and an array reads an
 /// item of its FROM list; the text to put in the FROM list otherwise.
 pub(super) fn lateral_unnest(
-    out: &mut [Piece],
+    out: &mut [Piece<'_>],
     arrays: &[String],
     alias: &SetAlias,
 ) -> Option<String> {
-    let significant = |p: &&Piece| p.kind != TokenKind::Whitespace;
+    let significant = |p: &&Piece<'_>| p.kind != TokenKind::Whitespace;
     // The FROM of this query, and the items before the unnest.
     let mut depth = 0usize;
     let mut from = None;
     for (at, piece) in out.iter().enumerate().rev() {
-        match piece.text.as_str() {
+        match &*piece.text {
             ")" => depth += 1,
             "(" if depth == 0 => return None,
             "(" => depth -= 1,
@@ -48,14 +48,14 @@ pub(super) fn lateral_unnest(
     let mut last_name = None;
     let mut depth = 0usize;
     for piece in out[from + 1..].iter().filter(significant) {
-        match piece.text.as_str() {
+        match &*piece.text {
             "(" => depth += 1,
             ")" => depth = depth.saturating_sub(1),
             "," if depth == 0 => items.extend(last_name.take()),
             _ if depth == 0
                 && matches!(piece.kind, TokenKind::Word | TokenKind::QuotedIdentifier) =>
             {
-                last_name = Some(piece.text.clone());
+                last_name = Some(piece.text.to_string());
             }
             _ => {}
         }
@@ -70,7 +70,7 @@ pub(super) fn lateral_unnest(
     let mut depth = 0usize;
     let mut star = None;
     for (at, piece) in out[..from].iter().enumerate().rev() {
-        match piece.text.as_str() {
+        match &*piece.text {
             ")" => depth += 1,
             "(" => depth = depth.checked_sub(1)?,
             _ if depth > 0 || !significant(&piece) => {}
@@ -98,7 +98,7 @@ pub(super) fn lateral_unnest(
     {
         columns.push(format!("{LATERAL}.key + 1 AS {name}"));
     }
-    out[star].text = columns.join(", ");
+    out[star].text = columns.join(", ").into();
     Some(format!(
         "json_each(ha_array_json({})) AS {LATERAL}",
         arrays.first()?
