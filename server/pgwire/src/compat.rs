@@ -184,7 +184,6 @@ fn setting_and_value(words: &[(TokenKind, String)]) -> Option<(String, String)> 
     Some((name, unquote(&value)))
 }
 
-/// `[pg_catalog.]fn()` with an optional `AS alias`, nothing else.
 /// The words a `SELECT` answered by [`select_function`] starts with.
 const FUNCTION_WORDS: [&str; 8] = [
     "pg_catalog",
@@ -197,6 +196,7 @@ const FUNCTION_WORDS: [&str; 8] = [
     "pg_backend_pid",
 ];
 
+/// `[pg_catalog.]fn()` with an optional `AS alias`, nothing else.
 fn select_function(words: &[(TokenKind, String)]) -> Option<Compat> {
     let texts: Vec<String> = words.iter().map(|(_, w)| w.to_ascii_lowercase()).collect();
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
