@@ -7,14 +7,14 @@ use std::sync::Arc;
 use ha_server_api::ClientSession;
 use ha_types::{ColumnOrigin, ColumnType, Value};
 use pgwire::api::Type;
-use pgwire::api::results::Tag;
+use pgwire::api::results::{FieldInfo, Tag};
 
 pub(crate) struct Connection {
     pub session: Box<dyn ClientSession>,
     pub user: String,
     pub settings: HashMap<String, String>,
     /// Portal name → its result, computed at Describe (a read) and sent at Execute.
-    pub ran_early: HashMap<String, Outcome>,
+    pub ran_early: HashMap<String, RanEarly>,
     /// Portal name → the result types told at Describe for a portal that was not run early.
     pub portal_types: HashMap<String, Vec<Type>>,
     /// Statement texts that met a value their columns' types, told before the values, could
@@ -61,4 +61,16 @@ pub(crate) enum Outcome {
     Command(Tag),
 }
 
+/// A read portal run at its Describe: its result, and the fields that Describe told (its
+/// Execute encodes the rows in them).
+#[derive(Debug)]
+pub(crate) struct RanEarly {
+    pub outcome: Outcome,
+    pub fields: Arc<Vec<FieldInfo>>,
+}
+
 pub(crate) type SharedConnection = Arc<tokio::sync::Mutex<Option<Connection>>>;
+
+/// A connection's state, held for the whole of one message's handling (locked once per
+/// message, not once per step of it).
+pub(crate) type LockedConnection = tokio::sync::OwnedMutexGuard<Option<Connection>>;

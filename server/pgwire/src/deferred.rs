@@ -16,10 +16,10 @@ use futures::Sink;
 use pgwire::api::ClientInfo;
 use pgwire::api::Type;
 use pgwire::api::portal::{Format, Portal};
-use pgwire::api::results::DescribePortalResponse;
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 
+use crate::connection::Connection;
 use crate::execute;
 use crate::handler::Handler;
 use crate::statement::Statement;
@@ -38,20 +38,14 @@ pub(crate) struct Deferred {
 
 /// Defers the description of `portal` when it is a write with result columns; false when it
 /// is to be described now.
-pub(crate) async fn defer<C: ClientInfo>(
-    handler: &Handler,
-    client: &C,
+pub(crate) async fn defer(
+    connection: &mut Connection,
     portal: &Portal<Statement>,
 ) -> PgWireResult<bool> {
     let statement = &portal.statement.statement;
     if statement.compat.is_some() || statement.described.get().is_some() {
         return Ok(false);
     }
-    let shared = handler.connection(client).await?;
-    let mut guard = shared.lock().await;
-    let Some(connection) = guard.as_mut() else {
-        return Ok(false);
-    };
     let analysis =
         execute::analyze(connection, statement, &portal.statement.parameter_types).await?;
     if analysis.read_only
@@ -68,68 +62,61 @@ pub(crate) async fn defer<C: ClientInfo>(
             .iter()
             .map(|t| t.clone().unwrap_or(Type::TEXT))
             .collect(),
-        names: analysis.names,
+        names: analysis.names.clone(),
         format: portal.result_column_format.clone(),
     });
     Ok(true)
 }
 
 /// Takes the deferred description when it is `portal`'s: its Execute describes the rows it
-/// returns by their values ([`describe_rows`]).
-pub(crate) async fn take_for<C: ClientInfo>(
-    handler: &Handler,
-    client: &C,
-    portal: &str,
-) -> PgWireResult<bool> {
-    let shared = handler.connection(client).await?;
-    let mut guard = shared.lock().await;
-    Ok(match guard.as_mut() {
-        Some(connection)
-            if connection
-                .deferred
-                .as_ref()
-                .is_some_and(|d| d.portal == portal) =>
-        {
-            connection.deferred = None;
-            connection.described_by_values = Some(portal.to_string());
-            true
-        }
-        _ => false,
-    })
+/// returns by their values.
+pub(crate) fn take_for(connection: &mut Connection, portal: &str) -> bool {
+    if connection
+        .deferred
+        .as_ref()
+        .is_none_or(|d| d.portal != portal)
+    {
+        return false;
+    }
+    connection.deferred = None;
+    connection.described_by_values = Some(portal.to_string());
+    true
 }
 
 /// Sends a deferred description now, typed without the values, and has its Execute keep to
 /// those types. A no-op when nothing waits.
-pub(crate) async fn release<C>(handler: &Handler, client: &mut C) -> PgWireResult<()>
+pub(crate) async fn send_pending<C>(connection: &mut Connection, client: &mut C) -> PgWireResult<()>
 where
-    C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
     C::Error: Debug,
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
-    let shared = handler.connection(client).await?;
-    let deferred = {
-        let mut guard = shared.lock().await;
-        let Some(connection) = guard.as_mut() else {
-            return Ok(());
-        };
-        let Some(deferred) = connection.deferred.take() else {
-            return Ok(());
-        };
-        connection
-            .portal_types
-            .insert(deferred.portal.clone(), deferred.types.clone());
-        deferred.statement.remember_told(&deferred.types);
-        deferred
+    let Some(deferred) = connection.deferred.take() else {
+        return Ok(());
     };
+    connection
+        .portal_types
+        .insert(deferred.portal.clone(), deferred.types.clone());
+    deferred.statement.remember_told(&deferred.types);
     let fields = types::fields(
         &deferred.names,
         &deferred.types,
         Some(&deferred.format),
         &[],
     );
-    crate::extended::feed_description(
-        client,
-        &DescribePortalResponse::new(fields.as_ref().clone()),
-    )
-    .await
+    crate::extended::feed_fields(client, &fields).await
+}
+
+/// [`send_pending`] for a message that has no other use for the connection's state.
+pub(crate) async fn release<C>(handler: &Handler, client: &mut C) -> PgWireResult<()>
+where
+    C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let mut guard = handler.lock(client).await?;
+    match guard.as_mut() {
+        Some(connection) => send_pending(connection, client).await,
+        None => Ok(()),
+    }
 }

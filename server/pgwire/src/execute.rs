@@ -346,13 +346,13 @@ fn text_rows<S: AsRef<str>>(names: &[S], rows: Vec<Vec<Value>>) -> Outcome {
 /// The parameter and result types of a statement, without running it; computed once per
 /// prepared statement (a Parse), as PostgreSQL plans once. Columns whose type neither their
 /// declaration nor their expression tells are `None`.
-pub(crate) async fn analyze(
+pub(crate) async fn analyze<'s>(
     connection: &mut Connection,
-    statement: &PgStatement,
+    statement: &'s PgStatement,
     given: &[Option<Type>],
-) -> PgWireResult<Analysis> {
+) -> PgWireResult<&'s Analysis> {
     if let Some(analysis) = statement.analysis.get() {
-        return Ok(analysis.clone());
+        return Ok(analysis);
     }
     let analysis = match &statement.compat {
         Some(compat) => {
@@ -387,7 +387,7 @@ pub(crate) async fn analyze(
                     names: columns,
                     read_only: true,
                 };
-                return Ok(statement.analysis.get_or_init(|| analysis).clone());
+                return Ok(statement.analysis.get_or_init(|| analysis));
             }
             let description = connection
                 .session
@@ -432,7 +432,7 @@ pub(crate) async fn analyze(
             }
         }
     };
-    Ok(statement.analysis.get_or_init(|| analysis).clone())
+    Ok(statement.analysis.get_or_init(|| analysis))
 }
 
 /// The types to tell at a statement's Describe: the analysis; the columns it can't type are
@@ -459,8 +459,8 @@ pub(crate) async fn describe_statement(
     }
     let types = known.into_iter().map(|t| t.unwrap_or(Type::TEXT)).collect();
     Ok(Described {
-        parameters: analysis.parameters,
-        names: analysis.names,
+        parameters: analysis.parameters.clone(),
+        names: analysis.names.clone(),
         types: connection.types_to_tell(&statement.sql, types),
     })
 }

@@ -4,13 +4,12 @@
 //! CommandComplete: four writes, and four wake-ups of the client, per execution.)
 
 use std::fmt::Debug;
-use std::ops::Deref;
 use std::sync::Arc;
 
 use futures::{Sink, SinkExt, StreamExt};
-use pgwire::api::portal::{Portal, PortalExecutionState};
+use pgwire::api::portal::{FetchResult, Portal, PortalExecutionState};
 use pgwire::api::query::ExtendedQueryHandler;
-use pgwire::api::results::{DescribePortalResponse, DescribeResponse, Response, Tag};
+use pgwire::api::results::{DescribeResponse, FieldInfo, QueryResponse, Tag};
 use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::{Entry, PortalStore};
 use pgwire::api::{ClientInfo, ClientPortalStore, DEFAULT_NAME, PgWireConnectionState};
@@ -21,10 +20,12 @@ use pgwire::messages::extendedquery::{
     Bind, BindComplete, Describe, Execute, Parse, ParseComplete, PortalSuspended,
     TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT,
 };
-use pgwire::messages::response::EmptyQueryResponse;
+use pgwire::messages::response::{EmptyQueryResponse, TransactionStatus};
 
+use crate::deferred;
 use crate::error::user_error;
-use crate::handler::Handler;
+use crate::handler::{Handler, opened, status};
+use crate::portal::{self, Ran};
 use crate::statement::Statement;
 
 pub(crate) async fn parse<C>(handler: &Handler, client: &mut C, message: Parse) -> PgWireResult<()>
@@ -48,7 +49,7 @@ where
     Ok(())
 }
 
-pub(crate) async fn bind<C>(client: &mut C, message: Bind) -> PgWireResult<()>
+pub(crate) async fn bind<C>(handler: &Handler, client: &mut C, message: Bind) -> PgWireResult<()>
 where
     C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
     C::PortalStore: PortalStore<Statement = Statement>,
@@ -57,6 +58,14 @@ where
 {
     let statement_name = message.statement_name.as_deref().unwrap_or(DEFAULT_NAME);
     let portal_name = message.portal_name.as_deref().unwrap_or(DEFAULT_NAME);
+    {
+        let mut guard = handler.lock(client).await?;
+        let connection = opened(&mut guard)?;
+        deferred::send_pending(connection, client).await?;
+        // A portal bound again is a new one: what its former self ran or was told is gone.
+        connection.ran_early.remove(portal_name);
+        connection.portal_types.remove(portal_name);
+    }
     match client.portal_store().get_statement(statement_name) {
         Some(Entry::Value(statement)) => {
             let portal = Portal::try_new(&message, statement)?;
@@ -94,9 +103,13 @@ where
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
     let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+    let mut guard = handler.lock(client).await?;
+    let connection = opened(&mut guard)?;
+    deferred::send_pending(connection, client).await?;
     match message.target_type {
         TARGET_TYPE_BYTE_STATEMENT => match client.portal_store().get_statement(name) {
             Some(Entry::Value(statement)) => {
+                drop(guard);
                 let response = handler.do_describe_statement(client, &statement).await?;
                 feed_description(client, &response).await
             }
@@ -115,11 +128,12 @@ where
         },
         TARGET_TYPE_BYTE_PORTAL => match client.portal_store().get_portal(name) {
             Some(Entry::Value(portal)) => {
-                if crate::deferred::defer(handler, client, &portal).await? {
+                if deferred::defer(connection, &portal).await? {
                     return Ok(());
                 }
-                let response = handler.do_describe_portal(client, &portal).await?;
-                feed_description(client, &response).await
+                let fields = portal::describe(connection, &portal).await?;
+                drop(guard);
+                feed_fields(client, &fields).await
             }
             Some(Entry::Empty) => {
                 client
@@ -131,6 +145,24 @@ where
         },
         other => Err(PgWireError::InvalidTargetType(other)),
     }
+}
+
+/// A portal's description: RowDescription, or NoData when it returns no rows.
+pub(crate) async fn feed_fields<C>(client: &mut C, fields: &[FieldInfo]) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let message = if fields.is_empty() {
+        PgWireBackendMessage::NoData(NoData::new())
+    } else {
+        PgWireBackendMessage::RowDescription(RowDescription::new(
+            fields.iter().map(Into::into).collect(),
+        ))
+    };
+    client.feed(message).await?;
+    Ok(())
 }
 
 /// The answer to a Describe: ParameterDescription (of a statement), then RowDescription or
@@ -164,11 +196,12 @@ where
 }
 
 /// Execute: runs the portal (or goes on fetching a suspended one, `max_rows` at a time).
+/// Answers the transaction status it leaves.
 pub(crate) async fn execute<C>(
     handler: &Handler,
     client: &mut C,
     message: Execute,
-) -> PgWireResult<()>
+) -> PgWireResult<TransactionStatus>
 where
     C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
     C::PortalStore: PortalStore<Statement = Statement>,
@@ -190,78 +223,94 @@ where
                 ))
                 .await?;
             client.set_state(PgWireConnectionState::ReadyForQuery);
-            return Ok(());
+            return handler.transaction_status(client).await;
         }
         None => return Err(PgWireError::PortalNotFound(portal_name.to_owned())),
     };
-    let fresh = matches!(
-        portal.state().lock().await.deref(),
-        PortalExecutionState::Initial
-    );
-    let described_here = fresh && crate::deferred::take_for(handler, client, portal_name).await?;
-    if !described_here {
-        crate::deferred::release(handler, client).await?;
+    let state = portal.state();
+    let mut state = state.lock().await;
+    let mut guard = handler.lock(client).await?;
+    let connection = opened(&mut guard)?;
+    if !matches!(*state, PortalExecutionState::Initial) {
+        // A suspended portal: its next rows.
+        deferred::send_pending(connection, client).await?;
+        let transaction = status(connection.session.transaction_status());
+        drop(guard);
+        drop(state);
+        let result = portal.fetch(max_rows).await?;
+        send_fetched(client, result).await?;
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        return Ok(transaction);
     }
-    let fetch = if fresh {
-        let mut cancel = crate::handler::cancel_signal(client).await;
-        let response = crate::handler::cancellable(
-            handler.do_query(client, portal.as_ref(), max_rows),
-            &mut cancel,
-        )
-        .await?;
-        match response {
-            Response::Query(results) => {
-                if described_here {
-                    let fields = results.row_schema().as_ref().clone();
-                    feed_description(client, &DescribePortalResponse::new(fields)).await?;
-                }
-                portal.start(results).await;
-                true
+    let described_here = deferred::take_for(connection, portal_name);
+    if !described_here {
+        deferred::send_pending(connection, client).await?;
+    }
+    let mut cancel = crate::handler::cancel_signal(client).await;
+    let ran = crate::handler::cancellable(portal::run(connection, &portal), &mut cancel).await?;
+    let transaction = status(connection.session.transaction_status());
+    drop(guard);
+    match ran {
+        Ran::Rows {
+            fields,
+            rows,
+            command,
+        } => {
+            if described_here {
+                feed_fields(client, &fields).await?;
             }
-            Response::Execution(tag)
-            | Response::TransactionStart(tag)
-            | Response::TransactionEnd(tag) => {
-                if described_here {
-                    feed_description(client, &DescribePortalResponse::no_data()).await?;
+            if max_rows == 0 || rows.len() <= max_rows {
+                let count = rows.len();
+                for row in rows {
+                    client.feed(PgWireBackendMessage::DataRow(row)).await?;
                 }
+                let tag = Tag::new(&command).with_rows(count);
                 client
                     .feed(PgWireBackendMessage::CommandComplete(tag.into()))
                     .await?;
-                false
+                *state = PortalExecutionState::Finished;
+            } else {
+                let mut response =
+                    QueryResponse::new(fields, futures::stream::iter(rows.into_iter().map(Ok)));
+                response.set_command_tag(&command);
+                *state = PortalExecutionState::Suspended(response);
+                drop(state);
+                let result = portal.fetch(max_rows).await?;
+                send_fetched(client, result).await?;
             }
-            Response::EmptyQuery => {
-                client
-                    .feed(PgWireBackendMessage::EmptyQueryResponse(
-                        EmptyQueryResponse::new(),
-                    ))
-                    .await?;
-                false
+        }
+        Ran::Command(tag) => {
+            if described_here {
+                feed_fields(client, &[]).await?;
             }
-            _ => return Err(user_error("0A000", "COPY is not supported")),
-        }
-    } else {
-        true
-    };
-    if fetch {
-        let result = portal.fetch(max_rows).await?;
-        let mut response = result.response;
-        let command = response.command_tag().to_owned();
-        let mut rows = 0;
-        while let Some(row) = response.data_rows().next().await {
-            client.feed(PgWireBackendMessage::DataRow(row?)).await?;
-            rows += 1;
-        }
-        if result.suspended {
-            client
-                .feed(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()))
-                .await?;
-        } else {
-            let tag = Tag::new(&command).with_rows(rows);
             client
                 .feed(PgWireBackendMessage::CommandComplete(tag.into()))
                 .await?;
         }
     }
     client.set_state(PgWireConnectionState::ReadyForQuery);
+    Ok(transaction)
+}
+
+/// Sends rows fetched from a suspended portal, then PortalSuspended or CommandComplete.
+async fn send_fetched<C>(client: &mut C, result: FetchResult) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let mut response = result.response;
+    let command = response.command_tag().to_owned();
+    let mut rows = 0;
+    while let Some(row) = response.data_rows().next().await {
+        client.feed(PgWireBackendMessage::DataRow(row?)).await?;
+        rows += 1;
+    }
+    let message = if result.suspended {
+        PgWireBackendMessage::PortalSuspended(PortalSuspended::new())
+    } else {
+        PgWireBackendMessage::CommandComplete(Tag::new(&command).with_rows(rows).into())
+    };
+    client.feed(message).await?;
     Ok(())
 }

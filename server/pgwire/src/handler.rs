@@ -9,10 +9,10 @@ use futures::{Sink, SinkExt, stream};
 use ha_server_api::{QueryService, SessionOptions, TransactionStatus as SessionStatus};
 use ha_types::Value;
 use ha_types::sql_text::split_statements;
-use pgwire::api::portal::{Format, Portal};
+use pgwire::api::portal::Portal;
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
-    DataRowEncoder, DescribePortalResponse, DescribeStatementResponse, QueryResponse, Response,
+    DescribePortalResponse, DescribeStatementResponse, QueryResponse, Response,
 };
 use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::PortalStore;
@@ -28,12 +28,12 @@ use pgwire::messages::extendedquery::{
 use pgwire::messages::response::{EmptyQueryResponse, ReadyForQuery, TransactionStatus};
 use pgwire::messages::simplequery::Query;
 
-use crate::connection::{Connection, Outcome, SharedConnection};
+use crate::connection::{Connection, LockedConnection, Outcome, SharedConnection};
 use crate::deferred;
 use crate::error::{api_error, user_error};
 use crate::execute::{self, batchable};
 use crate::extended;
-use crate::params;
+use crate::portal::{self, Ran};
 use crate::statement::{Parser, PgStatement, Statement};
 use crate::types;
 
@@ -42,7 +42,7 @@ pub(crate) struct Handler {
     pub parser: Arc<Parser>,
 }
 
-fn status(session: SessionStatus) -> TransactionStatus {
+pub(crate) fn status(session: SessionStatus) -> TransactionStatus {
     match session {
         SessionStatus::Idle => TransactionStatus::Idle,
         SessionStatus::Open => TransactionStatus::Transaction,
@@ -55,23 +55,20 @@ impl Handler {
     /// so in the engine; this covers protocol, parameter and describe errors).
     async fn failed_if_error<C: ClientInfo, T>(&self, client: &C, result: &PgWireResult<T>) {
         if result.as_ref().is_err_and(|e| !types::is_changed_type(e))
-            && let Ok(shared) = self.connection(client).await
-            && let Some(connection) = shared.lock().await.as_mut()
+            && let Ok(mut guard) = self.lock(client).await
+            && let Some(connection) = guard.as_mut()
         {
             connection.session.fail_transaction();
         }
     }
 
-    /// The connection's state, its session opened on first use on the database the startup
-    /// message named (its id, or its id without `.db`), else the default one.
-    pub(crate) async fn connection<C: ClientInfo>(
-        &self,
-        client: &C,
-    ) -> PgWireResult<SharedConnection> {
-        let shared = client
+    /// The connection's state, locked; its session opened on first use on the database the
+    /// startup message named (its id, or its id without `.db`), else the default one.
+    pub(crate) async fn lock<C: ClientInfo>(&self, client: &C) -> PgWireResult<LockedConnection> {
+        let shared: SharedConnection = client
             .session_extensions()
             .get_or_insert_with(|| tokio::sync::Mutex::new(None::<Connection>));
-        let mut guard = shared.lock().await;
+        let mut guard = shared.lock_owned().await;
         if guard.is_none() {
             let wanted = client.metadata().get(METADATA_DATABASE).cloned();
             let ids = self.service.list_databases();
@@ -102,33 +99,38 @@ impl Handler {
                 described_by_values: None,
             });
         }
-        drop(guard);
-        Ok(shared)
+        Ok(guard)
+    }
+
+    /// The transaction status to tell in ReadyForQuery.
+    pub(crate) async fn transaction_status<C: ClientInfo>(
+        &self,
+        client: &C,
+    ) -> PgWireResult<TransactionStatus> {
+        let guard = self.lock(client).await?;
+        Ok(guard.as_ref().map_or(TransactionStatus::Idle, |c| {
+            status(c.session.transaction_status())
+        }))
     }
 }
 
 /// The connection of a locked state (its session is opened by [`Handler::connection`]).
-fn opened(state: &mut Option<Connection>) -> PgWireResult<&mut Connection> {
+pub(crate) fn opened(state: &mut Option<Connection>) -> PgWireResult<&mut Connection> {
     state
         .as_mut()
         .ok_or_else(|| user_error("XX000", "the connection has no session"))
 }
 
-/// An outcome's rows as a QueryResponse: encoded in `types`, in the formats the client asked.
+/// An outcome's rows as a QueryResponse: encoded in `types`, as text.
 fn rows_response(
     names: &[String],
     rows: &[Vec<Value>],
     command: &str,
     types: &[Type],
-    format: Option<&Format>,
     origins: &[Option<ha_types::ColumnOrigin>],
 ) -> PgWireResult<QueryResponse> {
-    let fields = types::fields(names, types, format, origins);
-    let mut encoder = DataRowEncoder::new(Arc::clone(&fields));
-    let encoded: Vec<_> = rows
-        .iter()
-        .map(|row| types::encode_row(&mut encoder, &fields, row))
-        .collect::<PgWireResult<_>>()?;
+    let fields = types::fields(names, types, None, origins);
+    let encoded = types::encode_rows(&fields, rows)?;
     let mut response = QueryResponse::new(fields, stream::iter(encoded.into_iter().map(Ok)));
     response.set_command_tag(command);
     Ok(response)
@@ -155,7 +157,7 @@ where
             origins,
             ..
         } => {
-            let response = rows_response(&names, &rows, &command, &types, None, &origins)?;
+            let response = rows_response(&names, &rows, &command, &types, &origins)?;
             pgwire::api::query::send_query_response(client, response, true).await?;
         }
     }
@@ -174,12 +176,11 @@ impl SimpleQueryHandler for Handler {
         if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
             return Err(execute::not_ready());
         }
-        deferred::release(self, client).await?;
-        client.set_state(PgWireConnectionState::QueryInProgress);
-        let shared = self.connection(client).await?;
-        let mut cancel = cancel_signal(client).await;
-        let mut guard = shared.lock().await;
+        let mut guard = self.lock(client).await?;
         let connection = opened(&mut guard)?;
+        deferred::send_pending(connection, client).await?;
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let mut cancel = cancel_signal(client).await;
         let statements: Vec<PgStatement> = split_statements(&query.query)
             .into_iter()
             .map(PgStatement::new)
@@ -285,44 +286,6 @@ where
     Ok(())
 }
 
-/// The type of parameter `index`: the client's (Parse), the statement's cast, the described
-/// one, else text.
-fn parameter_type(stored: &StoredStatement<Statement>, index: usize) -> Type {
-    stored
-        .parameter_types
-        .get(index)
-        .cloned()
-        .flatten()
-        .filter(|t| *t != Type::UNKNOWN)
-        .or_else(|| {
-            stored
-                .statement
-                .casts
-                .get(&(index + 1))
-                .and_then(|c| types::cast(c))
-        })
-        .or_else(|| {
-            stored
-                .statement
-                .described
-                .get()
-                .and_then(|d| d.parameters.get(index).cloned())
-        })
-        .unwrap_or(Type::UNKNOWN)
-}
-
-fn bound_parameters(portal: &Portal<Statement>) -> PgWireResult<Vec<Value>> {
-    (0..portal.parameters.len())
-        .map(|i| {
-            params::decode(
-                portal.parameters[i].as_ref(),
-                &parameter_type(&portal.statement, i),
-                portal.parameter_format.is_binary(i),
-            )
-        })
-        .collect()
-}
-
 #[async_trait]
 impl ExtendedQueryHandler for Handler {
     type Statement = Statement;
@@ -352,8 +315,7 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        deferred::release(self, client).await?;
-        let result = extended::bind(client, message).await;
+        let result = extended::bind(self, client, message).await;
         self.failed_if_error(client, &result).await;
         result
     }
@@ -365,7 +327,6 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        deferred::release(self, client).await?;
         let result = extended::describe(self, client, message).await;
         self.failed_if_error(client, &result).await;
         result
@@ -378,20 +339,20 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let result = extended::execute(self, client, message).await;
-        self.failed_if_error(client, &result).await;
         // The session knows where its transaction stands (pgwire's own guess can't see
         // ROLLBACK TO recovering a failed transaction).
-        let shared = self.connection(client).await?;
-        let transaction = shared
-            .lock()
-            .await
-            .as_ref()
-            .map(|c| status(c.session.transaction_status()));
-        if let Some(transaction) = transaction {
-            client.set_transaction_status(transaction);
+        match extended::execute(self, client, message).await {
+            Ok(transaction) => {
+                client.set_transaction_status(transaction);
+                Ok(())
+            }
+            Err(e) => {
+                let result = Err(e);
+                self.failed_if_error(client, &result).await;
+                client.set_transaction_status(self.transaction_status(client).await?);
+                result
+            }
         }
-        result
     }
 
     async fn on_flush<C>(&self, client: &mut C, _message: Flush) -> PgWireResult<()>
@@ -432,17 +393,14 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        deferred::release(self, client).await?;
+        let mut guard = self.lock(client).await?;
+        let connection = opened(&mut guard)?;
+        deferred::send_pending(connection, client).await?;
+        connection.ran_early.clear();
+        connection.portal_types.clear();
+        let transaction = status(connection.session.transaction_status());
+        drop(guard);
         client.portal_store().rm_portal(pgwire::api::DEFAULT_NAME);
-        let shared = self.connection(client).await?;
-        let transaction = {
-            let mut guard = shared.lock().await;
-            guard.as_mut().map_or(TransactionStatus::Idle, |c| {
-                c.ran_early.clear();
-                c.portal_types.clear();
-                status(c.session.transaction_status())
-            })
-        };
         client.set_transaction_status(transaction);
         client
             .send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
@@ -467,8 +425,7 @@ impl ExtendedQueryHandler for Handler {
         let described = match target.statement.described.get() {
             Some(described) => described.clone(),
             None => {
-                let shared = self.connection(client).await?;
-                let mut guard = shared.lock().await;
+                let mut guard = self.lock(client).await?;
                 let connection = opened(&mut guard)?;
                 let described = execute::describe_statement(
                     connection,
@@ -494,52 +451,9 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let format = Some(&portal.result_column_format);
-        if let Some(described) = portal.statement.statement.described.get() {
-            return Ok(DescribePortalResponse::new(
-                described.fields(format).as_ref().clone(),
-            ));
-        }
-        let shared = self.connection(client).await?;
-        let mut guard = shared.lock().await;
-        let connection = opened(&mut guard)?;
-        let statement = &portal.statement.statement;
-        let analysis =
-            execute::analyze(connection, statement, &portal.statement.parameter_types).await?;
-        if analysis.read_only && connection.session.transaction_status() != SessionStatus::Failed {
-            // A read runs now, so that its columns are described by their values too (the
-            // core's rule: a declared type only while every value fits it); Execute sends
-            // these rows.
-            let outcome = execute::run(connection, statement, bound_parameters(portal)?).await?;
-            let types =
-                connection.types_to_tell(&statement.sql, execute::resolved_types(&outcome, None));
-            let (names, origins) = match &outcome {
-                Outcome::Rows { names, origins, .. } => (names.clone(), origins.clone()),
-                Outcome::Command(_) => Default::default(),
-            };
-            statement.remember_told(&types);
-            connection.ran_early.insert(portal.name.clone(), outcome);
-            return Ok(DescribePortalResponse::new(
-                types::fields(&names, &types, format, &origins)
-                    .as_ref()
-                    .clone(),
-            ));
-        }
-        let types = analysis
-            .types
-            .iter()
-            .map(|t| t.clone().unwrap_or(Type::TEXT))
-            .collect();
-        let types = connection.types_to_tell(&statement.sql, types);
-        statement.remember_told(&types);
-        connection
-            .portal_types
-            .insert(portal.name.clone(), types.clone());
-        Ok(DescribePortalResponse::new(
-            types::fields(&analysis.names, &types, format, &[])
-                .as_ref()
-                .clone(),
-        ))
+        let mut guard = self.lock(client).await?;
+        let fields = portal::describe(opened(&mut guard)?, portal).await?;
+        Ok(DescribePortalResponse::new(fields.as_ref().clone()))
     }
 
     async fn do_query<C>(
@@ -554,68 +468,20 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let shared = self.connection(client).await?;
-        let mut guard = shared.lock().await;
-        let connection = opened(&mut guard)?;
-        let statement = &portal.statement.statement;
-        let by_values = connection
-            .described_by_values
-            .take()
-            .is_some_and(|p| p == portal.name);
-        let told = if by_values {
-            None
-        } else {
-            connection
-                .portal_types
-                .remove(&portal.name)
-                .or_else(|| statement.described.get().map(|d| d.types.clone()))
-                .or_else(|| statement.told())
-        };
-        let outcome = match connection.ran_early.remove(&portal.name) {
-            Some(outcome) => outcome,
-            None => {
-                let params = bound_parameters(portal)?;
-                let writes = statement.analysis.get().is_some_and(|a| !a.read_only);
-                match &told {
-                    Some(told) if writes && told.iter().any(|t| *t != Type::TEXT) => {
-                        execute::run_told(connection, statement, params, told).await
-                    }
-                    _ => execute::run(connection, statement, params).await,
-                }
-                .inspect_err(|e| {
-                    if types::is_changed_type(e) {
-                        connection.text_only.insert(statement.sql.clone());
-                    }
-                })?
-            }
-        };
-        let types = execute::resolved_types(&outcome, told.as_deref());
-        if by_values {
-            statement.remember_told(&types);
-        }
-        Ok(match outcome {
-            Outcome::Command(tag) => Response::Execution(tag),
-            Outcome::Rows {
-                names,
+        // `on_execute` above runs portals itself; this answers any other caller alike.
+        let mut guard = self.lock(client).await?;
+        Ok(match portal::run(opened(&mut guard)?, portal).await? {
+            Ran::Command(tag) => Response::Execution(tag),
+            Ran::Rows {
+                fields,
                 rows,
                 command,
-                origins,
-                ..
-            } => Response::Query(
-                rows_response(
-                    &names,
-                    &rows,
-                    &command,
-                    &types,
-                    Some(&portal.result_column_format),
-                    &origins,
-                )
-                .inspect_err(|e| {
-                    if types::is_changed_type(e) {
-                        connection.text_only.insert(statement.sql.clone());
-                    }
-                })?,
-            ),
+            } => {
+                let mut response =
+                    QueryResponse::new(fields, stream::iter(rows.into_iter().map(Ok)));
+                response.set_command_tag(&command);
+                Response::Query(response)
+            }
         })
     }
 }

@@ -20,6 +20,7 @@ mod execute;
 mod extended;
 mod handler;
 mod params;
+mod portal;
 mod rewrite;
 mod statement;
 mod types;

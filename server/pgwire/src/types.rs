@@ -108,6 +108,17 @@ fn sized_text(declared: &str) -> Option<(Type, i32)> {
     Some((datatype, i32::try_from(typmod).ok().filter(|t| *t > 4)?))
 }
 
+/// Encodes rows by their fields' types and formats.
+pub(crate) fn encode_rows(
+    fields: &Arc<Vec<FieldInfo>>,
+    rows: &[Vec<Value>],
+) -> PgWireResult<Vec<DataRow>> {
+    let mut encoder = DataRowEncoder::new(Arc::clone(fields));
+    rows.iter()
+        .map(|row| encode_row(&mut encoder, fields, row))
+        .collect()
+}
+
 /// Encodes a row by its fields' types and formats.
 pub(crate) fn encode_row(
     encoder: &mut DataRowEncoder,

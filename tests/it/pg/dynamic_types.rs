@@ -158,7 +158,7 @@ async fn inside_a_transaction_a_refused_row_aborts_nothing() {
 }
 
 /// One frontend message: its type byte and body.
-fn message(kind: u8, body: &[u8]) -> Vec<u8> {
+pub(super) fn message(kind: u8, body: &[u8]) -> Vec<u8> {
     let mut out = vec![kind];
     out.extend_from_slice(&((body.len() + 4) as i32).to_be_bytes());
     out.extend_from_slice(body);
@@ -177,7 +177,10 @@ fn parse_bind_describe(sql: &str) -> Vec<u8> {
 }
 
 /// Reads backend messages until one of type `last` has come, and returns them.
-async fn read_through(stream: &mut tokio::net::TcpStream, last: u8) -> Vec<(u8, Vec<u8>)> {
+pub(super) async fn read_through(
+    stream: &mut tokio::net::TcpStream,
+    last: u8,
+) -> Vec<(u8, Vec<u8>)> {
     use tokio::io::AsyncReadExt;
     let mut messages = Vec::new();
     loop {

@@ -4,6 +4,7 @@
 mod catalog;
 mod driver;
 mod dynamic_types;
+mod portals;
 mod psql;
 mod robustness;
 mod transactions;
