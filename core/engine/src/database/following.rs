@@ -12,9 +12,15 @@ use crate::replication::LogEntry;
 impl Database {
     /// Applies entries of the log (another node's change sets, or this node's own coming back)
     /// in one transaction that also records `consumer`'s position; returns that position.
-    pub async fn apply(&self, consumer: &str, entries: Vec<LogEntry>) -> Result<u64, CoreError> {
+    pub async fn apply(
+        &self,
+        consumer: &str,
+        entries: impl Into<Arc<[LogEntry]>>,
+    ) -> Result<u64, CoreError> {
         let skip = self.take_skip();
-        let answer = self.writer.apply(consumer.to_string(), entries, skip)?;
+        let answer = self
+            .writer
+            .apply(consumer.to_string(), entries.into(), skip)?;
         let applied = answer
             .await
             .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;

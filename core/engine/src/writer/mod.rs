@@ -13,6 +13,7 @@ mod interactive;
 mod replicated;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -55,7 +56,8 @@ pub(crate) struct WriteJob {
 /// A batch of log entries for one consumer, applied in one transaction.
 pub(crate) struct ApplyJob {
     pub consumer: String,
-    pub entries: Vec<LogEntry>,
+    /// Shared with the consumer, which keeps them to try again should this attempt fail.
+    pub entries: Arc<[LogEntry]>,
     /// An entry the operator chose to skip (its sequence and the error it failed with): it goes
     /// to `_ha_dead_letters` instead of being applied.
     pub skip: Option<(u64, String)>,
@@ -137,7 +139,7 @@ impl Writer {
     pub(crate) fn apply(
         &self,
         consumer: String,
-        entries: Vec<LogEntry>,
+        entries: Arc<[LogEntry]>,
         skip: Option<(u64, String)>,
     ) -> Result<oneshot::Receiver<Result<u64, CoreError>>, CoreError> {
         let (reply, answer) = oneshot::channel();

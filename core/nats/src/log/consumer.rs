@@ -297,8 +297,10 @@ async fn apply_with_retry(
     entries: Vec<LogEntry>,
 ) -> Result<(), NatsError> {
     let mut backoff = Duration::from_millis(50);
+    // Shared, not copied, with each attempt.
+    let entries: std::sync::Arc<[LogEntry]> = entries.into();
     loop {
-        match database.apply(name, entries.clone()).await {
+        match database.apply(name, std::sync::Arc::clone(&entries)).await {
             Ok(applied_seq) => {
                 database.set_apply_status(ApplyStatus {
                     applied_seq,
