@@ -2,37 +2,36 @@
 //! (`GET /history/5m` is `HISTORY '5m'`), so every door answers them alike.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{MethodRouter, post};
 
 use super::AppState;
-use super::query::answer;
+use super::query::{MinSeq, answer};
 use crate::error::HttpError;
 
 /// `GET /history/{since}`.
 pub(crate) async fn history_default(
     State(state): State<AppState>,
     Path(since): Path<String>,
-    headers: HeaderMap,
+    min_seq: MinSeq,
 ) -> Result<Response, HttpError> {
-    command(state, None, &headers, "HISTORY", &since).await
+    command(state, None, min_seq, "HISTORY", &since).await
 }
 
 /// `GET /databases/{id}/history/{since}`.
 pub(crate) async fn history_named(
     State(state): State<AppState>,
     Path((id, since)): Path<(String, String)>,
-    headers: HeaderMap,
+    min_seq: MinSeq,
 ) -> Result<Response, HttpError> {
-    command(state, Some(id), &headers, "HISTORY", &since).await
+    command(state, Some(id), min_seq, "HISTORY", &since).await
 }
 
 /// `POST /undo/{since}` (`keyword` UNDO), `/undoe/{since}`, `/undot/{since}`.
 pub(crate) fn undo_default(keyword: &'static str) -> MethodRouter<AppState> {
     post(
-        move |State(state): State<AppState>, Path(since): Path<String>, headers: HeaderMap| async move {
-            command(state, None, &headers, keyword, &since).await
+        move |State(state): State<AppState>, Path(since): Path<String>, min_seq: MinSeq| async move {
+            command(state, None, min_seq, keyword, &since).await
         },
     )
 }
@@ -42,8 +41,8 @@ pub(crate) fn undo_named(keyword: &'static str) -> MethodRouter<AppState> {
     post(
         move |State(state): State<AppState>,
               Path((id, since)): Path<(String, String)>,
-              headers: HeaderMap| async move {
-            command(state, Some(id), &headers, keyword, &since).await
+              min_seq: MinSeq| async move {
+            command(state, Some(id), min_seq, keyword, &since).await
         },
     )
 }
@@ -51,7 +50,7 @@ pub(crate) fn undo_named(keyword: &'static str) -> MethodRouter<AppState> {
 async fn command(
     state: AppState,
     database: Option<String>,
-    headers: &HeaderMap,
+    min_seq: MinSeq,
     keyword: &str,
     since: &str,
 ) -> Result<Response, HttpError> {
@@ -60,7 +59,7 @@ async fn command(
     answer(
         state,
         database,
-        headers,
+        min_seq,
         vec![ha_types::Statement::new(sql)],
         false,
     )

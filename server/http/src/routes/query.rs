@@ -1,7 +1,8 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use ha_server_api::Session;
 
@@ -16,50 +17,58 @@ const SEQ_HEADER: HeaderName = HeaderName::from_static("x-ha-seq");
 /// Read-your-writes across nodes: wait until this node has applied that log sequence.
 const MIN_SEQ_HEADER: &str = "x-ha-min-seq";
 
-fn min_seq(headers: &HeaderMap) -> Result<Option<u64>, HttpError> {
-    let Some(value) = headers.get(MIN_SEQ_HEADER) else {
-        return Ok(None);
-    };
-    value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .map(Some)
-        .ok_or_else(|| {
-            HttpError::new(
-                ha_types::ErrorCode::BadRequest,
-                "X-Ha-Min-Seq must be a log sequence number",
-            )
-        })
+/// The request's `X-Ha-Min-Seq`, read where it lies (the `HeaderMap` extractor would copy
+/// every header of every query).
+pub(crate) struct MinSeq(Option<u64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MinSeq {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, HttpError> {
+        let Some(value) = parts.headers.get(MIN_SEQ_HEADER) else {
+            return Ok(MinSeq(None));
+        };
+        value
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .map(|seq| MinSeq(Some(seq)))
+            .ok_or_else(|| {
+                HttpError::new(
+                    ha_types::ErrorCode::BadRequest,
+                    "X-Ha-Min-Seq must be a log sequence number",
+                )
+            })
+    }
 }
 
 /// `POST /` and `POST /query`.
 pub(crate) async fn default_database(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    min_seq: MinSeq,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
-    run(state, None, headers, body).await
+    run(state, None, min_seq, body).await
 }
 
 /// `POST /databases/{id}` and `POST /databases/{id}/query`.
 pub(crate) async fn named_database(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    min_seq: MinSeq,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
-    run(state, Some(id), headers, body).await
+    run(state, Some(id), min_seq, body).await
 }
 
 async fn run(
     state: AppState,
     database: Option<String>,
-    headers: HeaderMap,
+    min_seq: MinSeq,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
     let request = parse_query(&body_bytes(body)?)?;
-    answer(state, database, &headers, request.statements, request.batch).await
+    answer(state, database, min_seq, request.statements, request.batch).await
 }
 
 /// Runs `statements` on `database` (`None`: the default) and answers their results as JSON,
@@ -67,12 +76,12 @@ async fn run(
 pub(crate) async fn answer(
     state: AppState,
     database: Option<String>,
-    headers: &HeaderMap,
+    MinSeq(min_seq): MinSeq,
     statements: Vec<ha_types::Statement>,
     batch: bool,
 ) -> Result<Response, HttpError> {
     let mut session = Session::for_database(database);
-    session.min_seq = min_seq(headers)?;
+    session.min_seq = min_seq;
     let outcome = state.service.execute(&mut session, statements).await?;
     let results = &outcome.results;
     let json = match (batch, results.first()) {
