@@ -6,6 +6,7 @@
 //! arrived, and parts are put back together: what comes out is each origin's change sets once,
 //! whole, in commit order. Every node runs the same rule over the same log, so they agree.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use ha_types::ChangeSet;
@@ -119,18 +120,21 @@ impl OriginOrder {
     /// that started in the middle of the log on purpose). Otherwise its first change set is
     /// #1, and a later one waits for the ones before it: they may still come (a retried
     /// publish), or be gone from the log (aged out), which the held count and a warning show.
-    pub(crate) fn admit(
+    ///
+    /// A change set in turn comes back as it was lent (the common case copies nothing); one
+    /// that has to wait is copied into the held ones.
+    pub(crate) fn admit<'s>(
         &mut self,
         conn: &Connection,
         seq: u64,
-        set: ChangeSet,
+        set: &'s ChangeSet,
         from_anywhere: bool,
-    ) -> rusqlite::Result<Vec<ChangeSet>> {
-        let (Some(origin), Some(id)) = (set.origin.clone(), set.id) else {
-            return Ok(vec![set]);
+    ) -> rusqlite::Result<Vec<Cow<'s, ChangeSet>>> {
+        let (Some(origin), Some(id)) = (set.origin.as_deref(), set.id) else {
+            return Ok(vec![Cow::Borrowed(set)]);
         };
         self.load(conn)?;
-        let known = self.last_id(conn, &origin)?;
+        let known = self.last_id(conn, origin)?;
         let first_expected = if from_anywhere {
             id.saturating_sub(1)
         } else {
@@ -143,32 +147,37 @@ impl OriginOrder {
         }
         let part = set.chunk.map_or(0, |c| c.index);
         let count = set.chunk.map_or(1, |c| c.count);
-        if id == last + 1 && count <= 1 && !self.holds(&origin) {
+        if id == last + 1 && count <= 1 && !self.holds(origin) {
             // The common case: in turn and whole.
-            Outbox::set_origin_last_id(conn, &origin, id)?;
-            self.last.insert(origin, id);
-            return Ok(vec![set]);
+            Outbox::set_origin_last_id(conn, origin, id)?;
+            match self.last.get_mut(origin) {
+                Some(last) => *last = id,
+                None => {
+                    self.last.insert(origin.to_string(), id);
+                }
+            }
+            return Ok(vec![Cow::Borrowed(set)]);
         }
         let payload = set.to_json().map_err(|e| {
             rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(e)))
         })?;
-        Outbox::hold(conn, &origin, id, part, seq, &payload)?;
-        let sets = self.held.entry(origin.clone()).or_default();
+        Outbox::hold(conn, origin, id, part, seq, &payload)?;
+        let sets = self.held.entry(origin.to_string()).or_default();
         let held = sets.entry(id).or_default();
         held.count = count;
-        held.parts.insert(part, set);
+        held.parts.insert(part, set.clone());
         let mut due = Vec::new();
         let mut next = last + 1;
         while sets.get(&next).is_some_and(Held::is_complete) {
             if let Some(whole) = sets.remove(&next).and_then(Held::assemble) {
-                due.push(whole);
+                due.push(Cow::Owned(whole));
             }
-            Outbox::release_held(conn, &origin, next)?;
+            Outbox::release_held(conn, origin, next)?;
             next += 1;
         }
         if next > last + 1 {
-            Outbox::set_origin_last_id(conn, &origin, next - 1)?;
-            self.last.insert(origin.clone(), next - 1);
+            Outbox::set_origin_last_id(conn, origin, next - 1)?;
+            self.last.insert(origin.to_string(), next - 1);
         }
         if sets.keys().any(|&held_id| held_id > next) {
             warn!(%origin, waiting_for = next, seq, "holding change sets that came before their turn");
@@ -182,13 +191,24 @@ mod tests {
     use super::*;
 
     impl OriginOrder {
+        fn admit_owned(
+            &mut self,
+            conn: &Connection,
+            seq: u64,
+            set: ChangeSet,
+            from_anywhere: bool,
+        ) -> rusqlite::Result<Vec<ChangeSet>> {
+            let due = self.admit(conn, seq, &set, from_anywhere)?;
+            Ok(due.into_iter().map(Cow::into_owned).collect())
+        }
+
         fn admit_any(
             &mut self,
             conn: &Connection,
             seq: u64,
             set: ChangeSet,
         ) -> rusqlite::Result<Vec<ChangeSet>> {
-            self.admit(conn, seq, set, true)
+            self.admit_owned(conn, seq, set, true)
         }
     }
 
@@ -232,19 +252,19 @@ mod tests {
         let mut order = OriginOrder::default();
         assert!(
             order
-                .admit(&conn, 1, set("a", 2, None, "a2"), false)
+                .admit_owned(&conn, 1, set("a", 2, None, "a2"), false)
                 .unwrap()
                 .is_empty()
         );
         assert_eq!(order.held_count(), 1, "#2 waits for #1");
         let both = order
-            .admit(&conn, 2, set("a", 1, None, "a1"), false)
+            .admit_owned(&conn, 2, set("a", 1, None, "a1"), false)
             .unwrap();
         assert_eq!(tags(&both), ["a1", "a2"]);
         let conn = db();
         let mut anywhere = OriginOrder::default();
         let first = anywhere
-            .admit(&conn, 1, set("b", 7, None, "b7"), true)
+            .admit_owned(&conn, 1, set("b", 7, None, "b7"), true)
             .unwrap();
         assert_eq!(tags(&first), ["b7"]);
     }

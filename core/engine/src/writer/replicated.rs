@@ -517,7 +517,7 @@ impl ReplicationState {
                     .filter(|(seq, _)| *seq == entry.seq)
                     .map(|(_, error)| error.as_str());
                 let sets = match &entry.change_sets {
-                    Ok(sets) => sets.clone(),
+                    Ok(sets) => sets,
                     Err(unreadable) if skip.is_some() => {
                         // Its origin and id are unknown: if it had later change sets, they wait
                         // for it (shown as held).
@@ -550,7 +550,7 @@ impl ReplicationState {
                 };
                 // A message's change sets are applied together, as they were committed.
                 let applied_all = sets
-                    .into_iter()
+                    .iter()
                     .try_for_each(|set| self.admit_and_apply(conn, &target, set, &mut own));
                 if let Err(e) = applied_all {
                     let _ = db.execute_batch("ROLLBACK TO ha_apply; RELEASE ha_apply");
@@ -594,7 +594,7 @@ impl ReplicationState {
         &mut self,
         conn: &Conn,
         target: &Target<'_>,
-        set: ChangeSet,
+        set: &ChangeSet,
         own: &mut Vec<(u64, ChangeSet)>,
     ) -> rusqlite::Result<()> {
         let db = &conn.conn;
@@ -605,7 +605,7 @@ impl ReplicationState {
                 if let Some(id) = due.id.filter(|_| due.origin.is_some()) {
                     self.consumed = self.consumed.max(id);
                     self.pending.consumed_through(id);
-                    own.push((id, due));
+                    own.push((id, due.into_owned()));
                 }
                 continue;
             }
