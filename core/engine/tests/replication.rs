@@ -288,6 +288,41 @@ async fn an_older_copy_put_back_catches_up_and_does_not_reuse_ids() {
     assert_eq!(log.ids(), [1, 2, 3]);
 }
 
+/// What an applier applied is recorded with it: restarted and fed the log again from its start
+/// (a new consumer), it applies nothing a second time, even where that would undo a later
+/// change of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_applier_fed_the_log_again_applies_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    let storage = || Storage::File {
+        path: path.clone(),
+        params: String::new(),
+    };
+    let log = Arc::new(MemoryLog::default());
+    let a = node("a", &log);
+    let b = node_on("b", &log, storage());
+    run(&a, "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT)").await;
+    run(&a, "INSERT INTO kv VALUES (1, 'from a')").await;
+    // The two change sets of a in one log entry, as a node publishes a group commit.
+    let entries = log.entries(0);
+    let together = LogEntry {
+        seq: 2,
+        change_sets: Ok(entries
+            .into_iter()
+            .flat_map(|entry| entry.change_sets.unwrap())
+            .collect()),
+    };
+    b.apply("b", vec![together.clone()]).await.unwrap();
+    run(&b, "UPDATE kv SET v = 'from b' WHERE k = 1").await;
+    let from = b.applied_seq("b").await.unwrap();
+    b.apply("b", log.entries(from)).await.unwrap();
+    drop(b);
+    let b = node_on("b", &log, storage());
+    b.apply("again", vec![together]).await.unwrap();
+    assert_eq!(rows(&b, "SELECT * FROM kv").await, kv_rows("from b"));
+}
+
 /// The operator skips a change set that cannot apply: the ones after it from the same origin
 /// are not held back for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -39,6 +39,10 @@ pub(crate) struct OriginOrder {
     last: HashMap<String, u64>,
     held: HashMap<String, BTreeMap<u64, Held>>,
     loaded: bool,
+    /// Origins whose last id moved in `last` and not yet in `_ha_origins`: a change set in
+    /// turn is written with the rest of its log entry ([`OriginOrder::write_admitted`]), one
+    /// write per message rather than one per change set.
+    unwritten: Vec<String>,
 }
 
 impl OriginOrder {
@@ -67,6 +71,18 @@ impl OriginOrder {
             return Ok(Some(id));
         }
         Ok(None)
+    }
+
+    /// Writes the last ids of the change sets admitted in turn since the previous call, in the
+    /// caller's transaction: before the savepoint of their log entry is released (a rollback
+    /// undoes them with it, and [`OriginOrder::reset`] forgets them).
+    pub(crate) fn write_admitted(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        for origin in std::mem::take(&mut self.unwritten) {
+            if let Some(id) = self.last.get(&origin) {
+                Outbox::set_origin_last_id(conn, &origin, *id)?;
+            }
+        }
+        Ok(())
     }
 
     /// Notes an id consumed without a transaction (the caller writes it later).
@@ -149,12 +165,14 @@ impl OriginOrder {
         let count = set.chunk.map_or(1, |c| c.count);
         if id == last + 1 && count <= 1 && !self.holds(origin) {
             // The common case: in turn and whole.
-            Outbox::set_origin_last_id(conn, origin, id)?;
             match self.last.get_mut(origin) {
                 Some(last) => *last = id,
                 None => {
                     self.last.insert(origin.to_string(), id);
                 }
+            }
+            if !self.unwritten.iter().any(|o| o == origin) {
+                self.unwritten.push(origin.to_string());
             }
             return Ok(vec![Cow::Borrowed(set)]);
         }
@@ -199,7 +217,9 @@ mod tests {
             from_anywhere: bool,
         ) -> rusqlite::Result<Vec<ChangeSet>> {
             let due = self.admit(conn, seq, &set, from_anywhere)?;
-            Ok(due.into_iter().map(Cow::into_owned).collect())
+            let due = due.into_iter().map(Cow::into_owned).collect();
+            self.write_admitted(conn)?;
+            Ok(due)
         }
 
         fn admit_any(

@@ -551,7 +551,8 @@ impl ReplicationState {
                 // A message's change sets are applied together, as they were committed.
                 let applied_all = sets
                     .iter()
-                    .try_for_each(|set| self.admit_and_apply(conn, &target, set, &mut own));
+                    .try_for_each(|set| self.admit_and_apply(conn, &target, set, &mut own))
+                    .and_then(|()| self.order.write_admitted(db));
                 if let Err(e) = applied_all {
                     let _ = db.execute_batch("ROLLBACK TO ha_apply; RELEASE ha_apply");
                     self.undo_own(own.split_off(own_mark), consumed_mark);
