@@ -314,6 +314,38 @@ class PgJdbcTest {
         }
     }
 
+    /** A fetch size in a transaction: pgjdbc reads the result three rows per Execute. */
+    @Test
+    void aFetchSizeReadsTheRowsAFewAtATime() throws Exception {
+        String t = freshTable("java_fetched", "id INTEGER PRIMARY KEY, name TEXT");
+        try (Connection c = server.connect()) {
+            try (Statement s = c.createStatement()) {
+                StringBuilder values = new StringBuilder();
+                for (int i = 1; i <= 10; i++) {
+                    values.append(i == 1 ? "" : ", ").append("(").append(i).append(", 'row ").append(i).append("')");
+                }
+                assertEquals(10, s.executeUpdate("INSERT INTO " + t + " VALUES " + values));
+            }
+            c.setAutoCommit(false);
+            for (int round = 0; round < 2; round++) {
+                try (PreparedStatement q = c.prepareStatement(
+                        "SELECT id, name FROM " + t + " WHERE id > ? ORDER BY id")) {
+                    q.setFetchSize(3);
+                    q.setInt(1, 2);
+                    List<Long> ids = new ArrayList<>();
+                    try (ResultSet rs = q.executeQuery()) {
+                        while (rs.next()) {
+                            ids.add(rs.getLong(1));
+                            assertEquals("row " + rs.getLong(1), rs.getString(2));
+                        }
+                    }
+                    assertEquals(List.of(3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L), ids);
+                }
+            }
+            c.commit();
+        }
+    }
+
     @Test
     void batchInsert() throws Exception {
         String t = freshTable("java_batch", "id INTEGER PRIMARY KEY, name TEXT");
