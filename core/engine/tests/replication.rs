@@ -255,16 +255,21 @@ impl MemoryLog {
     }
 }
 
+/// The database file at `path`.
+fn file(path: &std::path::Path) -> Storage {
+    Storage::File {
+        path: path.to_path_buf(),
+        params: String::new(),
+    }
+}
+
 /// An older copy of a node's file put back by hand: the change sets of its origin the log
 /// holds beyond it are applied, and its next ones do not reuse their ids.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_older_copy_put_back_catches_up_and_does_not_reuse_ids() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.db");
-    let storage = || Storage::File {
-        path: path.clone(),
-        params: String::new(),
-    };
+    let storage = || file(&path);
     let log = Arc::new(MemoryLog::default());
     let a = node_on("a", &log, storage());
     run(&a, "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT)").await;
@@ -295,10 +300,7 @@ async fn an_older_copy_put_back_catches_up_and_does_not_reuse_ids() {
 async fn a_restarted_applier_fed_the_log_again_applies_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.db");
-    let storage = || Storage::File {
-        path: path.clone(),
-        params: String::new(),
-    };
+    let storage = || file(&path);
     let log = Arc::new(MemoryLog::default());
     let a = node("a", &log);
     let b = node_on("b", &log, storage());
