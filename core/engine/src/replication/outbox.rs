@@ -201,12 +201,10 @@ impl Outbox {
     }
 
     pub(crate) fn applied_seq(conn: &Connection, consumer: &str) -> rusqlite::Result<u64> {
+        // Read at every batch an applier takes: kept prepared.
         let seq: Option<i64> = conn
-            .query_row(
-                "SELECT seq FROM _ha_replication WHERE consumer = ?1",
-                [consumer],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT seq FROM _ha_replication WHERE consumer = ?1")?
+            .query_row([consumer], |r| r.get(0))
             .optional()?;
         Ok(seq.unwrap_or(0).max(0) as u64)
     }
