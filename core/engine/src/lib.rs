@@ -38,8 +38,8 @@ pub use error::CoreError;
 pub use ha_types::SpecialCommand;
 pub use registry::{Cause, OnCreated, OnDropped, Registry, RegistryOptions};
 pub use replication::{
-    AckFuture, ChangeLog, HistoryFuture, LogEntry, MOST_PER_MESSAGE, PublishError, PublishFuture,
-    ReplicationOptions, RowIdentify, WriteGate,
+    AckFuture, ChangeLog, HistoryFuture, LogEntry, MOST_PER_MESSAGE, OwnEntry, PublishError,
+    PublishFuture, ReplicationOptions, RowIdentify, WriteGate,
 };
 pub use session::{Session, TransactionStatus};
 

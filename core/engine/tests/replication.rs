@@ -325,6 +325,43 @@ async fn a_restarted_applier_fed_the_log_again_applies_nothing_twice() {
     assert_eq!(rows(&b, "SELECT * FROM kv").await, kv_rows("from b"));
 }
 
+/// Own change sets coming back known only by their ids settle as the change sets themselves
+/// do (their rows stop being pending); ids out of turn or of another origin are declined.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_change_sets_known_by_their_ids_settle_without_being_read() {
+    let log = Arc::new(MemoryLog::default());
+    let a = node("a", &log);
+    let b = node("b", &log);
+    run(&a, "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT)").await;
+    run(&a, "INSERT INTO kv VALUES (1, 'from a')").await;
+    catch_up(&b, "b", &log).await;
+    let origin = a.own_origin().unwrap().to_string();
+    let entry = |seq, first_id, last_id, origin: &str| ha_core::OwnEntry {
+        seq,
+        origin: origin.to_string(),
+        first_id,
+        last_id,
+    };
+    let declined = [
+        vec![entry(1, 2, 2, &origin)],
+        vec![entry(1, 1, 1, "someone-else")],
+        vec![entry(1, 1, 3, &origin)],
+    ];
+    for entries in declined {
+        assert_eq!(
+            a.consume_own("a", entries.clone()).await.unwrap(),
+            None,
+            "{entries:?}"
+        );
+    }
+    let entries = vec![entry(1, 1, 1, &origin), entry(2, 2, 2, &origin)];
+    assert_eq!(a.consume_own("a", entries).await.unwrap(), Some(2));
+    // a's row is no longer pending: b's later change applies on a.
+    run(&b, "UPDATE kv SET v = 'from b' WHERE k = 1").await;
+    catch_up(&a, "a", &log).await;
+    assert_eq!(rows(&a, "SELECT * FROM kv").await, kv_rows("from b"));
+}
+
 /// The operator skips a change set that cannot apply: the ones after it from the same origin
 /// are not held back for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{ApplyStatus, Database, blocking};
 use crate::CoreError;
-use crate::replication::LogEntry;
+use crate::replication::{LogEntry, OwnEntry};
 
 impl Database {
     /// Applies entries of the log (another node's change sets, or this node's own coming back)
@@ -26,6 +26,45 @@ impl Database {
             .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
         self.committed();
         Ok(applied)
+    }
+
+    /// The origin this file's change sets carry now (`None` without replication): the
+    /// consumer recognises its own change sets coming back by it.
+    pub fn own_origin(&self) -> Option<Arc<str>> {
+        self.own_origin.as_ref().map(|origin| {
+            Arc::clone(
+                &origin
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            )
+        })
+    }
+
+    /// Consumes log entries known, by their message ids, to be this database's own change
+    /// sets coming back, without their bodies: `Some(position)` when they were all in turn,
+    /// `None` when the writer declined (then they are to be read and [`Database::apply`]'d).
+    pub async fn consume_own(
+        &self,
+        consumer: &str,
+        entries: Vec<OwnEntry>,
+    ) -> Result<Option<u64>, CoreError> {
+        let skip_pending = self
+            .skip
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some();
+        if skip_pending {
+            return Ok(None);
+        }
+        let consumed = self
+            .writer
+            .consume_own(consumer.to_string(), entries)?
+            .await
+            .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
+        if consumed.is_some() {
+            self.committed();
+        }
+        Ok(consumed)
     }
 
     /// The log moved on to `seq` and `consumer` was told nothing of this database is pending

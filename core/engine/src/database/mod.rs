@@ -140,6 +140,8 @@ pub struct Database {
     /// Leader mode: the lowest lease term of an own change set not yet back from the log
     /// (0: none), kept by the writer.
     unsettled_term: Arc<std::sync::atomic::AtomicU64>,
+    /// This file's origin as its writer knows it (`None` without replication).
+    own_origin: Option<crate::writer::SharedOrigin>,
     commits: std::sync::atomic::AtomicU64,
     /// Log entries of this database not yet delivered to its consumer, as last reported.
     lag: std::sync::atomic::AtomicU64,
@@ -176,6 +178,7 @@ impl Database {
             .as_ref()
             .map(ReplicationState::unsettled_term)
             .unwrap_or_default();
+        let own_origin = replication.as_ref().map(ReplicationState::shared_origin);
         let writer = Writer::spawn(&spec.id, conn, replication)?;
         info!(database = %spec.id, storage = ?spec.storage, "database opened");
         Ok(Database {
@@ -188,6 +191,7 @@ impl Database {
             slots: Arc::new(Semaphore::new(options.concurrent_queries.max(1))),
             held,
             unsettled_term,
+            own_origin,
             commits: std::sync::atomic::AtomicU64::new(0),
             lag: std::sync::atomic::AtomicU64::new(0),
             pages_file: opener.pages_file().to_path_buf(),

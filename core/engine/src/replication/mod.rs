@@ -158,6 +158,16 @@ pub trait ChangeLog: Send + Sync + 'static {
 pub type HistoryFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Vec<LogEntry>, crate::CoreError>> + Send + 'a>>;
 
+/// A log message of this database's own, known by its message id without reading its body:
+/// the change sets `first_id..=last_id` of `origin`, whole (not parts of a split one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnEntry {
+    pub seq: u64,
+    pub origin: String,
+    pub first_id: u64,
+    pub last_id: u64,
+}
+
 /// One message of the log, to apply.
 #[derive(Debug, Clone)]
 pub struct LogEntry {

@@ -23,11 +23,11 @@ use tokio::sync::oneshot;
 use tracing::{debug, error};
 
 pub(crate) use interactive::TransactionCommand;
-pub(crate) use replicated::ReplicationState;
+pub(crate) use replicated::{ReplicationState, SharedOrigin};
 
 use crate::CoreError;
 use crate::open::Conn;
-use crate::replication::{LogEntry, Published};
+use crate::replication::{LogEntry, OwnEntry, Published};
 
 /// Most jobs committed in one transaction: bounds the latency a job can add to the others.
 const MAX_GROUP: usize = 256;
@@ -65,9 +65,18 @@ pub(crate) struct ApplyJob {
     pub reply: oneshot::Sender<Result<u64, CoreError>>,
 }
 
+/// Log entries known to be this database's own change sets coming back (by their message
+/// ids): consumed without reading them when they are all in turn, else `None`.
+pub(crate) struct ConsumeOwnJob {
+    pub consumer: String,
+    pub entries: Vec<OwnEntry>,
+    pub reply: oneshot::Sender<Result<Option<u64>, CoreError>>,
+}
+
 pub(crate) enum Message {
     Job(WriteJob),
     Apply(ApplyJob),
+    ConsumeOwn(ConsumeOwnJob),
     Interactive(interactive::InteractiveJob),
     /// Writes the positions kept in memory (before a snapshot copies the file).
     RecordPositions(oneshot::Sender<()>),
@@ -147,6 +156,21 @@ impl Writer {
             consumer,
             entries,
             skip,
+            reply,
+        }))?;
+        Ok(answer)
+    }
+
+    /// Queues own entries to consume without reading them ([`ConsumeOwnJob`]).
+    pub(crate) fn consume_own(
+        &self,
+        consumer: String,
+        entries: Vec<OwnEntry>,
+    ) -> Result<oneshot::Receiver<Result<Option<u64>, CoreError>>, CoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Message::ConsumeOwn(ConsumeOwnJob {
+            consumer,
+            entries,
             reply,
         }))?;
         Ok(answer)
@@ -247,6 +271,13 @@ fn run_loop(
                     )));
                 }
             },
+            Message::ConsumeOwn(job) => {
+                let consumed = match replication.as_mut() {
+                    Some(state) => state.consume_own(conn, &job.consumer, &job.entries),
+                    None => Ok(None),
+                };
+                let _ = job.reply.send(consumed);
+            }
             Message::RecordPositions(done) => {
                 if let Some(state) = replication.as_mut() {
                     state.persist_positions(conn);

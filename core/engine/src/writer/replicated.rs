@@ -14,6 +14,9 @@ use tokio::sync::oneshot;
 use tracing::{debug, warn};
 
 mod fencing;
+mod own;
+
+pub(crate) use own::SharedOrigin;
 
 use super::ApplyJob;
 use crate::CoreError;
@@ -43,6 +46,8 @@ pub(crate) struct ReplicationState {
     committed: Vec<Outgoing>,
     /// This file's origin and the last id of its committed change sets.
     identity: Identity,
+    /// `identity.origin`, for the log's consumer ([`crate::Database::own_origin`]).
+    shared_origin: SharedOrigin,
     /// The last id handed out, committed or not yet (reset when a transaction is lost).
     assigned: u64,
     /// The last own id consumed back from the log.
@@ -170,6 +175,7 @@ impl ReplicationState {
             refused: None,
             diverged: None,
             max_term: None,
+            shared_origin: Arc::new(std::sync::RwLock::new(Arc::from(identity.origin.as_str()))),
             identity,
             options,
             database: database.to_string(),
@@ -441,11 +447,18 @@ impl ReplicationState {
             }
             seq = entry.seq;
         }
+        self.settle_consumed(job.consumer, seq);
+        Ok(Some(seq))
+    }
+
+    /// Own change sets consumed through `self.consumed` at log position `seq`: their rows end
+    /// their pending state and the position moves, in memory (written with the next
+    /// transaction that applies something, or at stop).
+    fn settle_consumed(&mut self, consumer: &str, seq: u64) {
         self.pending.consumed_through(self.consumed);
         self.order
             .advance_in_memory(&self.identity.origin, self.consumed);
-        self.positions.insert(job.consumer.to_string(), seq);
-        Ok(Some(seq))
+        self.positions.insert(consumer.to_string(), seq);
     }
 
     /// Writes the positions kept in memory, with the outbox rows consumed back cleared, in

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull};
 use futures::{FutureExt, StreamExt};
-use ha_core::{ApplyStatus, CoreError, Database, LogEntry, Registry};
+use ha_core::{ApplyStatus, CoreError, Database, LogEntry, OwnEntry, Registry};
 use ha_types::{CHANGE_SETS_HEADER, ChangeSet};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
@@ -255,7 +255,7 @@ async fn consume(
                 _ => break,
             }
         }
-        let mut entries = Vec::with_capacity(batch.len());
+        let mut delivered = Vec::with_capacity(batch.len());
         let mut lost = None;
         let mut behind = None;
         for message in &batch {
@@ -266,14 +266,22 @@ async fn consume(
                 break;
             }
             received = info.consumer_sequence;
-            let seq = info.stream_sequence;
-            let change_sets = read_change_sets(message);
-            if let Err(e) = &change_sets {
-                error!(consumer = %name, seq, error = %e, "unreadable change set: replication of this database stops at it until it is skipped");
-            }
-            entries.push(LogEntry { seq, change_sets });
+            delivered.push((info.stream_sequence, message));
         }
-        if !entries.is_empty() {
+        if !delivered.is_empty() && !consumed_as_own(database, name, &delivered).await? {
+            let entries = delivered
+                .iter()
+                .map(|(seq, message)| {
+                    let change_sets = read_change_sets(message);
+                    if let Err(e) = &change_sets {
+                        error!(consumer = %name, seq, error = %e, "unreadable change set: replication of this database stops at it until it is skipped");
+                    }
+                    LogEntry {
+                        seq: *seq,
+                        change_sets,
+                    }
+                })
+                .collect();
             apply_with_retry(database, name, entries).await?;
         }
         if let Some(behind) = behind {
@@ -287,6 +295,72 @@ async fn consume(
         }
     }
     Err(NatsError::Log("the message stream ended".into()))
+}
+
+/// A batch that is all this database's own change sets coming back (known by their message
+/// ids) is consumed without reading the messages; true when it was. Else (another origin's
+/// entry among them, or the writer declined) they are to be read and applied.
+async fn consumed_as_own(
+    database: &Database,
+    name: &str,
+    delivered: &[(u64, &async_nats::jetstream::Message)],
+) -> Result<bool, NatsError> {
+    let Some(origin) = database.own_origin() else {
+        return Ok(false);
+    };
+    let own: Option<Vec<OwnEntry>> = delivered
+        .iter()
+        .map(|(seq, message)| {
+            let headers = message.headers.as_ref()?;
+            let msg_id = headers.get(async_nats::header::NATS_MESSAGE_ID)?.as_str();
+            let count = headers.get(CHANGE_SETS_HEADER).map(|v| v.as_str());
+            own_entry(*seq, msg_id, count).filter(|entry| *entry.origin == *origin)
+        })
+        .collect();
+    let Some(own) = own else {
+        return Ok(false);
+    };
+    match database.consume_own(name, own).await {
+        Ok(Some(applied_seq)) => {
+            database.set_apply_status(ApplyStatus {
+                applied_seq,
+                failing: None,
+            });
+            Ok(true)
+        }
+        Ok(None) => Ok(false),
+        Err(CoreError::Closed(_)) => Err(NatsError::DatabaseClosed),
+        Err(e) => {
+            warn!(consumer = %name, error = %e, "consuming own change sets by their ids failed; reading them");
+            Ok(false)
+        }
+    }
+}
+
+/// What a message id of this build's publisher says: `<origin>.<id>` is change set `id` of
+/// `origin`, `<origin>.<first>-<last>` the consecutive ones a group commit published together
+/// (then [`CHANGE_SETS_HEADER`] counts them: a different count means some were left out, and
+/// the message is read instead). Parts of a split change set (`<origin>.<id>.<part>`) read as
+/// an origin no database has.
+fn own_entry(seq: u64, msg_id: &str, count: Option<&str>) -> Option<OwnEntry> {
+    let (origin, ids) = msg_id.rsplit_once('.')?;
+    let (first_id, last_id) = match ids.split_once('-') {
+        Some((first, last)) => (first.parse().ok()?, last.parse().ok()?),
+        None => {
+            let id = ids.parse().ok()?;
+            (id, id)
+        }
+    };
+    let sets: u64 = match count {
+        Some(count) => count.trim().parse().ok()?,
+        None => 1,
+    };
+    (first_id >= 1 && last_id >= first_id && last_id - first_id + 1 == sets).then(|| OwnEntry {
+        seq,
+        origin: origin.to_string(),
+        first_id,
+        last_id,
+    })
 }
 
 /// An apply error never stalls silently: it is logged and retried with backoff. Ends only when
@@ -356,4 +430,38 @@ fn policy_for(start: &ConsumerStart) -> Result<DeliverPolicy, NatsError> {
             DeliverPolicy::ByStartTime { start_time }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_entry;
+
+    #[test]
+    fn own_entries_are_read_off_message_ids() {
+        let entry = own_entry(7, "n.1-19f.12", None).unwrap();
+        assert_eq!(
+            (
+                entry.seq,
+                entry.origin.as_str(),
+                entry.first_id,
+                entry.last_id
+            ),
+            (7, "n.1-19f", 12, 12)
+        );
+        let group = own_entry(8, "n1-19f.13-17", Some("5")).unwrap();
+        assert_eq!((group.first_id, group.last_id), (13, 17));
+        // A group that left one out, a count without a range, a part of a split change set
+        // (part 0 has no id 0; part 1 reads as origin "n1-19f.18"), ids of another shape:
+        // read the message instead.
+        assert!(own_entry(9, "n1-19f.13-17", Some("4")).is_none());
+        assert!(own_entry(9, "n1-19f.13", Some("2")).is_none());
+        assert!(own_entry(9, "n1-19f.18.0", None).is_none());
+        assert_eq!(
+            own_entry(9, "n1-19f.18.1", None).unwrap().origin,
+            "n1-19f.18"
+        );
+        for other in ["n1-19f", "n1-19f.x", "n1-19f.5-3", "n1-19f.0", "abc-def"] {
+            assert!(own_entry(9, other, None).is_none(), "{other}");
+        }
+    }
 }

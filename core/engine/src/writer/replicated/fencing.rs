@@ -148,6 +148,7 @@ impl ReplicationState {
                 warn!(database = %self.database, newer, undone = ?undone, old_origin = %old_origin,
                     origin = %identity.origin, "own change sets the log refused (another node leads) are undone");
                 self.identity = identity;
+                self.share_origin();
                 self.assigned = 0;
                 self.consumed = 0;
                 self.cleared_through = 0;
