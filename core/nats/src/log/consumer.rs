@@ -314,7 +314,7 @@ async fn consumed_as_own(
             let headers = message.headers.as_ref()?;
             let msg_id = headers.get(async_nats::header::NATS_MESSAGE_ID)?.as_str();
             let count = headers.get(CHANGE_SETS_HEADER).map(|v| v.as_str());
-            own_entry(*seq, msg_id, count).filter(|entry| *entry.origin == *origin)
+            OwnEntry::from_message_id(*seq, msg_id, count).filter(|entry| *entry.origin == *origin)
         })
         .collect();
     let Some(own) = own else {
@@ -335,32 +335,6 @@ async fn consumed_as_own(
             Ok(false)
         }
     }
-}
-
-/// What a message id of this build's publisher says: `<origin>.<id>` is change set `id` of
-/// `origin`, `<origin>.<first>-<last>` the consecutive ones a group commit published together
-/// (then [`CHANGE_SETS_HEADER`] counts them: a different count means some were left out, and
-/// the message is read instead). Parts of a split change set (`<origin>.<id>.<part>`) read as
-/// an origin no database has.
-fn own_entry(seq: u64, msg_id: &str, count: Option<&str>) -> Option<OwnEntry> {
-    let (origin, ids) = msg_id.rsplit_once('.')?;
-    let (first_id, last_id) = match ids.split_once('-') {
-        Some((first, last)) => (first.parse().ok()?, last.parse().ok()?),
-        None => {
-            let id = ids.parse().ok()?;
-            (id, id)
-        }
-    };
-    let sets: u64 = match count {
-        Some(count) => count.trim().parse().ok()?,
-        None => 1,
-    };
-    (first_id >= 1 && last_id >= first_id && last_id - first_id + 1 == sets).then(|| OwnEntry {
-        seq,
-        origin: origin.to_string(),
-        first_id,
-        last_id,
-    })
 }
 
 /// An apply error never stalls silently: it is logged and retried with backoff. Ends only when
@@ -430,38 +404,4 @@ fn policy_for(start: &ConsumerStart) -> Result<DeliverPolicy, NatsError> {
             DeliverPolicy::ByStartTime { start_time }
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::own_entry;
-
-    #[test]
-    fn own_entries_are_read_off_message_ids() {
-        let entry = own_entry(7, "n.1-19f.12", None).unwrap();
-        assert_eq!(
-            (
-                entry.seq,
-                entry.origin.as_str(),
-                entry.first_id,
-                entry.last_id
-            ),
-            (7, "n.1-19f", 12, 12)
-        );
-        let group = own_entry(8, "n1-19f.13-17", Some("5")).unwrap();
-        assert_eq!((group.first_id, group.last_id), (13, 17));
-        // A group that left one out, a count without a range, a part of a split change set
-        // (part 0 has no id 0; part 1 reads as origin "n1-19f.18"), ids of another shape:
-        // read the message instead.
-        assert!(own_entry(9, "n1-19f.13-17", Some("4")).is_none());
-        assert!(own_entry(9, "n1-19f.13", Some("2")).is_none());
-        assert!(own_entry(9, "n1-19f.18.0", None).is_none());
-        assert_eq!(
-            own_entry(9, "n1-19f.18.1", None).unwrap().origin,
-            "n1-19f.18"
-        );
-        for other in ["n1-19f", "n1-19f.x", "n1-19f.5-3", "n1-19f.0", "abc-def"] {
-            assert!(own_entry(9, other, None).is_none(), "{other}");
-        }
-    }
 }
