@@ -412,53 +412,27 @@ impl ReplicationState {
     /// Most batches on a busy node are its own change sets coming back, whole and in order:
     /// they change no row here, so they only end the rows' pending state and move the position
     /// in memory. The position is written with the next transaction that applies something (or
-    /// at stop); after a crash the node reads those entries again, which is harmless.
+    /// at stop); after a crash the node reads those entries again, which is harmless. Each
+    /// entry is described as a run of own ids and judged by [`Self::consume_in_turn`], as
+    /// entries known only by their message ids are.
     fn consume_own_only(&mut self, conn: &Conn, job: &Batch<'_>) -> Result<Option<u64>, CoreError> {
-        let applied = self.position(conn, job.consumer)?;
-        let fresh = || job.entries.iter().filter(|e| e.seq > applied);
-        if job.skip.is_some() || self.order.holds(&self.identity.origin) {
+        if job.skip.is_some() {
             return Ok(None);
         }
-        let mut expected = self.consumed + 1;
-        for entry in fresh() {
-            let Ok(sets) = &entry.change_sets else {
+        let applied = self.position(conn, job.consumer)?;
+        let mut runs = Vec::with_capacity(job.entries.len());
+        for entry in job.entries.iter().filter(|e| e.seq > applied) {
+            let Some(run) = entry
+                .change_sets
+                .as_ref()
+                .ok()
+                .and_then(|sets| own::run_of(entry.seq, sets))
+            else {
                 return Ok(None);
             };
-            for set in sets {
-                let in_turn = match set.id {
-                    Some(id) if set.origin.is_some() => {
-                        let ok = id == expected && set.chunk.is_none();
-                        expected += 1;
-                        ok
-                    }
-                    _ => true,
-                };
-                if !in_turn || !self.is_own(set) {
-                    return Ok(None);
-                }
-            }
+            runs.push(run);
         }
-        let mut seq = applied;
-        for entry in fresh() {
-            for set in entry.change_sets.iter().flatten() {
-                if let (Some(_), Some(id)) = (&set.origin, set.id) {
-                    self.consumed = id;
-                }
-            }
-            seq = entry.seq;
-        }
-        self.settle_consumed(job.consumer, seq);
-        Ok(Some(seq))
-    }
-
-    /// Own change sets consumed through `self.consumed` at log position `seq`: their rows end
-    /// their pending state and the position moves, in memory (written with the next
-    /// transaction that applies something, or at stop).
-    fn settle_consumed(&mut self, consumer: &str, seq: u64) {
-        self.pending.consumed_through(self.consumed);
-        self.order
-            .advance_in_memory(&self.identity.origin, self.consumed);
-        self.positions.insert(consumer.to_string(), seq);
+        self.consume_in_turn(conn, job.consumer, &runs)
     }
 
     /// Writes the positions kept in memory, with the outbox rows consumed back cleared, in
