@@ -5,19 +5,16 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::{Sink, SinkExt, stream};
+use futures::{Sink, SinkExt};
 use ha_server_api::{QueryService, SessionOptions, TransactionStatus as SessionStatus};
-use ha_types::Value;
 use ha_types::sql_text::split_statements;
 use pgwire::api::portal::Portal;
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use pgwire::api::results::{
-    DescribePortalResponse, DescribeStatementResponse, QueryResponse, Response,
-};
+use pgwire::api::results::{DescribePortalResponse, DescribeStatementResponse, Response};
 use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::PortalStore;
 use pgwire::api::{
-    ClientInfo, ClientPortalStore, METADATA_DATABASE, METADATA_USER, PgWireConnectionState, Type,
+    ClientInfo, ClientPortalStore, METADATA_DATABASE, METADATA_USER, PgWireConnectionState,
 };
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
@@ -121,21 +118,6 @@ pub(crate) fn opened(state: &mut Option<Connection>) -> PgWireResult<&mut Connec
         .ok_or_else(|| user_error("XX000", "the connection has no session"))
 }
 
-/// An outcome's rows as a QueryResponse: encoded in `types`, as text.
-fn rows_response(
-    names: &[String],
-    rows: &[Vec<Value>],
-    command: &str,
-    types: &[Type],
-    origins: &[Option<ha_types::ColumnOrigin>],
-) -> PgWireResult<QueryResponse> {
-    let fields = types::fields(names, types, None, origins);
-    let encoded = types::encode_rows(&fields, rows)?;
-    let mut response = QueryResponse::new(fields, stream::iter(encoded.into_iter().map(Ok)));
-    response.set_command_tag(command);
-    Ok(response)
-}
-
 /// Sends an outcome of the simple protocol: RowDescription, DataRows, CommandComplete.
 async fn send_outcome<C>(client: &mut C, outcome: Outcome) -> PgWireResult<()>
 where
@@ -144,20 +126,18 @@ where
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
     let types = execute::resolved_types(&outcome, None);
-    match outcome {
-        Outcome::Command(tag) => {
+    match Ran::encode(outcome, &types, None)? {
+        Ran::Command(tag) => {
             client
                 .feed(PgWireBackendMessage::CommandComplete(tag.into()))
                 .await?;
         }
-        Outcome::Rows {
-            names,
+        Ran::Rows {
+            fields,
             rows,
             command,
-            origins,
-            ..
         } => {
-            let response = rows_response(&names, &rows, &command, &types, &origins)?;
+            let response = portal::query_response(fields, rows, &command);
             pgwire::api::query::send_query_response(client, response, true).await?;
         }
     }
@@ -470,18 +450,8 @@ impl ExtendedQueryHandler for Handler {
     {
         // `on_execute` above runs portals itself; this answers any other caller alike.
         let mut guard = self.lock(client).await?;
-        Ok(match portal::run(opened(&mut guard)?, portal).await? {
-            Ran::Command(tag) => Response::Execution(tag),
-            Ran::Rows {
-                fields,
-                rows,
-                command,
-            } => {
-                let mut response =
-                    QueryResponse::new(fields, stream::iter(rows.into_iter().map(Ok)));
-                response.set_command_tag(&command);
-                Response::Query(response)
-            }
-        })
+        Ok(portal::run(opened(&mut guard)?, portal)
+            .await?
+            .into_response())
     }
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use ha_server_api::TransactionStatus as SessionStatus;
 use ha_types::Value;
 use pgwire::api::Type;
-use pgwire::api::portal::Portal;
-use pgwire::api::results::{FieldInfo, Tag};
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
 use pgwire::api::stmt::StoredStatement;
 use pgwire::error::PgWireResult;
 use pgwire::messages::data::DataRow;
@@ -120,29 +120,61 @@ pub(crate) async fn run(
     if by_values {
         statement.remember_told(&types);
     }
-    Ok(match outcome {
-        Outcome::Command(tag) => Ran::Command(tag),
-        Outcome::Rows {
-            names,
-            rows,
-            command,
-            origins,
-            ..
-        } => {
-            let fields =
-                types::fields(&names, &types, Some(&portal.result_column_format), &origins);
-            let rows = types::encode_rows(&fields, &rows).inspect_err(|e| {
-                if types::is_changed_type(e) {
-                    connection.text_only.insert(statement.sql.clone());
+    Ran::encode(outcome, &types, Some(&portal.result_column_format)).inspect_err(|e| {
+        if types::is_changed_type(e) {
+            connection.text_only.insert(statement.sql.clone());
+        }
+    })
+}
+
+impl Ran {
+    /// An outcome's rows encoded in `types`, in the formats the client asked (`None`: text).
+    pub(crate) fn encode(
+        outcome: Outcome,
+        types: &[Type],
+        format: Option<&Format>,
+    ) -> PgWireResult<Ran> {
+        Ok(match outcome {
+            Outcome::Command(tag) => Ran::Command(tag),
+            Outcome::Rows {
+                names,
+                rows,
+                command,
+                origins,
+                ..
+            } => {
+                let fields = types::fields(&names, types, format, &origins);
+                Ran::Rows {
+                    rows: types::encode_rows(&fields, &rows)?,
+                    fields,
+                    command,
                 }
-            })?;
+            }
+        })
+    }
+
+    /// As pgwire's response (its sender writes the rows, then CommandComplete).
+    pub(crate) fn into_response(self) -> Response {
+        match self {
+            Ran::Command(tag) => Response::Execution(tag),
             Ran::Rows {
                 fields,
                 rows,
                 command,
-            }
+            } => Response::Query(query_response(fields, rows, &command)),
         }
-    })
+    }
+}
+
+/// Encoded rows as pgwire's query response, tagged `command` (the row count is added when sent).
+pub(crate) fn query_response(
+    fields: Arc<Vec<FieldInfo>>,
+    rows: Vec<DataRow>,
+    command: &str,
+) -> QueryResponse {
+    let mut response = QueryResponse::new(fields, futures::stream::iter(rows.into_iter().map(Ok)));
+    response.set_command_tag(command);
+    response
 }
 
 /// The type of parameter `index`: the client's (Parse), the statement's cast, the described
