@@ -1,12 +1,15 @@
 //! The committed generated code is what the .proto files give today.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use prost::Message;
 
 #[test]
 fn the_committed_code_matches_the_proto_files() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Cargo's variable at run time first: a test binary reused from a target directory built
+    // in another checkout would otherwise read (or miss) that checkout's files.
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     let fds = protox::compile(["ha/v1/ha.proto"], [root.join("proto")]).unwrap();
     let out = tempfile::tempdir().unwrap();
     tonic_prost_build::configure()
