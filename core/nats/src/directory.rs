@@ -49,6 +49,9 @@ pub struct Directory {
     stream: String,
     node: String,
     snapshots: Arc<Snapshots>,
+    /// Where announcements are retried: the runtime the directory was opened on, not the
+    /// connection thread of the request that created or dropped a database.
+    runtime: tokio::runtime::Handle,
 }
 
 impl Directory {
@@ -83,6 +86,7 @@ impl Directory {
             stream: stream.to_string(),
             node: node.to_string(),
             snapshots,
+            runtime: tokio::runtime::Handle::current(),
         })
     }
 
@@ -91,7 +95,7 @@ impl Directory {
     /// it does not wait for the broker.
     pub fn announce(self: &Arc<Self>, announcement: Announcement, mut stop: watch::Receiver<bool>) {
         let directory = Arc::clone(self);
-        tokio::spawn(async move {
+        self.runtime.spawn(async move {
             let mut wait = Duration::from_millis(100);
             loop {
                 let done = match &announcement {
