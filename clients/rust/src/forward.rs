@@ -20,10 +20,6 @@ pub struct Forwarder {
     /// By leader address, then database: looked up by `&str` on every forwarded request,
     /// without allocating or waiting.
     clients: RwLock<Clients>,
-    /// The runtime the forwarder was made on: a gRPC channel keeps tasks on the runtime it
-    /// connects from, and a node's requests run on its connection threads, so channels are
-    /// connected here, where every door's forwarded writes can share them.
-    runtime: Option<tokio::runtime::Handle>,
 }
 
 /// Always gRPC clients of a node (`Remote`), never the generic [`crate::Client`]: a replica's
@@ -36,7 +32,6 @@ impl Forwarder {
             token,
             tls_ca_file,
             clients: RwLock::new(HashMap::new()),
-            runtime: tokio::runtime::Handle::try_current().ok(),
         }
     }
 
@@ -110,16 +105,8 @@ impl Forwarder {
                 "not a node's address: {leader}"
             )));
         };
-        let connecting = Remote::connect(endpoint, named, options);
-        let connected = match &self.runtime {
-            Some(runtime) => runtime.spawn(connecting).await.unwrap_or_else(|e| {
-                Err(ClientError::Unavailable(format!(
-                    "connecting to {leader}: {e}"
-                )))
-            }),
-            None => connecting.await,
-        };
-        let client = connected
+        let client = Remote::connect(endpoint, named, options)
+            .await
             .map(Arc::new)
             .map_err(|e| from_leader(leader, e))?;
         self.write()

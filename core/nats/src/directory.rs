@@ -49,9 +49,6 @@ pub struct Directory {
     stream: String,
     node: String,
     snapshots: Arc<Snapshots>,
-    /// Where announcements are retried: the runtime the directory was opened on, not the
-    /// connection thread of the request that created or dropped a database.
-    runtime: tokio::runtime::Handle,
 }
 
 impl Directory {
@@ -86,7 +83,6 @@ impl Directory {
             stream: stream.to_string(),
             node: node.to_string(),
             snapshots,
-            runtime: tokio::runtime::Handle::current(),
         })
     }
 
@@ -95,7 +91,7 @@ impl Directory {
     /// it does not wait for the broker.
     pub fn announce(self: &Arc<Self>, announcement: Announcement, mut stop: watch::Receiver<bool>) {
         let directory = Arc::clone(self);
-        self.runtime.spawn(async move {
+        tokio::spawn(async move {
             let mut wait = Duration::from_millis(100);
             loop {
                 let done = match &announcement {

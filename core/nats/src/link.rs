@@ -62,9 +62,6 @@ pub struct LinkHandle {
     pub fence: Arc<crate::fence::Fence>,
     start: ConsumerStart,
     stop: watch::Receiver<bool>,
-    /// The runtime the link started on: consumers of databases created later run there too,
-    /// not on the connection thread of the request that created them.
-    runtime: tokio::runtime::Handle,
 }
 
 impl LinkHandle {
@@ -93,7 +90,7 @@ impl LinkHandle {
         registry: &Arc<Registry>,
         database: Arc<ha_core::Database>,
     ) -> JoinHandle<()> {
-        self.runtime.spawn(run_consumer(
+        tokio::spawn(run_consumer(
             self.context.clone(),
             self.stream.clone(),
             self.node.clone(),
@@ -195,7 +192,6 @@ impl ReplicationLink {
                 fence,
                 start,
                 stop: stopped,
-                runtime: tokio::runtime::Handle::current(),
             },
             stop,
             consumers: Vec::new(),

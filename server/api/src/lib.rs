@@ -4,7 +4,6 @@
 //! they translate their protocol into calls on [`QueryService`] and map [`ApiError`]'s stable
 //! [`ErrorCode`] to their own error form. The `ha` crate implements the trait over the engine.
 
-pub mod connections;
 pub mod tls;
 
 use std::fs::File;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use ha_core::{Cause, Registry};
 use ha_nats::Announcement;
-use ha_server_api::connections::ConnectionThreads;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -33,8 +32,6 @@ pub struct RunningNode {
     mysql_addr: Option<SocketAddr>,
     stop_mysql: Option<oneshot::Sender<()>>,
     mysql: Option<JoinHandle<()>>,
-    /// Where every door's connections are served; dropped last, with what is still on them.
-    connection_threads: Arc<ConnectionThreads>,
 }
 
 impl RunningNode {
@@ -87,10 +84,6 @@ impl RunningNode {
                 Ok(Ok(()))
             }
         };
-        // Connections still open past the grace period are dropped with their threads (which
-        // join them, so off the runtime's workers).
-        let threads = self.connection_threads;
-        let _ = tokio::task::spawn_blocking(move || drop(threads)).await;
         if let Some(timer) = self.snapshot_timer.take() {
             timer.abort();
         }
@@ -202,8 +195,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         }
     }
 
-    let connection_threads =
-        Arc::new(ConnectionThreads::per_core().context("starting the connection threads")?);
     let service = Arc::new(NodeService::new(
         Arc::clone(&registry),
         replication.as_ref().map(Replication::handle),
@@ -211,23 +202,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         leader_mode,
     ));
     let (pg_addr, stop_pg, pg) = if config.pg_port != 0 {
-        let (addr, stop, task) = start_pg(
-            &config,
-            Arc::clone(&service) as _,
-            Arc::clone(&connection_threads),
-        )
-        .await?;
+        let (addr, stop, task) = start_pg(&config, Arc::clone(&service) as _).await?;
         (Some(addr), Some(stop), Some(task))
     } else {
         (None, None, None)
     };
     let (mysql_addr, stop_mysql, mysql) = if config.mysql_port != 0 {
-        let (addr, stop, task) = start_mysql(
-            &config,
-            Arc::clone(&service) as _,
-            Arc::clone(&connection_threads),
-        )
-        .await?;
+        let (addr, stop, task) = start_mysql(&config, Arc::clone(&service) as _).await?;
         (Some(addr), Some(stop), Some(task))
     } else {
         (None, None, None)
@@ -250,15 +231,9 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
     )
     .merge(grpc);
     let (stop_http, stopped) = oneshot::channel::<()>();
-    let http = tokio::spawn(ha_http::serve(
-        listener,
-        router,
-        tls,
-        Arc::clone(&connection_threads),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let http = tokio::spawn(ha_http::serve(listener, router, tls, async move {
+        let _ = stopped.await;
+    }));
     info!(
         node = %config.name,
         http_addr = %http_addr,
@@ -273,7 +248,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         replication,
         snapshot_timer,
         stop_http: Some(stop_http),
-        connection_threads,
         http,
         pg_addr,
         stop_pg,
@@ -349,7 +323,6 @@ fn http_tls(config: &Config) -> anyhow::Result<Option<ha_http::HttpTls>> {
 async fn start_pg(
     config: &Config,
     service: Arc<dyn ha_server_api::QueryService>,
-    threads: Arc<ConnectionThreads>,
 ) -> anyhow::Result<(SocketAddr, oneshot::Sender<()>, JoinHandle<()>)> {
     let bind = SocketAddr::new(config.bind_address, config.pg_port);
     let pg_config = ha_pgwire::PgConfig {
@@ -366,7 +339,7 @@ async fn start_pg(
         .with_context(|| format!("--pg-port: cannot serve PostgreSQL on {bind}"))?;
     let addr = server.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server.serve(threads, async move {
+    let task = tokio::spawn(server.serve(async move {
         let _ = stopped.await;
     }));
     Ok((addr, stop, task))
@@ -376,7 +349,6 @@ async fn start_pg(
 async fn start_mysql(
     config: &Config,
     service: Arc<dyn ha_server_api::QueryService>,
-    threads: Arc<ConnectionThreads>,
 ) -> anyhow::Result<(SocketAddr, oneshot::Sender<()>, JoinHandle<()>)> {
     let bind = SocketAddr::new(config.bind_address, config.mysql_port);
     let mysql_config = ha_mysql::MysqlConfig {
@@ -388,7 +360,7 @@ async fn start_mysql(
         .with_context(|| format!("--mysql-port: cannot serve MySQL on {bind}"))?;
     let addr = server.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server.serve(threads, async move {
+    let task = tokio::spawn(server.serve(async move {
         let _ = stopped.await;
     }));
     Ok((addr, stop, task))

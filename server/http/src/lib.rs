@@ -7,16 +7,15 @@ mod body;
 mod error;
 mod json;
 mod routes;
-mod serve;
 mod tls;
 
 pub use tls::HttpTls;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ha_server_api::QueryService;
-use ha_server_api::connections::ConnectionThreads;
 use tokio::net::TcpListener;
 
 pub use error::status_for;
@@ -46,14 +45,30 @@ pub fn router(service: Arc<dyn QueryService>, options: HttpOptions) -> axum::Rou
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes the requests in flight;
-/// over TLS when `tls` is given (HTTP/1.1 and HTTP/2, so gRPC too). Connections are served on
-/// `threads`.
+/// over TLS when `tls` is given (HTTP/1.1 and HTTP/2, so gRPC too).
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
     tls: Option<HttpTls>,
-    threads: Arc<ConnectionThreads>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve::serve(listener, router, tls, threads, shutdown).await
+    if let Some(tls) = tls {
+        let listener = tls::TlsListener::new(listener, tls)?;
+        return axum::serve(listener, router.into_make_service())
+            .with_graceful_shutdown(shutdown)
+            .await;
+    }
+    // No Nagle delay: an HTTP/2 (gRPC) answer is several frames, and a small write waiting
+    // for the client's delayed ACK adds tens of milliseconds.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY");
+        }
+    });
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -1,11 +1,13 @@
 //! HTTPS (and gRPC over TLS, on the same port) when the node has a certificate (`--tls-cert`,
-//! `--tls-key`). Each handshake runs in its connection's own task, so a slow or silent client
-//! never holds up the others' connections.
+//! `--tls-key`). Handshakes run in tasks of their own, so a slow or silent client never holds
+//! up the others' connections; axum takes the finished ones.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
@@ -24,26 +26,76 @@ impl HttpTls {
         )?;
         Ok(HttpTls(TlsAcceptor::from(std::sync::Arc::new(config))))
     }
-
-    /// The server's side of `peer`'s handshake; `None` (logged) when it fails or takes too long.
-    pub(crate) async fn handshake(
-        &self,
-        tcp: TcpStream,
-        peer: SocketAddr,
-    ) -> Option<TlsStream<TcpStream>> {
-        match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.0.accept(tcp)).await {
-            Ok(Ok(tls)) => Some(tls),
-            Ok(Err(e)) => {
-                tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                None
-            }
-            Err(_) => {
-                tracing::debug!(%peer, "TLS handshake timed out");
-                None
-            }
-        }
-    }
 }
 
 /// How long a client may take to finish its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) struct TlsListener {
+    connections: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    addr: SocketAddr,
+    accepting: JoinHandle<()>,
+}
+
+impl TlsListener {
+    pub(crate) fn new(listener: TcpListener, tls: HttpTls) -> std::io::Result<Self> {
+        let HttpTls(acceptor) = tls;
+        let addr = listener.local_addr()?;
+        let (sender, connections) = mpsc::channel(128);
+        let accepting = tokio::spawn(async move {
+            loop {
+                let (tcp, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, as axum does.
+                        tracing::debug!(error = %e, "accepting a connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "TCP_NODELAY");
+                }
+                let acceptor = acceptor.clone();
+                let sender = sender.clone();
+                tokio::spawn(async move {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                        Ok(Ok(tls)) => {
+                            let _ = sender.send((tls, peer)).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                });
+            }
+        });
+        Ok(TlsListener {
+            connections,
+            addr,
+            accepting,
+        })
+    }
+}
+
+impl Drop for TlsListener {
+    fn drop(&mut self) {
+        self.accepting.abort();
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.connections.recv().await {
+            Some(connection) => connection,
+            // The accepting task is gone: nothing will arrive again.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.addr)
+    }
+}

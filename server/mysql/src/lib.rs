@@ -27,7 +27,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use ha_server_api::QueryService;
-use ha_server_api::connections::ConnectionThreads;
 use opensrv_mysql::{AsyncMysqlIntermediary, IntermediaryOptions};
 use tokio::net::TcpListener;
 use tracing::{debug, info};
@@ -63,16 +62,12 @@ impl MysqlServer {
         self.listener.local_addr()
     }
 
-    /// Serves connections until `shutdown` resolves, then waits for the open ones to end;
-    /// each runs in its own task on one of `threads` (dropping them ends what is left), and one
-    /// that fails (a bad packet, a client gone) ends alone.
-    pub async fn serve(
-        self,
-        threads: Arc<ConnectionThreads>,
-        shutdown: impl std::future::Future<Output = ()>,
-    ) {
+    /// Serves connections until `shutdown` resolves, then waits for the open ones to end
+    /// (dropping this future ends them); each runs in its own task, and one that fails (a bad
+    /// packet, a client gone) ends alone.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
         let ids = AtomicU32::new(1);
-        let mut connections: Vec<tokio::task::JoinHandle<()>> = Vec::new();
+        let mut connections = tokio::task::JoinSet::new();
         let mut shutdown = std::pin::pin!(shutdown);
         info!(addr = ?self.listener.local_addr().ok(), "MySQL wire protocol listening");
         loop {
@@ -97,9 +92,9 @@ impl MysqlServer {
                         continue;
                     }
                 };
-            // Finished connections leave the list as new ones come.
-            connections.retain(|connection| !connection.is_finished());
-            let handed = threads.spawn_connection(stream, move |stream| async move {
+            // Finished connections leave the set as they end.
+            while connections.try_join_next().is_some() {}
+            connections.spawn(async move {
                 let (reader, writer) = stream.into_split();
                 let options = IntermediaryOptions {
                     process_use_statement_on_query: true,
@@ -112,13 +107,7 @@ impl MysqlServer {
                     debug!(%peer, connection = id, %error, "MySQL connection ended");
                 }
             });
-            match handed {
-                Ok(connection) => connections.push(connection),
-                Err(error) => debug!(%peer, %error, "handing a MySQL connection over"),
-            }
         }
-        for connection in connections {
-            let _ = connection.await;
-        }
+        while connections.join_next().await.is_some() {}
     }
 }

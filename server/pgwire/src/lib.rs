@@ -30,7 +30,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ha_server_api::QueryService;
-use ha_server_api::connections::ConnectionThreads;
 use pgwire::api::auth::StartupHandler;
 use pgwire::api::cancel::{CancelHandler, DefaultCancelHandler};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
@@ -129,13 +128,9 @@ impl PgServer {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Accepts connections until `shutdown` resolves; each connection runs on its own task on
-    /// one of `threads` (an error on one never stops the others).
-    pub async fn serve(
-        self,
-        threads: Arc<ConnectionThreads>,
-        shutdown: impl std::future::Future<Output = ()> + Send,
-    ) {
+    /// Accepts connections until `shutdown` resolves; each connection runs on its own task
+    /// (an error on one never stops the others).
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send) {
         let addr = self.listener.local_addr().ok();
         info!(
             ?addr,
@@ -151,14 +146,11 @@ impl PgServer {
                         let _ = socket.set_nodelay(true);
                         let handlers = Arc::clone(&self.handlers);
                         let tls = self.tls.clone();
-                        let handed = threads.spawn_connection(socket, move |socket| async move {
+                        tokio::spawn(async move {
                             if let Err(e) = pgwire::tokio::process_socket(socket, tls, handlers).await {
                                 debug!(%peer, error = %e, "PostgreSQL connection ended with an error");
                             }
                         });
-                        if let Err(e) = handed {
-                            debug!(%peer, error = %e, "handing a PostgreSQL connection over");
-                        }
                     }
                     Err(e) => {
                         debug!(error = %e, "accepting a PostgreSQL connection failed");
