@@ -4,6 +4,7 @@
 //!
 //! Run with `scripts/bench` (builds the release binary first).
 
+mod cpu;
 mod grpc_load;
 mod h2load;
 mod http_load;
@@ -504,6 +505,29 @@ fn print_speed(
         16,
         &writes.three_nodes,
         Some((&writes.standalone, "50%")),
+    );
+    let cpu = |figure: &cpu::CpuPerOp| {
+        format!(
+            "node {:.1}, broker {:.1}, h2load {:.1}",
+            figure.node_us, figure.broker_us, figure.client_us
+        )
+    };
+    println!(
+        "CPU µs per insert at 16 connections: replication off: {}; replicated, 1 node: {}",
+        cpu(&writes.standalone_cpu),
+        cpu(&writes.one_node_cpu)
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "  -> {cores} cores busy with that cost would allow 1 node at most {:.1}% of replication off",
+        100.0 * writes.one_node_cpu_ceiling(cores)
+    );
+    println!(
+        "one connection, mean µs per insert: replication off {:.0}, replicated on 1 node {:.0} \
+         (16 connections each waiting at least that: at most {:.1}% of replication off)",
+        writes.standalone_alone.mean_us,
+        writes.one_node_alone.mean_us,
+        100.0 * (16.0 * 1e6 / writes.one_node_alone.mean_us) / writes.standalone.per_second
     );
     println!(
         "lag, ack on node 1 -> visible on node 3, under that load: {} samples, p50 {} µs, p99 {} µs (aim: p99 < 10 ms)",

@@ -14,6 +14,7 @@ use ha_test_harness::{NodeBuilder, TestNode};
 use serde_json::json;
 
 use crate::Figure;
+use crate::cpu::{CpuMeter, CpuPerOp};
 use crate::h2load::{LoadFigure, h2load};
 
 use crate::replication::TABLE;
@@ -34,6 +35,23 @@ pub struct WriteFigures {
     pub three_nodes: LoadFigure,
     /// Ack on node 1 → visible on node 3, sampled while `three_nodes` ran.
     pub lag: Figure,
+    /// One connection, replication off and on one node: the time replication adds to a write
+    /// that no queue and no other client delays (the ceiling of the ratio at more clients).
+    pub standalone_alone: LoadFigure,
+    pub one_node_alone: LoadFigure,
+    /// What each write cost the node, its broker and the load generator at `clients`.
+    pub standalone_cpu: CpuPerOp,
+    pub one_node_cpu: CpuPerOp,
+}
+
+impl WriteFigures {
+    /// The most the replicated writes of one node could reach if both sides were bound by CPU
+    /// alone, as a share of the replication-off writes: `cores` busy with what each write cost
+    /// (node, broker and load generator together) in this run.
+    pub fn one_node_cpu_ceiling(&self, cores: usize) -> f64 {
+        let writes_per_second = cores as f64 * 1e6 / self.one_node_cpu.total_us();
+        writes_per_second / self.standalone.per_second
+    }
 }
 
 /// Bodies h2load sends, written once into a temporary directory.
@@ -100,7 +118,7 @@ pub async fn writes(
     duration: Duration,
 ) -> anyhow::Result<WriteFigures> {
     let bodies = Bodies::new()?;
-    let insert = |node: &TestNode| {
+    let insert_with = |node: &TestNode, clients: usize| {
         h2load(
             &node.url("/query"),
             Some(&bodies.insert),
@@ -110,13 +128,21 @@ pub async fn writes(
             duration,
         )
     };
+    let insert = |node: &TestNode| insert_with(node, clients);
+    let measured = |node: &TestNode| -> anyhow::Result<(LoadFigure, CpuPerOp)> {
+        let meter = CpuMeter::start(node.pid().context("the node has exited")?)?;
+        let figure = insert(node)?;
+        let cpu = meter.per_op(figure.per_second * duration.as_secs_f64())?;
+        Ok((figure, cpu))
+    };
 
     let standalone_node = NodeBuilder::new(bin)
         .args(["file:bench.db"])
         .start()
         .await?;
     standalone_node.sql(TABLE).await?;
-    let standalone = insert(&standalone_node)?;
+    let (standalone, standalone_cpu) = measured(&standalone_node)?;
+    let standalone_alone = insert_with(&standalone_node, 1)?;
     let _ = standalone_node.stop().await;
 
     let one = cluster(bin, 0, &["--replication-group", "1"]).await?;
@@ -124,7 +150,8 @@ pub async fn writes(
     stop_all(one).await;
 
     let one = cluster(bin, 0, &[]).await?;
-    let one_node = insert(&one[0])?;
+    let (one_node, one_node_cpu) = measured(&one[0])?;
+    let one_node_alone = insert_with(&one[0], 1)?;
     stop_all(one).await;
 
     let three = cluster(bin, 2, &[]).await?;
@@ -145,6 +172,10 @@ pub async fn writes(
         one_node,
         three_nodes,
         lag,
+        standalone_alone,
+        one_node_alone,
+        standalone_cpu,
+        one_node_cpu,
     })
 }
 

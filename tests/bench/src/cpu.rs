@@ -1,0 +1,114 @@
+//! CPU time of processes read from `/proc` (Linux): which process a run's cost goes to, per
+//! operation, so a ratio's gap can be told apart from the machine's noise.
+
+use std::time::Duration;
+
+use anyhow::Context;
+
+/// `/proc/<pid>/stat` counts in clock ticks, which Linux fixes at 100 per second for user
+/// space (`USER_HZ`) on every architecture this runs on.
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// Fields of `/proc/<pid>/stat` after the command name (which may hold spaces and parentheses,
+/// so the split is at the last `)`); index 0 is the state, field 3 of stat(5).
+fn stat_fields(pid: &str) -> anyhow::Result<Vec<u64>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat"))?;
+    let after_name = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .context("no command name in /proc/<pid>/stat")?;
+    // The state is a letter: counted as 0 so that indices stay those of stat(5) minus 3.
+    Ok(after_name
+        .split_whitespace()
+        .map(|field| field.parse().unwrap_or(0))
+        .collect())
+}
+
+fn ticks(fields: &[u64], first: usize) -> Duration {
+    // stat(5): utime is field 14 and stime 15 (cutime 16, cstime 17), counted from 1.
+    let user = fields.get(first - 3).copied().unwrap_or(0);
+    let system = fields.get(first - 2).copied().unwrap_or(0);
+    Duration::from_secs_f64((user + system) as f64 / TICKS_PER_SECOND)
+}
+
+/// User and system time `pid` has used.
+fn used(pid: u32) -> anyhow::Result<Duration> {
+    Ok(ticks(&stat_fields(&pid.to_string())?, 14))
+}
+
+/// User and system time of this process's children that ended and were waited for (a load
+/// generator run to its end).
+fn used_by_ended_children() -> anyhow::Result<Duration> {
+    Ok(ticks(&stat_fields("self")?, 16))
+}
+
+/// The processes whose parent is `pid` (a node's embedded broker).
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            // stat(5) field 4, the parent's pid.
+            stat_fields(&child.to_string())
+                .is_ok_and(|fields| fields.get(1) == Some(&u64::from(pid)))
+        })
+        .collect()
+}
+
+/// CPU per operation of a run, in microseconds.
+pub struct CpuPerOp {
+    pub node_us: f64,
+    /// The node's child processes: its embedded `nats-server`.
+    pub broker_us: f64,
+    /// The load generator (a child of this process, run to its end within the measure).
+    pub client_us: f64,
+}
+
+impl CpuPerOp {
+    pub fn total_us(&self) -> f64 {
+        self.node_us + self.broker_us + self.client_us
+    }
+}
+
+/// What a node, its broker and this process's ended children have used since it started.
+pub struct CpuMeter {
+    node: u32,
+    broker: Vec<u32>,
+    at_start: [Duration; 3],
+}
+
+impl CpuMeter {
+    pub fn start(node_pid: u32) -> anyhow::Result<CpuMeter> {
+        let broker = children_of(node_pid);
+        let at_start = CpuMeter::read(node_pid, &broker)?;
+        Ok(CpuMeter {
+            node: node_pid,
+            broker,
+            at_start,
+        })
+    }
+
+    fn read(node: u32, broker: &[u32]) -> anyhow::Result<[Duration; 3]> {
+        let mut broker_used = Duration::ZERO;
+        for pid in broker {
+            broker_used += used(*pid).unwrap_or_default();
+        }
+        Ok([used(node)?, broker_used, used_by_ended_children()?])
+    }
+
+    /// The CPU each side used per operation over `operations`.
+    pub fn per_op(&self, operations: f64) -> anyhow::Result<CpuPerOp> {
+        let now = CpuMeter::read(self.node, &self.broker)?;
+        let per_op = |i: usize| {
+            now[i].saturating_sub(self.at_start[i]).as_secs_f64() * 1e6 / operations.max(1.0)
+        };
+        Ok(CpuPerOp {
+            node_us: per_op(0),
+            broker_us: per_op(1),
+            client_us: per_op(2),
+        })
+    }
+}
