@@ -60,8 +60,9 @@ fn children_of(pid: u32) -> Vec<u32> {
 
 /// CPU per operation of a run, in microseconds.
 pub struct CpuPerOp {
-    pub node_us: f64,
-    /// The node's child processes: its embedded `nats-server`.
+    /// Every node measured, together.
+    pub nodes_us: f64,
+    /// The nodes' child processes: the embedded `nats-server`.
     pub broker_us: f64,
     /// The load generator (a child of this process, run to its end within the measure).
     pub client_us: f64,
@@ -69,44 +70,48 @@ pub struct CpuPerOp {
 
 impl CpuPerOp {
     pub fn total_us(&self) -> f64 {
-        self.node_us + self.broker_us + self.client_us
+        self.nodes_us + self.broker_us + self.client_us
     }
 }
 
-/// What a node, its broker and this process's ended children have used since it started.
+/// What nodes, their brokers and this process's ended children have used since it started.
 pub struct CpuMeter {
-    node: u32,
-    broker: Vec<u32>,
+    nodes: Vec<u32>,
+    brokers: Vec<u32>,
     at_start: [Duration; 3],
 }
 
 impl CpuMeter {
-    pub fn start(node_pid: u32) -> anyhow::Result<CpuMeter> {
-        let broker = children_of(node_pid);
-        let at_start = CpuMeter::read(node_pid, &broker)?;
+    pub fn start(node_pids: &[u32]) -> anyhow::Result<CpuMeter> {
+        let brokers: Vec<u32> = node_pids.iter().flat_map(|pid| children_of(*pid)).collect();
+        let at_start = CpuMeter::read(node_pids, &brokers)?;
         Ok(CpuMeter {
-            node: node_pid,
-            broker,
+            nodes: node_pids.to_vec(),
+            brokers,
             at_start,
         })
     }
 
-    fn read(node: u32, broker: &[u32]) -> anyhow::Result<[Duration; 3]> {
-        let mut broker_used = Duration::ZERO;
-        for pid in broker {
-            broker_used += used(*pid).unwrap_or_default();
+    fn read(nodes: &[u32], brokers: &[u32]) -> anyhow::Result<[Duration; 3]> {
+        let mut nodes_used = Duration::ZERO;
+        for pid in nodes {
+            nodes_used += used(*pid)?;
         }
-        Ok([used(node)?, broker_used, used_by_ended_children()?])
+        let mut brokers_used = Duration::ZERO;
+        for pid in brokers {
+            brokers_used += used(*pid).unwrap_or_default();
+        }
+        Ok([nodes_used, brokers_used, used_by_ended_children()?])
     }
 
     /// The CPU each side used per operation over `operations`.
     pub fn per_op(&self, operations: f64) -> anyhow::Result<CpuPerOp> {
-        let now = CpuMeter::read(self.node, &self.broker)?;
+        let now = CpuMeter::read(&self.nodes, &self.brokers)?;
         let per_op = |i: usize| {
             now[i].saturating_sub(self.at_start[i]).as_secs_f64() * 1e6 / operations.max(1.0)
         };
         Ok(CpuPerOp {
-            node_us: per_op(0),
+            nodes_us: per_op(0),
             broker_us: per_op(1),
             client_us: per_op(2),
         })

@@ -508,20 +508,25 @@ fn print_speed(
     );
     let cpu = |figure: &cpu::CpuPerOp| {
         format!(
-            "node {:.1}, broker {:.1}, h2load {:.1}",
-            figure.node_us, figure.broker_us, figure.client_us
+            "nodes {:.1}, broker {:.1}, h2load {:.1}",
+            figure.nodes_us, figure.broker_us, figure.client_us
         )
     };
-    println!(
-        "CPU µs per insert at 16 connections: replication off: {}; replicated, 1 node: {}",
-        cpu(&writes.standalone_cpu),
-        cpu(&writes.one_node_cpu)
-    );
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "  -> {cores} cores busy with that cost would allow 1 node at most {:.1}% of replication off",
-        100.0 * writes.one_node_cpu_ceiling(cores)
+        "CPU µs per insert at 16 connections, and the share of replication off that {cores} cores busy with that cost allow:"
     );
+    println!("  replication off: {}", cpu(&writes.standalone_cpu));
+    for (case, figure) in [
+        ("replicated, 1 node", &writes.one_node_cpu),
+        ("replicated, 3 nodes", &writes.three_nodes_cpu),
+    ] {
+        println!(
+            "  {case}: {} -> at most {:.1}%",
+            cpu(figure),
+            100.0 * writes.cpu_ceiling(figure, cores)
+        );
+    }
     println!(
         "one connection, mean µs per insert: replication off {:.0}, replicated on 1 node {:.0} \
          (16 connections each waiting at least that: at most {:.1}% of replication off)",

@@ -42,14 +42,16 @@ pub struct WriteFigures {
     /// What each write cost the node, its broker and the load generator at `clients`.
     pub standalone_cpu: CpuPerOp,
     pub one_node_cpu: CpuPerOp,
+    /// The three nodes together, while `three_nodes` ran (the lag sampler's few writes too).
+    pub three_nodes_cpu: CpuPerOp,
 }
 
 impl WriteFigures {
-    /// The most the replicated writes of one node could reach if both sides were bound by CPU
-    /// alone, as a share of the replication-off writes: `cores` busy with what each write cost
-    /// (node, broker and load generator together) in this run.
-    pub fn one_node_cpu_ceiling(&self, cores: usize) -> f64 {
-        let writes_per_second = cores as f64 * 1e6 / self.one_node_cpu.total_us();
+    /// The most replicated writes costing `cpu` could reach if bound by CPU alone, as a share
+    /// of the replication-off writes: `cores` busy with what each write cost (nodes, broker and
+    /// load generator together) in this run.
+    pub fn cpu_ceiling(&self, cpu: &CpuPerOp, cores: usize) -> f64 {
+        let writes_per_second = cores as f64 * 1e6 / cpu.total_us();
         writes_per_second / self.standalone.per_second
     }
 }
@@ -130,7 +132,7 @@ pub async fn writes(
     };
     let insert = |node: &TestNode| insert_with(node, clients);
     let measured = |node: &TestNode| -> anyhow::Result<(LoadFigure, CpuPerOp)> {
-        let meter = CpuMeter::start(node.pid().context("the node has exited")?)?;
+        let meter = CpuMeter::start(&[node.pid().context("the node has exited")?])?;
         let figure = insert(node)?;
         let cpu = meter.per_op(figure.per_second * duration.as_secs_f64())?;
         Ok((figure, cpu))
@@ -157,6 +159,11 @@ pub async fn writes(
     let three = cluster(bin, 2, &[]).await?;
     let url = three[0].url("/query");
     let insert_body = bodies.insert.clone();
+    let pids = three
+        .iter()
+        .map(|node| node.pid().context("a node has exited"))
+        .collect::<anyhow::Result<Vec<u32>>>()?;
+    let meter = CpuMeter::start(&pids)?;
     // h2load blocks its thread; the lag is sampled meanwhile on this one.
     let load = std::thread::spawn(move || {
         h2load(&url, Some(&insert_body), &JSON, true, clients, duration)
@@ -165,6 +172,7 @@ pub async fn writes(
     let three_nodes = load
         .join()
         .map_err(|_| anyhow::anyhow!("the load thread panicked"))??;
+    let three_nodes_cpu = meter.per_op(three_nodes.per_second * duration.as_secs_f64())?;
     stop_all(three).await;
     Ok(WriteFigures {
         standalone,
@@ -176,6 +184,7 @@ pub async fn writes(
         one_node_alone,
         standalone_cpu,
         one_node_cpu,
+        three_nodes_cpu,
     })
 }
 
