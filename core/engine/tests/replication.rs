@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ha_core::{
-    ChangeLog, Database, DatabaseOptions, DatabaseSpec, LogEntry, PublishFuture,
-    ReplicationOptions, RowIdentify, Storage,
+    ChangeLog, Database, DatabaseOptions, DatabaseSpec, LogEntry, PublishFuture, Registry,
+    RegistryOptions, ReplicationOptions, RowIdentify, Session, Storage,
 };
 use ha_types::{Statement, Value};
 
@@ -75,11 +75,26 @@ fn node_with(
     storage: Storage,
     row_identify: RowIdentify,
 ) -> Database {
-    let options = DatabaseOptions {
+    let spec = DatabaseSpec {
+        id: "app.db".into(),
+        storage,
+    };
+    let options = replicated(name, log, row_identify, Duration::from_secs(5));
+    Database::open(spec, options).unwrap()
+}
+
+/// A database's options with replication to `log`, acknowledged within `timeout`.
+fn replicated(
+    name: &str,
+    log: &Arc<MemoryLog>,
+    row_identify: RowIdentify,
+    timeout: Duration,
+) -> DatabaseOptions {
+    DatabaseOptions {
         replication: Some(ReplicationOptions {
             node: name.into(),
             async_ack: false,
-            timeout: Duration::from_secs(5),
+            timeout,
             disable_ddl_sync: false,
             row_identify,
             from_log_start: true,
@@ -89,12 +104,7 @@ fn node_with(
             most_per_message: ha_core::MOST_PER_MESSAGE,
         }),
         ..DatabaseOptions::default()
-    };
-    let spec = DatabaseSpec {
-        id: "app.db".into(),
-        storage,
-    };
-    Database::open(spec, options).unwrap()
+    }
 }
 
 async fn run(db: &Database, sql: &str) -> Option<u64> {
@@ -509,4 +519,67 @@ async fn schema_drift_is_an_apply_error() {
         .await,
         vec![vec![Value::Integer(1)]]
     );
+}
+
+/// A write queued behind a transaction that outlasts the replication timeout still has the
+/// whole timeout to be acknowledged once it commits: the wait for the log starts at the commit,
+/// not when the write was sent (a write is woken once, by the log's answer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_queued_behind_a_long_transaction_waits_for_the_log_from_its_commit() {
+    let log = Arc::new(MemoryLog::default());
+    let timeout = Duration::from_millis(200);
+    let registry = Arc::new(
+        Registry::open(
+            vec![DatabaseSpec {
+                id: "app.db".into(),
+                storage: Storage::Memory { load_from: None },
+            }],
+            RegistryOptions {
+                memory: true,
+                data_dir: std::env::temp_dir(),
+                db_params: String::new(),
+                database: replicated("n1", &log, RowIdentify::PrimaryKey, timeout),
+            },
+        )
+        .unwrap(),
+    );
+    let sql = |sql: &str| vec![Statement::new(sql)];
+    let mut holder = Session::new(None, true);
+    registry
+        .execute_in(&mut holder, sql("CREATE TABLE t(id INTEGER PRIMARY KEY)"))
+        .await
+        .unwrap();
+    registry
+        .execute_in(&mut holder, sql("BEGIN"))
+        .await
+        .unwrap();
+    registry
+        .execute_in(&mut holder, sql("INSERT INTO t VALUES (1)"))
+        .await
+        .unwrap();
+    let queued = tokio::spawn({
+        let registry = Arc::clone(&registry);
+        async move {
+            let mut session = Session::new(None, true);
+            registry
+                .execute_in(
+                    &mut session,
+                    vec![Statement::new("INSERT INTO t VALUES (2)")],
+                )
+                .await
+        }
+    });
+    // The scenario itself, not a wait for a condition: the writer stays held for longer than
+    // the replication timeout while the second write is queued.
+    tokio::time::sleep(timeout * 3).await;
+    assert!(
+        !queued.is_finished(),
+        "the write ran while the transaction held the writer"
+    );
+    registry
+        .execute_in(&mut holder, sql("COMMIT"))
+        .await
+        .unwrap();
+    let written = queued.await.unwrap().expect("acknowledged once committed");
+    assert!(written.seq.is_some(), "the log's sequence is answered");
 }

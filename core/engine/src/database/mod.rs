@@ -635,6 +635,13 @@ impl Database {
         permit: OwnedSemaphorePermit,
     ) -> Result<Executed, CoreError> {
         self.writable()?;
+        if let Some(replication) = &self.options.replication
+            && !replication.async_ack
+        {
+            return self
+                .write_logged(statements, permit, replication.timeout)
+                .await;
+        }
         let answer = self.writer.submit(statements)?;
         let output = answer
             .await
@@ -644,6 +651,58 @@ impl Database {
         // broker outage never leave the readers "busy".
         drop(permit);
         self.acknowledged(output).await
+    }
+
+    /// A write acknowledged once the log stored it, woken once: the task waits for the log
+    /// first, whose answer comes after the commit's, so the commit's answer is waiting then
+    /// (waking it at the commit as well cost a wake-up per write: a futex and a context switch
+    /// when the runtime's workers were parked).
+    async fn write_logged(
+        &self,
+        statements: Vec<Statement>,
+        permit: OwnedSemaphorePermit,
+        timeout: Duration,
+    ) -> Result<Executed, CoreError> {
+        let closed = || CoreError::Closed(self.spec.id.clone());
+        let (answer, stored) = self.writer.submit_logged(statements, permit)?;
+        let mut stored = std::pin::pin!(stored);
+        let first = tokio::time::timeout(timeout, &mut stored).await;
+        let output = answer.await.map_err(|_| closed())??;
+        self.committed();
+        let stored = match first {
+            Ok(stored) => stored,
+            // The wait for the log is measured from the commit, as for any write: one that
+            // queued behind a long transaction has its whole timeout once it committed.
+            Err(_) => {
+                let deadline = output.committed_at + timeout;
+                match tokio::time::timeout_at(deadline.into(), &mut stored).await {
+                    Ok(stored) => stored,
+                    Err(_) => return Err(self.replication_pending(timeout)),
+                }
+            }
+        };
+        match stored {
+            Ok(Ok(seq)) => Ok(Executed {
+                results: output.results,
+                seq: Some(seq),
+            }),
+            Ok(Err(crate::replication::PublishError::Fenced { term, newer })) => {
+                Err(fenced(term, newer))
+            }
+            Ok(Err(_)) => Err(self.replication_pending(timeout)),
+            // Dropped unused: the job changed nothing, so there is nothing to wait for.
+            Err(_) if !output.logged => Ok(Executed {
+                results: output.results,
+                seq: None,
+            }),
+            Err(_) => Err(self.replication_pending(timeout)),
+        }
+    }
+
+    fn replication_pending(&self, timeout: Duration) -> CoreError {
+        CoreError::ReplicationPending {
+            timeout_ms: timeout.as_millis(),
+        }
     }
 
     /// Runs one statement on a reader for a session's transaction that has not written yet;
@@ -706,16 +765,10 @@ impl Database {
                 results: output.results,
                 seq: Some(seq),
             }),
-            // Definite: the log will never hold it, and the writer undoes it here.
             Ok(Ok(Err(crate::replication::PublishError::Fenced { term, newer }))) => {
-                Err(CoreError::Unavailable(format!(
-                    "not written: this node lost the leader lease (term {term}) before the log \
-                     stored the write, and term {newer} leads now; it is undone here: send it again"
-                )))
+                Err(fenced(term, newer))
             }
-            _ => Err(CoreError::ReplicationPending {
-                timeout_ms: replication.timeout.as_millis(),
-            }),
+            _ => Err(self.replication_pending(replication.timeout)),
         }
     }
 
@@ -723,6 +776,14 @@ impl Database {
         self.commits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// Definite: the log will never hold the write, and the writer undoes it here.
+fn fenced(term: u64, newer: u64) -> CoreError {
+    CoreError::Unavailable(format!(
+        "not written: this node lost the leader lease (term {term}) before the log stored the \
+         write, and term {newer} leads now; it is undone here: send it again"
+    ))
 }
 
 impl std::fmt::Debug for Database {

@@ -28,7 +28,7 @@ pub(crate) use order::OriginOrder;
 pub(crate) use outbox::Outbox;
 pub(crate) use pending::PendingRows;
 pub(crate) use publisher::{
-    OutboxReader, Outgoing, Published, Publisher, QUEUE_BUDGET, Refusal, Refusals,
+    Done, OutboxReader, Outgoing, Published, Publisher, QUEUE_BUDGET, Refusal, Refusals,
 };
 pub(crate) use revert::undo_outbox_after;
 pub(crate) use schema::{SchemaCache, quote};

@@ -47,7 +47,8 @@ const MAX_IN_FLIGHT_BYTES: usize = 64 << 20;
 /// Resolves with the log sequence once the change set is stored.
 pub(crate) type Published = oneshot::Receiver<Result<u64, PublishError>>;
 
-type Done = oneshot::Sender<Result<u64, PublishError>>;
+/// Resolves a [`Published`]: the log sequence once stored, or why not.
+pub(crate) type Done = oneshot::Sender<Result<u64, PublishError>>;
 
 /// The log refused change sets of lease `term` (term `newer` fenced it): every own change set
 /// of that term after outbox id `stored_through` is not in the log and never will be.

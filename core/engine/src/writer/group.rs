@@ -1,6 +1,7 @@
 //! Group commit: every queued job in one transaction, each in its own savepoint.
 
 use std::collections::VecDeque;
+use std::time::Instant;
 
 use ha_types::{ErrorCode, Statement};
 use tracing::error;
@@ -87,12 +88,26 @@ pub(super) fn commit_group(
         }
         match conn.control("COMMIT") {
             Ok(()) => {
-                for (job, (results, prepared)) in succeeded {
-                    let published = match (replication.as_deref_mut(), prepared) {
-                        (Some(state), Some(prepared)) => Some(state.committed(prepared)),
-                        _ => None,
+                let committed_at = Instant::now();
+                for (mut job, (results, prepared)) in succeeded {
+                    let (published, logged) = match (replication.as_deref_mut(), prepared) {
+                        (Some(state), Some(prepared)) => match job.stored.take() {
+                            Some(stored) => {
+                                state.committed_to(prepared, stored);
+                                (None, true)
+                            }
+                            None => (Some(state.committed(prepared)), false),
+                        },
+                        _ => (None, false),
                     };
-                    let _ = job.reply.send(Ok(JobOutput { results, published }));
+                    // A caller waiting for the log has not polled this: sending it wakes no
+                    // one, and the log's answer will find it here.
+                    let _ = job.reply.send(Ok(JobOutput {
+                        results,
+                        published,
+                        logged,
+                        committed_at,
+                    }));
                 }
                 if let Some(state) = replication.as_deref_mut() {
                     state.publish_committed();

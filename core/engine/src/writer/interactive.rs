@@ -252,6 +252,8 @@ fn commit(conn: &Conn, mut replication: Option<&mut ReplicationState>) -> JobRes
     Ok(JobOutput {
         results: Vec::new(),
         published,
+        logged: false,
+        committed_at: Instant::now(),
     })
 }
 

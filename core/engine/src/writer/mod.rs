@@ -16,10 +16,10 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ha_types::{Statement, StatementResult};
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
 use tracing::{debug, error};
 
 pub(crate) use interactive::TransactionCommand;
@@ -27,7 +27,7 @@ pub(crate) use replicated::{ReplicationState, SharedOrigin};
 
 use crate::CoreError;
 use crate::open::Conn;
-use crate::replication::{LogEntry, OwnEntry, Published};
+use crate::replication::{Done, LogEntry, OwnEntry, Published};
 
 /// Most jobs committed in one transaction: bounds the latency a job can add to the others.
 const MAX_GROUP: usize = 256;
@@ -41,6 +41,10 @@ pub(crate) struct JobOutput {
     /// Resolves when the job's change set is stored in the log (replication only, and only
     /// when the job changed something).
     pub published: Option<Published>,
+    /// The job's change set went to the log with the job's own `stored` sender.
+    pub logged: bool,
+    /// When its group committed: a wait for the log is measured from here.
+    pub committed_at: Instant,
 }
 
 pub(crate) type JobResult = Result<JobOutput, CoreError>;
@@ -51,6 +55,12 @@ pub(crate) type Started = oneshot::Receiver<Result<(), CoreError>>;
 pub(crate) struct WriteJob {
     pub statements: Vec<Statement>,
     pub reply: oneshot::Sender<JobResult>,
+    /// Given by a caller that waits for the log before anything else: the job's change set
+    /// resolves it when stored, and dropping it unused says the job logged nothing.
+    pub stored: Option<Done>,
+    /// The caller's query slot, held until the job is dropped once its group committed (or
+    /// failed): a write waiting for the broker holds none.
+    pub _slot: Option<OwnedSemaphorePermit>,
 }
 
 /// A batch of log entries for one consumer, applied in one transaction.
@@ -123,8 +133,32 @@ impl Writer {
         statements: Vec<Statement>,
     ) -> Result<oneshot::Receiver<JobResult>, CoreError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Message::Job(WriteJob { statements, reply }))?;
+        self.send(Message::Job(WriteJob {
+            statements,
+            reply,
+            stored: None,
+            _slot: None,
+        }))?;
         Ok(answer)
+    }
+
+    /// Queues a job whose caller waits for the log first: the second receiver resolves once
+    /// the job's change set is stored (or closes when it logged nothing, or failed), and the
+    /// answer is waiting by then. `slot` is given back at the commit.
+    pub(crate) fn submit_logged(
+        &self,
+        statements: Vec<Statement>,
+        slot: OwnedSemaphorePermit,
+    ) -> Result<(oneshot::Receiver<JobResult>, Published), CoreError> {
+        let (reply, answer) = oneshot::channel();
+        let (stored, published) = oneshot::channel();
+        self.send(Message::Job(WriteJob {
+            statements,
+            reply,
+            stored: Some(stored),
+            _slot: Some(slot),
+        }))?;
+        Ok((answer, published))
     }
 
     /// Queues an interactive transaction: once the writer takes it, it runs only the commands

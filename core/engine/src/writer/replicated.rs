@@ -24,7 +24,7 @@ use crate::capture::Capture;
 use crate::open::Conn;
 use crate::readers::ReaderPool;
 use crate::replication::{
-    Identity, OriginOrder, Outbox, OutboxReader, Outgoing, PendingRows, Published, Publisher,
+    Done, Identity, OriginOrder, Outbox, OutboxReader, Outgoing, PendingRows, Published, Publisher,
     QUEUE_BUDGET, Refusal, Refusals, ReplicationOptions, apply_change_set, build_change_set,
     join_parts, message_ids, split_into_messages, stored_messages,
 };
@@ -295,6 +295,13 @@ impl ReplicationState {
     /// After the group's COMMIT: the change set is pending until consumed back, and published
     /// with the rest of its group ([`ReplicationState::publish_committed`]).
     pub(crate) fn committed(&mut self, prepared: Prepared) -> Published {
+        let (done, published) = oneshot::channel();
+        self.committed_to(prepared, done);
+        published
+    }
+
+    /// [`ReplicationState::committed`], resolving `done` once the log stored the change set.
+    pub(crate) fn committed_to(&mut self, prepared: Prepared, done: Done) {
         self.identity.last_id = self.identity.last_id.max(prepared.id);
         self.pending.add(&prepared.change_set, prepared.id);
         let term = prepared.change_set.term;
@@ -302,14 +309,12 @@ impl ReplicationState {
             self.own_terms.insert(prepared.id, term);
             self.publish_unsettled_term();
         }
-        let (done, published) = oneshot::channel();
         self.committed.push(Outgoing {
             outbox_id: prepared.id,
             messages: Some(prepared.messages),
             done: Some(done),
             term,
         });
-        published
     }
 
     /// Hands the change sets of the group just committed to the publisher together, so that
