@@ -15,11 +15,11 @@ use crate::open::{Conn, Opener};
 use crate::readers::{CancelOnDrop, Canceller, ReaderPool};
 use crate::replication::ReplicationOptions;
 use crate::snapshot::SnapshotFile;
-use crate::transaction::WriteTransaction;
-use crate::writer::{JobOutput, ReplicationState, Writer};
+use crate::writer::{ReplicationState, Writer};
 use crate::{CoreError, DatabaseSpec, Storage};
 
 mod following;
+mod writing;
 
 /// Limits of one database, and its replication.
 #[derive(Debug, Clone)]
@@ -628,162 +628,6 @@ impl Database {
         }
         Some(result)
     }
-
-    async fn write(
-        &self,
-        statements: Vec<Statement>,
-        permit: OwnedSemaphorePermit,
-    ) -> Result<Executed, CoreError> {
-        self.writable()?;
-        if let Some(replication) = &self.options.replication
-            && !replication.async_ack
-        {
-            return self
-                .write_logged(statements, permit, replication.timeout)
-                .await;
-        }
-        let answer = self.writer.submit(statements)?;
-        let output = answer
-            .await
-            .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
-        self.committed();
-        // Committed: waiting for the broker holds no query slot, so writes waiting through a
-        // broker outage never leave the readers "busy".
-        drop(permit);
-        self.acknowledged(output).await
-    }
-
-    /// A write acknowledged once the log stored it, woken once: the task waits for the log
-    /// first, whose answer comes after the commit's, so the commit's answer is waiting then
-    /// (waking it at the commit as well cost a wake-up per write: a futex and a context switch
-    /// when the runtime's workers were parked).
-    async fn write_logged(
-        &self,
-        statements: Vec<Statement>,
-        permit: OwnedSemaphorePermit,
-        timeout: Duration,
-    ) -> Result<Executed, CoreError> {
-        let closed = || CoreError::Closed(self.spec.id.clone());
-        let (answer, stored) = self.writer.submit_logged(statements, permit)?;
-        let mut stored = std::pin::pin!(stored);
-        let first = tokio::time::timeout(timeout, &mut stored).await;
-        let output = answer.await.map_err(|_| closed())??;
-        self.committed();
-        let stored = match first {
-            Ok(stored) => stored,
-            // The wait for the log is measured from the commit, as for any write: one that
-            // queued behind a long transaction has its whole timeout once it committed.
-            Err(_) => {
-                let deadline = output.committed_at + timeout;
-                match tokio::time::timeout_at(deadline.into(), &mut stored).await {
-                    Ok(stored) => stored,
-                    Err(_) => return Err(self.replication_pending(timeout)),
-                }
-            }
-        };
-        match stored {
-            Ok(Ok(seq)) => Ok(Executed {
-                results: output.results,
-                seq: Some(seq),
-            }),
-            Ok(Err(crate::replication::PublishError::Fenced { term, newer })) => {
-                Err(fenced(term, newer))
-            }
-            Ok(Err(_)) => Err(self.replication_pending(timeout)),
-            // Dropped unused: the job changed nothing, so there is nothing to wait for.
-            Err(_) if !output.logged => Ok(Executed {
-                results: output.results,
-                seq: None,
-            }),
-            Err(_) => Err(self.replication_pending(timeout)),
-        }
-    }
-
-    fn replication_pending(&self, timeout: Duration) -> CoreError {
-        CoreError::ReplicationPending {
-            timeout_ms: timeout.as_millis(),
-        }
-    }
-
-    /// Runs one statement on a reader for a session's transaction that has not written yet;
-    /// `Ok(None)` when the statement writes (the transaction must take the writer first).
-    pub(crate) async fn read_in_transaction(
-        &self,
-        statement: Statement,
-    ) -> Result<Option<StatementResult>, CoreError> {
-        self.refused()?;
-        let permit = self.slot().await?;
-        match self.read(statement, permit).await {
-            Ok(result) => Ok(Some(result)),
-            Err(RunError::NeedsWriter) => Ok(None),
-            Err(RunError::Failed(e)) => Err(e),
-        }
-    }
-
-    /// Takes the writer for an interactive transaction; waits while another one holds it.
-    pub(crate) async fn begin_write(&self) -> Result<WriteTransaction, CoreError> {
-        self.refused()?;
-        self.writable()?;
-        let (commands, started) = self.writer.begin(self.options.transaction_idle_timeout)?;
-        started
-            .await
-            .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
-        Ok(WriteTransaction::new(
-            commands,
-            self.options.transaction_idle_timeout,
-        ))
-    }
-
-    /// Commits an interactive transaction and waits for its change set like any write.
-    pub(crate) async fn commit(
-        &self,
-        transaction: WriteTransaction,
-    ) -> Result<Executed, CoreError> {
-        let output = transaction.commit().await?;
-        self.committed();
-        self.acknowledged(output).await
-    }
-
-    /// What a committed write answers: at once without replication (or with async
-    /// acknowledgement), else once the log stored its change set.
-    async fn acknowledged(&self, output: JobOutput) -> Result<Executed, CoreError> {
-        let (Some(published), Some(replication)) = (output.published, &self.options.replication)
-        else {
-            return Ok(Executed {
-                results: output.results,
-                seq: None,
-            });
-        };
-        if replication.async_ack {
-            return Ok(Executed {
-                results: output.results,
-                seq: None,
-            });
-        }
-        match tokio::time::timeout(replication.timeout, published).await {
-            Ok(Ok(Ok(seq))) => Ok(Executed {
-                results: output.results,
-                seq: Some(seq),
-            }),
-            Ok(Ok(Err(crate::replication::PublishError::Fenced { term, newer }))) => {
-                Err(fenced(term, newer))
-            }
-            _ => Err(self.replication_pending(replication.timeout)),
-        }
-    }
-
-    fn committed(&self) {
-        self.commits
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// Definite: the log will never hold the write, and the writer undoes it here.
-fn fenced(term: u64, newer: u64) -> CoreError {
-    CoreError::Unavailable(format!(
-        "not written: this node lost the leader lease (term {term}) before the log stored the \
-         write, and term {newer} leads now; it is undone here: send it again"
-    ))
 }
 
 impl std::fmt::Debug for Database {
