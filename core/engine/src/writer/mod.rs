@@ -132,14 +132,7 @@ impl Writer {
         &self,
         statements: Vec<Statement>,
     ) -> Result<oneshot::Receiver<JobResult>, CoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Message::Job(WriteJob {
-            statements,
-            reply,
-            stored: None,
-            _slot: None,
-        }))?;
-        Ok(answer)
+        self.queue_job(statements, None, None)
     }
 
     /// Queues a job whose caller waits for the log first: the second receiver resolves once
@@ -150,15 +143,25 @@ impl Writer {
         statements: Vec<Statement>,
         slot: OwnedSemaphorePermit,
     ) -> Result<(oneshot::Receiver<JobResult>, Published), CoreError> {
-        let (reply, answer) = oneshot::channel();
         let (stored, published) = oneshot::channel();
+        let answer = self.queue_job(statements, Some(stored), Some(slot))?;
+        Ok((answer, published))
+    }
+
+    fn queue_job(
+        &self,
+        statements: Vec<Statement>,
+        stored: Option<Done>,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<oneshot::Receiver<JobResult>, CoreError> {
+        let (reply, answer) = oneshot::channel();
         self.send(Message::Job(WriteJob {
             statements,
             reply,
-            stored: Some(stored),
-            _slot: Some(slot),
+            stored,
+            _slot: slot,
         }))?;
-        Ok((answer, published))
+        Ok(answer)
     }
 
     /// Queues an interactive transaction: once the writer takes it, it runs only the commands
