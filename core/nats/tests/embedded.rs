@@ -95,6 +95,35 @@ async fn starts_with_jetstream_and_answers_info() {
     nats.stop().await;
 }
 
+/// The server's environment variable `name`, read from /proc.
+fn environment_of(pid: u32, name: &str) -> Option<String> {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    environ.split(|byte| *byte == 0).find_map(|entry| {
+        let entry = std::str::from_utf8(entry).ok()?;
+        entry
+            .strip_prefix(name)?
+            .strip_prefix('=')
+            .map(str::to_string)
+    })
+}
+
+#[tokio::test]
+async fn the_server_runs_go_on_half_the_cores_unless_the_operator_chose() {
+    let dir = tempfile::tempdir().unwrap();
+    let nats = EmbeddedNats::start(options(dir.path())).await.unwrap();
+    let procs = environment_of(nats.pid().unwrap(), "GOMAXPROCS");
+    let expected = match std::env::var("GOMAXPROCS") {
+        // Inherited as the operator set it.
+        Ok(chosen) => chosen,
+        Err(_) => {
+            let cores = std::thread::available_parallelism().unwrap().get();
+            cores.div_ceil(2).to_string()
+        }
+    };
+    assert_eq!(procs.as_deref(), Some(expected.as_str()));
+    nats.stop().await;
+}
+
 #[tokio::test]
 async fn a_user_makes_auth_required() {
     let dir = tempfile::tempdir().unwrap();

@@ -172,12 +172,17 @@ impl EmbeddedNats {
             ports_dir: store_dir.join(PORTS_DIR_NAME),
             show_logs: options.show_logs,
             tail: LogTail::default(),
+            go_max_procs: supervisor::broker_go_max_procs(
+                std::env::var_os("GOMAXPROCS").is_some(),
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ),
         };
         let running = launcher.launch(port).await?;
         tracing::info!(
             pid = running.pid,
             %version,
             program = %launcher.program.display(),
+            go_max_procs = ?launcher.go_max_procs,
             address = %format!("{}:{}", running.endpoint.host, running.endpoint.port),
             store_dir = %store_dir.display(),
             "embedded nats-server accepts connections"

@@ -37,6 +37,16 @@ const LOG_DRAIN: Duration = Duration::from_secs(1);
 /// Lines of the server's log quoted in errors and warnings.
 const QUOTED_LINES: usize = 8;
 
+/// How many threads the embedded server may run Go code on at once, unless the operator chose
+/// (`GOMAXPROCS` in ha's environment, which the server inherits): half the machine's cores.
+/// The broker shares the machine with its node, and every message it handles wakes several
+/// goroutines; with a thread per core those wake-ups are thread switches, which on two cores
+/// cost the broker a quarter more CPU per message and the node a core to run on
+/// (docs/benchmarks.md, "The embedded broker on half the cores").
+pub(crate) fn broker_go_max_procs(operator_set: bool, cores: usize) -> Option<usize> {
+    (!operator_set).then(|| cores.div_ceil(2).max(1))
+}
+
 /// Where the server's configuration comes from.
 #[derive(Debug, Clone)]
 pub(crate) enum ConfigSource {
@@ -55,6 +65,8 @@ pub(crate) struct Launcher {
     pub ports_dir: PathBuf,
     pub show_logs: bool,
     pub tail: LogTail,
+    /// `GOMAXPROCS` for the server, when ha chooses it (see [`broker_go_max_procs`]).
+    pub go_max_procs: Option<usize>,
 }
 
 /// A started server that accepts connections.
@@ -102,6 +114,9 @@ impl Launcher {
             // Its own process group: a Ctrl-C at the terminal reaches ha, which stops the server
             // in order, instead of both racing.
             .process_group(0);
+        if let Some(procs) = self.go_max_procs {
+            command.env("GOMAXPROCS", procs.to_string());
+        }
         let mut child = spawner::spawn(command)
             .await
             .map_err(|e| NatsError::io(format!("starting {}", self.program.display()), e))?;
@@ -275,4 +290,18 @@ async fn drain(readers: Vec<JoinHandle<()>>) {
 
 fn describe(status: Option<ExitStatus>) -> String {
     status.map_or_else(|| "status unknown".to_string(), |s| s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::broker_go_max_procs;
+
+    #[test]
+    fn the_broker_gets_half_the_cores_rounded_up_unless_the_operator_chose() {
+        assert_eq!(broker_go_max_procs(false, 1), Some(1));
+        assert_eq!(broker_go_max_procs(false, 2), Some(1));
+        assert_eq!(broker_go_max_procs(false, 3), Some(2));
+        assert_eq!(broker_go_max_procs(false, 16), Some(8));
+        assert_eq!(broker_go_max_procs(true, 2), None);
+    }
 }
