@@ -163,6 +163,56 @@ async fn writes_on_one_node_appear_on_the_other() {
     assert_eq!(rows(&b, "SELECT * FROM t ORDER BY id").await, want);
 }
 
+/// Applying switches triggers and foreign-key actions off on the writer's connection and leaves
+/// them off until a client's statements come: those, and every statement prepared before,
+/// still run with them (the cached INSERT here was compiled before the node applied anything).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_applied_runs_its_clients_triggers_and_foreign_key_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(MemoryLog::default());
+    let with_foreign_keys = |name: &str| Storage::File {
+        path: dir.path().join(name),
+        params: "_fk=1".into(),
+    };
+    let a = node_on("a", &log, with_foreign_keys("a.db"));
+    let b = node_on("b", &log, with_foreign_keys("b.db"));
+    for sql in [
+        "CREATE TABLE parent(id INTEGER PRIMARY KEY)",
+        "CREATE TABLE child(id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parent(id) ON DELETE CASCADE)",
+        "CREATE TABLE audit(what TEXT PRIMARY KEY)",
+        "CREATE TRIGGER on_parent AFTER INSERT ON parent BEGIN INSERT INTO audit VALUES ('parent ' || new.id); END",
+    ] {
+        run(&a, sql).await;
+    }
+    catch_up(&b, "b_app.db", &log).await;
+    for round in 1..=3_i64 {
+        // A client's write on b, then one of a's applied on b.
+        let local = 100 + round;
+        run(&b, &format!("INSERT INTO parent VALUES ({local})")).await;
+        run(&b, &format!("INSERT INTO child VALUES ({local}, {local})")).await;
+        run(&a, &format!("INSERT INTO parent VALUES ({round})")).await;
+        catch_up(&b, "b_app.db", &log).await;
+        // Deleting b's parent cascades on b, as a client there expects.
+        run(&b, &format!("DELETE FROM parent WHERE id = {local}")).await;
+        assert_eq!(
+            rows(
+                &b,
+                &format!("SELECT count(*) FROM child WHERE id = {local}")
+            )
+            .await,
+            vec![vec![Value::Integer(0)]],
+            "round {round}: the cascade ran"
+        );
+    }
+    let mut want: Vec<String> = (1..=3_i64)
+        .flat_map(|round| [format!("parent {}", 100 + round), format!("parent {round}")])
+        .collect();
+    want.sort();
+    let want: Vec<Vec<Value>> = want.into_iter().map(|w| vec![Value::Text(w)]).collect();
+    // On b: its own inserts ran the trigger; a's arrived as rows of a's trigger, not run twice.
+    assert_eq!(rows(&b, "SELECT what FROM audit ORDER BY what").await, want);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_later_change_in_the_log_wins_on_every_node() {
     let log = Arc::new(MemoryLog::default());

@@ -99,6 +99,21 @@ pub(crate) enum Message {
     Stop,
 }
 
+impl Message {
+    /// Whether handling it runs a client's statements on the writer's connection, which needs
+    /// its triggers and foreign-key actions (the others run ha's own statements, or apply).
+    fn runs_client_statements(&self) -> bool {
+        match self {
+            Message::Job(_) | Message::Interactive(_) => true,
+            Message::Apply(_)
+            | Message::ConsumeOwn(_)
+            | Message::RecordPositions(_)
+            | Message::AdvancePosition { .. }
+            | Message::Stop => false,
+        }
+    }
+}
+
 pub(crate) struct Writer {
     database: String,
     sender: mpsc::Sender<Message>,
@@ -281,6 +296,9 @@ fn run_loop(
         };
         if let Some(state) = replication.as_mut() {
             state.settle_refusals(conn);
+            if message.runs_client_statements() {
+                state.leave_apply_mode(conn);
+            }
         }
         match message {
             Message::Job(first) => {

@@ -9,15 +9,16 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use ha_types::{Change, ChangeSet};
-use rusqlite::config::DbConfig;
 use tokio::sync::oneshot;
 use tracing::{debug, warn};
 
+mod apply_mode;
 mod fencing;
 mod own;
 
 pub(crate) use own::SharedOrigin;
 
+use self::apply_mode::ApplyMode;
 use super::ApplyJob;
 use crate::CoreError;
 use crate::capture::Capture;
@@ -57,9 +58,8 @@ pub(crate) struct ReplicationState {
     order: OriginOrder,
     /// Consumers' positions, ahead of `_ha_replication` after batches of own change sets.
     positions: HashMap<String, u64>,
-    /// `PRAGMA foreign_keys` of the connection (clients cannot change it: connection settings
-    /// are denied), switched off while applying.
-    foreign_keys: bool,
+    /// Triggers and foreign-key actions, off while applying and until a client's statements run.
+    apply_mode: ApplyMode,
     max_payload: usize,
     /// What [`OriginOrder`] holds, for the status.
     held: Arc<AtomicUsize>,
@@ -187,7 +187,7 @@ impl ReplicationState {
             cleared_through: 0,
             order: OriginOrder::default(),
             positions: HashMap::new(),
-            foreign_keys,
+            apply_mode: ApplyMode::new(foreign_keys),
             max_payload,
             held,
         })
@@ -378,13 +378,11 @@ impl ReplicationState {
         if let Some(seq) = self.consume_own_only(conn, job)? {
             return Ok(seq);
         }
-        let db = &conn.conn;
         self.capture.set_enabled(false);
-        let outcome = set_apply_mode(db, self.foreign_keys, true)
+        let outcome = self
+            .apply_mode
+            .enter(&conn.conn)
             .and_then(|()| self.apply_in_transaction(conn, job));
-        if let Err(e) = set_apply_mode(db, self.foreign_keys, false) {
-            warn!(error = %e, "turning triggers and foreign-key actions back on failed");
-        }
         self.capture.set_enabled(true);
         if let Ok(seq) = outcome {
             self.positions.insert(job.consumer.to_string(), seq);
@@ -649,7 +647,14 @@ impl ReplicationState {
         self.consumed = consumed;
     }
 
+    /// Before a client's statements run on the connection: triggers and foreign-key actions
+    /// on again, if a batch applied before left them off.
+    pub(crate) fn leave_apply_mode(&mut self, conn: &Conn) {
+        self.apply_mode.leave(&conn.conn);
+    }
+
     pub(crate) fn uninstall(&mut self, conn: &Conn) {
+        self.apply_mode.leave(&conn.conn);
         self.record_positions(conn);
         conn.set_schema_recorder(None);
         self.capture.uninstall(&conn.conn);
@@ -671,27 +676,6 @@ struct Target<'a> {
     consumer: &'a str,
     /// The operator's reason to skip this entry's failing change set, if so.
     skip: Option<&'a str>,
-}
-
-/// Triggers and foreign-key actions are off while applying: their effects were captured at the
-/// origin and arrive as rows of their own. Failing to switch them is an apply error.
-fn set_apply_mode(
-    db: &rusqlite::Connection,
-    foreign_keys: bool,
-    applying: bool,
-) -> Result<(), CoreError> {
-    if foreign_keys {
-        let pragma = if applying {
-            "PRAGMA foreign_keys = OFF"
-        } else {
-            "PRAGMA foreign_keys = ON"
-        };
-        db.execute_batch(pragma)
-            .map_err(CoreError::storage("switching foreign-key actions"))?;
-    }
-    db.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, !applying)
-        .map_err(CoreError::storage("switching triggers"))?;
-    Ok(())
 }
 
 /// Reads change sets back from the outbox on a reader connection (for the publisher).

@@ -9,7 +9,7 @@ use std::sync::{Arc, PoisonError};
 use ha_types::ChangeSet;
 use tracing::{error, warn};
 
-use super::{Batch, ReplicationState, Target, set_apply_mode};
+use super::{Batch, ReplicationState, Target};
 use crate::CoreError;
 use crate::open::Conn;
 use crate::replication::{Identity, Outbox, PendingRows, undo_outbox_after};
@@ -121,7 +121,9 @@ impl ReplicationState {
         let consumed = self.consumed;
         let identify = self.options.row_identify;
         let old_origin = self.identity.origin.clone();
-        let outcome = set_apply_mode(db, self.foreign_keys, true)
+        let outcome = self
+            .apply_mode
+            .enter(db)
             .and_then(|()| conn.control("BEGIN IMMEDIATE").map_err(CoreError::from))
             .and_then(|()| {
                 let undone =
@@ -139,9 +141,7 @@ impl ReplicationState {
                 conn.control("COMMIT").map_err(CoreError::from)?;
                 Ok(done)
             });
-        if let Err(e) = set_apply_mode(db, self.foreign_keys, false) {
-            warn!(error = %e, "turning triggers and foreign-key actions back on failed");
-        }
+        self.apply_mode.leave(db);
         self.capture.set_enabled(true);
         match outcome {
             Ok((undone, identity)) => {
