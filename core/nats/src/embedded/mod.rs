@@ -173,7 +173,7 @@ impl EmbeddedNats {
             show_logs: options.show_logs,
             tail: LogTail::default(),
             go_max_procs: supervisor::broker_go_max_procs(
-                std::env::var_os("GOMAXPROCS").is_some(),
+                std::env::var_os("GOMAXPROCS").is_some_and(|procs| !procs.is_empty()),
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             ),
         };

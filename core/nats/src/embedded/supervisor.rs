@@ -38,7 +38,8 @@ const LOG_DRAIN: Duration = Duration::from_secs(1);
 const QUOTED_LINES: usize = 8;
 
 /// How many threads the embedded server may run Go code on at once, unless the operator chose
-/// (`GOMAXPROCS` in ha's environment, which the server inherits): half the machine's cores.
+/// (a non-empty `GOMAXPROCS` in ha's environment, which the server inherits): half the
+/// machine's cores.
 /// The broker shares the machine with its node, and every message it handles wakes several
 /// goroutines; with a thread per core those wake-ups are thread switches, which on two cores
 /// cost the broker a quarter more CPU per message and the node a core to run on
