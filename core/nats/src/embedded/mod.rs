@@ -182,7 +182,9 @@ impl EmbeddedNats {
             pid = running.pid,
             %version,
             program = %launcher.program.display(),
-            go_max_procs = ?launcher.go_max_procs,
+            go_max_procs = %launcher
+                .go_max_procs
+                .map_or_else(|| "inherited".to_string(), |procs| procs.to_string()),
             address = %format!("{}:{}", running.endpoint.host, running.endpoint.port),
             store_dir = %store_dir.display(),
             "embedded nats-server accepts connections"
