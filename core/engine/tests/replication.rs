@@ -175,7 +175,21 @@ async fn a_node_that_applied_runs_its_clients_triggers_and_foreign_key_actions()
         params: "_fk=1".into(),
     };
     let a = node_on("a", &log, with_foreign_keys("a.db"));
-    let b = node_on("b", &log, with_foreign_keys("b.db"));
+    // b through a registry too, for a wire session's interactive transaction.
+    let b_node = Registry::open(
+        vec![DatabaseSpec {
+            id: "app.db".into(),
+            storage: with_foreign_keys("b.db"),
+        }],
+        RegistryOptions {
+            memory: false,
+            data_dir: dir.path().to_path_buf(),
+            db_params: String::new(),
+            database: replicated("b", &log, RowIdentify::PrimaryKey, Duration::from_secs(5)),
+        },
+    )
+    .unwrap();
+    let b = b_node.get(None).unwrap();
     for sql in [
         "CREATE TABLE parent(id INTEGER PRIMARY KEY)",
         "CREATE TABLE child(id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parent(id) ON DELETE CASCADE)",
@@ -204,7 +218,28 @@ async fn a_node_that_applied_runs_its_clients_triggers_and_foreign_key_actions()
             "round {round}: the cascade ran"
         );
     }
-    let mut want: Vec<String> = (1..=3_i64)
+    // An interactive transaction right after an apply runs them too.
+    run(&a, "INSERT INTO parent VALUES (4)").await;
+    catch_up(&b, "b_app.db", &log).await;
+    let mut session = Session::new(None, true);
+    for sql in [
+        "BEGIN",
+        "INSERT INTO parent VALUES (104)",
+        "INSERT INTO child VALUES (104, 104)",
+        "DELETE FROM parent WHERE id = 104",
+        "COMMIT",
+    ] {
+        b_node
+            .execute_in(&mut session, vec![Statement::new(sql)])
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        rows(&b, "SELECT count(*) FROM child WHERE id = 104").await,
+        vec![vec![Value::Integer(0)]],
+        "the cascade ran in the transaction"
+    );
+    let mut want: Vec<String> = (1..=4_i64)
         .flat_map(|round| [format!("parent {}", 100 + round), format!("parent {round}")])
         .collect();
     want.sort();
