@@ -62,6 +62,8 @@ fn children_of(pid: u32) -> Vec<u32> {
 pub struct CpuPerOp {
     /// Every node measured, together.
     pub nodes_us: f64,
+    /// Each node, in the order given to [`CpuMeter::start`] (the one written to first).
+    pub each_node_us: Vec<f64>,
     /// The nodes' child processes: the embedded `nats-server`.
     pub broker_us: f64,
     /// The load generator (a child of this process, run to its end within the measure).
@@ -78,7 +80,14 @@ impl CpuPerOp {
 pub struct CpuMeter {
     nodes: Vec<u32>,
     brokers: Vec<u32>,
-    at_start: [Duration; 3],
+    at_start: Reading,
+}
+
+/// CPU used so far: each node, the brokers together, this process's ended children.
+struct Reading {
+    nodes: Vec<Duration>,
+    brokers: Duration,
+    clients: Duration,
 }
 
 impl CpuMeter {
@@ -92,28 +101,39 @@ impl CpuMeter {
         })
     }
 
-    fn read(nodes: &[u32], brokers: &[u32]) -> anyhow::Result<[Duration; 3]> {
-        let mut nodes_used = Duration::ZERO;
-        for pid in nodes {
-            nodes_used += used(*pid)?;
-        }
-        let mut brokers_used = Duration::ZERO;
-        for pid in brokers {
-            brokers_used += used(*pid).unwrap_or_default();
-        }
-        Ok([nodes_used, brokers_used, used_by_ended_children()?])
+    fn read(nodes: &[u32], brokers: &[u32]) -> anyhow::Result<Reading> {
+        let nodes = nodes
+            .iter()
+            .map(|pid| used(*pid))
+            .collect::<anyhow::Result<Vec<Duration>>>()?;
+        let brokers = brokers
+            .iter()
+            .map(|pid| used(*pid).unwrap_or_default())
+            .sum();
+        Ok(Reading {
+            nodes,
+            brokers,
+            clients: used_by_ended_children()?,
+        })
     }
 
     /// The CPU each side used per operation over `operations`.
     pub fn per_op(&self, operations: f64) -> anyhow::Result<CpuPerOp> {
         let now = CpuMeter::read(&self.nodes, &self.brokers)?;
-        let per_op = |i: usize| {
-            now[i].saturating_sub(self.at_start[i]).as_secs_f64() * 1e6 / operations.max(1.0)
+        let per_op = |now: Duration, then: Duration| {
+            now.saturating_sub(then).as_secs_f64() * 1e6 / operations.max(1.0)
         };
+        let each_node_us: Vec<f64> = now
+            .nodes
+            .iter()
+            .zip(&self.at_start.nodes)
+            .map(|(now, then)| per_op(*now, *then))
+            .collect();
         Ok(CpuPerOp {
-            nodes_us: per_op(0),
-            broker_us: per_op(1),
-            client_us: per_op(2),
+            nodes_us: each_node_us.iter().sum(),
+            each_node_us,
+            broker_us: per_op(now.brokers, self.at_start.brokers),
+            client_us: per_op(now.clients, self.at_start.clients),
         })
     }
 }

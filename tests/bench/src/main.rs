@@ -507,8 +507,19 @@ fn print_speed(
         Some((&writes.standalone, "50%")),
     );
     let cpu = |figure: &cpu::CpuPerOp| {
+        // Several nodes: each one too, the node written to first (the others apply).
+        let each = if figure.each_node_us.len() > 1 {
+            let parts: Vec<String> = figure
+                .each_node_us
+                .iter()
+                .map(|us| format!("{us:.1}"))
+                .collect();
+            format!(" ({})", parts.join(" + "))
+        } else {
+            String::new()
+        };
         format!(
-            "nodes {:.1}, broker {:.1}, h2load {:.1}",
+            "nodes {:.1}{each}, broker {:.1}, h2load {:.1}",
             figure.nodes_us, figure.broker_us, figure.client_us
         )
     };
