@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use ha_types::{Statement, StatementResult};
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
 use super::{Database, Executed};
 use crate::CoreError;
 use crate::exec::RunError;
+use crate::replication::PublishError;
 use crate::transaction::WriteTransaction;
 use crate::writer::JobOutput;
 
@@ -61,32 +62,11 @@ impl Database {
                 let deadline = output.committed_at + timeout;
                 match tokio::time::timeout_at(deadline.into(), &mut stored).await {
                     Ok(stored) => stored,
-                    Err(_) => return Err(self.replication_pending(timeout)),
+                    Err(_) => return Err(replication_pending(timeout)),
                 }
             }
         };
-        match stored {
-            Ok(Ok(seq)) => Ok(Executed {
-                results: output.results,
-                seq: Some(seq),
-            }),
-            Ok(Err(crate::replication::PublishError::Fenced { term, newer })) => {
-                Err(fenced(term, newer))
-            }
-            Ok(Err(_)) => Err(self.replication_pending(timeout)),
-            // Dropped unused: the job changed nothing, so there is nothing to wait for.
-            Err(_) if !output.logged => Ok(Executed {
-                results: output.results,
-                seq: None,
-            }),
-            Err(_) => Err(self.replication_pending(timeout)),
-        }
-    }
-
-    fn replication_pending(&self, timeout: Duration) -> CoreError {
-        CoreError::ReplicationPending {
-            timeout_ms: timeout.as_millis(),
-        }
+        answer_from_log(output.results, stored, output.logged, timeout)
     }
 
     /// Runs one statement on a reader for a session's transaction that has not written yet;
@@ -131,34 +111,48 @@ impl Database {
     /// What a committed write answers: at once without replication (or with async
     /// acknowledgement), else once the log stored its change set.
     async fn acknowledged(&self, output: JobOutput) -> Result<Executed, CoreError> {
-        let (Some(published), Some(replication)) = (output.published, &self.options.replication)
-        else {
+        let waits_for_log = self.options.replication.as_ref().filter(|r| !r.async_ack);
+        let (Some(published), Some(replication)) = (output.published, waits_for_log) else {
             return Ok(Executed {
                 results: output.results,
                 seq: None,
             });
         };
-        if replication.async_ack {
-            return Ok(Executed {
-                results: output.results,
-                seq: None,
-            });
-        }
         match tokio::time::timeout(replication.timeout, published).await {
-            Ok(Ok(Ok(seq))) => Ok(Executed {
-                results: output.results,
-                seq: Some(seq),
-            }),
-            Ok(Ok(Err(crate::replication::PublishError::Fenced { term, newer }))) => {
-                Err(fenced(term, newer))
-            }
-            _ => Err(self.replication_pending(replication.timeout)),
+            Ok(stored) => answer_from_log(output.results, stored, true, replication.timeout),
+            Err(_) => Err(replication_pending(replication.timeout)),
         }
     }
 
     pub(super) fn committed(&self) {
         self.commits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// What a committed write answers once its wait for the log ended: `stored` is the log's
+/// answer, or `Err` when its sender was dropped unused, which means nothing to wait for if the
+/// job `logged` no change set, and a failure if it did.
+fn answer_from_log(
+    results: Vec<StatementResult>,
+    stored: Result<Result<u64, PublishError>, oneshot::error::RecvError>,
+    logged: bool,
+    timeout: Duration,
+) -> Result<Executed, CoreError> {
+    match stored {
+        Ok(Ok(seq)) => Ok(Executed {
+            results,
+            seq: Some(seq),
+        }),
+        Ok(Err(PublishError::Fenced { term, newer })) => Err(fenced(term, newer)),
+        Err(_) if !logged => Ok(Executed { results, seq: None }),
+        Ok(Err(_)) | Err(_) => Err(replication_pending(timeout)),
+    }
+}
+
+fn replication_pending(timeout: Duration) -> CoreError {
+    CoreError::ReplicationPending {
+        timeout_ms: timeout.as_millis(),
     }
 }
 
