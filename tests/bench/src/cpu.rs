@@ -60,8 +60,6 @@ fn children_of(pid: u32) -> Vec<u32> {
 
 /// CPU per operation of a run, in microseconds.
 pub struct CpuPerOp {
-    /// Every node measured, together.
-    pub nodes_us: f64,
     /// Each node, in the order given to [`CpuMeter::start`] (the one written to first).
     pub each_node_us: Vec<f64>,
     /// The nodes' child processes: the embedded `nats-server`.
@@ -71,8 +69,13 @@ pub struct CpuPerOp {
 }
 
 impl CpuPerOp {
+    /// Every node measured, together.
+    pub fn nodes_us(&self) -> f64 {
+        self.each_node_us.iter().sum()
+    }
+
     pub fn total_us(&self) -> f64 {
-        self.nodes_us + self.broker_us + self.client_us
+        self.nodes_us() + self.broker_us + self.client_us
     }
 }
 
@@ -123,15 +126,13 @@ impl CpuMeter {
         let per_op = |now: Duration, then: Duration| {
             now.saturating_sub(then).as_secs_f64() * 1e6 / operations.max(1.0)
         };
-        let each_node_us: Vec<f64> = now
-            .nodes
-            .iter()
-            .zip(&self.at_start.nodes)
-            .map(|(now, then)| per_op(*now, *then))
-            .collect();
         Ok(CpuPerOp {
-            nodes_us: each_node_us.iter().sum(),
-            each_node_us,
+            each_node_us: now
+                .nodes
+                .iter()
+                .zip(&self.at_start.nodes)
+                .map(|(now, then)| per_op(*now, *then))
+                .collect(),
             broker_us: per_op(now.brokers, self.at_start.brokers),
             client_us: per_op(now.clients, self.at_start.clients),
         })

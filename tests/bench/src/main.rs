@@ -520,7 +520,9 @@ fn print_speed(
         };
         format!(
             "nodes {:.1}{each}, broker {:.1}, h2load {:.1}",
-            figure.nodes_us, figure.broker_us, figure.client_us
+            figure.nodes_us(),
+            figure.broker_us,
+            figure.client_us
         )
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
