@@ -457,6 +457,38 @@ async fn own_change_sets_known_by_their_ids_settle_without_being_read() {
     assert_eq!(rows(&a, "SELECT * FROM kv").await, kv_rows("from b"));
 }
 
+/// Own change sets consumed back leave the outbox: under a steady load a few hundred at a time
+/// (deleting each group's few rows rewrote the same pages at every commit), and all of them
+/// once the writer is idle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumed_change_sets_leave_the_outbox_in_bulk_and_all_when_idle() {
+    let log = Arc::new(MemoryLog::default());
+    let a = node("a", &log);
+    run(&a, "CREATE TABLE t(id INTEGER PRIMARY KEY)").await;
+    let outbox = || async {
+        match rows(&a, "SELECT count(*) FROM _ha_outbox").await[0][0] {
+            Value::Integer(n) => n,
+            ref other => panic!("{other:?}"),
+        }
+    };
+    let mut most = 0;
+    for i in 0..600 {
+        run(&a, &format!("INSERT INTO t VALUES ({i})")).await;
+        catch_up(&a, "a", &log).await;
+        most = most.max(outbox().await);
+    }
+    assert!(most <= 257, "{most} consumed rows kept in the outbox");
+    let idle = tokio::time::timeout(Duration::from_secs(10), async {
+        while outbox().await > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    assert!(
+        idle.await.is_ok(),
+        "an idle writer left consumed rows in the outbox"
+    );
+}
+
 /// The operator skips a change set that cannot apply: the ones after it from the same origin
 /// are not held back for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,19 +25,19 @@ pub(crate) struct PendingRows {
 type Image = (String, Vec<String>, Vec<Value>);
 
 impl PendingRows {
-    /// A local change set with id `id` was committed.
-    pub(crate) fn add(&mut self, set: &ChangeSet, id: u64) {
-        let keys = keys_of_set(set);
+    /// A local change set with id `id` was committed. Taken whole: its new images are kept,
+    /// moved rather than copied (this runs for every write of a busy node).
+    pub(crate) fn add(&mut self, set: ChangeSet, id: u64) {
+        let keys = keys_of_set(&set);
         for key in &keys {
             let highest = self.rows.entry(key.clone()).or_insert(id);
             *highest = (*highest).max(id);
         }
         self.by_id.entry(id).or_default().extend(keys);
-        let images = set.changes.iter().filter_map(|change| match change {
+        let images = set.changes.into_iter().filter_map(|change| match change {
             Change::Row(row) => row
                 .new_values
-                .as_ref()
-                .map(|values| (row.table.clone(), row.columns.clone(), values.clone())),
+                .map(|values| (row.table, row.columns, values)),
             Change::Sql { .. } => None,
         });
         self.images.entry(id).or_default().extend(images);
@@ -185,9 +185,9 @@ mod tests {
     #[test]
     fn a_row_is_pending_until_its_last_own_change_comes_back() {
         let mut pending = PendingRows::default();
-        pending.add(&touching(1), 1);
-        pending.add(&touching(2), 2);
-        pending.add(&touching(1), 3);
+        pending.add(touching(1), 1);
+        pending.add(touching(2), 2);
+        pending.add(touching(1), 3);
         pending.consumed_through(1);
         assert!(pending.touches(&row(1)), "id 3 touched it too");
         assert!(pending.touches(&row(2)));
