@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         return client_mode(&config, url);
     }
     ha::logging::init(&config);
-    let runtime = match runtime() {
+    let runtime = match runtime(config.workers) {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
@@ -36,14 +36,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            eprintln!("error: cannot start the async runtime: {e}");
-            ExitCode::FAILURE
-        })
+/// The async runtime on `workers` threads (`--workers`; 0: tokio's default, one per core, or
+/// `TOKIO_WORKER_THREADS`).
+fn runtime(workers: usize) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if workers > 0 {
+        builder.worker_threads(workers);
+    }
+    builder.enable_all().build().map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        ExitCode::FAILURE
+    })
 }
 
 /// `ha -r URL [--token T]`: the shell instead of a node; the node's other flags are ignored.
@@ -53,7 +56,7 @@ fn client_mode(config: &Config, url: String) -> ExitCode {
     if config.is_explicit("log-level") || std::env::var_os("RUST_LOG").is_some() {
         ha::logging::init(config);
     }
-    let runtime = match runtime() {
+    let runtime = match runtime(0) {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };

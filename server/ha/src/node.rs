@@ -240,6 +240,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         pg_addr = pg_addr.map(|a| a.to_string()),
         mysql_addr = mysql_addr.map(|a| a.to_string()),
         databases = ?registry.ids(),
+        workers = tokio::runtime::Handle::current().metrics().num_workers(),
         "listening"
     );
     Ok(RunningNode {

@@ -50,6 +50,48 @@ async fn memory_node_serves_ha_db_and_writes_no_file() {
     );
 }
 
+/// The async worker threads the node's `listening` record reports, once it is logged.
+async fn workers_of(node: &ha_test_harness::TestNode) -> u64 {
+    let wait = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let record = node
+                .logs()
+                .iter()
+                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+                .find(|record| record["fields"]["message"] == "listening");
+            if let Some(record) = record {
+                return record["fields"]["workers"].as_u64();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    });
+    wait.await
+        .expect("a listening record")
+        .expect("the record names its workers")
+}
+
+/// `--workers N` (or `HA_WORKERS`) runs the node on N async threads; without it, one per core.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_runs_on_the_workers_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = start_in(dir.path(), &["-m", "--workers", "1"]).await;
+    assert_eq!(workers_of(&one).await, 1);
+    assert_eq!(one.sql("SELECT 1").await.unwrap()["rows"], json!([[1]]));
+    let three = builder()
+        .arg("-m")
+        .env("HA_WORKERS", "3")
+        .dir(dir.path())
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(workers_of(&three).await, 3);
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        let default = start_in(dir.path(), &["-m"]).await;
+        let cores = std::thread::available_parallelism().unwrap().get() as u64;
+        assert_eq!(workers_of(&default).await, cores);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn default_ha_db_is_a_wal_file_that_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();

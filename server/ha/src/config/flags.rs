@@ -57,6 +57,11 @@ pub struct Config {
     /// the blocking pool; 0: every read moves at once
     #[arg(long, env = "HA_INLINE_READ_BUDGET", default_value = "250us", value_name = "DURATION", value_parser = parse_duration)]
     pub inline_read_budget: Duration,
+    /// Threads running the node's connections and replication (0: one per core). Fewer than
+    /// the cores cost less CPU per request where the node shares them (its embedded broker,
+    /// clients on the same host); one thread serves every connection in turn
+    #[arg(long, env = "HA_WORKERS", default_value_t = 0, value_name = "N")]
+    pub workers: usize,
     /// An interactive transaction (BEGIN over a wire protocol) idle longer than this is rolled
     /// back: while it is open it holds its database's one writer
     #[arg(long, env = "HA_TRANSACTION_IDLE_TIMEOUT", default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
