@@ -27,6 +27,8 @@ const MAX_BATCH: usize = 512;
 /// batch of large change sets stays within memory. Above NATS's largest message (64 MiB): a
 /// pull request smaller than a message would never be given it.
 const MAX_BATCH_BYTES: usize = 80 << 20;
+/// A batch with more payload than this is read on the blocking pool (about 2 ms of parsing).
+const READ_INLINE_BYTES: usize = 256 << 10;
 
 /// Where a consumer without a recorded position starts (`--replication-policy`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -269,19 +271,7 @@ async fn consume(
             delivered.push((info.stream_sequence, message));
         }
         if !delivered.is_empty() && !consumed_as_own(database, name, &delivered).await? {
-            let entries = delivered
-                .iter()
-                .map(|(seq, message)| {
-                    let change_sets = read_change_sets(message);
-                    if let Err(e) = &change_sets {
-                        error!(consumer = %name, seq, error = %e, "unreadable change set: replication of this database stops at it until it is skipped");
-                    }
-                    LogEntry {
-                        seq: *seq,
-                        change_sets,
-                    }
-                })
-                .collect();
+            let entries = read_entries(name, &delivered, bytes).await?;
             apply_with_retry(database, name, entries).await?;
         }
         if let Some(behind) = behind {
@@ -295,6 +285,51 @@ async fn consume(
         }
     }
     Err(NatsError::Log("the message stream ended".into()))
+}
+
+/// The change sets of `delivered` (`bytes` of payload) as log entries. A large batch (a
+/// catch-up, a big transaction's parts) is read on the blocking pool: tens of megabytes of JSON
+/// would hold a runtime worker, and every connection queued behind it, for a good part of a
+/// second. A small one is read here, where it costs less than the hop.
+async fn read_entries(
+    name: &str,
+    delivered: &[(u64, &jetstream::Message)],
+    bytes: usize,
+) -> Result<Vec<LogEntry>, NatsError> {
+    if bytes <= READ_INLINE_BYTES {
+        return Ok(delivered
+            .iter()
+            .map(|(seq, message)| log_entry(name, *seq, read_change_sets(message)))
+            .collect());
+    }
+    let raw: Vec<(u64, bytes::Bytes, Option<String>)> = delivered
+        .iter()
+        .map(|(seq, message)| {
+            let count = change_sets_header(message).map(str::to_string);
+            (*seq, message.payload.clone(), count)
+        })
+        .collect();
+    let name = name.to_string();
+    tokio::task::spawn_blocking(move || {
+        raw.into_iter()
+            .map(|(seq, payload, count)| {
+                log_entry(
+                    &name,
+                    seq,
+                    ChangeSet::read_message(&payload, count.as_deref()),
+                )
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| NatsError::Log(format!("reading change sets: {e}")))
+}
+
+fn log_entry(name: &str, seq: u64, change_sets: Result<Vec<ChangeSet>, String>) -> LogEntry {
+    if let Err(e) = &change_sets {
+        error!(consumer = %name, seq, error = %e, "unreadable change set: replication of this database stops at it until it is skipped");
+    }
+    LogEntry { seq, change_sets }
 }
 
 /// A batch that is all this database's own change sets coming back (known by their message
@@ -377,12 +412,15 @@ async fn apply_with_retry(
 
 /// A message's change sets, or why this build cannot apply them.
 pub(crate) fn read_change_sets(message: &async_nats::Message) -> Result<Vec<ChangeSet>, String> {
-    let count = message
+    ChangeSet::read_message(&message.payload, change_sets_header(message))
+}
+
+fn change_sets_header(message: &async_nats::Message) -> Option<&str> {
+    message
         .headers
         .as_ref()
         .and_then(|headers| headers.get(CHANGE_SETS_HEADER))
-        .map(|value| value.as_str());
-    ChangeSet::read_message(&message.payload, count)
+        .map(|value| value.as_str())
 }
 
 fn policy_for(start: &ConsumerStart) -> Result<DeliverPolicy, NatsError> {
