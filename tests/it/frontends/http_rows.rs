@@ -168,3 +168,25 @@ async fn other_statements_answer_rows_affected_and_ddl_answers_zero() {
         json!([[2, 20, null], [3, 30, null], [7, 70, null]])
     );
 }
+
+/// A large answer (its JSON written off the runtime's workers) arrives whole, alone and in a
+/// batch, and a small one after it still answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_answer_arrives_whole() {
+    let node = start(&["-m", "--workers", "1"]).await;
+    let sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30000) \
+               SELECT x, 'row ' || x FROM c";
+    let answer = node.sql(sql).await.unwrap();
+    let rows = answer["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 30000);
+    assert_eq!(rows[0], json!([1, "row 1"]));
+    assert_eq!(rows[29999], json!([30000, "row 30000"]));
+    let (status, batch) = node
+        .post("/query", &json!([{ "sql": sql }, { "sql": "SELECT 2" }]))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{batch}");
+    assert_eq!(batch["results"][0]["rows"].as_array().unwrap().len(), 30000);
+    assert_eq!(batch["results"][1]["rows"], json!([[2]]));
+    assert_eq!(node.sql("SELECT 1").await.unwrap()["rows"], json!([[1]]));
+}

@@ -83,20 +83,44 @@ pub(crate) async fn answer(
     let mut session = Session::for_database(database);
     session.min_seq = min_seq;
     let outcome = state.service.execute(&mut session, statements).await?;
-    let results = &outcome.results;
-    let json = match (batch, results.first()) {
-        (false, Some(result)) => serde_json::to_vec(&ResultBody(result)),
-        _ => serde_json::to_vec(&BatchBody(results)),
+    let seq = outcome.seq;
+    let results = outcome.results;
+    let json = if results.iter().map(cells).sum::<usize>() > ENCODE_INLINE_CELLS {
+        tokio::task::spawn_blocking(move || encode(batch, &results))
+            .await
+            .map_err(|e| serde_json::Error::io(std::io::Error::other(e)))
+            .and_then(|json| json)
+    } else {
+        encode(batch, &results)
     };
     let json = json.map_err(|e| {
         tracing::error!(error = %e, "serializing a result failed");
         HttpError::new(ha_types::ErrorCode::Internal, "internal error")
     })?;
     let mut response = ([(header::CONTENT_TYPE, "application/json")], json).into_response();
-    if let Some(seq) = outcome.seq {
+    if let Some(seq) = seq {
         response
             .headers_mut()
             .insert(SEQ_HEADER, HeaderValue::from(seq));
     }
     Ok(response)
+}
+
+/// Values in the results above which their JSON is written on the blocking pool: a large answer
+/// takes milliseconds to encode, and a runtime worker held that long holds up every connection
+/// queued behind it (all of them, on a node run with `--workers 1`).
+const ENCODE_INLINE_CELLS: usize = 16 * 1024;
+
+fn cells(result: &ha_types::StatementResult) -> usize {
+    match result {
+        ha_types::StatementResult::Rows { columns, rows, .. } => rows.len() * columns.len().max(1),
+        ha_types::StatementResult::Exec { .. } => 1,
+    }
+}
+
+fn encode(batch: bool, results: &[ha_types::StatementResult]) -> serde_json::Result<Vec<u8>> {
+    match (batch, results.first()) {
+        (false, Some(result)) => serde_json::to_vec(&ResultBody(result)),
+        _ => serde_json::to_vec(&BatchBody(results)),
+    }
 }
