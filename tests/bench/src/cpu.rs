@@ -77,6 +77,22 @@ impl CpuPerOp {
     pub fn total_us(&self) -> f64 {
         self.nodes_us() + self.broker_us + self.client_us
     }
+
+    /// The mean of measures of the same processes.
+    pub fn mean(measures: &[CpuPerOp]) -> CpuPerOp {
+        let n = measures.len().max(1) as f64;
+        let nodes = measures.first().map_or(0, |m| m.each_node_us.len());
+        CpuPerOp {
+            each_node_us: (0..nodes)
+                .map(|i| {
+                    let sum: f64 = measures.iter().filter_map(|m| m.each_node_us.get(i)).sum();
+                    sum / n
+                })
+                .collect(),
+            broker_us: measures.iter().map(|m| m.broker_us).sum::<f64>() / n,
+            client_us: measures.iter().map(|m| m.client_us).sum::<f64>() / n,
+        }
+    }
 }
 
 /// What nodes, their brokers and this process's ended children have used since it started.

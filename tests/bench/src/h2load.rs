@@ -20,6 +20,17 @@ pub struct LoadFigure {
     pub mean_us: f64,
 }
 
+impl LoadFigure {
+    /// The mean of runs of equal length.
+    pub fn mean(runs: &[LoadFigure]) -> LoadFigure {
+        let n = runs.len().max(1) as f64;
+        LoadFigure {
+            per_second: runs.iter().map(|r| r.per_second).sum::<f64>() / n,
+            mean_us: runs.iter().map(|r| r.mean_us).sum::<f64>() / n,
+        }
+    }
+}
+
 pub struct DoorFloors {
     pub healthz_h1: LoadFigure,
     pub healthz_h2: LoadFigure,

@@ -57,6 +57,11 @@ struct Args {
     /// Writers during the snapshot case
     #[arg(long, default_value_t = 4)]
     snapshot_clients: usize,
+    /// Speed suite: how many times each case runs, in turn with its baseline on the same nodes
+    /// (each figure is the rounds' mean), so a slow minute of a noisy machine weighs on both
+    /// sides of a ratio
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
 }
 
 /// The figures of one case.
@@ -458,6 +463,10 @@ fn print_speed(
         "{:<48} {:>8} {:>12} {:>10} {:>9} {:>6}",
         "issue 16 (h2load --h1; pgbench)", "clients", "ops/s", "mean µs", "vs base", "aim"
     );
+    let rounds = args.rounds.max(1);
+    if rounds > 1 {
+        println!("({rounds} rounds of every case, in turn; each figure is the rounds' mean)");
+    }
     let row = |case: &str,
                clients: usize,
                figure: &h2load::LoadFigure,
@@ -473,7 +482,7 @@ fn print_speed(
             case, clients, figure.per_second, figure.mean_us, ratio, aim
         );
     };
-    let reads = runtime.block_on(speed::reads(ha_bin, 16, duration))?;
+    let reads = runtime.block_on(speed::reads(ha_bin, 16, duration, rounds))?;
     row("GET /healthz (base)", 16, &reads.healthz, None);
     row(
         "HTTP point select",
@@ -481,7 +490,7 @@ fn print_speed(
         &reads.point_select,
         Some((&reads.healthz, "70%")),
     );
-    let writes = runtime.block_on(speed::writes(ha_bin, 16, duration))?;
+    let writes = runtime.block_on(speed::writes(ha_bin, 16, duration, rounds))?;
     row(
         "insert tx, replication off (base)",
         16,
@@ -558,9 +567,15 @@ fn print_speed(
             ha_bin, operation, mode, 8, duration, args.rows,
         ))
     };
-    let floor = pg(pg_load::Operation::Floor, "simple")?;
-    let simple = pg(pg_load::Operation::PointSelect, "simple")?;
-    let prepared = pg(pg_load::Operation::PointSelect, "prepared")?;
+    let (mut floors, mut simples, mut prepareds) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        floors.push(pg(pg_load::Operation::Floor, "simple")?);
+        simples.push(pg(pg_load::Operation::PointSelect, "simple")?);
+        prepareds.push(pg(pg_load::Operation::PointSelect, "prepared")?);
+    }
+    let floor = pg_load::PgFigure::mean(&floors);
+    let simple = pg_load::PgFigure::mean(&simples);
+    let prepared = pg_load::PgFigure::mean(&prepareds);
     let pg_row = |case: &str, figure: &pg_load::PgFigure, aim: &str| {
         println!(
             "{:<48} {:>8} {:>12.0} {:>10.0} {:>9} {:>6}",

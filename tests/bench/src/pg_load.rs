@@ -19,6 +19,17 @@ pub struct PgFigure {
     pub latency_ms: f64,
 }
 
+impl PgFigure {
+    /// The mean of runs of equal length.
+    pub fn mean(runs: &[PgFigure]) -> PgFigure {
+        let n = runs.len().max(1) as f64;
+        PgFigure {
+            tps: runs.iter().map(|r| r.tps).sum::<f64>() / n,
+            latency_ms: runs.iter().map(|r| r.latency_ms).sum::<f64>() / n,
+        }
+    }
+}
+
 /// A node with a file database of `rows` rows, serving HTTP and PostgreSQL (and MySQL on
 /// `mysql_port`, when given).
 pub(crate) async fn node_with(

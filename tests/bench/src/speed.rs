@@ -86,7 +86,13 @@ impl Bodies {
 
 const JSON: [&str; 1] = ["content-type: application/json"];
 
-pub async fn reads(bin: &Path, clients: usize, duration: Duration) -> anyhow::Result<ReadFigures> {
+/// `GET /healthz` and point selects on one node, `rounds` times each, alternating.
+pub async fn reads(
+    bin: &Path,
+    clients: usize,
+    duration: Duration,
+    rounds: usize,
+) -> anyhow::Result<ReadFigures> {
     let bodies = Bodies::new()?;
     let node = NodeBuilder::new(bin)
         .args(["file:bench.db"])
@@ -98,26 +104,40 @@ pub async fn reads(bin: &Path, clients: usize, duration: Duration) -> anyhow::Re
          INSERT INTO bench(id, name, n) SELECT x, 'row ' || x, x FROM c",
     )
     .await?;
-    let healthz = h2load(&node.url("/healthz"), None, &[], true, clients, duration)?;
-    let point_select = h2load(
-        &node.url("/query"),
-        Some(&bodies.select),
-        &JSON,
-        true,
-        clients,
-        duration,
-    )?;
+    let (mut healthz, mut point_select) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.max(1) {
+        healthz.push(h2load(
+            &node.url("/healthz"),
+            None,
+            &[],
+            true,
+            clients,
+            duration,
+        )?);
+        point_select.push(h2load(
+            &node.url("/query"),
+            Some(&bodies.select),
+            &JSON,
+            true,
+            clients,
+            duration,
+        )?);
+    }
     let _ = node.stop().await;
     Ok(ReadFigures {
-        healthz,
-        point_select,
+        healthz: LoadFigure::mean(&healthz),
+        point_select: LoadFigure::mean(&point_select),
     })
 }
 
+/// Inserts at `clients` connections with replication off, on one replicated node (grouped and
+/// one message per transaction) and on three nodes, `rounds` times each in turn on the same
+/// nodes (the figures are the rounds' means), then once at one connection.
 pub async fn writes(
     bin: &Path,
     clients: usize,
     duration: Duration,
+    rounds: usize,
 ) -> anyhow::Result<WriteFigures> {
     let bodies = Bodies::new()?;
     let insert_with = |node: &TestNode, clients: usize| {
@@ -143,20 +163,77 @@ pub async fn writes(
         .start()
         .await?;
     standalone_node.sql(TABLE).await?;
-    let (standalone, standalone_cpu) = measured(&standalone_node)?;
-    let standalone_alone = insert_with(&standalone_node, 1)?;
-    let _ = standalone_node.stop().await;
-
-    let one = cluster(bin, 0, &["--replication-group", "1"]).await?;
-    let one_node_ungrouped = insert(&one[0])?;
-    stop_all(one).await;
-
+    let ungrouped = cluster(bin, 0, &["--replication-group", "1"]).await?;
     let one = cluster(bin, 0, &[]).await?;
-    let (one_node, one_node_cpu) = measured(&one[0])?;
-    let one_node_alone = insert_with(&one[0], 1)?;
-    stop_all(one).await;
-
     let three = cluster(bin, 2, &[]).await?;
+    let mut runs = Runs::default();
+    let mut lag_id = 0_i64;
+    for _ in 0..rounds.max(1) {
+        let (figure, cpu) = measured(&standalone_node)?;
+        runs.standalone.push((figure, cpu));
+        runs.one_node_ungrouped.push(insert(&ungrouped[0])?);
+        runs.one_node.push(measured(&one[0])?);
+        runs.three_nodes
+            .push(three_nodes_round(&three, &mut lag_id, &bodies, clients, duration).await?);
+    }
+    let standalone_alone = insert_with(&standalone_node, 1)?;
+    let one_node_alone = insert_with(&one[0], 1)?;
+    let _ = standalone_node.stop().await;
+    stop_all(ungrouped).await;
+    stop_all(one).await;
+    stop_all(three).await;
+    let (standalone, standalone_cpu) = mean_of(runs.standalone);
+    let (one_node, one_node_cpu) = mean_of(runs.one_node);
+    let mut lags = Vec::new();
+    let three_nodes = runs
+        .three_nodes
+        .into_iter()
+        .map(|(figure, cpu, lag)| {
+            lags.extend(lag.latencies_us);
+            (figure, cpu)
+        })
+        .collect();
+    let (three_nodes, three_nodes_cpu) = mean_of(three_nodes);
+    Ok(WriteFigures {
+        standalone,
+        one_node_ungrouped: LoadFigure::mean(&runs.one_node_ungrouped),
+        one_node,
+        three_nodes,
+        lag: Figure {
+            ops: lags.len() as u64,
+            elapsed: duration * rounds.max(1) as u32,
+            latencies_us: lags,
+        },
+        standalone_alone,
+        one_node_alone,
+        standalone_cpu,
+        one_node_cpu,
+        three_nodes_cpu,
+    })
+}
+
+/// Each round's figures, by case.
+#[derive(Default)]
+struct Runs {
+    standalone: Vec<(LoadFigure, CpuPerOp)>,
+    one_node_ungrouped: Vec<LoadFigure>,
+    one_node: Vec<(LoadFigure, CpuPerOp)>,
+    three_nodes: Vec<(LoadFigure, CpuPerOp, Figure)>,
+}
+
+fn mean_of(runs: Vec<(LoadFigure, CpuPerOp)>) -> (LoadFigure, CpuPerOp) {
+    let (figures, cpus): (Vec<LoadFigure>, Vec<CpuPerOp>) = runs.into_iter().unzip();
+    (LoadFigure::mean(&figures), CpuPerOp::mean(&cpus))
+}
+
+/// Inserts on node 1 of `three`, with the lag to node 3 sampled meanwhile.
+async fn three_nodes_round(
+    three: &[Arc<TestNode>],
+    lag_id: &mut i64,
+    bodies: &Bodies,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<(LoadFigure, CpuPerOp, Figure)> {
     let url = three[0].url("/query");
     let insert_body = bodies.insert.clone();
     let pids = three
@@ -168,38 +245,27 @@ pub async fn writes(
     let load = std::thread::spawn(move || {
         h2load(&url, Some(&insert_body), &JSON, true, clients, duration)
     });
-    let lag = lag_while(&three[0], &three[2], || load.is_finished()).await?;
-    let three_nodes = load
+    let lag = lag_while(&three[0], &three[2], lag_id, || load.is_finished()).await?;
+    let figure = load
         .join()
         .map_err(|_| anyhow::anyhow!("the load thread panicked"))??;
-    let three_nodes_cpu = meter.per_op(three_nodes.per_second * duration.as_secs_f64())?;
-    stop_all(three).await;
-    Ok(WriteFigures {
-        standalone,
-        one_node_ungrouped,
-        one_node,
-        three_nodes,
-        lag,
-        standalone_alone,
-        one_node_alone,
-        standalone_cpu,
-        one_node_cpu,
-        three_nodes_cpu,
-    })
+    let cpu = meter.per_op(figure.per_second * duration.as_secs_f64())?;
+    Ok((figure, cpu, lag))
 }
 
 /// One write at a time on `from` until `done`, each timed from its acknowledgement to its
-/// visibility on `to` (polled over HTTP).
+/// visibility on `to` (polled over HTTP). `id`: the last row id written to `lag` so far.
 async fn lag_while(
     from: &TestNode,
     to: &TestNode,
+    id: &mut i64,
     done: impl Fn() -> bool,
 ) -> anyhow::Result<Figure> {
     let start = Instant::now();
     let mut latencies_us = Vec::new();
-    let mut id = 0_i64;
     while !done() {
-        id += 1;
+        *id += 1;
+        let id = *id;
         let (status, answer) = from
             .post(
                 "/query",
