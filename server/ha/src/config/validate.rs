@@ -2,6 +2,9 @@
 
 use super::{Config, ConfigError};
 
+/// More async workers than this is a typo, not a machine (each is an OS thread).
+const MAX_WORKERS: usize = 1024;
+
 /// A flag whose feature is not built yet. It is refused when set explicitly (any source), unless
 /// `off` is given and says the value set is the one that switches the feature off.
 pub struct Unbuilt {
@@ -73,6 +76,12 @@ impl Config {
         }
         if self.concurrent_queries < 1 {
             return invalid("concurrent-queries", "must be at least 1");
+        }
+        if self.workers > MAX_WORKERS {
+            return invalid(
+                "workers",
+                &format!("must be at most {MAX_WORKERS} (0: one per core)"),
+            );
         }
         if self.max_body_size < 1 {
             return invalid("max-body-size", "must be at least 1 byte");

@@ -228,6 +228,12 @@ fn ranges_and_pairs() {
         .validate()
         .unwrap_err();
     assert_eq!(e.to_string(), "--concurrent-queries: must be at least 1");
+    let e = ok(&["--workers", "100000"], &[]).validate().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "--workers: must be at most 1024 (0: one per core)"
+    );
+    assert!(ok(&["--workers", "1024"], &[]).validate().is_ok());
     let e = ok(&["--pg-cert", "c.pem"], &[]).validate().unwrap_err();
     assert_eq!(e.to_string(), "--pg-cert: needs --pg-key too");
     let e = ok(&["--pg-key", "k.pem"], &[]).validate().unwrap_err();
