@@ -80,17 +80,15 @@ impl CpuPerOp {
 
     /// The mean of measures of the same processes.
     pub fn mean(measures: &[CpuPerOp]) -> CpuPerOp {
-        let n = measures.len().max(1) as f64;
         let nodes = measures.first().map_or(0, |m| m.each_node_us.len());
         CpuPerOp {
             each_node_us: (0..nodes)
                 .map(|i| {
-                    let sum: f64 = measures.iter().filter_map(|m| m.each_node_us.get(i)).sum();
-                    sum / n
+                    crate::mean_by(measures, |m| m.each_node_us.get(i).copied().unwrap_or(0.0))
                 })
                 .collect(),
-            broker_us: measures.iter().map(|m| m.broker_us).sum::<f64>() / n,
-            client_us: measures.iter().map(|m| m.client_us).sum::<f64>() / n,
+            broker_us: crate::mean_by(measures, |m| m.broker_us),
+            client_us: crate::mean_by(measures, |m| m.client_us),
         }
     }
 }

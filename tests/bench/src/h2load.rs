@@ -23,10 +23,9 @@ pub struct LoadFigure {
 impl LoadFigure {
     /// The mean of runs of equal length.
     pub fn mean(runs: &[LoadFigure]) -> LoadFigure {
-        let n = runs.len().max(1) as f64;
         LoadFigure {
-            per_second: runs.iter().map(|r| r.per_second).sum::<f64>() / n,
-            mean_us: runs.iter().map(|r| r.mean_us).sum::<f64>() / n,
+            per_second: crate::mean_by(runs, |r| r.per_second),
+            mean_us: crate::mean_by(runs, |r| r.mean_us),
         }
     }
 }

@@ -65,6 +65,11 @@ struct Args {
 }
 
 /// The figures of one case.
+/// The mean of one field over runs of equal length.
+pub fn mean_by<T>(runs: &[T], field: impl Fn(&T) -> f64) -> f64 {
+    runs.iter().map(field).sum::<f64>() / runs.len().max(1) as f64
+}
+
 pub struct Figure {
     pub ops: u64,
     pub elapsed: Duration,

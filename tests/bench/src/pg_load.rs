@@ -22,10 +22,9 @@ pub struct PgFigure {
 impl PgFigure {
     /// The mean of runs of equal length.
     pub fn mean(runs: &[PgFigure]) -> PgFigure {
-        let n = runs.len().max(1) as f64;
         PgFigure {
-            tps: runs.iter().map(|r| r.tps).sum::<f64>() / n,
-            latency_ms: runs.iter().map(|r| r.latency_ms).sum::<f64>() / n,
+            tps: crate::mean_by(runs, |r| r.tps),
+            latency_ms: crate::mean_by(runs, |r| r.latency_ms),
         }
     }
 }

@@ -86,6 +86,23 @@ impl Bodies {
 
 const JSON: [&str; 1] = ["content-type: application/json"];
 
+/// `POST /query` with `body` (a JSON file) at `clients` connections for `duration`.
+fn json_load(
+    node: &TestNode,
+    body: &Path,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<LoadFigure> {
+    h2load(
+        &node.url("/query"),
+        Some(body),
+        &JSON,
+        true,
+        clients,
+        duration,
+    )
+}
+
 /// `GET /healthz` and point selects on one node, `rounds` times each, alternating.
 pub async fn reads(
     bin: &Path,
@@ -114,14 +131,7 @@ pub async fn reads(
             clients,
             duration,
         )?);
-        point_select.push(h2load(
-            &node.url("/query"),
-            Some(&bodies.select),
-            &JSON,
-            true,
-            clients,
-            duration,
-        )?);
+        point_select.push(json_load(&node, &bodies.select, clients, duration)?);
     }
     let _ = node.stop().await;
     Ok(ReadFigures {
@@ -140,16 +150,8 @@ pub async fn writes(
     rounds: usize,
 ) -> anyhow::Result<WriteFigures> {
     let bodies = Bodies::new()?;
-    let insert_with = |node: &TestNode, clients: usize| {
-        h2load(
-            &node.url("/query"),
-            Some(&bodies.insert),
-            &JSON,
-            true,
-            clients,
-            duration,
-        )
-    };
+    let insert_with =
+        |node: &TestNode, clients: usize| json_load(node, &bodies.insert, clients, duration);
     let insert = |node: &TestNode| insert_with(node, clients);
     let measured = |node: &TestNode| -> anyhow::Result<(LoadFigure, CpuPerOp)> {
         let meter = CpuMeter::start(&[node.pid().context("the node has exited")?])?;
