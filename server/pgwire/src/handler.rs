@@ -34,9 +34,13 @@ use crate::portal::{self, Ran};
 use crate::statement::{Parser, PgStatement, Statement};
 use crate::types;
 
+/// One connection's handler: pgwire asks for the handlers once per connection, so the
+/// connection's state lives here rather than in pgwire's per-session type map, which every
+/// message would otherwise look it up in.
 pub(crate) struct Handler {
     pub service: Arc<dyn QueryService>,
     pub parser: Arc<Parser>,
+    pub connection: SharedConnection,
 }
 
 pub(crate) fn status(session: SessionStatus) -> TransactionStatus {
@@ -62,10 +66,7 @@ impl Handler {
     /// The connection's state, locked; its session opened on first use on the database the
     /// startup message named (its id, or its id without `.db`), else the default one.
     pub(crate) async fn lock<C: ClientInfo>(&self, client: &C) -> PgWireResult<LockedConnection> {
-        let shared: SharedConnection = client
-            .session_extensions()
-            .get_or_insert_with(|| tokio::sync::Mutex::new(None::<Connection>));
-        let mut guard = shared.lock_owned().await;
+        let mut guard = Arc::clone(&self.connection).lock_owned().await;
         if guard.is_none() {
             let wanted = client.metadata().get(METADATA_DATABASE).cloned();
             let ids = self.service.list_databases();

@@ -59,7 +59,7 @@ pub struct PgConfig {
 /// A PostgreSQL wire server bound to its port, ready to serve.
 pub struct PgServer {
     listener: TcpListener,
-    handlers: Arc<Handlers>,
+    shared: Shared,
     tls: Option<pgwire::tokio::TlsAcceptor>,
 }
 
@@ -68,6 +68,29 @@ struct Handlers {
     startup: Arc<auth::Startup>,
     /// Finds the connection a CancelRequest names (by its process id and secret key).
     cancel: Arc<DefaultCancelHandler>,
+}
+
+/// What every connection's handlers share.
+struct Shared {
+    service: Arc<dyn QueryService>,
+    parser: Arc<statement::Parser>,
+    startup: Arc<auth::Startup>,
+    cancel: Arc<DefaultCancelHandler>,
+}
+
+impl Shared {
+    /// The handlers of a new connection: the shared parts, and a state of its own.
+    fn handlers(&self) -> Handlers {
+        Handlers {
+            handler: Arc::new(handler::Handler {
+                service: Arc::clone(&self.service),
+                parser: Arc::clone(&self.parser),
+                connection: connection::SharedConnection::default(),
+            }),
+            startup: Arc::clone(&self.startup),
+            cancel: Arc::clone(&self.cancel),
+        }
+    }
 }
 
 impl PgWireServerHandlers for Handlers {
@@ -112,14 +135,12 @@ impl PgServer {
         let listener = TcpListener::bind(addr).await?;
         Ok(PgServer {
             listener,
-            handlers: Arc::new(Handlers {
-                handler: Arc::new(handler::Handler {
-                    service,
-                    parser: Arc::new(statement::Parser),
-                }),
+            shared: Shared {
+                service,
+                parser: Arc::new(statement::Parser),
                 startup,
                 cancel: Arc::new(DefaultCancelHandler::new(connections)),
-            }),
+            },
             tls,
         })
     }
@@ -144,7 +165,7 @@ impl PgServer {
                 accepted = self.listener.accept() => match accepted {
                     Ok((socket, peer)) => {
                         let _ = socket.set_nodelay(true);
-                        let handlers = Arc::clone(&self.handlers);
+                        let handlers = Arc::new(self.shared.handlers());
                         let tls = self.tls.clone();
                         tokio::spawn(async move {
                             if let Err(e) = pgwire::tokio::process_socket(socket, tls, handlers).await {
