@@ -3,7 +3,8 @@
 use serde_json::{Value, json};
 
 use crate::support::{
-    assert_no_panic, builder, exec_result, files_in, get, names_in_file, scalar, start_in,
+    assert_no_panic, builder, eventually, exec_result, files_in, get, names_in_file, scalar,
+    start_in,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,22 +53,19 @@ async fn memory_node_serves_ha_db_and_writes_no_file() {
 
 /// The async worker threads the node's `listening` record reports, once it is logged.
 async fn workers_of(node: &ha_test_harness::TestNode) -> u64 {
-    let wait = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        loop {
-            let record = node
-                .logs()
-                .iter()
-                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-                .find(|record| record["fields"]["message"] == "listening");
-            if let Some(record) = record {
-                return record["fields"]["workers"].as_u64();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    });
-    wait.await
-        .expect("a listening record")
-        .expect("the record names its workers")
+    eventually(std::time::Duration::from_secs(10), || async {
+        node.logs()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|record| record["fields"]["message"] == "listening")
+            .ok_or_else(|| "no listening record yet".to_string())
+            .and_then(|record| {
+                record["fields"]["workers"]
+                    .as_u64()
+                    .ok_or_else(|| format!("the record names no workers: {record}"))
+            })
+    })
+    .await
 }
 
 /// `--workers N` (or `HA_WORKERS`) runs the node on N async threads; without it, one per core.

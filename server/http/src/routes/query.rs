@@ -88,15 +88,10 @@ pub(crate) async fn answer(
     let json = if results.iter().map(cells).sum::<usize>() > ENCODE_INLINE_CELLS {
         tokio::task::spawn_blocking(move || encode(batch, &results))
             .await
-            .map_err(|e| serde_json::Error::io(std::io::Error::other(e)))
-            .and_then(|json| json)
+            .map_err(|e| serializing_failed(&e))??
     } else {
-        encode(batch, &results)
+        encode(batch, &results)?
     };
-    let json = json.map_err(|e| {
-        tracing::error!(error = %e, "serializing a result failed");
-        HttpError::new(ha_types::ErrorCode::Internal, "internal error")
-    })?;
     let mut response = ([(header::CONTENT_TYPE, "application/json")], json).into_response();
     if let Some(seq) = seq {
         response
@@ -118,9 +113,15 @@ fn cells(result: &ha_types::StatementResult) -> usize {
     }
 }
 
-fn encode(batch: bool, results: &[ha_types::StatementResult]) -> serde_json::Result<Vec<u8>> {
+fn encode(batch: bool, results: &[ha_types::StatementResult]) -> Result<Vec<u8>, HttpError> {
     match (batch, results.first()) {
         (false, Some(result)) => serde_json::to_vec(&ResultBody(result)),
         _ => serde_json::to_vec(&BatchBody(results)),
     }
+    .map_err(|e| serializing_failed(&e))
+}
+
+fn serializing_failed(error: &dyn std::fmt::Display) -> HttpError {
+    tracing::error!(%error, "serializing a result failed");
+    HttpError::new(ha_types::ErrorCode::Internal, "internal error")
 }
