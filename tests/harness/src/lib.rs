@@ -183,10 +183,37 @@ impl NodeBuilder {
     }
 }
 
+/// Ports [`free_port`] hands out: below Linux's ephemeral range (32768–60999), so neither the
+/// kernel's `bind(0)` nor an outgoing connection's source port takes one between the moment it
+/// is found free and the moment its program binds it.
+const FREE_PORTS: std::ops::Range<u16> = 12_000..32_000;
+
 /// A TCP port that was free a moment ago (for programs that cannot report the port they bound).
+///
+/// Not `bind(0)`: the kernel would hand the same ephemeral port to the next connection any test
+/// opens, and the program started with it would then fail to bind (seen once in six CI runs).
+/// The search starts at a random place (tests run as separate processes) and moves on within a
+/// process, so two calls never return the same port.
 pub fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let span = u32::from(FREE_PORTS.end - FREE_PORTS.start);
+    let random_start = RandomState::new().hash_one(std::process::id()) % u64::from(span);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        u32::try_from(random_start)?,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    for _ in 0..span {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed) % span;
+        let port = FREE_PORTS.start + u16::try_from(offset)?;
+        if std::net::TcpListener::bind(("0.0.0.0", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    anyhow::bail!("no free TCP port in {FREE_PORTS:?}")
 }
 
 /// A process that ran to its end.
