@@ -86,13 +86,13 @@ pub struct RowChange {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "tagged_values"
+        with = "crate::tagged_values"
     )]
     pub old_values: Option<Vec<Value>>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "tagged_values"
+        with = "crate::tagged_values"
     )]
     pub new_values: Option<Vec<Value>>,
 }
@@ -198,9 +198,9 @@ struct WireChange {
     old_rowid: Option<i64>,
     #[serde(default)]
     new_rowid: Option<i64>,
-    #[serde(default, with = "tagged_values")]
+    #[serde(default, with = "crate::tagged_values")]
     old_values: Option<Vec<Value>>,
-    #[serde(default, with = "tagged_values")]
+    #[serde(default, with = "crate::tagged_values")]
     new_values: Option<Vec<Value>>,
 }
 
@@ -237,31 +237,6 @@ impl<'de> Deserialize<'de> for Change {
             old_values: wire.old_values,
             new_values: wire.new_values,
         }))
-    }
-}
-
-mod tagged_values {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::Value;
-
-    pub fn serialize<S: Serializer>(values: &Option<Vec<Value>>, s: S) -> Result<S::Ok, S::Error> {
-        match values {
-            Some(values) => s.collect_seq(values.iter().map(Value::to_tagged_json)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Value>>, D::Error> {
-        let json: Option<Vec<serde_json::Value>> = Option::deserialize(d)?;
-        json.map(|items| {
-            items
-                .iter()
-                .map(|j| Value::from_tagged_json(j).map_err(D::Error::custom))
-                .collect()
-        })
-        .transpose()
     }
 }
 

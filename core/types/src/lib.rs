@@ -20,6 +20,7 @@ mod special;
 pub mod sql_text;
 mod sqlstate;
 mod statement;
+mod tagged_values;
 mod value;
 
 pub use catalog::{CatalogQuery, is_rowid_alias};

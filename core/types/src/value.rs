@@ -80,6 +80,11 @@ impl Value {
         }
     }
 
+    /// The text of [`Value::to_tagged_json`], written without building the JSON tree.
+    pub fn to_tagged_json_text(&self) -> String {
+        crate::tagged_values::text(self)
+    }
+
     /// Query results: infinities are reported as null rather than failing the whole response.
     fn to_plain_json(&self) -> Json {
         match self {

@@ -142,11 +142,14 @@ fn keys_of_row(row: &RowChange) -> Vec<(String, String)> {
 
 /// One table's keys are all of one kind (key values, or rowids), so they render apart.
 fn render_key(key: &[Value]) -> String {
-    key.iter().map(render).collect::<Vec<_>>().join("\u{1f}")
-}
-
-fn render(value: &Value) -> String {
-    value.to_tagged_json().to_string()
+    let mut text = String::new();
+    for (i, value) in key.iter().enumerate() {
+        if i > 0 {
+            text.push('\u{1f}');
+        }
+        text.push_str(&value.to_tagged_json_text());
+    }
+    text
 }
 
 #[cfg(test)]
