@@ -142,6 +142,7 @@ fn node(name: &str, log: &Arc<FencedLog>, gate: &Arc<Gate>) -> Database {
             runtime: tokio::runtime::Handle::current(),
             write_gate: Some(Arc::clone(gate) as Arc<dyn WriteGate>),
             most_per_message: ha_core::MOST_PER_MESSAGE,
+            format: ha_types::ChangeSetFormat::default(),
         }),
         ..DatabaseOptions::default()
     };

@@ -102,6 +102,7 @@ fn replicated(
             runtime: tokio::runtime::Handle::current(),
             write_gate: None,
             most_per_message: ha_core::MOST_PER_MESSAGE,
+            format: ha_types::ChangeSetFormat::default(),
         }),
         ..DatabaseOptions::default()
     }

@@ -44,6 +44,8 @@ pub struct LinkSettings {
     pub async_ack: bool,
     /// Most change sets published together in one message.
     pub most_per_message: usize,
+    /// How this node writes its change sets (`--replication-format`).
+    pub format: ha_types::ChangeSetFormat,
     pub timeout: Duration,
     pub disable_ddl_sync: bool,
     pub row_identify: RowIdentify,
@@ -162,6 +164,7 @@ impl ReplicationLink {
             runtime: tokio::runtime::Handle::current(),
             write_gate: None,
             most_per_message: settings.most_per_message,
+            format: settings.format,
         };
         let start = match &settings.policy {
             // "New" means what is written after this start: fixed here, as a sequence, so a

@@ -6,6 +6,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::Value;
+use crate::change_proto::{WireChangeSet, WireChangeSets};
 
 /// The format version written by this build. 2 added `origin`, `id` and `chunk` (a reader of
 /// version 1 would apply one chunk as a whole transaction); readers refuse newer versions.
@@ -103,6 +104,31 @@ pub struct RowChange {
 /// one-change-set form, and this header says how many; a message without it is one change set.
 pub const CHANGE_SETS_HEADER: &str = "Ha-Change-Sets";
 
+/// How a node writes the change sets it commits (`--replication-format`). Readers take both,
+/// told apart by their first byte (`{` for JSON; a protobuf change set starts with its
+/// version's field), so nodes of either setting share one log and a node's outbox may hold
+/// both after a change of setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChangeSetFormat {
+    /// `ha.cdc.v1.ChangeSet` (core/types/proto/ha/cdc/v1/change_set.proto): about a quarter of
+    /// the JSON's bytes, and nothing to parse but lengths and numbers.
+    #[default]
+    Protobuf,
+    /// The seed's JSON (SPEC §6.2), for CDC consumers that read the log as JSON.
+    Json,
+}
+
+impl ChangeSetFormat {
+    /// The format of one encoded change set, or of a message of several.
+    pub fn of(payload: &[u8]) -> ChangeSetFormat {
+        // Not past whitespace: a protobuf `ChangeSets` starts with 0x0a, a newline.
+        match payload.first() {
+            Some(b'{') => ChangeSetFormat::Json,
+            _ => ChangeSetFormat::Protobuf,
+        }
+    }
+}
+
 impl ChangeSet {
     pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
         serde_json::to_vec(self)
@@ -112,33 +138,81 @@ impl ChangeSet {
         serde_json::from_slice(bytes)
     }
 
-    /// One message's payload for change sets already in their JSON form (which never holds a
-    /// raw newline: JSON escapes it in strings).
-    pub fn join_lines<'a>(payloads: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    /// One change set in `format` (what an outbox row and a one-change-set message hold).
+    pub fn encode(&self, format: ChangeSetFormat) -> Result<Vec<u8>, String> {
+        match format {
+            ChangeSetFormat::Json => self.to_json().map_err(|e| e.to_string()),
+            ChangeSetFormat::Protobuf => {
+                Ok(prost::Message::encode_to_vec(&WireChangeSet::from(self)))
+            }
+        }
+    }
+
+    /// One change set in either format (see [`ChangeSetFormat::of`]).
+    pub fn decode(bytes: &[u8]) -> Result<ChangeSet, String> {
+        let set = match ChangeSetFormat::of(bytes) {
+            ChangeSetFormat::Json => ChangeSet::from_json(bytes).map_err(|e| e.to_string())?,
+            ChangeSetFormat::Protobuf => {
+                let wire: WireChangeSet =
+                    prost::Message::decode(bytes).map_err(|e| e.to_string())?;
+                ChangeSet::try_from(wire)?
+            }
+        };
+        Ok(set)
+    }
+
+    /// One message's payload for change sets already encoded, all in one format (JSON: one
+    /// per line, as JSON escapes every newline in strings; protobuf: a `ChangeSets` message,
+    /// whose repeated field is exactly each set's bytes behind a tag and a length).
+    pub fn join(payloads: &[impl AsRef<[u8]>]) -> Vec<u8> {
+        let first = payloads.first().map(AsRef::as_ref).unwrap_or_default();
         let mut joined = Vec::new();
         for payload in payloads {
-            if !joined.is_empty() {
-                joined.push(b'\n');
+            let payload = payload.as_ref();
+            match ChangeSetFormat::of(first) {
+                ChangeSetFormat::Json => {
+                    if !joined.is_empty() {
+                        joined.push(b'\n');
+                    }
+                }
+                ChangeSetFormat::Protobuf => {
+                    // Field 1, length-delimited.
+                    joined.push(0x0a);
+                    prost::encoding::encode_varint(payload.len() as u64, &mut joined);
+                }
             }
             joined.extend_from_slice(payload);
         }
         joined
     }
 
+    /// Bytes [`ChangeSet::join`] adds for one more change set of `len` bytes, at most.
+    pub const JOIN_OVERHEAD: usize = 11;
+
     /// The change sets of one log message whose [`CHANGE_SETS_HEADER`] said `count` (`None`:
     /// the header was absent, one change set), or why this build cannot apply them.
     pub fn read_message(payload: &[u8], count: Option<&str>) -> Result<Vec<ChangeSet>, String> {
         let sets = match count {
-            None => vec![ChangeSet::from_json(payload).map_err(|e| e.to_string())?],
+            None => vec![ChangeSet::decode(payload)?],
             Some(count) => {
                 let count: usize = count
                     .trim()
                     .parse()
                     .map_err(|_| format!("{CHANGE_SETS_HEADER} is not a count: {count:?}"))?;
-                let sets = payload
-                    .split(|byte| *byte == b'\n')
-                    .map(|line| ChangeSet::from_json(line).map_err(|e| e.to_string()))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let sets = match ChangeSetFormat::of(payload) {
+                    ChangeSetFormat::Json => payload
+                        .split(|byte| *byte == b'\n')
+                        .map(|line| ChangeSet::from_json(line).map_err(|e| e.to_string()))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    ChangeSetFormat::Protobuf => {
+                        let wire: WireChangeSets =
+                            prost::Message::decode(payload).map_err(|e| e.to_string())?;
+                        wire.sets
+                            .into_iter()
+                            .map(ChangeSet::try_from)
+                            .collect::<Result<Vec<_>, _>>()?
+                    }
+                };
                 if sets.len() != count {
                     return Err(format!(
                         "{CHANGE_SETS_HEADER} says {count} change sets, the message holds {}",
@@ -155,6 +229,20 @@ impl ChangeSet {
             ));
         }
         Ok(sets)
+    }
+}
+
+impl Change {
+    /// The bytes this change adds to a change set in `format`, at most.
+    pub fn encoded_len(&self, format: ChangeSetFormat) -> Result<usize, String> {
+        match format {
+            ChangeSetFormat::Json => {
+                Ok(serde_json::to_vec(self).map_err(|e| e.to_string())?.len() + 1)
+            }
+            ChangeSetFormat::Protobuf => Ok(prost::Message::encoded_len(
+                &crate::change_proto::WireChange::from(self),
+            ) + ChangeSet::JOIN_OVERHEAD),
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod catalog;
 mod change;
+mod change_proto;
 mod column_type;
 mod database_hint;
 mod description;
@@ -25,7 +26,8 @@ mod value;
 
 pub use catalog::{CatalogQuery, is_rowid_alias};
 pub use change::{
-    CHANGE_SET_VERSION, CHANGE_SETS_HEADER, Change, ChangeSet, Chunk, RowChange, RowOperation,
+    CHANGE_SET_VERSION, CHANGE_SETS_HEADER, Change, ChangeSet, ChangeSetFormat, Chunk, RowChange,
+    RowOperation,
 };
 pub use column_type::{ColumnType, exact_bool, exact_integer, exact_real, real_text};
 pub use database_hint::{DatabaseHint, DatabaseHintError};

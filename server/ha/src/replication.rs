@@ -8,7 +8,7 @@ use anyhow::Context;
 use ha_nats::log::{ConsumerStart, StreamSettings};
 use ha_nats::{Broker, EmbeddedNatsOptions, LinkSettings, ReplicationLink};
 
-use crate::config::{Config, ReplicationPolicy, RowIdentify};
+use crate::config::{Config, ReplicationFormat, ReplicationPolicy, RowIdentify};
 
 pub(crate) struct Replication {
     pub(crate) link: ReplicationLink,
@@ -49,6 +49,10 @@ impl Replication {
             },
             async_ack: config.async_replication,
             most_per_message: config.replication_group,
+            format: match config.replication_format {
+                ReplicationFormat::Protobuf => ha_types::ChangeSetFormat::Protobuf,
+                ReplicationFormat::Json => ha_types::ChangeSetFormat::Json,
+            },
             timeout: config.replication_timeout,
             disable_ddl_sync: config.disable_ddl_sync,
             row_identify: match config.row_identify {

@@ -1,12 +1,15 @@
 //! One log message per group of transactions (issue 16): a busy node publishes the change sets
-//! it committed together as one message, one change set per line with `Ha-Change-Sets: N`,
-//! each line the seed's one-transaction JSON; the other nodes apply every transaction; with
-//! `--replication-group 1` every transaction is a message of its own, as the seed published.
+//! it committed together as one message with `Ha-Change-Sets: N` (a protobuf `ChangeSets`, or
+//! with `--replication-format json` one change set per line, each line the seed's
+//! one-transaction JSON); the other nodes apply every transaction; with `--replication-group 1`
+//! every transaction is a message of its own, as the seed published. Nodes of either format
+//! share one log.
 
 use std::collections::BTreeSet;
 
 use futures::future::join_all;
 use ha_test_harness::{NatsServer, NodeBuilder, TestNode};
+use ha_types::{ChangeSet, ChangeSetFormat};
 use serde_json::{Value, json};
 
 use super::converged;
@@ -89,17 +92,29 @@ async fn raw_messages(broker: &NatsServer) -> Vec<Raw> {
     messages
 }
 
-/// Every line of every message as the seed's change set JSON, with the ids of table `t`'s
-/// inserts; checks that the header and message id describe the lines.
-fn inserted_ids(messages: &[Raw]) -> (BTreeSet<i64>, usize) {
+/// Every change set of every message in the seed's JSON shape, with the ids of table `t`'s
+/// inserts; checks that the messages are in `format` (JSON: one change set per line, read
+/// here as any CDC consumer would; protobuf: read by `ha_types`) and that the header and
+/// message id describe them.
+fn inserted_ids(messages: &[Raw], format: ChangeSetFormat) -> (BTreeSet<i64>, usize) {
     let mut ids = BTreeSet::new();
     let mut grouped = 0;
     for message in messages {
-        let lines: Vec<&[u8]> = message.payload.split(|b| *b == b'\n').collect();
-        let sets: Vec<Value> = lines
-            .iter()
-            .map(|line| serde_json::from_slice(line).expect("each line is one change set"))
-            .collect();
+        assert_eq!(ChangeSetFormat::of(&message.payload), format);
+        let sets: Vec<Value> = match format {
+            ChangeSetFormat::Json => message
+                .payload
+                .split(|b| *b == b'\n')
+                .map(|line| serde_json::from_slice(line).expect("each line is one change set"))
+                .collect(),
+            ChangeSetFormat::Protobuf => {
+                ChangeSet::read_message(&message.payload, message.count.as_deref())
+                    .expect("the message reads")
+                    .iter()
+                    .map(|set| serde_json::to_value(set).unwrap())
+                    .collect()
+            }
+        };
         match &message.count {
             None => assert_eq!(sets.len(), 1, "a message without the header is one set"),
             Some(count) => {
@@ -142,15 +157,15 @@ fn inserted_ids(messages: &[Raw]) -> (BTreeSet<i64>, usize) {
     (ids, grouped)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn transactions_committed_together_are_one_message_of_seed_change_sets() {
+/// `WRITES` inserts on node1 in one burst: grouped messages in `format`, applied by node2.
+async fn grouped_in(format: ChangeSetFormat, extra: &[&str]) {
     let broker = NatsServer::start(None).await.unwrap();
-    let nodes = two_nodes(&broker, &[]).await;
+    let nodes = two_nodes(&broker, extra).await;
     concurrent_inserts(&nodes[0]).await;
     let all = converged(&nodes, "SELECT id, v FROM t ORDER BY id").await;
     assert_eq!(all, every_row());
     let messages = raw_messages(&broker).await;
-    let (ids, grouped) = inserted_ids(&messages);
+    let (ids, grouped) = inserted_ids(&messages, format);
     assert_eq!(ids, (1..=WRITES).collect::<BTreeSet<_>>());
     assert!(grouped > 0, "no message held several change sets");
     assert!(
@@ -161,6 +176,49 @@ async fn transactions_committed_together_are_one_message_of_seed_change_sets() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_committed_together_are_one_message_of_compact_change_sets() {
+    grouped_in(ChangeSetFormat::Protobuf, &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replication_format_json_publishes_lines_of_seed_change_sets() {
+    grouped_in(ChangeSetFormat::Json, &["--replication-format", "json"]).await;
+}
+
+/// A cluster in the middle of a change of format (or of a rolling upgrade that turns JSON on
+/// for a CDC consumer): each node writes its own, and applies the other's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_of_either_format_share_one_log() {
+    let broker = NatsServer::start(None).await.unwrap();
+    let mut nodes = two_nodes(&broker, &[]).await;
+    nodes.push(
+        NodeBuilder::new(BIN)
+            .args(["-n", "node3", "-m", "--nats-port", "0"])
+            .args(["--replication-format", "json"])
+            .replication_url(broker.url())
+            .start()
+            .await
+            .unwrap(),
+    );
+    concurrent_inserts(&nodes[0]).await;
+    converged(&nodes, "SELECT count(*) FROM t").await;
+    for id in WRITES + 1..=WRITES + 20 {
+        let body = json!({"sql": "INSERT INTO t(id, v) VALUES (?, 'json')", "params": [id]});
+        let (status, body) = nodes[2].post("/query", &body).await.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let all = converged(&nodes, "SELECT count(*), sum(id) FROM t").await;
+    let count = WRITES + 20;
+    assert_eq!(all, json!([[count, count * (count + 1) / 2]]));
+    let formats: BTreeSet<bool> = raw_messages(&broker)
+        .await
+        .iter()
+        .map(|m| ChangeSetFormat::of(&m.payload) == ChangeSetFormat::Json)
+        .collect();
+    assert_eq!(formats.len(), 2, "the log holds both formats");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replication_group_1_publishes_one_message_per_transaction() {
     let broker = NatsServer::start(None).await.unwrap();
     let nodes = two_nodes(&broker, &["--replication-group", "1"]).await;
@@ -168,7 +226,7 @@ async fn replication_group_1_publishes_one_message_per_transaction() {
     let all = converged(&nodes, "SELECT id, v FROM t ORDER BY id").await;
     assert_eq!(all, every_row());
     let messages = raw_messages(&broker).await;
-    let (ids, grouped) = inserted_ids(&messages);
+    let (ids, grouped) = inserted_ids(&messages, ChangeSetFormat::Protobuf);
     assert_eq!(ids.len(), WRITES as usize);
     assert_eq!(grouped, 0);
     // The table's creation and one message per insert.

@@ -3,7 +3,7 @@
 //! together and apply them as one transaction (`order.rs`).
 
 use bytes::Bytes;
-use ha_types::{ChangeSet, Chunk};
+use ha_types::{ChangeSet, ChangeSetFormat, Chunk};
 
 /// Room left in a message for its headers and subject.
 const HEADROOM: usize = 8 << 10;
@@ -13,14 +13,15 @@ pub(crate) fn message_limit(max_payload: usize) -> usize {
     max_payload.saturating_sub(HEADROOM).max(1024)
 }
 
-/// The encoded messages of `set`: one when it fits in `max_payload`, else its parts. Fails
-/// when a single change (one row image) is larger than a message can be.
+/// The messages of `set` in `format`: one when it fits in `max_payload`, else its parts.
+/// Fails when a single change (one row image) is larger than a message can be.
 pub(crate) fn split_into_messages(
     set: &ChangeSet,
     max_payload: usize,
+    format: ChangeSetFormat,
 ) -> Result<Vec<Vec<u8>>, String> {
     let limit = message_limit(max_payload);
-    let whole = set.to_json().map_err(|e| e.to_string())?;
+    let whole = set.encode(format)?;
     if whole.len() <= limit {
         return Ok(vec![whole]);
     }
@@ -32,11 +33,11 @@ pub(crate) fn split_into_messages(
         }),
         ..set.clone()
     };
-    let overhead = envelope.to_json().map_err(|e| e.to_string())?.len();
+    let overhead = envelope.encode(format)?.len();
     let mut groups: Vec<Vec<ha_types::Change>> = vec![Vec::new()];
     let mut size = overhead;
     for change in &set.changes {
-        let len = serde_json::to_vec(change).map_err(|e| e.to_string())?.len() + 1;
+        let len = change.encoded_len(format)?;
         if overhead + len > limit {
             return Err(format!(
                 "one row change of {len} bytes is larger than the broker's largest message \
@@ -65,8 +66,7 @@ pub(crate) fn split_into_messages(
                 }),
                 ..set.clone()
             }
-            .to_json()
-            .map_err(|e| e.to_string())
+            .encode(format)
         })
         .collect()
 }
@@ -90,8 +90,14 @@ pub(crate) fn join_change_sets(parts: impl IntoIterator<Item = ChangeSet>) -> Op
     Some(whole)
 }
 
-/// A split change set is kept in one outbox row as a JSON array of its parts.
+/// A split change set is kept in one outbox row as its parts together: a JSON array of them
+/// (JSON parts), or a protobuf `ChangeSets` of them (protobuf parts, whose bytes start with
+/// 0x0a where a whole change set's start with its version field, 0x08).
 pub(crate) fn join_parts(parts: &[Vec<u8>]) -> Vec<u8> {
+    let first = parts.first().map(Vec::as_slice).unwrap_or_default();
+    if ChangeSetFormat::of(first) == ChangeSetFormat::Protobuf {
+        return ChangeSet::join(parts);
+    }
     let mut joined = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 1);
     joined.push(b'[');
     for (i, part) in parts.iter().enumerate() {
@@ -106,17 +112,44 @@ pub(crate) fn join_parts(parts: &[Vec<u8>]) -> Vec<u8> {
 
 /// The messages of an outbox row (see [`join_parts`]).
 pub(crate) fn stored_messages(msg_id: &str, payload: Vec<u8>) -> Vec<(String, Bytes)> {
-    if payload.first() == Some(&b'[')
-        && let Ok(parts) = serde_json::from_slice::<Vec<serde_json::Value>>(&payload)
-    {
-        let ids = message_ids(msg_id, parts.len());
-        return ids
+    let payload = Bytes::from(payload);
+    let parts: Option<Vec<Bytes>> = match payload.first() {
+        Some(b'[') => serde_json::from_slice::<Vec<serde_json::Value>>(&payload)
+            .ok()
+            .map(|parts| {
+                parts
+                    .into_iter()
+                    .map(|part| Bytes::from(part.to_string()))
+                    .collect()
+            }),
+        Some(0x0a) => protobuf_parts(&payload),
+        _ => None,
+    };
+    match parts {
+        Some(parts) => message_ids(msg_id, parts.len())
             .into_iter()
             .zip(parts)
-            .map(|(id, part)| (id, Bytes::from(part.to_string())))
-            .collect();
+            .collect(),
+        None => vec![(msg_id.to_string(), payload)],
     }
-    vec![(msg_id.to_string(), Bytes::from(payload))]
+}
+
+/// Each change set's bytes in a protobuf `ChangeSets` (field 1, length-delimited, repeated),
+/// shared with `joined` rather than copied.
+fn protobuf_parts(joined: &Bytes) -> Option<Vec<Bytes>> {
+    let mut parts = Vec::new();
+    let mut rest = &joined[..];
+    while !rest.is_empty() {
+        if rest[0] != 0x0a {
+            return None;
+        }
+        rest = &rest[1..];
+        let len = usize::try_from(prost::encoding::decode_varint(&mut rest).ok()?).ok()?;
+        let start = joined.len() - rest.len();
+        parts.push(joined.slice(start..start.checked_add(len).filter(|&end| end <= joined.len())?));
+        rest = &rest[len..];
+    }
+    Some(parts)
 }
 
 #[cfg(test)]
@@ -126,38 +159,58 @@ mod tests {
 
     #[test]
     fn large_sets_split_in_order_and_small_ones_do_not() {
-        let set = ChangeSet {
-            v: ha_types::CHANGE_SET_VERSION,
-            node: "n".into(),
-            database_id: None,
-            origin: Some("o".into()),
-            id: Some(1),
-            chunk: None,
-            term: None,
-            changes: (0..100)
-                .map(|i| Change::Sql {
-                    command: format!("{i:0>100}"),
-                })
-                .collect(),
-            timestamp_ns: 0,
-        };
-        assert_eq!(split_into_messages(&set, 1 << 20).unwrap().len(), 1);
-        let parts = split_into_messages(&set, HEADROOM + 2048).unwrap();
-        assert!(parts.len() > 4);
-        let mut joined = Vec::new();
-        for (i, part) in parts.iter().enumerate() {
-            assert!(part.len() <= 2048);
-            let part = ChangeSet::from_json(part).unwrap();
-            assert_eq!(part.chunk.unwrap().index as usize, i);
-            joined.extend(part.changes);
+        for format in [ChangeSetFormat::Protobuf, ChangeSetFormat::Json] {
+            let set = ChangeSet {
+                v: ha_types::CHANGE_SET_VERSION,
+                node: "n".into(),
+                database_id: None,
+                origin: Some("o".into()),
+                id: Some(1),
+                chunk: None,
+                term: None,
+                changes: (0..100)
+                    .map(|i| Change::Sql {
+                        command: format!("{i:0>100}"),
+                    })
+                    .collect(),
+                timestamp_ns: 0,
+            };
+            assert_eq!(split_into_messages(&set, 1 << 20, format).unwrap().len(), 1);
+            let parts = split_into_messages(&set, HEADROOM + 2048, format).unwrap();
+            assert!(parts.len() > 4);
+            let mut joined = Vec::new();
+            for (i, part) in parts.iter().enumerate() {
+                assert!(part.len() <= 2048);
+                assert_eq!(ChangeSetFormat::of(part), format);
+                let part = ChangeSet::decode(part).unwrap();
+                assert_eq!(part.chunk.unwrap().index as usize, i);
+                joined.extend(part.changes);
+            }
+            assert_eq!(joined, set.changes);
+            // The outbox row holding the parts gives them back, each under its message id.
+            let stored = stored_messages("o.1", join_parts(&parts));
+            assert_eq!(stored.len(), parts.len(), "{format:?}");
+            for (i, (msg_id, part)) in stored.iter().enumerate() {
+                assert_eq!(msg_id, &format!("o.1.{i}"));
+                assert_eq!(
+                    ChangeSet::decode(part).unwrap(),
+                    ChangeSet::decode(&parts[i]).unwrap()
+                );
+            }
+            let whole = split_into_messages(&set, 1 << 20, format)
+                .unwrap()
+                .remove(0);
+            assert_eq!(
+                stored_messages("o.1", whole.clone()),
+                vec![("o.1".to_string(), Bytes::from(whole))]
+            );
+            let huge = ChangeSet {
+                changes: vec![Change::Sql {
+                    command: "x".repeat(5000),
+                }],
+                ..set
+            };
+            assert!(split_into_messages(&huge, HEADROOM + 2048, format).is_err());
         }
-        assert_eq!(joined, set.changes);
-        let huge = ChangeSet {
-            changes: vec![Change::Sql {
-                command: "x".repeat(5000),
-            }],
-            ..set
-        };
-        assert!(split_into_messages(&huge, HEADROOM + 2048).is_err());
     }
 }

@@ -66,6 +66,8 @@ pub struct ReplicationOptions {
     /// Most change sets published together in one message (`--replication-group`; 1: one
     /// message per transaction, the seed's form).
     pub most_per_message: usize,
+    /// How this node writes its change sets (`--replication-format`); it reads both.
+    pub format: ha_types::ChangeSetFormat,
 }
 
 /// Change sets one message holds at most by default: as many as one group commit takes.

@@ -115,7 +115,7 @@ impl OriginOrder {
             payload,
         } in Outbox::held(conn)?
         {
-            match ChangeSet::from_json(&payload) {
+            match ChangeSet::decode(&payload) {
                 Ok(set) => {
                     let held = self.held.entry(origin).or_default().entry(id).or_default();
                     held.count = set.chunk.map_or(1, |c| c.count);
@@ -176,9 +176,12 @@ impl OriginOrder {
             }
             return Ok(vec![Cow::Borrowed(set)]);
         }
-        let payload = set.to_json().map_err(|e| {
-            rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(e)))
-        })?;
+        // Held rows never leave this node: the compact form.
+        let payload = set
+            .encode(ha_types::ChangeSetFormat::Protobuf)
+            .map_err(|e| {
+                rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(e)))
+            })?;
         Outbox::hold(conn, origin, id, part, seq, &payload)?;
         let sets = self.held.entry(origin.to_string()).or_default();
         let held = sets.entry(id).or_default();

@@ -30,7 +30,7 @@ use futures::stream::FuturesOrdered;
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
-use ha_types::ChangeSet;
+use ha_types::{ChangeSet, ChangeSetFormat};
 
 use super::chunks::message_limit;
 use super::{ChangeLog, PublishError};
@@ -289,7 +289,10 @@ impl Grouper {
             };
             let fits = next.term == first.term
                 && next.messages.as_ref().is_some_and(|messages| {
-                    messages.len() == 1 && size + 1 + messages[0].1.len() <= self.limit
+                    messages.len() == 1
+                        && size + ChangeSet::JOIN_OVERHEAD + messages[0].1.len() <= self.limit
+                        // After a change of --replication-format, one format per message.
+                        && ChangeSetFormat::of(&messages[0].1) == ChangeSetFormat::of(&lines[0])
                 });
             if !fits {
                 // It starts the next message.
@@ -302,7 +305,7 @@ impl Grouper {
             let Some((_, payload)) = messages.pop() else {
                 continue;
             };
-            size += 1 + payload.len();
+            size += ChangeSet::JOIN_OVERHEAD + payload.len();
             lines.push(payload);
             last_id = next.outbox_id;
             unacked[0].done.extend(next.done.take());
@@ -311,7 +314,7 @@ impl Grouper {
             let group = &mut unacked[0];
             group.msg_id = format!("{}-{last_id}", group.msg_id);
             group.change_sets = lines.len();
-            group.payload = Bytes::from(ChangeSet::join_lines(lines.iter().map(|l| &l[..])));
+            group.payload = Bytes::from(ChangeSet::join(&lines));
         }
         Some(unacked)
     }

@@ -55,7 +55,7 @@ pub(crate) fn undo_outbox_after(
 fn whole_change_set(id: u64, msg_id: &str, payload: Vec<u8>) -> Result<ChangeSet, UndoError> {
     let parts = stored_messages(msg_id, payload)
         .into_iter()
-        .map(|(_, part)| ChangeSet::from_json(&part))
+        .map(|(_, part)| ChangeSet::decode(&part))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| UndoError::Unreadable {
             id,

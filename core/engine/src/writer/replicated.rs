@@ -137,7 +137,7 @@ impl ReplicationState {
             left += 1;
             let mut term = None;
             for (_, payload) in stored_messages(&row.msg_id, row.payload) {
-                if let Ok(set) = ChangeSet::from_json(&payload)
+                if let Ok(set) = ChangeSet::decode(&payload)
                     && set.origin.as_deref() == Some(identity.origin.as_str())
                 {
                     term = term.or(set.term);
@@ -273,8 +273,8 @@ impl ReplicationState {
             self.term,
             changes,
         );
-        let encoded =
-            split_into_messages(&change_set, self.max_payload).map_err(CoreError::BadRequest)?;
+        let encoded = split_into_messages(&change_set, self.max_payload, self.options.format)
+            .map_err(CoreError::BadRequest)?;
         let msg_id = format!("{}.{id}", self.identity.origin);
         let stored = if encoded.len() == 1 {
             encoded[0].clone()

@@ -45,7 +45,7 @@ pub(crate) async fn check(
     };
     if applied == 0 && from_start && facts.first > 1 {
         facts.first_kept_id = match stream.get_first_raw_message_by_subject(subject, 1).await {
-            Ok(message) => ChangeSet::from_json(&message.payload)
+            Ok(message) => ChangeSet::decode(&message.payload)
                 .ok()
                 .and_then(|set| set.id.filter(|_| set.origin.is_some())),
             Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => None,

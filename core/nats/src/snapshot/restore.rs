@@ -200,7 +200,7 @@ impl Snapshots {
         for (msg_id, payload) in messages {
             // Leader mode: a change set of an ended term is refused by the log (its file is
             // being replaced anyway).
-            let term = ha_types::ChangeSet::from_json(&payload)
+            let term = ha_types::ChangeSet::decode(&payload)
                 .ok()
                 .and_then(|set| set.term);
             let ack = match self.log.publish(database, &msg_id, payload, 1, term).await {

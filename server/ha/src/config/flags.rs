@@ -14,7 +14,9 @@ use clap::Parser;
 
 use super::duration::parse_duration;
 use super::size::parse_byte_size;
-use super::values::{LogFormat, LogLevel, PgAuth, ReplicationPolicy, RowIdentify};
+use super::values::{
+    LogFormat, LogLevel, PgAuth, ReplicationFormat, ReplicationPolicy, RowIdentify,
+};
 
 /// `--db-params` when none is given: the engine reads these three names as pragmas.
 pub const DEFAULT_DB_PARAMS: &str = "journal_mode=WAL&busy_timeout=5000&synchronous=NORMAL";
@@ -121,6 +123,10 @@ pub struct Config {
     /// message per transaction)
     #[arg(long, env = "HA_REPLICATION_GROUP", default_value_t = 256)]
     pub replication_group: usize,
+    /// How change sets are written to the log: protobuf (compact) or json (the seed's CDC
+    /// format); nodes read both
+    #[arg(long, env = "HA_REPLICATION_FORMAT", value_enum, default_value_t = ReplicationFormat::Protobuf)]
+    pub replication_format: ReplicationFormat,
     /// Where asynchronous replication keeps unsent changes
     #[arg(long, env = "HA_ASYNC_REPLICATION_STORE_DIR")]
     pub async_replication_store_dir: Option<PathBuf>,

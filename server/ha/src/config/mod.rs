@@ -16,7 +16,7 @@ pub use error::ConfigError;
 pub use flags::{Config, DEFAULT_DB_PARAMS, default_node_name};
 pub use size::{format_byte_size, parse_byte_size};
 pub use validate::{NOT_SUPPORTED_YET, OffValue, Unbuilt};
-pub use values::{LogFormat, LogLevel, PgAuth, ReplicationPolicy, RowIdentify};
+pub use values::{LogFormat, LogLevel, PgAuth, ReplicationFormat, ReplicationPolicy, RowIdentify};
 
 use std::ffi::OsString;
 

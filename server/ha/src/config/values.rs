@@ -1,10 +1,21 @@
-//! Typed values of the enumerated flags: `--row-identify`, `--log-level`, `--log-format` and
-//! `--replication-policy`.
+//! Typed values of the enumerated flags: `--row-identify`, `--log-level`, `--log-format`,
+//! `--replication-format` and `--replication-policy`.
 
 use std::fmt;
 use std::str::FromStr;
 
 use clap::ValueEnum;
+
+/// How a node writes its change sets to the log (`--replication-format`); every node reads
+/// both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ReplicationFormat {
+    /// Compact protobuf (`ha.cdc.v1.ChangeSet`).
+    #[default]
+    Protobuf,
+    /// The seed's JSON, for CDC consumers that read the log as JSON.
+    Json,
+}
 
 /// How PostgreSQL wire clients authenticate (`--pg-auth`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]

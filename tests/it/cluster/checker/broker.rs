@@ -24,7 +24,7 @@ pub fn subject(database: &str) -> String {
 }
 
 /// One change set of the subject: the stream sequence of its message and its JSON (`Err`
-/// with the raw text when it is not JSON).
+/// with why, and the start of the payload, when it is not one).
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub seq: u64,
@@ -116,29 +116,22 @@ impl Broker {
 /// A message's change sets: one, or as many lines as its `Ha-Change-Sets` header says (the
 /// change sets a node published together).
 fn change_sets(message: &async_nats::jetstream::Message) -> Vec<Result<Value, String>> {
-    let raw = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    let parse = |bytes: &[u8]| serde_json::from_slice(bytes).map_err(|_| raw(bytes));
+    // Either format (`--replication-format`), through the one reader every node uses; the
+    // checks that follow read the seed's JSON shape of each change set.
     let count = message
         .headers
         .as_ref()
-        .and_then(|headers| headers.get("Ha-Change-Sets"))
-        .map(|value| value.as_str().parse::<usize>());
-    match count {
-        None => vec![parse(&message.payload)],
-        Some(Ok(count)) => {
-            let lines: Vec<&[u8]> = message.payload.split(|byte| *byte == b'\n').collect();
-            if lines.len() != count {
-                return vec![Err(format!(
-                    "Ha-Change-Sets says {count}, the message holds {} lines: {}",
-                    lines.len(),
-                    raw(&message.payload)
-                ))];
-            }
-            lines.into_iter().map(parse).collect()
+        .and_then(|headers| headers.get(ha_types::CHANGE_SETS_HEADER))
+        .map(|value| value.as_str());
+    match ha_types::ChangeSet::read_message(&message.payload, count) {
+        Ok(sets) => sets
+            .iter()
+            .map(|set| serde_json::to_value(set).map_err(|e| e.to_string()))
+            .collect(),
+        Err(e) => {
+            let shown = String::from_utf8_lossy(&message.payload[..message.payload.len().min(200)])
+                .into_owned();
+            vec![Err(format!("{e}: {shown}"))]
         }
-        Some(Err(_)) => vec![Err(format!(
-            "a bad Ha-Change-Sets header: {}",
-            raw(&message.payload)
-        ))],
     }
 }

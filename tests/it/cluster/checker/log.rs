@@ -18,7 +18,7 @@ pub struct LogicalSet {
     pub changes: Vec<Value>,
 }
 
-/// Joins the entries into logical sets; problems (not JSON, chunks out of order or
+/// Joins the entries into logical sets; problems (not a change set, chunks out of order or
 /// incomplete) are returned as violations.
 pub fn logical_sets(entries: &[Entry]) -> (Vec<LogicalSet>, Vec<String>) {
     let mut sets = Vec::new();
@@ -32,7 +32,10 @@ pub fn logical_sets(entries: &[Entry]) -> (Vec<LogicalSet>, Vec<String>) {
             Ok(set) => set,
             Err(text) => {
                 let shown: String = text.chars().take(200).collect();
-                problems.push(format!("stream message {} is not JSON: {shown}", entry.seq));
+                problems.push(format!(
+                    "stream message {} is not a change set: {shown}",
+                    entry.seq
+                ));
                 continue;
             }
         };
