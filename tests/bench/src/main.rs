@@ -4,6 +4,7 @@
 //!
 //! Run with `scripts/bench` (builds the release binary first).
 
+mod change_sets;
 mod cpu;
 mod grpc_load;
 mod h2load;
@@ -45,7 +46,8 @@ struct Args {
     /// snapshot (writers while a snapshot and a download run), grpc (gRPC vs HTTP), replica
     /// (in-process replica reads vs rusqlite), mysql (MySQL wire vs HTTP and PostgreSQL), leader
     /// (leader mode: writes sent to a follower vs to the leader), speed (issue 16's aims, each
-    /// against its baseline, with h2load), or all
+    /// against its baseline, with h2load), changeset (a change set's bytes and encode/decode
+    /// time in each --replication-format), or all
     #[arg(long, default_value = "all")]
     suite: String,
     /// Rows of the bulk catch-up
@@ -262,6 +264,31 @@ fn main() -> anyhow::Result<()> {
             );
             row("HTTP/2 JSON", &doors.json_h2, &doors.json_h1);
             row("gRPC Execute", &doors.grpc, &doors.json_h1);
+        }
+    }
+    if args.suite == "all" || args.suite == "changeset" {
+        println!();
+        println!(
+            "{:<36} {:>12} {:>12} {:>12}",
+            "change set (--replication-format)", "bytes", "encode ns", "decode ns"
+        );
+        for (case, json, protobuf) in change_sets::measure(duration)? {
+            for (format, figure) in [("json", &json), ("protobuf", &protobuf)] {
+                println!(
+                    "{:<36} {:>12} {:>12.0} {:>12.0}",
+                    format!("{case}, {format}"),
+                    figure.bytes,
+                    figure.encode_ns,
+                    figure.decode_ns
+                );
+            }
+            println!(
+                "{:<36} {:>11.0}% {:>11.0}% {:>11.0}%",
+                format!("{case}, protobuf / json"),
+                100.0 * protobuf.bytes as f64 / json.bytes as f64,
+                100.0 * protobuf.encode_ns / json.encode_ns,
+                100.0 * protobuf.decode_ns / json.decode_ns
+            );
         }
     }
     if (args.suite == "all" || args.suite == "speed") && h2load::installed() {
