@@ -142,9 +142,7 @@ impl ChangeSet {
     pub fn encode(&self, format: ChangeSetFormat) -> Result<Vec<u8>, String> {
         match format {
             ChangeSetFormat::Json => self.to_json().map_err(|e| e.to_string()),
-            ChangeSetFormat::Protobuf => {
-                Ok(prost::Message::encode_to_vec(&WireChangeSet::from(self)))
-            }
+            ChangeSetFormat::Protobuf => Ok(crate::change_proto::encode_change_set(self)),
         }
     }
 
@@ -239,9 +237,9 @@ impl Change {
             ChangeSetFormat::Json => {
                 Ok(serde_json::to_vec(self).map_err(|e| e.to_string())?.len() + 1)
             }
-            ChangeSetFormat::Protobuf => Ok(prost::Message::encoded_len(
-                &crate::change_proto::WireChange::from(self),
-            ) + ChangeSet::JOIN_OVERHEAD),
+            ChangeSetFormat::Protobuf => {
+                Ok(crate::change_proto::encoded_change_len(self) + ChangeSet::JOIN_OVERHEAD)
+            }
         }
     }
 }
