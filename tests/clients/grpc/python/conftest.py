@@ -57,8 +57,10 @@ class Node:
     def __init__(self, *args: str):
         self.dir = tempfile.TemporaryDirectory(prefix="ha-grpc-test-")
         self.process = subprocess.Popen(
-            [_ha_bin(), "--port=0", "--bind-address=127.0.0.1", "--nats-port=0",
-             "--log-format=json", *args],
+            [_ha_bin(), "--port=0", "--bind-address=127.0.0.1", "--log-format=json",
+             # Standalone unless the test runs an embedded broker on a port of its choosing.
+             *([] if any(a.startswith("--nats-port") for a in args) else ["--nats-port=0"]),
+             *args],
             cwd=self.dir.name,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
