@@ -58,7 +58,7 @@ impl Local {
             policy: ConsumerStart::All,
             async_ack: false,
             most_per_message: ha_core::MOST_PER_MESSAGE,
-            format: ha_types::ChangeSetFormat::default(),
+            format: target.format,
             timeout: target.timeout,
             disable_ddl_sync: false,
             row_identify: RowIdentify::PrimaryKey,

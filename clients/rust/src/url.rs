@@ -28,6 +28,9 @@ pub struct LocalTarget {
     pub read_only: bool,
     /// The stream (`--replication-stream` of the cluster).
     pub stream: String,
+    /// How the replica writes its change sets (`replication_format=`, as a node's
+    /// `--replication-format`).
+    pub format: ha_types::ChangeSetFormat,
     pub timeout: Duration,
     /// The cluster's token: a replica of a leader-mode cluster forwards its writes to the
     /// leader with it.
@@ -71,6 +74,7 @@ pub fn parse_url(url: &str, options: &ClientOptions) -> Result<Target, ClientErr
     let mut database = None;
     let mut read_only = false;
     let mut stream = "ha_replication".to_string();
+    let mut format = ha_types::ChangeSetFormat::default();
     let mut timeout = Duration::from_secs(15);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, "true"));
@@ -87,6 +91,13 @@ pub fn parse_url(url: &str, options: &ClientOptions) -> Result<Target, ClientErr
                 }
             }
             "stream" => stream = value,
+            "replication_format" => {
+                format = match value.as_str() {
+                    "protobuf" => ha_types::ChangeSetFormat::Protobuf,
+                    "json" => ha_types::ChangeSetFormat::Json,
+                    _ => return Err(bad("replication_format takes protobuf or json")),
+                }
+            }
             "timeout_ms" => {
                 timeout = Duration::from_millis(
                     value
@@ -114,6 +125,7 @@ pub fn parse_url(url: &str, options: &ClientOptions) -> Result<Target, ClientErr
         })?,
         read_only: options.read_only || read_only,
         stream,
+        format,
         timeout: options.timeout.unwrap_or(timeout),
         path,
         token: options.token.clone(),
@@ -178,6 +190,7 @@ mod tests {
         assert_eq!(local.database, "app.db");
         assert_eq!(local.replication_url, "nats://h:4222");
         assert!(local.read_only);
+        assert_eq!(local.format, ha_types::ChangeSetFormat::Protobuf);
         let Target::Local(local) = parse_url(
             "file:app.db?replication_url=nats://h:4222&node=n&database=ha.db",
             &none,
@@ -186,7 +199,16 @@ mod tests {
             panic!("not local");
         };
         assert_eq!(local.database, "ha.db");
+        let Target::Local(local) = parse_url(
+            "file:app.db?replication_url=nats://h:4222&node=n&replication_format=json",
+            &none,
+        )
+        .unwrap() else {
+            panic!("not local");
+        };
+        assert_eq!(local.format, ha_types::ChangeSetFormat::Json);
         for bad in [
+            "file:/a.db?replication_url=nats://h&node=n&replication_format=xml",
             "ftp://x",
             "file:/a.db?node=n",
             "file:/a.db?replication_url=nats://h",

@@ -695,3 +695,79 @@ async fn a_blocking_call_can_be_cancelled_from_another_thread() {
     .unwrap();
     outcome.unwrap();
 }
+
+/// A replica's `replication_format=` chooses how its own change sets go to the log (a cluster
+/// whose CDC consumer reads JSON gives it `json`); the nodes apply either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_writes_its_change_sets_in_the_format_its_url_names() {
+    let port = free_port().unwrap();
+    let broker = format!("nats://127.0.0.1:{port}");
+    let node1 = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m"])
+        .embedded_nats(port)
+        .start()
+        .await
+        .unwrap();
+    node1
+        .sql("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+        .await
+        .unwrap();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    for (dir, (name, extra)) in dirs.iter().zip([
+        ("replica-json", "&replication_format=json"),
+        ("replica-pb", ""),
+    ]) {
+        let replica = Client::open(
+            &replica_url(dir.path(), &broker, name, extra),
+            ClientOptions::default(),
+        )
+        .await
+        .unwrap();
+        eventually(Duration::from_secs(20), || async {
+            count(&replica, "t").await.map(|_| ())
+        })
+        .await;
+        replica
+            .execute(vec![with(
+                "INSERT INTO t(v) VALUES (?)",
+                vec![Value::Text(name.into())],
+            )])
+            .await
+            .unwrap();
+        replica.close().await.unwrap();
+    }
+    eventually(Duration::from_secs(20), || async {
+        match node_count(&node1, "t").await {
+            Ok(2) => Ok(()),
+            other => Err(format!("node1: {other:?}")),
+        }
+    })
+    .await;
+    let js = async_nats::jetstream::new(async_nats::connect(&broker).await.unwrap());
+    let mut stream = js.get_stream("ha_replication").await.unwrap();
+    let last = stream.info().await.unwrap().state.last_sequence;
+    let mut formats = std::collections::BTreeMap::new();
+    for seq in 1..=last {
+        let Ok(message) = stream.get_raw_message(seq).await else {
+            continue;
+        };
+        let count = message
+            .headers
+            .get(ha_types::CHANGE_SETS_HEADER)
+            .map(|v| v.as_str().to_string());
+        let Ok(sets) = ha_types::ChangeSet::read_message(&message.payload, count.as_deref()) else {
+            continue;
+        };
+        for set in sets {
+            formats.insert(set.node, ha_types::ChangeSetFormat::of(&message.payload));
+        }
+    }
+    assert_eq!(
+        formats.get("replica-json"),
+        Some(&ha_types::ChangeSetFormat::Json)
+    );
+    assert_eq!(
+        formats.get("replica-pb"),
+        Some(&ha_types::ChangeSetFormat::Protobuf)
+    );
+}
