@@ -28,23 +28,25 @@ def _ha_bin() -> str:
     return os.environ.get("HA_BIN", str(default))
 
 
+def generate(include: Path, proto: Path, *, services: bool) -> str:
+    """Compiles `proto` (under `include`) with grpcio-tools into a new directory put on
+    sys.path, and returns the directory."""
+    from grpc_tools import protoc
+
+    out = tempfile.mkdtemp(prefix="ha-stubs-")
+    args = ["grpc_tools.protoc", f"-I{include}", f"--python_out={out}"]
+    if services:
+        args.append(f"--grpc_python_out={out}")
+    status = protoc.main([*args, str(proto)])
+    assert status == 0, f"protoc failed on {proto}"
+    sys.path.insert(0, out)
+    return out
+
+
 @pytest.fixture(scope="session")
 def pb():
     """The generated modules: (messages, services)."""
-    from grpc_tools import protoc
-
-    out = tempfile.mkdtemp(prefix="ha-grpc-stubs-")
-    status = protoc.main(
-        [
-            "grpc_tools.protoc",
-            f"-I{PROTO_DIR}",
-            f"--python_out={out}",
-            f"--grpc_python_out={out}",
-            str(PROTO_DIR / "ha" / "v1" / "ha.proto"),
-        ]
-    )
-    assert status == 0, "protoc failed on proto/ha/v1/ha.proto"
-    sys.path.insert(0, out)
+    generate(PROTO_DIR, PROTO_DIR / "ha" / "v1" / "ha.proto", services=True)
     return (
         importlib.import_module("ha.v1.ha_pb2"),
         importlib.import_module("ha.v1.ha_pb2_grpc"),

@@ -11,15 +11,12 @@ import importlib
 import json
 import random
 import socket
-import sys
-import tempfile
 import urllib.request
-from pathlib import Path
 
 import nats
 import pytest
 
-from conftest import ROOT, Node
+from conftest import ROOT, Node, generate
 
 CDC_PROTO_DIR = ROOT / "core" / "types" / "proto"
 STREAM = "ha_replication"
@@ -33,19 +30,7 @@ ROWS = [
 @pytest.fixture(scope="module")
 def cdc():
     """The generated module of the change-set .proto."""
-    from grpc_tools import protoc
-
-    out = tempfile.mkdtemp(prefix="ha-cdc-stubs-")
-    status = protoc.main(
-        [
-            "grpc_tools.protoc",
-            f"-I{CDC_PROTO_DIR}",
-            f"--python_out={out}",
-            str(CDC_PROTO_DIR / "ha" / "cdc" / "v1" / "change_set.proto"),
-        ]
-    )
-    assert status == 0, "protoc failed on change_set.proto"
-    sys.path.insert(0, out)
+    generate(CDC_PROTO_DIR, CDC_PROTO_DIR / "ha" / "cdc" / "v1" / "change_set.proto", services=False)
     return importlib.import_module("ha.cdc.v1.change_set_pb2")
 
 
@@ -99,9 +84,15 @@ async def _messages(port: int, wanted: int) -> list:
         await connection.close()
 
 
-def _node_with_broker(*args: str) -> tuple[Node, int]:
+def _logged(*args: str) -> list:
+    """The log's messages after `_write_rows` on a node with its own broker and `args`."""
     port = _broker_port()
-    return Node("-m", f"--nats-port={port}", *args), port
+    node = Node("-m", f"--nats-port={port}", *args)
+    try:
+        _write_rows(node)
+        return asyncio.run(_messages(port, 4))
+    finally:
+        node.stop()
 
 
 def _plain(value):
@@ -110,12 +101,7 @@ def _plain(value):
 
 
 def test_a_consumer_reads_protobuf_change_sets_with_the_published_proto(cdc):
-    node, port = _node_with_broker()
-    try:
-        _write_rows(node)
-        messages = asyncio.run(_messages(port, 4))
-    finally:
-        node.stop()
+    messages = _logged()
     sets = []
     for message in messages:
         assert message.data[:1] != b"{", "the default format is protobuf"
@@ -145,12 +131,7 @@ def test_a_consumer_reads_protobuf_change_sets_with_the_published_proto(cdc):
 
 
 def test_replication_format_json_publishes_the_seed_json(cdc):
-    node, port = _node_with_broker("--replication-format=json")
-    try:
-        _write_rows(node)
-        messages = asyncio.run(_messages(port, 4))
-    finally:
-        node.stop()
+    messages = _logged("--replication-format=json")
     sets = []
     for message in messages:
         sets.extend(json.loads(line) for line in message.data.split(b"\n"))
