@@ -232,3 +232,90 @@ async fn replication_group_1_publishes_one_message_per_transaction() {
     // The table's creation and one message per insert.
     assert_eq!(messages.len(), WRITES as usize + 1);
 }
+
+/// A node that crashed with change sets still in its outbox (the broker was frozen) and comes
+/// back with the other `--replication-format` publishes them as they were written, never mixing
+/// the two in one message, and its new writes in the new format; every node gets every row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_of_format_publishes_the_outbox_as_it_was_written() {
+    let broker = NatsServer::start(None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let node1 = |format: &str| {
+        NodeBuilder::new(BIN)
+            .args([
+                "-n",
+                "node1",
+                "--nats-port",
+                "0",
+                "--replication-timeout",
+                "1s",
+            ])
+            .args(["--replication-format", format, "file:ha.db"])
+            .dir(dir.path())
+            .replication_url(broker.url())
+            .start()
+    };
+    let first = node1("json").await.unwrap();
+    let node2 = two_nodes(&broker, &[]).await.remove(1);
+    first
+        .sql("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+        .await
+        .unwrap();
+    for id in 1..=5 {
+        let (status, body) = insert(&first, id).await.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    // Committed, not acknowledged: they wait in the outbox when the node is killed.
+    broker.pause().unwrap();
+    for id in 6..=15 {
+        let (status, body) = insert(&first, id).await.unwrap();
+        assert_ne!(
+            status, 200,
+            "acknowledged while the broker was frozen: {body}"
+        );
+    }
+    first.kill().await.unwrap();
+    broker.resume().unwrap();
+    let again = node1("protobuf").await.unwrap();
+    for id in 16..=20 {
+        let (status, body) = insert(&again, id).await.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let all = converged(&[again, node2], "SELECT count(*), sum(id) FROM t").await;
+    assert_eq!(all, json!([[20, 210]]));
+    let mut format_of_row = std::collections::BTreeMap::new();
+    for message in raw_messages(&broker).await {
+        let format = ChangeSetFormat::of(&message.payload);
+        let sets = ChangeSet::read_message(&message.payload, message.count.as_deref())
+            .expect("every message reads, in one format");
+        for set in sets {
+            for change in set.changes {
+                if let ha_types::Change::Row(row) = change
+                    && let Some(ha_types::Value::Integer(id)) =
+                        row.new_values.as_ref().and_then(|v| v.first())
+                {
+                    format_of_row.insert(*id, format);
+                }
+            }
+        }
+    }
+    let expected: std::collections::BTreeMap<i64, ChangeSetFormat> = (1..=20)
+        .map(|id| {
+            let format = if id <= 15 {
+                ChangeSetFormat::Json
+            } else {
+                ChangeSetFormat::Protobuf
+            };
+            (id, format)
+        })
+        .collect();
+    assert_eq!(format_of_row, expected);
+}
+
+async fn insert(node: &TestNode, id: i64) -> anyhow::Result<(u16, Value)> {
+    node.post(
+        "/query",
+        &json!({"sql": "INSERT INTO t(id, v) VALUES (?, 'x')", "params": [id]}),
+    )
+    .await
+}

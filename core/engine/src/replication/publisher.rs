@@ -672,4 +672,35 @@ mod grouping_tests {
         assert_eq!(&stored[0].2[..], b"{\"id\":1}\n{\"id\":2}\n{\"id\":3}");
         assert_eq!(seqs, [1, 1, 1, 2]);
     }
+
+    /// After a change of `--replication-format`, JSON change sets still queued and the new
+    /// protobuf ones never share a message: a reader tells a message's format by its first byte.
+    #[tokio::test]
+    async fn a_message_holds_change_sets_of_one_format() {
+        let log = Arc::new(RecordingLog::default());
+        let publisher = Publisher::spawn(
+            &tokio::runtime::Handle::current(),
+            "d".into(),
+            log.clone(),
+            Arc::new(|_| Ok(None)),
+            1 << 20,
+            Refusals::default(),
+            256,
+        );
+        let protobuf = |id: u8| Bytes::from(vec![0x08, 0x02, 0x28, id]);
+        let (mut committed, answers): (Vec<_>, Vec<_>) =
+            (1..=4).map(|id| outgoing(id, None)).unzip();
+        for (id, outgoing) in committed.iter_mut().enumerate().skip(2) {
+            outgoing.messages = Some(vec![(format!("o.{}", id + 1), protobuf(id as u8 + 1))]);
+        }
+        publisher.send(committed);
+        for answer in answers {
+            answer.await.unwrap().unwrap();
+        }
+        let stored = log.stored.lock().unwrap();
+        let shape: Vec<(&str, usize)> = stored.iter().map(|(id, n, _)| (id.as_str(), *n)).collect();
+        assert_eq!(shape, [("o.1-2", 2), ("o.3-4", 2)]);
+        assert_eq!(&stored[0].2[..], b"{\"id\":1}\n{\"id\":2}");
+        assert_eq!(stored[1].2, ChangeSet::join(&[protobuf(3), protobuf(4)]));
+    }
 }
