@@ -241,6 +241,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningNode> {
         mysql_addr = mysql_addr.map(|a| a.to_string()),
         databases = ?registry.ids(),
         workers = tokio::runtime::Handle::current().metrics().num_workers(),
+        // How this node's change sets go to the log (docs/cdc.md); absent without replication.
+        replication_format = replication
+            .is_some()
+            .then(|| format!("{:?}", config.replication_format).to_lowercase()),
         "listening"
     );
     Ok(RunningNode {

@@ -200,6 +200,16 @@ async fn nodes_of_either_format_share_one_log() {
             .await
             .unwrap(),
     );
+    // Each says at start how it writes.
+    for (node, format) in [(&nodes[0], "protobuf"), (&nodes[2], "json")] {
+        let said = format!("\"replication_format\":\"{format}\"");
+        assert!(
+            node.logs()
+                .iter()
+                .any(|l| l.contains("\"listening\"") && l.contains(&said)),
+            "no {said} in the listening record"
+        );
+    }
     concurrent_inserts(&nodes[0]).await;
     converged(&nodes, "SELECT count(*) FROM t").await;
     for id in WRITES + 1..=WRITES + 20 {
