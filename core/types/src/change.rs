@@ -164,10 +164,11 @@ impl ChangeSet {
     /// whose repeated field is exactly each set's bytes behind a tag and a length).
     pub fn join(payloads: &[impl AsRef<[u8]>]) -> Vec<u8> {
         let first = payloads.first().map(AsRef::as_ref).unwrap_or_default();
+        let format = ChangeSetFormat::of(first);
         let mut joined = Vec::new();
         for payload in payloads {
             let payload = payload.as_ref();
-            match ChangeSetFormat::of(first) {
+            match format {
                 ChangeSetFormat::Json => {
                     if !joined.is_empty() {
                         joined.push(b'\n');
@@ -182,6 +183,12 @@ impl ChangeSet {
             joined.extend_from_slice(payload);
         }
         joined
+    }
+
+    /// Where each change set lies in a protobuf message [`ChangeSet::join`] made of several
+    /// (`None`: `joined` is not one), without decoding them.
+    pub fn joined_parts(joined: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
+        crate::change_proto::joined_parts(joined)
     }
 
     /// Bytes [`ChangeSet::join`] adds for one more change set of `len` bytes, at most.

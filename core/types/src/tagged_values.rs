@@ -5,7 +5,7 @@
 //! Written and read straight from the serializer, without a `serde_json::Value` per value:
 //! with the workspace's `arbitrary_precision` feature that tree costs a string per number and a
 //! second copy of every text, and an applier reads every value of every change set it applies.
-//! Same bytes as [`Value::to_tagged_json`], same answers as [`Value::from_tagged_json`].
+//! The tests check it against the tree-based forms (`Value::to_tagged_json`, `from_tagged_json`).
 
 use std::fmt;
 
@@ -33,7 +33,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Value>>
     d.deserialize_option(OptionalValues)
 }
 
-/// [`Value::to_tagged_json`]'s text, written without building the JSON tree.
+/// One value's text in this form.
 pub fn text(value: &Value) -> String {
     // Writing to memory cannot fail, and no value has a map key serde_json could refuse.
     serde_json::to_string(&Tagged(value)).unwrap_or_default()

@@ -42,8 +42,10 @@ impl Value {
         }
     }
 
-    /// Reads the lossless change-set form (the inverse of [`Value::to_tagged_json`]): a JSON
-    /// integer is an INTEGER and any other number a REAL.
+    /// Reads the lossless change-set form through a JSON tree: a JSON integer is an INTEGER and
+    /// any other number a REAL. Change sets are read by `tagged_values` without the tree; this
+    /// is the tests' reference for it.
+    #[cfg(test)]
     pub fn from_tagged_json(json: &Json) -> Result<Value, ValueError> {
         match json {
             Json::Bool(_) | Json::Array(_) => Err(ValueError::Unsupported(short(json))),
@@ -66,8 +68,11 @@ impl Value {
         }
     }
 
-    /// The lossless form used in change sets: a BLOB is `{"base64": "..."}`, an infinite REAL
-    /// `{"real": "inf"}` or `{"real": "-inf"}` (JSON has no infinity; SQLite stores NaN as NULL).
+    /// The lossless form used in change sets, as a JSON tree: a BLOB is `{"base64": "..."}`,
+    /// an infinite REAL `{"real": "inf"}` or `{"real": "-inf"}` (JSON has no infinity; SQLite
+    /// stores NaN as NULL). Change sets are written by `tagged_values` without the tree; this
+    /// is the tests' reference for it.
+    #[cfg(test)]
     pub fn to_tagged_json(&self) -> Json {
         match self {
             Value::Real(f) if f.is_infinite() => {
@@ -80,7 +85,7 @@ impl Value {
         }
     }
 
-    /// The text of [`Value::to_tagged_json`], written without building the JSON tree.
+    /// The value's text in the change sets' lossless JSON form (`{"base64": ...}` for a BLOB).
     pub fn to_tagged_json_text(&self) -> String {
         crate::tagged_values::text(self)
     }

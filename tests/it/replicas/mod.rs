@@ -52,6 +52,19 @@ async fn node_count(node: &TestNode, table: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("{status} {body}"))
 }
 
+/// `node1` (in memory, `extra` flags) running the cluster's embedded broker, and the broker's URL.
+async fn node1_with_broker(extra: &[&str]) -> (TestNode, String) {
+    let port = free_port().unwrap();
+    let node = NodeBuilder::new(BIN)
+        .args(["-n", "node1", "-m"])
+        .args(extra.iter().copied())
+        .embedded_nats(port)
+        .start()
+        .await
+        .unwrap();
+    (node, format!("nats://127.0.0.1:{port}"))
+}
+
 fn replica_url(dir: &std::path::Path, broker: &str, node: &str, extra: &str) -> String {
     format!(
         "file:{}?replication_url={broker}&node={node}{extra}",
@@ -61,14 +74,7 @@ fn replica_url(dir: &std::path::Path, broker: &str, node: &str, extra: &str) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_follows_the_cluster_and_its_writes_reach_every_node() {
-    let port = free_port().unwrap();
-    let broker = format!("nats://127.0.0.1:{port}");
-    let node1 = NodeBuilder::new(BIN)
-        .args(["-n", "node1", "-m"])
-        .embedded_nats(port)
-        .start()
-        .await
-        .unwrap();
+    let (node1, broker) = node1_with_broker(&[]).await;
     let node2 = NodeBuilder::new(BIN)
         .args(["-n", "node2", "-m"])
         .replication_url(&broker)
@@ -173,14 +179,7 @@ async fn a_replica_follows_the_cluster_and_its_writes_reach_every_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_replica_refuses_writes() {
-    let port = free_port().unwrap();
-    let broker = format!("nats://127.0.0.1:{port}");
-    let node = NodeBuilder::new(BIN)
-        .args(["-n", "node1", "-m"])
-        .embedded_nats(port)
-        .start()
-        .await
-        .unwrap();
+    let (node, broker) = node1_with_broker(&[]).await;
     node.post(
         "/query",
         &json!([{"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY)"},
@@ -388,14 +387,7 @@ async fn replica_writes_during_a_broker_outage_are_published_when_it_returns() {
 /// all four hold the same table (the log's order decides every row).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_and_two_nodes_converge_under_conflicting_writers() {
-    let port = free_port().unwrap();
-    let broker = format!("nats://127.0.0.1:{port}");
-    let node1 = NodeBuilder::new(BIN)
-        .args(["-n", "node1", "-m"])
-        .embedded_nats(port)
-        .start()
-        .await
-        .unwrap();
+    let (node1, broker) = node1_with_broker(&[]).await;
     let node2 = NodeBuilder::new(BIN)
         .args(["-n", "node2", "-m"])
         .replication_url(&broker)
@@ -495,14 +487,7 @@ async fn two_replicas_and_two_nodes_converge_under_conflicting_writers() {
 /// classes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_blocking_client_serves_plain_threads() {
-    let port = free_port().unwrap();
-    let broker = format!("nats://127.0.0.1:{port}");
-    let node = NodeBuilder::new(BIN)
-        .args(["-n", "node1", "-m"])
-        .embedded_nats(port)
-        .start()
-        .await
-        .unwrap();
+    let (node, broker) = node1_with_broker(&[]).await;
     node.post(
         "/query",
         &json!({"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"}),
@@ -593,14 +578,7 @@ async fn read_all(mut rows: ha_client::Rows) -> (usize, usize) {
 /// write is refused; a stream dropped half-way frees what it held.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_streams_rows_in_batches_remote_and_local() {
-    let port = free_port().unwrap();
-    let broker = format!("nats://127.0.0.1:{port}");
-    let node = NodeBuilder::new(BIN)
-        .args(["-n", "node1", "-m", "--concurrent-queries", "2"])
-        .embedded_nats(port)
-        .start()
-        .await
-        .unwrap();
+    let (node, broker) = node1_with_broker(&["--concurrent-queries", "2"]).await;
     node.post(
         "/query",
         &json!([{"sql": "CREATE TABLE t(id INTEGER PRIMARY KEY, pad TEXT)"},
@@ -700,14 +678,7 @@ async fn a_blocking_call_can_be_cancelled_from_another_thread() {
 /// whose CDC consumer reads JSON gives it `json`); the nodes apply either.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_writes_its_change_sets_in_the_format_its_url_names() {
-    let port = free_port().unwrap();
-    let broker = format!("nats://127.0.0.1:{port}");
-    let node1 = NodeBuilder::new(BIN)
-        .args(["-n", "node1", "-m"])
-        .embedded_nats(port)
-        .start()
-        .await
-        .unwrap();
+    let (node1, broker) = node1_with_broker(&[]).await;
     node1
         .sql("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
         .await

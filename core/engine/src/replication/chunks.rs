@@ -122,7 +122,8 @@ pub(crate) fn stored_messages(msg_id: &str, payload: Vec<u8>) -> Vec<(String, By
                     .map(|part| Bytes::from(part.to_string()))
                     .collect()
             }),
-        Some(0x0a) => protobuf_parts(&payload),
+        Some(0x0a) => ChangeSet::joined_parts(&payload)
+            .map(|parts| parts.into_iter().map(|part| payload.slice(part)).collect()),
         _ => None,
     };
     match parts {
@@ -132,24 +133,6 @@ pub(crate) fn stored_messages(msg_id: &str, payload: Vec<u8>) -> Vec<(String, By
             .collect(),
         None => vec![(msg_id.to_string(), payload)],
     }
-}
-
-/// Each change set's bytes in a protobuf `ChangeSets` (field 1, length-delimited, repeated),
-/// shared with `joined` rather than copied.
-fn protobuf_parts(joined: &Bytes) -> Option<Vec<Bytes>> {
-    let mut parts = Vec::new();
-    let mut rest = &joined[..];
-    while !rest.is_empty() {
-        if rest[0] != 0x0a {
-            return None;
-        }
-        rest = &rest[1..];
-        let len = usize::try_from(prost::encoding::decode_varint(&mut rest).ok()?).ok()?;
-        let start = joined.len() - rest.len();
-        parts.push(joined.slice(start..start.checked_add(len).filter(|&end| end <= joined.len())?));
-        rest = &rest[len..];
-    }
-    Some(parts)
 }
 
 #[cfg(test)]

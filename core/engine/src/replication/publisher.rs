@@ -632,6 +632,19 @@ mod grouping_tests {
         }
     }
 
+    /// A publisher that groups up to 256 change sets per message, with every payload queued.
+    fn grouping(log: &Arc<RecordingLog>) -> Publisher {
+        Publisher::spawn(
+            &tokio::runtime::Handle::current(),
+            "d".into(),
+            log.clone(),
+            Arc::new(|_| Ok(None)),
+            1 << 20,
+            Refusals::default(),
+            256,
+        )
+    }
+
     fn outgoing(id: u64, term: Option<u64>) -> (Outgoing, Published) {
         let (done, answer) = oneshot::channel();
         let payload = Bytes::from(format!("{{\"id\":{id}}}"));
@@ -647,15 +660,7 @@ mod grouping_tests {
     #[tokio::test]
     async fn change_sets_committed_together_go_out_as_one_message_per_term() {
         let log = Arc::new(RecordingLog::default());
-        let publisher = Publisher::spawn(
-            &tokio::runtime::Handle::current(),
-            "d".into(),
-            log.clone(),
-            Arc::new(|_| Ok(None)),
-            1 << 20,
-            Refusals::default(),
-            256,
-        );
+        let publisher = grouping(&log);
         let (committed, answers): (Vec<_>, Vec<_>) =
             [(1, Some(1)), (2, Some(1)), (3, Some(1)), (4, Some(2))]
                 .into_iter()
@@ -678,15 +683,7 @@ mod grouping_tests {
     #[tokio::test]
     async fn a_message_holds_change_sets_of_one_format() {
         let log = Arc::new(RecordingLog::default());
-        let publisher = Publisher::spawn(
-            &tokio::runtime::Handle::current(),
-            "d".into(),
-            log.clone(),
-            Arc::new(|_| Ok(None)),
-            1 << 20,
-            Refusals::default(),
-            256,
-        );
+        let publisher = grouping(&log);
         let protobuf = |id: u8| Bytes::from(vec![0x08, 0x02, 0x28, id]);
         let (mut committed, answers): (Vec<_>, Vec<_>) =
             (1..=4).map(|id| outgoing(id, None)).unzip();
