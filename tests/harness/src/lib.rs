@@ -345,15 +345,16 @@ async fn read_logs(
     let mut ready = Some(ready);
     let mut lines = BufReader::new(stderr).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        if ready.is_some()
-            && let Some(addr) = listening_addr(&line)
+        let listening = ready.is_some().then(|| listening_addr(&line)).flatten();
+        // Kept before the start is reported: a test reads the listening record in the logs.
+        logs.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(line);
+        if let Some(addr) = listening
             && let Some(ready) = ready.take()
         {
             let _ = ready.send(addr);
         }
-        logs.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(line);
     }
 }
 
