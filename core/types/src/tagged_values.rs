@@ -20,7 +20,7 @@ use crate::{Value, ValueError};
 /// The key under which `serde_json` (feature `arbitrary_precision`) hands a number to a
 /// visitor: as a one-entry map whose value is the number's literal. Stable since serde_json
 /// 1.0.8; the test `reads_every_kind_of_value` fails if it ever changes.
-const SERDE_JSON_NUMBER: &str = "$serde_json::private::Number";
+pub(crate) const SERDE_JSON_NUMBER: &str = "$serde_json::private::Number";
 
 pub fn serialize<S: Serializer>(values: &Option<Vec<Value>>, s: S) -> Result<S::Ok, S::Error> {
     match values {
@@ -182,7 +182,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
 /// A JSON number's literal: an INTEGER when it is an integer (refused when it does not fit in
 /// 64 bits rather than rounded), else a finite REAL.
-fn number(literal: &str) -> Result<Value, ValueError> {
+pub(crate) fn number(literal: &str) -> Result<Value, ValueError> {
     if let Ok(i) = literal.parse::<i64>() {
         return Ok(Value::Integer(i));
     }
