@@ -32,7 +32,7 @@ pub mod snapshot;
 mod transaction;
 mod writer;
 
-pub use database::{ApplyStatus, Database, DatabaseOptions, Executed, RowStream};
+pub use database::{ApplyStatus, Database, DatabaseOptions, Executed, Pending, RowStream};
 pub use dsn::{DatabaseSpec, Storage};
 pub use error::CoreError;
 pub use ha_types::SpecialCommand;

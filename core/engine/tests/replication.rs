@@ -458,6 +458,40 @@ async fn own_change_sets_known_by_their_ids_settle_without_being_read() {
     assert_eq!(rows(&a, "SELECT * FROM kv").await, kv_rows("from b"));
 }
 
+/// A consumer hears the writer's answer only when it hands the next batch: the applied
+/// position moves at the writer's commit, so a read waiting for it (read-your-writes) does not
+/// wait for the answer to be heard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_counts_as_applied_at_its_commit_before_its_answer_is_heard() {
+    let log = Arc::new(MemoryLog::default());
+    let a = node("a", &log);
+    let b = node("b", &log);
+    run(&a, "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT)").await;
+    run(&a, "INSERT INTO kv VALUES (1, 'from a')").await;
+    let entries = log.entries(0);
+    let last = entries.last().unwrap().seq;
+    let pending = b.start_apply("b", entries).unwrap();
+    b.wait_applied(last, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(rows(&b, "SELECT * FROM kv").await, kv_rows("from a"));
+    assert_eq!(b.finish_apply(pending).await.unwrap(), last);
+
+    let origin = a.own_origin().unwrap().to_string();
+    let own: Vec<_> = log
+        .entries(0)
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| ha_core::OwnEntry {
+            seq: entry.seq,
+            origin: origin.clone(),
+            first_id: i as u64 + 1,
+            last_id: i as u64 + 1,
+        })
+        .collect();
+    let pending = a.start_consume_own("a", own).unwrap().unwrap();
+    a.wait_applied(last, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(a.finish_consume_own(pending).await.unwrap(), Some(last));
+}
+
 /// Own change sets consumed back leave the outbox: under a steady load a few hundred at a time
 /// (deleting each group's few rows rewrote the same pages at every commit), and all of them
 /// once the writer is idle.

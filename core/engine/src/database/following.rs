@@ -17,15 +17,51 @@ impl Database {
         consumer: &str,
         entries: impl Into<Arc<[LogEntry]>>,
     ) -> Result<u64, CoreError> {
+        let pending = self.start_apply(consumer, entries)?;
+        self.finish_apply(pending).await
+    }
+
+    /// Hands entries to the writer, as [`Database::apply`] does, without waiting: the answer
+    /// is heard later ([`Database::finish_apply`]). A consumer looks at it just before it hands the next
+    /// batch, so the writer's answer does not wake it between messages (on a busy node that
+    /// wake was a thread switch per message); read-your-writes does not wait for that, as the
+    /// writer moves the applied position at its commit.
+    pub fn start_apply(
+        &self,
+        consumer: &str,
+        entries: impl Into<Arc<[LogEntry]>>,
+    ) -> Result<Pending<u64>, CoreError> {
         let skip = self.take_skip();
         let answer = self
             .writer
             .apply(consumer.to_string(), entries.into(), skip)?;
-        let applied = answer
-            .await
-            .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
+        Ok(Pending { answer })
+    }
+
+    /// The answer of [`Database::start_apply`]: the position now applied.
+    pub async fn finish_apply(&self, pending: Pending<u64>) -> Result<u64, CoreError> {
+        let applied = self.hear(pending).await?;
         self.committed();
         Ok(applied)
+    }
+
+    /// The answer of [`Database::start_consume_own`].
+    pub async fn finish_consume_own(
+        &self,
+        pending: Pending<Option<u64>>,
+    ) -> Result<Option<u64>, CoreError> {
+        let consumed = self.hear(pending).await?;
+        if consumed.is_some() {
+            self.committed();
+        }
+        Ok(consumed)
+    }
+
+    async fn hear<T>(&self, pending: Pending<T>) -> Result<T, CoreError> {
+        pending
+            .answer
+            .await
+            .map_err(|_| CoreError::Closed(self.spec.id.clone()))?
     }
 
     /// The origin this file's change sets carry now (`None` without replication): the
@@ -48,6 +84,19 @@ impl Database {
         consumer: &str,
         entries: Vec<OwnEntry>,
     ) -> Result<Option<u64>, CoreError> {
+        match self.start_consume_own(consumer, entries)? {
+            Some(pending) => self.finish_consume_own(pending).await,
+            None => Ok(None),
+        }
+    }
+
+    /// [`Database::consume_own`] handed to the writer without waiting (see
+    /// [`Database::start_apply`]); `None`: declined at once (an entry is to be skipped).
+    pub fn start_consume_own(
+        &self,
+        consumer: &str,
+        entries: Vec<OwnEntry>,
+    ) -> Result<Option<Pending<Option<u64>>>, CoreError> {
         let skip_pending = self
             .skip
             .lock()
@@ -56,15 +105,8 @@ impl Database {
         if skip_pending {
             return Ok(None);
         }
-        let consumed = self
-            .writer
-            .consume_own(consumer.to_string(), entries)?
-            .await
-            .map_err(|_| CoreError::Closed(self.spec.id.clone()))??;
-        if consumed.is_some() {
-            self.committed();
-        }
-        Ok(consumed)
+        let answer = self.writer.consume_own(consumer.to_string(), entries)?;
+        Ok(Some(Pending { answer }))
     }
 
     /// The log moved on to `seq` and `consumer` was told nothing of this database is pending
@@ -156,11 +198,7 @@ impl Database {
 
     /// Called by the consumer after each attempt.
     pub fn set_apply_status(&self, status: ApplyStatus) {
-        self.applied.send_if_modified(|applied| {
-            let moved = status.applied_seq > *applied;
-            *applied = (*applied).max(status.applied_seq);
-            moved
-        });
+        self.applied.advance(status.applied_seq);
         *self
             .apply_status
             .lock()
@@ -178,5 +216,41 @@ impl Database {
             seq.map_err(CoreError::from)
         })
         .await
+    }
+}
+
+/// A batch of log entries handed to the writer, its answer still to be heard
+/// ([`Database::finish_apply`], [`Database::finish_consume_own`]). Dropped unheard, the batch
+/// is still applied.
+pub struct Pending<T> {
+    answer: tokio::sync::oneshot::Receiver<Result<T, CoreError>>,
+}
+
+/// The last log sequence this node has applied, which read-your-writes waits on. Moved by the
+/// writer at each commit of applied entries and by the consumer's status; never backwards.
+#[derive(Debug)]
+pub(crate) struct AppliedSeq(tokio::sync::watch::Sender<u64>);
+
+impl Default for AppliedSeq {
+    fn default() -> Self {
+        AppliedSeq(tokio::sync::watch::Sender::new(0))
+    }
+}
+
+impl AppliedSeq {
+    pub(crate) fn advance(&self, seq: u64) {
+        self.0.send_if_modified(|applied| {
+            let moved = seq > *applied;
+            *applied = (*applied).max(seq);
+            moved
+        });
+    }
+}
+
+impl std::ops::Deref for AppliedSeq {
+    type Target = tokio::sync::watch::Sender<u64>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }

@@ -21,6 +21,9 @@ use crate::{CoreError, DatabaseSpec, Storage};
 mod following;
 mod writing;
 
+pub(crate) use following::AppliedSeq;
+pub use following::Pending;
+
 /// Limits of one database, and its replication.
 #[derive(Debug, Clone)]
 pub struct DatabaseOptions {
@@ -130,7 +133,7 @@ pub struct Database {
     /// Turns true when the database is closed (dropped, or the node stops).
     closed: tokio::sync::watch::Sender<bool>,
     /// The last log sequence this node has applied (read-your-writes waits on it).
-    applied: tokio::sync::watch::Sender<u64>,
+    applied: Arc<AppliedSeq>,
     writer: Writer,
     readers: Arc<ReaderPool>,
     slots: Arc<Semaphore>,
@@ -162,6 +165,7 @@ impl Database {
         let opener = Opener::new(&spec)?.exclusive(options.exclusive_file);
         let conn = opener.open_writer()?;
         let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let applied = Arc::new(AppliedSeq::default());
         let readers = Arc::new(ReaderPool::new(opener.clone()));
         let replication = match &options.replication {
             Some(replication) => Some(ReplicationState::new(
@@ -170,6 +174,7 @@ impl Database {
                 replication.clone(),
                 &replication.runtime,
                 Arc::clone(&held),
+                Arc::clone(&applied),
                 Arc::clone(&readers),
             )?),
             None => None,
@@ -185,7 +190,7 @@ impl Database {
             apply_status: std::sync::Mutex::new(ApplyStatus::default()),
             skip: std::sync::Mutex::new(None),
             closed: tokio::sync::watch::Sender::new(false),
-            applied: tokio::sync::watch::Sender::new(0),
+            applied,
             writer,
             readers,
             slots: Arc::new(Semaphore::new(options.concurrent_queries.max(1))),

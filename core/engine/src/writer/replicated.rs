@@ -22,6 +22,7 @@ use self::apply_mode::ApplyMode;
 use super::ApplyJob;
 use crate::CoreError;
 use crate::capture::Capture;
+use crate::database::AppliedSeq;
 use crate::open::Conn;
 use crate::readers::ReaderPool;
 use crate::replication::{
@@ -66,6 +67,10 @@ pub(crate) struct ReplicationState {
     max_payload: usize,
     /// What [`OriginOrder`] holds, for the status.
     held: Arc<AtomicUsize>,
+    /// The database's applied position, moved here at each commit of applied entries: the
+    /// consumer hears the writer's answer only before it hands the next batch (or when idle),
+    /// and read-your-writes must not wait for that.
+    applied: Arc<AppliedSeq>,
     /// Leader mode: the lease term of the transaction being built.
     term: Option<u64>,
     /// Leader mode: the term of each own change set (by id) not known to be consumed back.
@@ -94,6 +99,7 @@ impl ReplicationState {
         options: ReplicationOptions,
         runtime: &tokio::runtime::Handle,
         held: Arc<AtomicUsize>,
+        applied: Arc<AppliedSeq>,
         readers: Arc<ReaderPool>,
     ) -> Result<ReplicationState, CoreError> {
         let db = &conn.conn;
@@ -193,6 +199,7 @@ impl ReplicationState {
             apply_mode: ApplyMode::new(foreign_keys),
             max_payload,
             held,
+            applied,
         })
     }
 
@@ -379,6 +386,9 @@ impl ReplicationState {
         };
         let result = self.apply_fenced(conn, batch);
         self.publish_unsettled_term();
+        if let Ok(seq) = result {
+            self.applied.advance(seq);
+        }
         let _ = job.reply.send(result);
     }
 

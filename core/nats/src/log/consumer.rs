@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull};
 use futures::{FutureExt, StreamExt};
-use ha_core::{ApplyStatus, CoreError, Database, LogEntry, OwnEntry, Registry};
+use ha_core::{ApplyStatus, CoreError, Database, LogEntry, OwnEntry, Pending, Registry};
 use ha_types::{CHANGE_SETS_HEADER, ChangeSet};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
@@ -20,6 +20,10 @@ use crate::snapshot::Snapshots;
 
 /// How long a consumer waits for messages before checking that none were lost.
 const IDLE_CHECK: Duration = Duration::from_secs(2);
+
+/// How long the answer of the batch handed to the writer waits to be heard with the next
+/// message before it is heard alone (see [`InFlight`]).
+const SETTLE_WITHIN: Duration = Duration::from_millis(20);
 
 /// Most log entries applied in one transaction.
 const MAX_BATCH: usize = 512;
@@ -209,10 +213,22 @@ async fn consume(
     // the broker sent were lost on the way (a connection to a dying server). Nothing would
     // send them again, so the consumer is recreated at the last applied position instead.
     let mut received = 0u64;
+    let mut in_flight: Option<InFlight> = None;
     loop {
-        let first = match tokio::time::timeout(IDLE_CHECK, messages.next()).await {
+        let wait = if in_flight.is_some() {
+            SETTLE_WITHIN
+        } else {
+            IDLE_CHECK
+        };
+        let first = match tokio::time::timeout(wait, messages.next()).await {
             Ok(Some(first)) => first.map_err(|e| log(&e))?,
             Ok(None) => break,
+            Err(_) if in_flight.is_some() => {
+                // No next message to hear it with: a failed batch is retried, and shown
+                // failing, this long after it failed at most.
+                settle(database, name, in_flight.take()).await?;
+                continue;
+            }
             Err(_) => {
                 // Idle: the last messages sent may be the ones lost, with none after them.
                 // The stream's end is read first: if then nothing of this database is pending,
@@ -260,7 +276,7 @@ async fn consume(
         let mut delivered = Vec::with_capacity(batch.len());
         let mut lost = None;
         let mut behind = None;
-        for message in &batch {
+        for message in batch {
             let info = message.info().map_err(|e| log(&e))?;
             behind = Some(info.pending);
             if info.consumer_sequence != received + 1 {
@@ -270,21 +286,114 @@ async fn consume(
             received = info.consumer_sequence;
             delivered.push((info.stream_sequence, message));
         }
-        if !delivered.is_empty() && !consumed_as_own(database, name, &delivered).await? {
-            let entries = read_entries(name, &delivered, bytes).await?;
-            apply_with_retry(database, name, entries).await?;
+        // The previous batch's answer is in by now (the writer took microseconds, the next
+        // message a round trip): heard here, it woke nobody.
+        settle(database, name, in_flight.take()).await?;
+        if !delivered.is_empty() {
+            in_flight = Some(hand_over(database, name, delivered, bytes).await?);
         }
         if let Some(behind) = behind {
             database.set_lag(behind);
         }
         if let Some(next) = lost {
+            settle(database, name, in_flight.take()).await?;
             return Err(NatsError::Log(format!(
                 "delivery {next} to {name} came after {received}: messages were lost on the \
                  way; reading again from the last applied position"
             )));
         }
     }
+    settle(database, name, in_flight.take()).await?;
     Err(NatsError::Log("the message stream ended".into()))
+}
+
+/// The last batch handed to the writer, its answer heard before the next batch goes (or when
+/// the consumer is idle), so that batches are applied one after the other, each retried until
+/// it applies, as when every answer was awaited at once.
+enum InFlight {
+    /// Own change sets consumed by their message ids; if the writer declines, the messages
+    /// are read and applied.
+    Own {
+        pending: Pending<Option<u64>>,
+        delivered: Vec<(u64, jetstream::Message)>,
+        bytes: usize,
+    },
+    Apply {
+        pending: Pending<u64>,
+        entries: Arc<[LogEntry]>,
+    },
+}
+
+/// Hands `delivered` to the writer: as own change sets known by their ids when they all are,
+/// else read.
+async fn hand_over(
+    database: &Database,
+    name: &str,
+    delivered: Vec<(u64, jetstream::Message)>,
+    bytes: usize,
+) -> Result<InFlight, NatsError> {
+    if let Some(own) = own_entries(database, &delivered) {
+        match database.start_consume_own(name, own) {
+            Ok(Some(pending)) => {
+                return Ok(InFlight::Own {
+                    pending,
+                    delivered,
+                    bytes,
+                });
+            }
+            Ok(None) => {}
+            Err(e) => return Err(closed_or_log(e)),
+        }
+    }
+    let entries: Arc<[LogEntry]> = read_entries(name, &delivered, bytes).await?.into();
+    let pending = database
+        .start_apply(name, Arc::clone(&entries))
+        .map_err(closed_or_log)?;
+    Ok(InFlight::Apply { pending, entries })
+}
+
+/// Hears the answer of the batch in flight; one that failed is retried until it applies.
+async fn settle(
+    database: &Database,
+    name: &str,
+    in_flight: Option<InFlight>,
+) -> Result<(), NatsError> {
+    match in_flight {
+        None => Ok(()),
+        Some(InFlight::Own {
+            pending,
+            delivered,
+            bytes,
+        }) => {
+            match database.finish_consume_own(pending).await {
+                Ok(Some(applied_seq)) => {
+                    database.set_apply_status(ApplyStatus {
+                        applied_seq,
+                        failing: None,
+                    });
+                    return Ok(());
+                }
+                Ok(None) => {}
+                Err(CoreError::Closed(_)) => return Err(NatsError::DatabaseClosed),
+                Err(e) => {
+                    warn!(consumer = %name, error = %e, "consuming own change sets by their ids failed; reading them");
+                }
+            }
+            let entries = read_entries(name, &delivered, bytes).await?;
+            apply_with_retry(database, name, entries.into(), None).await
+        }
+        Some(InFlight::Apply { pending, entries }) => {
+            let first = database.finish_apply(pending).await;
+            apply_with_retry(database, name, entries, Some(first)).await
+        }
+    }
+}
+
+fn closed_or_log(e: CoreError) -> NatsError {
+    match e {
+        CoreError::Closed(_) => NatsError::DatabaseClosed,
+        other => NatsError::Log(other.to_string()),
+    }
 }
 
 /// The change sets of `delivered` (`bytes` of payload) as log entries. A large batch (a
@@ -293,7 +402,7 @@ async fn consume(
 /// second. A small one is read here, where it costs less than the hop.
 async fn read_entries(
     name: &str,
-    delivered: &[(u64, &jetstream::Message)],
+    delivered: &[(u64, jetstream::Message)],
     bytes: usize,
 ) -> Result<Vec<LogEntry>, NatsError> {
     if bytes <= READ_INLINE_BYTES {
@@ -332,18 +441,14 @@ fn log_entry(name: &str, seq: u64, change_sets: Result<Vec<ChangeSet>, String>) 
     LogEntry { seq, change_sets }
 }
 
-/// A batch that is all this database's own change sets coming back (known by their message
-/// ids) is consumed without reading the messages; true when it was. Else (another origin's
-/// entry among them, or the writer declined) they are to be read and applied.
-async fn consumed_as_own(
+/// `delivered` as this database's own change sets known by their message ids, when every one
+/// of them is.
+fn own_entries(
     database: &Database,
-    name: &str,
-    delivered: &[(u64, &async_nats::jetstream::Message)],
-) -> Result<bool, NatsError> {
-    let Some(origin) = database.own_origin() else {
-        return Ok(false);
-    };
-    let own: Option<Vec<OwnEntry>> = delivered
+    delivered: &[(u64, jetstream::Message)],
+) -> Option<Vec<OwnEntry>> {
+    let origin = database.own_origin()?;
+    delivered
         .iter()
         .map(|(seq, message)| {
             let headers = message.headers.as_ref()?;
@@ -351,39 +456,25 @@ async fn consumed_as_own(
             let count = headers.get(CHANGE_SETS_HEADER).map(|v| v.as_str());
             OwnEntry::from_message_id(*seq, msg_id, count).filter(|entry| *entry.origin == *origin)
         })
-        .collect();
-    let Some(own) = own else {
-        return Ok(false);
-    };
-    match database.consume_own(name, own).await {
-        Ok(Some(applied_seq)) => {
-            database.set_apply_status(ApplyStatus {
-                applied_seq,
-                failing: None,
-            });
-            Ok(true)
-        }
-        Ok(None) => Ok(false),
-        Err(CoreError::Closed(_)) => Err(NatsError::DatabaseClosed),
-        Err(e) => {
-            warn!(consumer = %name, error = %e, "consuming own change sets by their ids failed; reading them");
-            Ok(false)
-        }
-    }
+        .collect()
 }
 
 /// An apply error never stalls silently: it is logged and retried with backoff. Ends only when
-/// the database is closed (dropped, or the node stops).
+/// the database is closed (dropped, or the node stops). `first` is the outcome of an attempt
+/// already made, if any.
 async fn apply_with_retry(
     database: &Database,
     name: &str,
-    entries: Vec<LogEntry>,
+    entries: Arc<[LogEntry]>,
+    mut first: Option<Result<u64, CoreError>>,
 ) -> Result<(), NatsError> {
     let mut backoff = Duration::from_millis(50);
-    // Shared, not copied, with each attempt.
-    let entries: std::sync::Arc<[LogEntry]> = entries.into();
     loop {
-        match database.apply(name, std::sync::Arc::clone(&entries)).await {
+        let outcome = match first.take() {
+            Some(outcome) => outcome,
+            None => database.apply(name, Arc::clone(&entries)).await,
+        };
+        match outcome {
             Ok(applied_seq) => {
                 database.set_apply_status(ApplyStatus {
                     applied_seq,

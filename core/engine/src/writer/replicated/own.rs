@@ -43,8 +43,9 @@ impl ReplicationState {
             return Ok(None);
         }
         let consumed = self.consume_in_turn(conn, consumer, entries)?;
-        if consumed.is_some() {
+        if let Some(seq) = consumed {
             self.publish_unsettled_term();
+            self.applied.advance(seq);
         }
         Ok(consumed)
     }
