@@ -11,13 +11,11 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::tagged_values::{SERDE_JSON_NUMBER, number};
-use crate::{Params, Value, ValueError};
+use crate::tagged_values::{SERDE_JSON_NUMBER, ValueForm, ValueVisitor};
+use crate::{Params, Value};
 
 /// A statement's `params`: null (none), an array (by position) or an object (by name, ordered
 /// by name as the tree's map is). Refuses duplicate names (the tree keeps the last: the tree
@@ -78,74 +76,8 @@ pub struct JsonParam(pub Value);
 
 impl<'de> Deserialize<'de> for JsonParam {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ParamVisitor).map(JsonParam)
-    }
-}
-
-struct ParamVisitor;
-
-impl<'de> Visitor<'de> for ParamVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(r#"null, a boolean, a number, a string or {"base64": "..."}"#)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
-        Ok(Value::Integer(i64::from(b)))
-    }
-
-    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Value, E> {
-        Ok(Value::Integer(i))
-    }
-
-    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Value, E> {
-        i64::try_from(u)
-            .map(Value::Integer)
-            .map_err(|_| E::custom(ValueError::IntegerOutOfRange(u.to_string())))
-    }
-
-    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
-        if f.is_finite() {
-            Ok(Value::Real(f))
-        } else {
-            Err(E::custom(ValueError::Unsupported(f.to_string())))
-        }
-    }
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<Value, E> {
-        Ok(Value::Text(text.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, text: String) -> Result<Value, E> {
-        Ok(Value::Text(text))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let unsupported = |what: &str| de::Error::custom(ValueError::Unsupported(what.into()));
-        let key: Option<String> = map.next_key()?;
-        let value = match key.as_deref() {
-            Some(SERDE_JSON_NUMBER) => number(&map.next_value::<String>()?),
-            Some("base64") => BASE64
-                .decode(map.next_value::<String>()?)
-                .map(Value::Blob)
-                .map_err(|e| ValueError::InvalidBase64(e.to_string())),
-            Some(other) => return Err(unsupported(&format!("an object with {other:?}"))),
-            None => return Err(unsupported("{}")),
-        }
-        .map_err(de::Error::custom)?;
-        if map.next_key::<de::IgnoredAny>()?.is_some() {
-            return Err(unsupported("an object with more than one field"));
-        }
-        Ok(value)
+        d.deserialize_any(ValueVisitor(ValueForm::Param))
+            .map(JsonParam)
     }
 }
 

@@ -108,17 +108,32 @@ struct TaggedValue(Value);
 
 impl<'de> Deserialize<'de> for TaggedValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ValueVisitor).map(TaggedValue)
+        d.deserialize_any(ValueVisitor(ValueForm::Tagged))
+            .map(TaggedValue)
     }
 }
 
-struct ValueVisitor;
+/// Which JSON form of a value a [`ValueVisitor`] reads: the change sets' lossless form, or a
+/// statement parameter's (`param_json`), which also takes booleans (0 or 1) but no
+/// `{"real": ...}`.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum ValueForm {
+    Tagged,
+    Param,
+}
+
+pub(crate) struct ValueVisitor(pub ValueForm);
 
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(r#"a number, a string, null, {"base64": "..."} or {"real": "inf"}"#)
+        f.write_str(match self.0 {
+            ValueForm::Tagged => {
+                r#"a number, a string, null, {"base64": "..."} or {"real": "inf"}"#
+            }
+            ValueForm::Param => r#"null, a boolean, a number, a string or {"base64": "..."}"#,
+        })
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
@@ -127,6 +142,13 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_none<E: de::Error>(self) -> Result<Value, E> {
         Ok(Value::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        match self.0 {
+            ValueForm::Param => Ok(Value::Integer(i64::from(b))),
+            ValueForm::Tagged => Err(E::invalid_type(de::Unexpected::Bool(b), &self)),
+        }
     }
 
     fn visit_i64<E: de::Error>(self, i: i64) -> Result<Value, E> {
@@ -164,11 +186,13 @@ impl<'de> Visitor<'de> for ValueVisitor {
                 .decode(map.next_value::<String>()?)
                 .map(Value::Blob)
                 .map_err(|e| ValueError::InvalidBase64(e.to_string())),
-            Some("real") => match map.next_value::<String>()?.as_str() {
-                "inf" => Ok(Value::Real(f64::INFINITY)),
-                "-inf" => Ok(Value::Real(f64::NEG_INFINITY)),
-                other => Err(ValueError::Unsupported(format!(r#"{{"real": {other:?}}}"#))),
-            },
+            Some("real") if self.0 == ValueForm::Tagged => {
+                match map.next_value::<String>()?.as_str() {
+                    "inf" => Ok(Value::Real(f64::INFINITY)),
+                    "-inf" => Ok(Value::Real(f64::NEG_INFINITY)),
+                    other => Err(ValueError::Unsupported(format!(r#"{{"real": {other:?}}}"#))),
+                }
+            }
             Some(other) => return Err(unsupported(&format!("an object with {other:?}"))),
             None => return Err(unsupported("{}")),
         }
@@ -182,7 +206,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
 /// A JSON number's literal: an INTEGER when it is an integer (refused when it does not fit in
 /// 64 bits rather than rounded), else a finite REAL.
-pub(crate) fn number(literal: &str) -> Result<Value, ValueError> {
+fn number(literal: &str) -> Result<Value, ValueError> {
     if let Ok(i) = literal.parse::<i64>() {
         return Ok(Value::Integer(i));
     }
