@@ -8,7 +8,7 @@ use rusqlite::{Connection, ToSql, params_from_iter};
 use tracing::debug;
 
 use super::pending::{image_key, row_keys};
-use super::schema::quote;
+use super::schema::{push_quoted, quote};
 use super::{PendingRows, RowIdentify};
 
 /// Generated statements carry this prefix so they never share a cached statement with a
@@ -293,24 +293,49 @@ fn upsert(conn: &Connection, row: &RowChange) -> rusqlite::Result<()> {
     let Some(values) = &row.new_values else {
         return Ok(());
     };
-    let mut columns: Vec<String> = row.columns.iter().map(|c| quote(c)).collect();
-    let mut params: Vec<Arg<'_>> = values.iter().map(Arg::Value).collect();
-    if row.pk_columns.is_empty()
-        && let Some(rowid) = row.new_rowid
-    {
-        columns.insert(0, "rowid".into());
-        params.insert(0, Arg::Int(rowid));
+    let mut params: Vec<Arg<'_>> = Vec::with_capacity(values.len() + 1);
+    let rowid = row.new_rowid.filter(|_| row.pk_columns.is_empty());
+    if let Some(rowid) = rowid {
+        params.push(Arg::Int(rowid));
     }
-    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-    let sql = format!(
-        "{TAG}INSERT OR REPLACE INTO {}({}) VALUES ({})",
-        quote(&row.table),
-        columns.join(", "),
-        placeholders.join(", ")
-    );
+    params.extend(values.iter().map(Arg::Value));
+    let sql = upsert_sql(&row.table, &row.columns, rowid.is_some());
     conn.prepare_cached(&sql)?
         .execute(params_from_iter(params))?;
     Ok(())
+}
+
+/// `INSERT OR REPLACE INTO "t"([rowid, ]"a", "b") VALUES (?1, ?2[, ?3])`, written into one
+/// buffer: an applier builds it for every row it inserts, only to find it in the statement
+/// cache, and building it from a string per name and per placeholder was a tenth of its writer
+/// thread's time.
+fn upsert_sql(table: &str, columns: &[String], with_rowid: bool) -> String {
+    use std::fmt::Write as _;
+    let names: usize = columns.iter().map(|c| c.len() + 8).sum();
+    let mut sql = String::with_capacity(TAG.len() + 48 + table.len() + names);
+    sql.push_str(TAG);
+    sql.push_str("INSERT OR REPLACE INTO ");
+    push_quoted(&mut sql, table);
+    sql.push('(');
+    if with_rowid {
+        sql.push_str("rowid");
+    }
+    for (i, column) in columns.iter().enumerate() {
+        if i > 0 || with_rowid {
+            sql.push_str(", ");
+        }
+        push_quoted(&mut sql, column);
+    }
+    sql.push_str(") VALUES (");
+    for n in 1..=columns.len() + usize::from(with_rowid) {
+        if n > 1 {
+            sql.push_str(", ");
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(sql, "?{n}");
+    }
+    sql.push(')');
+    sql
 }
 
 /// The WHERE clause (numbered from ?1) and its parameters that find the old row.
@@ -439,5 +464,29 @@ impl ToSql for Arg<'_> {
             Arg::Value(Value::Text(t)) => ValueRef::Text(t.as_bytes()),
             Arg::Value(Value::Blob(b)) => ValueRef::Blob(b),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upsert_names_every_column_quoted_and_numbers_its_placeholders() {
+        let columns = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            upsert_sql("t", &columns(&["a", "b\"c"]), false),
+            r#"/*ha-apply*/ INSERT OR REPLACE INTO "t"("a", "b""c") VALUES (?1, ?2)"#
+        );
+        assert_eq!(
+            upsert_sql("my \"t\"", &columns(&["x"]), true),
+            r#"/*ha-apply*/ INSERT OR REPLACE INTO "my ""t"""(rowid, "x") VALUES (?1, ?2)"#
+        );
+        assert_eq!(
+            upsert_sql("t", &[], true),
+            r#"/*ha-apply*/ INSERT OR REPLACE INTO "t"(rowid) VALUES (?1)"#
+        );
+        assert_eq!(quote(r#""a"b""#), r#""""a""b""""#);
+        assert_eq!(quote(""), r#""""#);
     }
 }

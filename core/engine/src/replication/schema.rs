@@ -111,7 +111,21 @@ fn read_shape(conn: &Connection, table: &str) -> rusqlite::Result<TableShape> {
 
 /// `"name"` with embedded quotes doubled: every identifier in generated SQL is quoted.
 pub(crate) fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
+    let mut quoted = String::with_capacity(identifier.len() + 2);
+    push_quoted(&mut quoted, identifier);
+    quoted
+}
+
+/// [`quote`] onto the end of `sql`.
+pub(crate) fn push_quoted(sql: &mut String, identifier: &str) {
+    sql.push('"');
+    for part in identifier.split('"').enumerate() {
+        if part.0 > 0 {
+            sql.push_str("\"\"");
+        }
+        sql.push_str(part.1);
+    }
+    sql.push('"');
 }
 
 #[cfg(test)]
