@@ -43,6 +43,25 @@ fn used_by_ended_children() -> anyhow::Result<Duration> {
     Ok(ticks(&stat_fields("self")?, 16))
 }
 
+/// Context switches of every thread of `pid` so far, voluntary or not (`/proc/<pid>/status`
+/// counts only its first thread's): each is a sleep and a wake-up, which on a shared two-core
+/// machine cost more than most of the work between them. Threads that ended are not counted.
+fn switches(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("status")).ok())
+        .map(|status| {
+            status
+                .lines()
+                .filter(|line| line.contains("ctxt_switches:"))
+                .filter_map(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum::<u64>()
+        })
+        .sum()
+}
+
 /// The processes whose parent is `pid` (a node's embedded broker).
 fn children_of(pid: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -66,6 +85,9 @@ pub struct CpuPerOp {
     pub broker_us: f64,
     /// The load generator (a child of this process, run to its end within the measure).
     pub client_us: f64,
+    /// Each node's thread switches per operation, in the order of `each_node_us`.
+    pub each_node_switches: Vec<f64>,
+    pub broker_switches: f64,
 }
 
 impl CpuPerOp {
@@ -89,6 +111,14 @@ impl CpuPerOp {
                 .collect(),
             broker_us: crate::mean_by(measures, |m| m.broker_us),
             client_us: crate::mean_by(measures, |m| m.client_us),
+            each_node_switches: (0..nodes)
+                .map(|i| {
+                    crate::mean_by(measures, |m| {
+                        m.each_node_switches.get(i).copied().unwrap_or(0.0)
+                    })
+                })
+                .collect(),
+            broker_switches: crate::mean_by(measures, |m| m.broker_switches),
         }
     }
 }
@@ -100,11 +130,14 @@ pub struct CpuMeter {
     at_start: Reading,
 }
 
-/// CPU used so far: each node, the brokers together, this process's ended children.
+/// CPU used so far: each node, the brokers together, this process's ended children; and the
+/// nodes' and brokers' thread switches.
 struct Reading {
     nodes: Vec<Duration>,
     brokers: Duration,
     clients: Duration,
+    node_switches: Vec<u64>,
+    broker_switches: u64,
 }
 
 impl CpuMeter {
@@ -119,6 +152,8 @@ impl CpuMeter {
     }
 
     fn read(nodes: &[u32], brokers: &[u32]) -> anyhow::Result<Reading> {
+        let node_switches = nodes.iter().map(|pid| switches(*pid)).collect();
+        let broker_switches = brokers.iter().map(|pid| switches(*pid)).sum();
         let nodes = nodes
             .iter()
             .map(|pid| used(*pid))
@@ -131,6 +166,8 @@ impl CpuMeter {
             nodes,
             brokers,
             clients: used_by_ended_children()?,
+            node_switches,
+            broker_switches,
         })
     }
 
@@ -149,6 +186,16 @@ impl CpuMeter {
                 .collect(),
             broker_us: per_op(now.brokers, self.at_start.brokers),
             client_us: per_op(now.clients, self.at_start.clients),
+            each_node_switches: now
+                .node_switches
+                .iter()
+                .zip(&self.at_start.node_switches)
+                .map(|(now, then)| now.saturating_sub(*then) as f64 / operations.max(1.0))
+                .collect(),
+            broker_switches: now
+                .broker_switches
+                .saturating_sub(self.at_start.broker_switches) as f64
+                / operations.max(1.0),
         })
     }
 }

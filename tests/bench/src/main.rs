@@ -559,11 +559,18 @@ fn print_speed(
         } else {
             String::new()
         };
+        let switches: Vec<String> = figure
+            .each_node_switches
+            .iter()
+            .map(|n| format!("{n:.2}"))
+            .collect();
         format!(
-            "nodes {:.1}{each}, broker {:.1}, h2load {:.1}",
+            "nodes {:.1}{each}, broker {:.1}, h2load {:.1}; thread switches per insert: nodes {}, broker {:.2}",
             figure.nodes_us(),
             figure.broker_us,
-            figure.client_us
+            figure.client_us,
+            switches.join(" + "),
+            figure.broker_switches
         )
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
