@@ -673,6 +673,47 @@ async fn schema_drift_is_an_apply_error() {
     );
 }
 
+/// A batch of one entry that fails part way leaves nothing of it applied and its position
+/// unmoved, and applies whole once it can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_entry_that_fails_part_way_leaves_nothing_applied() {
+    let log = Arc::new(MemoryLog::default());
+    let a = node("a", &log);
+    let b = node("b", &log);
+    run(&a, "CREATE TABLE t(x, c)").await;
+    run(&a, "CREATE TABLE u(y)").await;
+    catch_up(&b, "b", &log).await;
+    run(&b, "ALTER TABLE t DROP COLUMN c").await;
+    catch_up(&b, "b", &log).await;
+    run(
+        &a,
+        "INSERT INTO u VALUES (1); INSERT INTO t(x, c) VALUES (1, 2)",
+    )
+    .await;
+    // a's transaction, the log's last entry (b's own ALTER before it is consumed).
+    let entries: Vec<LogEntry> = log.entries(0).into_iter().last().into_iter().collect();
+    let failure = b.apply("b", entries.clone()).await.unwrap_err();
+    assert!(
+        failure.to_string().contains("no column named c"),
+        "{failure}"
+    );
+    assert_eq!(
+        rows(&b, "SELECT count(*) FROM u").await,
+        vec![vec![Value::Integer(0)]]
+    );
+    // The position did not move past it: applied again once it can be, it applies whole.
+    run(&b, "ALTER TABLE t ADD COLUMN c").await;
+    b.apply("b", entries).await.unwrap();
+    assert_eq!(
+        rows(
+            &b,
+            "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM t)"
+        )
+        .await,
+        vec![vec![Value::Integer(1), Value::Integer(1)]]
+    );
+}
+
 /// A write queued behind a transaction that outlasts the replication timeout still has the
 /// whole timeout to be acknowledged once it commits: the wait for the log starts at the commit,
 /// not when the write was sent (a write is woken once, by the log's answer).

@@ -37,6 +37,11 @@ fn used(pid: u32) -> anyhow::Result<Duration> {
     Ok(ticks(&stat_fields(&pid.to_string())?, 14))
 }
 
+/// User and system time this process has used, all its threads.
+pub fn this_process() -> anyhow::Result<Duration> {
+    used(std::process::id())
+}
+
 /// User and system time of this process's children that ended and were waited for (a load
 /// generator run to its end).
 fn used_by_ended_children() -> anyhow::Result<Duration> {

@@ -4,6 +4,7 @@
 //!
 //! Run with `scripts/bench` (builds the release binary first).
 
+mod apply;
 mod change_sets;
 mod cpu;
 mod grpc_load;
@@ -47,7 +48,8 @@ struct Args {
     /// (in-process replica reads vs rusqlite), mysql (MySQL wire vs HTTP and PostgreSQL), leader
     /// (leader mode: writes sent to a follower vs to the leader), speed (issue 16's aims, each
     /// against its baseline, with h2load), changeset (a change set's bytes and encode/decode
-    /// time in each --replication-format), or all
+    /// time in each --replication-format), apply (an applier's writer per log entry against
+    /// rusqlite), or all
     #[arg(long, default_value = "all")]
     suite: String,
     /// Rows of the bulk catch-up
@@ -290,6 +292,26 @@ fn main() -> anyhow::Result<()> {
                 100.0 * protobuf.decode_ns / json.decode_ns
             );
         }
+    }
+    if args.suite == "all" || args.suite == "apply" {
+        let dir = tempfile::tempdir()?;
+        let figures = runtime.block_on(apply::measure(dir.path(), duration))?;
+        println!();
+        println!(
+            "{:<44} {:>12} {:>12} {:>10}",
+            "log entries of 5 one-row inserts (file)", "µs / entry", "CPU µs", "CPU vs base"
+        );
+        println!(
+            "{:<44} {:>12.1} {:>12.1} {:>10}",
+            "rusqlite, a transaction per entry (base)", figures.raw_us, figures.raw_cpu_us, "-"
+        );
+        println!(
+            "{:<44} {:>12.1} {:>12.1} {:>9.2}x",
+            "Database::apply, one entry per call",
+            figures.apply_us,
+            figures.apply_cpu_us,
+            figures.apply_cpu_us / figures.raw_cpu_us
+        );
     }
     if (args.suite == "all" || args.suite == "speed") && h2load::installed() {
         print_speed(&runtime, &ha_bin, &args, duration)?;
