@@ -261,6 +261,10 @@ async fn consume(
                 continue;
             }
         };
+        // The previous batch's answer is in by now (the writer took microseconds, the next
+        // message a round trip): heard here, it woke nobody. Heard before the rest of this
+        // batch is gathered, so what arrived while a busy writer finished joins it.
+        settle(database, name, in_flight.take()).await?;
         let mut bytes = first.payload.len();
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
@@ -286,9 +290,6 @@ async fn consume(
             received = info.consumer_sequence;
             delivered.push((info.stream_sequence, message));
         }
-        // The previous batch's answer is in by now (the writer took microseconds, the next
-        // message a round trip): heard here, it woke nobody.
-        settle(database, name, in_flight.take()).await?;
         if !delivered.is_empty() {
             in_flight = Some(hand_over(database, name, delivered, bytes).await?);
         }
