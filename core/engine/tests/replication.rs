@@ -492,6 +492,43 @@ async fn a_batch_counts_as_applied_at_its_commit_before_its_answer_is_heard() {
     assert_eq!(a.finish_consume_own(pending).await.unwrap(), Some(last));
 }
 
+/// Own change sets coming back are left for the writer to take when it next passes by (a
+/// write), without waking it for them; a read waiting for their position wakes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_change_sets_are_taken_by_a_passing_writer_or_for_a_waiting_read() {
+    let log = Arc::new(MemoryLog::default());
+    let a = node("a", &log);
+    run(&a, "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT)").await;
+    let origin = a.own_origin().unwrap().to_string();
+    let own = |from: u64| -> Vec<ha_core::OwnEntry> {
+        log.entries(from)
+            .into_iter()
+            .map(|entry| ha_core::OwnEntry {
+                seq: entry.seq,
+                origin: origin.clone(),
+                first_id: entry.seq,
+                last_id: entry.seq,
+            })
+            .collect()
+    };
+    run(&a, "INSERT INTO kv VALUES (1, 'one')").await;
+    let pending = a.start_consume_own("a", own(0)).unwrap().unwrap();
+    // The next write passes by: the position moved with it, nobody had to wake the writer.
+    run(&a, "INSERT INTO kv VALUES (2, 'two')").await;
+    a.wait_applied(2, Duration::ZERO).await.unwrap();
+    assert_eq!(a.finish_consume_own(pending).await.unwrap(), Some(2));
+    // Nothing passes by now: a read waiting for the position wakes the writer, well before
+    // the idle writer's housekeeping tick (200 ms) would have taken it.
+    let pending = a.start_consume_own("a", own(2)).unwrap().unwrap();
+    a.wait_applied(3, Duration::from_millis(100)).await.unwrap();
+    assert_eq!(a.finish_consume_own(pending).await.unwrap(), Some(3));
+    // And a consumer that needs the answer before the writer passed by wakes it too.
+    run(&a, "INSERT INTO kv VALUES (3, 'three')").await;
+    let pending = a.start_consume_own("a", own(3)).unwrap().unwrap();
+    let heard = tokio::time::timeout(Duration::from_millis(100), a.finish_consume_own(pending));
+    assert_eq!(heard.await.unwrap().unwrap(), Some(4));
+}
+
 /// Own change sets consumed back leave the outbox: under a steady load a few hundred at a time
 /// (deleting each group's few rows rewrote the same pages at every commit), and all of them
 /// once the writer is idle.

@@ -48,9 +48,16 @@ impl Database {
     /// The answer of [`Database::start_consume_own`].
     pub async fn finish_consume_own(
         &self,
-        pending: Pending<Option<u64>>,
+        mut pending: Pending<Option<u64>>,
     ) -> Result<Option<u64>, CoreError> {
-        let consumed = self.hear(pending).await?;
+        let consumed = match pending.answer.try_recv() {
+            Ok(answer) => answer?,
+            // Left for the writer to take when it passes by, and needed now.
+            Err(_) => {
+                self.writer.wake()?;
+                self.hear(pending).await?
+            }
+        };
         if consumed.is_some() {
             self.committed();
         }
@@ -106,6 +113,10 @@ impl Database {
             return Ok(None);
         }
         let answer = self.writer.consume_own(consumer.to_string(), entries)?;
+        // A read waiting for this position is not kept waiting for the writer to pass by.
+        if self.applied.receiver_count() > 0 {
+            self.writer.wake()?;
+        }
         Ok(Some(Pending { answer }))
     }
 
@@ -185,6 +196,10 @@ impl Database {
     /// wrote on another node reads its write here (SPEC §4.2 `X-Ha-Min-Seq`, §7).
     pub async fn wait_applied(&self, seq: u64, timeout: Duration) -> Result<(), CoreError> {
         let mut applied = self.applied.subscribe();
+        if *applied.borrow() < seq {
+            // Own change sets come back to a writer that takes them when it passes by.
+            self.writer.wake()?;
+        }
         let reached = tokio::time::timeout(timeout, applied.wait_for(|applied| *applied >= seq));
         match reached.await {
             Ok(Ok(_)) => Ok(()),

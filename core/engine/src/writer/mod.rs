@@ -13,8 +13,9 @@ mod interactive;
 mod replicated;
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -86,10 +87,12 @@ pub(crate) struct ConsumeOwnJob {
 pub(crate) enum Message {
     Job(WriteJob),
     Apply(ApplyJob),
-    ConsumeOwn(ConsumeOwnJob),
     Interactive(interactive::InteractiveJob),
     /// Writes the positions kept in memory (before a snapshot copies the file).
     RecordPositions(oneshot::Sender<()>),
+    /// Someone waits for what was left for the writer to take when it passes by
+    /// ([`Writer::consume_own`]): taken now.
+    Wake,
     /// The log moved on with nothing for this database up to `seq`: its position follows.
     AdvancePosition {
         consumer: String,
@@ -106,9 +109,9 @@ impl Message {
         match self {
             Message::Job(_) | Message::Interactive(_) => true,
             Message::Apply(_)
-            | Message::ConsumeOwn(_)
             | Message::RecordPositions(_)
             | Message::AdvancePosition { .. }
+            | Message::Wake
             | Message::Stop => false,
         }
     }
@@ -117,6 +120,7 @@ impl Message {
 pub(crate) struct Writer {
     database: String,
     sender: mpsc::Sender<Message>,
+    passing: Arc<PassingBy>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -127,10 +131,12 @@ impl Writer {
         replication: Option<ReplicationState>,
     ) -> Result<Writer, CoreError> {
         let (sender, receiver) = mpsc::channel();
+        let passing = Arc::new(PassingBy::default());
         let name: String = format!("ha-w-{database}").chars().take(15).collect();
+        let taken = Arc::clone(&passing);
         let thread = std::thread::Builder::new()
             .name(name)
-            .spawn(move || run_loop(&conn, replication, &receiver))
+            .spawn(move || run_loop(&conn, replication, &receiver, &taken))
             .map_err(|source| CoreError::Io {
                 context: "starting the writer thread".into(),
                 source,
@@ -138,6 +144,7 @@ impl Writer {
         Ok(Writer {
             database: database.to_string(),
             sender,
+            passing,
             thread: std::sync::Mutex::new(Some(thread)),
         })
     }
@@ -213,19 +220,34 @@ impl Writer {
         Ok(answer)
     }
 
-    /// Queues own entries to consume without reading them ([`ConsumeOwnJob`]).
+    /// Leaves own entries to consume without reading them ([`ConsumeOwnJob`]) for the writer
+    /// to take when it next passes by, without waking it: on a busy node a writer woken for
+    /// this microsecond of bookkeeping slept again at once, and was woken again by the next
+    /// write (two thread switches per log message). Whoever needs the answer before the writer
+    /// passes by wakes it ([`Writer::wake`]).
     pub(crate) fn consume_own(
         &self,
         consumer: String,
         entries: Vec<OwnEntry>,
     ) -> Result<oneshot::Receiver<Result<Option<u64>, CoreError>>, CoreError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Message::ConsumeOwn(ConsumeOwnJob {
+        let job = ConsumeOwnJob {
             consumer,
             entries,
             reply,
-        }))?;
+        };
+        if !self.passing.leave(job) {
+            return Err(CoreError::Closed(self.database.clone()));
+        }
         Ok(answer)
+    }
+
+    /// Makes the writer take what was left for it ([`Writer::consume_own`]) now.
+    pub(crate) fn wake(&self) -> Result<(), CoreError> {
+        if !self.passing.waiting.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.send(Message::Wake)
     }
 
     /// Writes the log positions the writer keeps in memory (own change sets consumed back), so
@@ -273,17 +295,80 @@ impl Writer {
     }
 }
 
+/// Work left for the writer to take between its jobs without waking it.
+#[derive(Default)]
+struct PassingBy {
+    left: std::sync::Mutex<Left>,
+    /// Something is left: read without the lock on every turn of the writer's loop.
+    waiting: AtomicBool,
+}
+
+#[derive(Default)]
+struct Left {
+    own: Vec<ConsumeOwnJob>,
+    /// The writer stopped: nothing left now would be taken.
+    closed: bool,
+}
+
+impl PassingBy {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Left> {
+        self.left.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// False when the writer has stopped.
+    fn leave(&self, job: ConsumeOwnJob) -> bool {
+        let mut left = self.lock();
+        if left.closed {
+            return false;
+        }
+        left.own.push(job);
+        self.waiting.store(true, Ordering::Release);
+        true
+    }
+
+    fn take(&self, closing: bool) -> Vec<ConsumeOwnJob> {
+        if !closing && !self.waiting.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        let mut left = self.lock();
+        left.closed |= closing;
+        self.waiting.store(false, Ordering::Release);
+        std::mem::take(&mut left.own)
+    }
+}
+
+/// Takes what was left for the writer (`closing`: for the last time).
+fn take_passing(
+    conn: &Conn,
+    replication: &mut Option<ReplicationState>,
+    passing: &PassingBy,
+    closing: bool,
+) {
+    for job in passing.take(closing) {
+        let consumed = match replication.as_mut() {
+            Some(state) => state.consume_own(conn, &job.consumer, &job.entries),
+            None => Ok(None),
+        };
+        let _ = job.reply.send(consumed);
+    }
+}
+
 fn run_loop(
     conn: &Conn,
     mut replication: Option<ReplicationState>,
     receiver: &mpsc::Receiver<Message>,
+    passing: &PassingBy,
 ) {
     let mut backlog: VecDeque<Message> = VecDeque::new();
     loop {
+        take_passing(conn, &mut replication, passing, false);
         let message = match backlog.pop_front() {
             Some(message) => message,
             None => match receiver.recv_timeout(IDLE_TICK) {
-                Ok(message) => message,
+                Ok(message) => {
+                    take_passing(conn, &mut replication, passing, false);
+                    message
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     if let Some(state) = replication.as_mut() {
                         state.clear_consumed_outbox(conn, true);
@@ -326,13 +411,7 @@ fn run_loop(
                     )));
                 }
             },
-            Message::ConsumeOwn(job) => {
-                let consumed = match replication.as_mut() {
-                    Some(state) => state.consume_own(conn, &job.consumer, &job.entries),
-                    None => Ok(None),
-                };
-                let _ = job.reply.send(consumed);
-            }
+            Message::Wake => {}
             Message::RecordPositions(done) => {
                 if let Some(state) = replication.as_mut() {
                     state.persist_positions(conn);
@@ -352,6 +431,7 @@ fn run_loop(
             Message::Stop => break,
         }
     }
+    take_passing(conn, &mut replication, passing, true);
     if let Some(state) = replication.as_mut() {
         state.clear_consumed_outbox(conn, true);
         state.uninstall(conn);
