@@ -45,7 +45,8 @@ impl Database {
         Ok(applied)
     }
 
-    /// The answer of [`Database::start_consume_own`].
+    /// The answer of [`Database::start_consume_own`] (the writer is woken if it has not
+    /// passed by yet).
     pub async fn finish_consume_own(
         &self,
         mut pending: Pending<Option<u64>>,
@@ -98,7 +99,8 @@ impl Database {
     }
 
     /// [`Database::consume_own`] handed to the writer without waiting (see
-    /// [`Database::start_apply`]); `None`: declined at once (an entry is to be skipped).
+    /// [`Database::start_apply`]), and without waking it: left for it to take when it next
+    /// passes by; `None`: declined at once (an entry is to be skipped).
     pub fn start_consume_own(
         &self,
         consumer: &str,
@@ -114,6 +116,9 @@ impl Database {
         }
         let answer = self.writer.consume_own(consumer.to_string(), entries)?;
         // A read waiting for this position is not kept waiting for the writer to pass by.
+        // The fence pairs with `wait_applied`'s: either this sees its subscription, or it
+        // sees what was left here.
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
         if self.applied.receiver_count() > 0 {
             self.writer.wake()?;
         }
@@ -196,6 +201,7 @@ impl Database {
     /// wrote on another node reads its write here (SPEC §4.2 `X-Ha-Min-Seq`, §7).
     pub async fn wait_applied(&self, seq: u64, timeout: Duration) -> Result<(), CoreError> {
         let mut applied = self.applied.subscribe();
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
         if *applied.borrow() < seq {
             // Own change sets come back to a writer that takes them when it passes by.
             self.writer.wake()?;
