@@ -651,6 +651,34 @@ fn print_speed(
     pg_row("pgbench -M simple SHOW (base)", &floor, "");
     pg_row("pgbench -M simple point select", &simple, "70%");
     pg_row("pgbench -M prepared point select", &prepared, ">= simple");
+    // The fifth aim (issue 7's in-process replica), so that one run prints them all.
+    let replica = runtime.block_on(replica::point_reads(ha_bin, duration, args.rows))?;
+    let replica_row = |case: &str, figure: &Figure, aim: &str| {
+        println!(
+            "{:<48} {:>8} {:>12.0} {:>10.1} {:>9} {:>6}",
+            case,
+            1,
+            figure.per_second(),
+            // One client in a closed loop: the mean latency is the inverse of the rate.
+            1e6 / figure.per_second(),
+            format!(
+                "{:.1}%",
+                100.0 * figure.per_second() / replica.raw.per_second()
+            ),
+            aim
+        );
+    };
+    replica_row("rusqlite point select, same file (base)", &replica.raw, "");
+    replica_row(
+        "in-process replica point select (ha-client)",
+        &replica.replica,
+        "50%",
+    );
+    replica_row(
+        "in-process replica point select (ha-ffi)",
+        &replica.blocking,
+        "50%",
+    );
     Ok(())
 }
 
