@@ -68,12 +68,12 @@ struct Args {
     rounds: usize,
 }
 
-/// The figures of one case.
 /// The mean of one field over runs of equal length.
 pub fn mean_by<T>(runs: &[T], field: impl Fn(&T) -> f64) -> f64 {
     runs.iter().map(field).sum::<f64>() / runs.len().max(1) as f64
 }
 
+/// The figures of one case.
 pub struct Figure {
     pub ops: u64,
     pub elapsed: Duration,
