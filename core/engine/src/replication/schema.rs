@@ -119,11 +119,11 @@ pub(crate) fn quote(identifier: &str) -> String {
 /// [`quote`] onto the end of `sql`.
 pub(crate) fn push_quoted(sql: &mut String, identifier: &str) {
     sql.push('"');
-    for part in identifier.split('"').enumerate() {
-        if part.0 > 0 {
+    for (i, part) in identifier.split('"').enumerate() {
+        if i > 0 {
             sql.push_str("\"\"");
         }
-        sql.push_str(part.1);
+        sql.push_str(part);
     }
     sql.push('"');
 }
