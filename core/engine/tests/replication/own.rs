@@ -3,6 +3,21 @@
 
 use super::*;
 
+/// The log's entries after `from` as `db`'s own change sets known by their ids, on a log only
+/// `db` wrote to: one change set per entry, its id the entry's sequence.
+fn own_entries(log: &MemoryLog, db: &Database, from: u64) -> Vec<ha_core::OwnEntry> {
+    let origin = db.own_origin().unwrap().to_string();
+    log.entries(from)
+        .into_iter()
+        .map(|entry| ha_core::OwnEntry {
+            seq: entry.seq,
+            origin: origin.clone(),
+            first_id: entry.seq,
+            last_id: entry.seq,
+        })
+        .collect()
+}
+
 /// Own change sets coming back known only by their ids settle as the change sets themselves
 /// do (their rows stop being pending); ids out of turn or of another origin are declined.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,18 +72,7 @@ async fn a_batch_counts_as_applied_at_its_commit_before_its_answer_is_heard() {
     assert_eq!(rows(&b, "SELECT * FROM kv").await, kv_rows("from a"));
     assert_eq!(b.finish_apply(pending).await.unwrap(), last);
 
-    let origin = a.own_origin().unwrap().to_string();
-    let own: Vec<_> = log
-        .entries(0)
-        .into_iter()
-        .enumerate()
-        .map(|(i, entry)| ha_core::OwnEntry {
-            seq: entry.seq,
-            origin: origin.clone(),
-            first_id: i as u64 + 1,
-            last_id: i as u64 + 1,
-        })
-        .collect();
+    let own = own_entries(&log, &a, 0);
     let pending = a.start_consume_own("a", own).unwrap().unwrap();
     a.wait_applied(last, Duration::from_secs(30)).await.unwrap();
     assert_eq!(a.finish_consume_own(pending).await.unwrap(), Some(last));
@@ -81,18 +85,7 @@ async fn own_change_sets_are_taken_by_a_passing_writer_or_for_a_waiting_read() {
     let log = Arc::new(MemoryLog::default());
     let a = node("a", &log);
     run(&a, "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT)").await;
-    let origin = a.own_origin().unwrap().to_string();
-    let own = |from: u64| -> Vec<ha_core::OwnEntry> {
-        log.entries(from)
-            .into_iter()
-            .map(|entry| ha_core::OwnEntry {
-                seq: entry.seq,
-                origin: origin.clone(),
-                first_id: entry.seq,
-                last_id: entry.seq,
-            })
-            .collect()
-    };
+    let own = |from: u64| own_entries(&log, &a, from);
     run(&a, "INSERT INTO kv VALUES (1, 'one')").await;
     let pending = a.start_consume_own("a", own(0)).unwrap().unwrap();
     // The next write passes by: the position moved with it, nobody had to wake the writer.
